@@ -1,0 +1,1 @@
+"""spaCy triage. (Being built: see docs/design.md.)"""

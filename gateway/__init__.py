@@ -1,0 +1,1 @@
+"""Intake gateway: SMTP listener, durable store, intake worker, outbox and the `intake` CLI."""
