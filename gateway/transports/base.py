@@ -1,0 +1,52 @@
+"""The contract between the outbox worker and whatever actually delivers a message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class TransportError(Exception):
+    """Delivery failed. `permanent` says whether trying again could ever help.
+
+    Permanent failures (an invalid number, a recipient the relay rejects with 5xx) end the
+    outbox row as `failed`; temporary ones (timeouts, 4xx, HTTP 5xx/429) are retried with
+    backoff by the outbox, never inside the transport.
+    """
+
+    def __init__(self, message: str, *, permanent: bool, code: str | None = None) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundSms:
+    to: str  # E.164
+    body: str
+    sender: str | None = None  # E.164 "From"; None lets the transport use its default
+    validity_period: int | None = None  # seconds; the carrier drops the SMS after that
+    status_callback: str | None = None  # absolute URL for delivery status callbacks
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundEmail:
+    envelope_from: str
+    recipients: tuple[str, ...]
+    message: bytes  # the complete RFC 5322 message, Message-ID included
+
+
+class SmsTransport(Protocol):
+    async def send_sms(self, sms: OutboundSms, idempotency_key: str) -> str | None:
+        """Deliver one SMS; returns the provider's id for it (e.g. a Twilio MessageSid)."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class EmailTransport(Protocol):
+    async def send_email(self, email: OutboundEmail, idempotency_key: str) -> str | None:
+        """Deliver one email; returns an id for it (e.g. the file written)."""
+        ...
+
+    async def aclose(self) -> None: ...
