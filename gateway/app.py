@@ -1,0 +1,128 @@
+"""The running gateway: store, SMTP listener, HTTP server and workers on one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+import templates
+from gateway.clock import Clock, SystemClock
+from gateway.config import Settings
+from gateway.http import build_http_app
+from gateway.intake import EmailIntake, TicketHook
+from gateway.metrics import Metrics
+from gateway.outbox import OutboxWorker
+from gateway.policybook import PolicyBook
+from gateway.smtp import IntakeHandler, SmtpListener
+from gateway.smtp.limits import ClientLimits
+from gateway.store import DATABASE_NAME, Store
+from gateway.transports import EmailTransport, SmsTransport
+from gateway.transports.file_email import FileEmailTransport
+from gateway.transports.relay import RelayEmailTransport
+from gateway.triage import ClassifierProposer, Proposer
+
+log = logging.getLogger(__name__)
+
+
+def email_transport_for(settings: Settings) -> EmailTransport:
+    if settings.relay is not None:
+        return RelayEmailTransport(settings.relay, settings.smtp.hostname)
+    return FileEmailTransport(settings.data_dir / "mail-out")
+
+
+def sms_transport_for(settings: Settings) -> SmsTransport:
+    from voice.file_sms import FileSmsTransport
+    from voice.twilio_sms import TwilioSmsTransport
+
+    sid = os.environ.get(settings.twilio.account_sid_env)
+    token = os.environ.get(settings.twilio.auth_token_env)
+    if sid and token:
+        return TwilioSmsTransport(
+            sid, token, sender=settings.twilio.sms_from, api_base_url=settings.twilio.api_base_url
+        )
+    return FileSmsTransport(settings.data_dir / "sms-out.jsonl", sender=settings.twilio.sms_from)
+
+
+@dataclass
+class Gateway:
+    """Build with settings (and, in tests, a clock or transports), then `start()` / `stop()`."""
+
+    settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+    proposer: Proposer | None = None
+    email_transport: EmailTransport | None = None
+    sms_transport: SmsTransport | None = None
+    hooks: tuple[TicketHook, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.metrics = Metrics()
+        self.policies = PolicyBook()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        settings = self.settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = await Store.open(settings.data_dir / DATABASE_NAME)
+        proposer = self.proposer or ClassifierProposer.load()
+        self.email_transport = self.email_transport or email_transport_for(settings)
+        self.sms_transport = self.sms_transport or sms_transport_for(settings)
+        self.outbox = OutboxWorker(
+            self.store,
+            self.clock,
+            settings.outbox,
+            email=self.email_transport,
+            sms=self.sms_transport,
+            metrics=self.metrics,
+        )
+        self.intake = EmailIntake(
+            self.store,
+            self.clock,
+            settings,
+            policies=self.policies,
+            proposer=proposer,
+            templates=templates.environment(),
+            metrics=self.metrics,
+            hooks=self.hooks,
+        )
+        self.http_app = build_http_app(self.store, self.metrics, max_body=settings.http.max_body)
+        await self._start_http()
+        limits = ClientLimits.from_settings(settings.smtp)
+        handler = IntakeHandler(self.store, self.clock, settings, limits, self.metrics)
+        self.smtp = SmtpListener(settings.smtp, handler, limits, self.metrics)
+        await self.smtp.start()
+        self._tasks = [
+            asyncio.create_task(self.intake.run(), name="intake-worker"),
+            asyncio.create_task(self.outbox.run(), name="outbox-worker"),
+        ]
+
+    async def _start_http(self) -> None:
+        self._runner = web.AppRunner(self.http_app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.http.host, self.settings.http.port)
+        await site.start()
+
+    @property
+    def http_address(self) -> tuple[str, int]:
+        assert self._runner is not None
+        server = self._runner.addresses[0]
+        return str(server[0]), int(server[1])
+
+    async def stop(self) -> None:
+        """Finish or refuse open SMTP sessions, then stop workers and commit what is pending."""
+        await self.smtp.stop()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.email_transport.aclose() if self.email_transport else None
+        await self.sms_transport.aclose() if self.sms_transport else None
+        await self.store.close()

@@ -1,0 +1,161 @@
+"""`intake import mbox|maildir PATH`: backfill old mail through the same intake pipeline.
+
+Each message enters the inbox exactly as SMTP mail would (keyed by its bytes, so importing the
+same mailbox twice stores nothing twice) and is processed by the same worker. Deadlines count
+from the message's own Date; imported mail is not acknowledged unless asked, since those
+customers wrote long ago.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import mailbox
+from collections.abc import Iterator
+from datetime import datetime
+from email.parser import BytesHeaderParser
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from pathlib import Path
+
+import typer
+from rich.progress import Progress
+
+import templates
+from gateway.cli_common import CONFIG_OPTION, DATA_DIR_OPTION, fail, settings_from_cli, with_store
+from gateway.clock import SystemClock
+from gateway.config import Settings
+from gateway.intake import EmailIntake
+from gateway.metrics import Metrics
+from gateway.policybook import PolicyBook
+from gateway.store import Store
+from gateway.store.inbox import get_inbox, insert_inbox
+from gateway.store.tickets import ticket_counts
+from gateway.triage import ClassifierProposer
+
+import_app = typer.Typer(no_args_is_help=True)
+
+TO_OPTION = typer.Option(None, "--to", help="Desk address to file under (default: from To/Cc).")
+ACK_OPTION = typer.Option(False, "--ack/--no-ack", help="Also acknowledge imported mail.")
+
+
+def _messages(box: mailbox.Mailbox[mailbox.Message]) -> Iterator[bytes]:
+    for key in box.iterkeys():
+        yield box.get_bytes(key)
+
+
+def _header(raw: bytes, name: str) -> str:
+    head = raw.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
+    value = BytesHeaderParser().parsebytes(head + b"\n\n").get_all(name, [])
+    return ", ".join(str(v) for v in value)
+
+
+def _received_at(raw: bytes, fallback: datetime) -> datetime:
+    try:
+        date = parsedate_to_datetime(_header(raw, "Date"))
+    except (TypeError, ValueError, IndexError):
+        return fallback
+    return date if date.tzinfo else fallback
+
+
+def _desk(raw: bytes, settings: Settings, to: str | None) -> str:
+    if to:
+        return to.lower()
+    for _, address in getaddresses([_header(raw, "To"), _header(raw, "Cc")]):
+        if settings.desk_for(address):
+            return address.lower()
+    return settings.desks[0].address
+
+
+async def _import(
+    settings: Settings, box: mailbox.Mailbox[mailbox.Message], to: str | None, ack: bool
+) -> str:
+    clock = SystemClock()
+    metrics = Metrics()
+
+    async def run(store: Store) -> str:
+        intake = EmailIntake(
+            store,
+            clock,
+            settings,
+            policies=PolicyBook(),
+            proposer=ClassifierProposer.load(),
+            templates=templates.environment(),
+            metrics=metrics,
+        )
+        total = len(box)
+        tickets_before = await store.read(ticket_counts)
+        created = 0
+        with Progress() as progress:
+            task = progress.add_task("importing", total=total)
+            for raw in _messages(box):
+                meta = {
+                    "mail_from": parseaddr(_header(raw, "From"))[1],
+                    "rcpt_tos": [_desk(raw, settings, to)],
+                    "imported": not ack,
+                }
+                key = "import:" + hashlib.sha256(raw).hexdigest()
+                received = _received_at(raw, clock.now())
+                inbox_id, new = await store.write(
+                    lambda db, raw=raw, meta=meta, key=key, received=received: insert_inbox(
+                        db,
+                        channel="email",
+                        kind="message",
+                        received_at=received,
+                        meta=meta,
+                        raw=raw,
+                        source_key=key,
+                    )
+                )
+                item = await store.read(lambda db, i=inbox_id: get_inbox(db, i))
+                if new and item is not None and item.state == "new":
+                    await intake.process(item)
+                    created += 1
+                progress.advance(task)
+        tickets = await store.read(ticket_counts) - tickets_before
+        skipped = total - created
+        return (
+            f"imported {created} of {total} messages ({skipped} seen before); {tickets} new tickets"
+        )
+
+    return await with_store(settings, run)
+
+
+def _run(
+    box_factory: type,
+    path: Path,
+    to: str | None,
+    ack: bool,
+    config: Path | None,
+    data_dir: Path | None,
+) -> None:
+    settings = settings_from_cli(config, data_dir)
+    if to and settings.desk_for(to) is None:
+        raise fail(f"--to {to}: not a desk address in the configuration", 2)
+    if not path.exists():
+        raise fail(f"{path}: no such file or directory", 2)
+    box = box_factory(str(path), create=False)
+    typer.echo(asyncio.run(_import(settings, box, to, ack)))
+
+
+@import_app.command("mbox")
+def import_mbox(
+    path: Path = typer.Argument(..., help="The mbox file."),
+    to: str | None = TO_OPTION,
+    ack: bool = ACK_OPTION,
+    config: Path | None = CONFIG_OPTION,
+    data_dir: Path | None = DATA_DIR_OPTION,
+) -> None:
+    """Import every message of an mbox file."""
+    _run(mailbox.mbox, path, to, ack, config, data_dir)
+
+
+@import_app.command("maildir")
+def import_maildir(
+    path: Path = typer.Argument(..., help="The Maildir directory."),
+    to: str | None = TO_OPTION,
+    ack: bool = ACK_OPTION,
+    config: Path | None = CONFIG_OPTION,
+    data_dir: Path | None = DATA_DIR_OPTION,
+) -> None:
+    """Import every message of a Maildir."""
+    _run(mailbox.Maildir, path, to, ack, config, data_dir)

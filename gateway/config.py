@@ -1,0 +1,273 @@
+"""Settings: built-in demo defaults < TOML config file < INTAKE_* environment < command-line flags.
+
+Everything is validated up front by pydantic; a bad file fails with one line that names the
+file, the key and the problem, before anything starts listening.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from voice.oncall import OnCallConfig
+
+DEMO_DESK_ADDRESS = "support@localhost"
+DEMO_POLICY = "threepbx"
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class ConfigError(Exception):
+    """A configuration problem, already worded for the user: `file: key: problem`."""
+
+
+def parse_duration(value: Any) -> timedelta:
+    """Accepts 90, "90s", "10m", "1h", "2d" (a bare number is seconds)."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str) and (match := _DURATION.match(value)):
+        return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    raise ValueError(f"not a duration: {value!r} (use e.g. '90s', '10m', '1h', '2d')")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SmtpSettings(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(2525, ge=0, le=65535)
+    hostname: str = Field(
+        "localhost", description="Name announced in the greeting and used in Message-IDs."
+    )
+    max_message_size: int = Field(25 * 1024 * 1024, gt=0)
+    max_attachment_size: int = Field(10 * 1024 * 1024, gt=0)
+    max_connections: int = Field(1000, gt=0)
+    max_connections_per_client: int = Field(50, gt=0)
+    max_messages_per_client_per_minute: int = Field(600, gt=0)
+    timeout: float = Field(300, gt=0, description="Idle seconds before a session is dropped.")
+    shutdown_grace: float = Field(
+        10, ge=0, description="Seconds open sessions get to finish on SIGTERM."
+    )
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+    @model_validator(mode="after")
+    def _cert_and_key_together(self) -> Self:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key must be set together")
+        return self
+
+
+class HttpSettings(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    max_body: int = Field(64 * 1024, gt=0, description="Largest webhook body accepted (bytes).")
+
+
+class RelaySettings(_Strict):
+    """Outbound SMTP relay; credentials come from the environment, never from the file."""
+
+    host: str
+    port: int = Field(587, ge=1, le=65535)
+    starttls: bool = True
+    username_env: str | None = "INTAKE_RELAY_USERNAME"
+    password_env: str | None = "INTAKE_RELAY_PASSWORD"
+    timeout: float = Field(30, gt=0)
+
+
+class DeskSettings(_Strict):
+    """A support address (and optionally the phone number callers dial) served under a policy."""
+
+    address: str
+    policy: str
+    name: str = "Support"
+    phone: str | None = Field(None, description="Twilio number callers dial for this desk (E.164).")
+    forward_to: str | None = Field(None, description="Staffed line to <Dial> in business hours.")
+    sms_from: str | None = Field(None, description="Number acknowledgements are texted from.")
+
+    @field_validator("address")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        if "@" not in value:
+            raise ValueError(f"not an email address: {value!r}")
+        return value.strip().lower()
+
+
+class CustomerSettings(_Strict):
+    """Customers under a contract: `match` is an address (a@b.com) or a domain (b.com)."""
+
+    match: str
+    policy: str
+    name: str | None = None
+
+    @field_validator("match")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.strip().lower().lstrip("@")
+
+
+class AckSettings(_Strict):
+    enabled: bool = True
+    max_per_sender: int = Field(5, ge=0, description="Acknowledgements per sender per window.")
+    window: timedelta = timedelta(hours=1)
+
+    _duration = field_validator("window", mode="before")(parse_duration)
+
+
+class OutboxSettings(_Strict):
+    backoff_initial: timedelta = timedelta(seconds=30)
+    backoff_max: timedelta = timedelta(hours=1)
+    give_up_after: timedelta = timedelta(days=3)
+    send_timeout: timedelta = timedelta(seconds=30)
+    concurrency: int = Field(8, gt=0)
+
+    _duration = field_validator(
+        "backoff_initial", "backoff_max", "give_up_after", "send_timeout", mode="before"
+    )(parse_duration)
+
+
+class TwilioSettings(_Strict):
+    """Credentials come from TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN in the environment."""
+
+    account_sid_env: str = "TWILIO_ACCOUNT_SID"
+    auth_token_env: str = "TWILIO_AUTH_TOKEN"
+    api_base_url: str | None = Field(None, description="Override the REST API host (tests).")
+    sms_from: str | None = Field(None, description="Default number SMS are sent from (E.164).")
+    transcription_timeout: timedelta = timedelta(minutes=10)
+    page_validity: timedelta = timedelta(minutes=30)
+
+    _duration = field_validator("transcription_timeout", "page_validity", mode="before")(
+        parse_duration
+    )
+
+
+class Settings(_Strict):
+    data_dir: Path = Path("var")
+    public_url: str = "http://127.0.0.1:8080"
+    smtp: SmtpSettings = SmtpSettings()
+    http: HttpSettings = HttpSettings()
+    relay: RelaySettings | None = None
+    desks: tuple[DeskSettings, ...] = (
+        DeskSettings(address=DEMO_DESK_ADDRESS, policy=DEMO_POLICY, name="Demo Support"),
+    )
+    customers: tuple[CustomerSettings, ...] = ()
+    ack: AckSettings = AckSettings()
+    outbox: OutboxSettings = OutboxSettings()
+    twilio: TwilioSettings = TwilioSettings()
+    oncall: OnCallConfig | None = None
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/]+", value):
+            raise ValueError(f"must be an absolute http(s) URL, got {value!r}")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _desks_and_policies(self) -> Self:
+        if not self.desks:
+            raise ValueError("at least one desk is needed")
+        seen: set[str] = set()
+        for desk in self.desks:
+            if desk.address in seen:
+                raise ValueError(f"desk address {desk.address!r} is listed twice")
+            seen.add(desk.address)
+        return self
+
+    def desk_for(self, address: str) -> DeskSettings | None:
+        address = address.strip().lower()
+        return next((d for d in self.desks if d.address == address), None)
+
+    def policy_for_customer(self, sender: str) -> str | None:
+        """The contract of a customer by exact address first, then by domain (and parents)."""
+        sender = sender.strip().lower()
+        by_match = {c.match: c.policy for c in self.customers}
+        if sender in by_match:
+            return by_match[sender]
+        domain = sender.rpartition("@")[2]
+        while domain:
+            if domain in by_match:
+                return by_match[domain]
+            domain = domain.partition(".")[2]
+        return None
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _check_policies(settings: Settings, source: str) -> None:
+    from policies import PolicyError, load_policy
+
+    named = [(f"desks[{i}].policy", d.policy) for i, d in enumerate(settings.desks)]
+    named += [(f"customers[{i}].policy", c.policy) for i, c in enumerate(settings.customers)]
+    for key, name in named:
+        try:
+            load_policy(name)
+        except (PolicyError, OSError, KeyError) as exc:
+            raise ConfigError(f"{source}: {key}: cannot load policy {name!r}: {exc}") from None
+
+
+_ENV_KEYS: dict[str, tuple[str, ...]] = {
+    "INTAKE_DATA_DIR": ("data_dir",),
+    "INTAKE_PUBLIC_URL": ("public_url",),
+    "INTAKE_SMTP_HOST": ("smtp", "host"),
+    "INTAKE_SMTP_PORT": ("smtp", "port"),
+    "INTAKE_HTTP_HOST": ("http", "host"),
+    "INTAKE_HTTP_PORT": ("http", "port"),
+}
+
+
+def _set_path(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    for key in path[:-1]:
+        data = data.setdefault(key, {})
+    data[path[-1]] = value
+
+
+def load_settings(
+    config_file: Path | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[tuple[str, ...], Any] | None = None,
+) -> Settings:
+    """Read the TOML file (if any), apply INTAKE_* variables, then explicit overrides."""
+    environ = os.environ if environ is None else environ
+    if config_file is None and environ.get("INTAKE_CONFIG"):
+        config_file = Path(environ["INTAKE_CONFIG"])
+    data: dict[str, Any] = {}
+    source = str(config_file) if config_file else "defaults"
+    if config_file is not None:
+        try:
+            data = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"{config_file}: cannot read: {exc.strerror or exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{config_file}: invalid TOML: {exc}") from None
+    for var, path in _ENV_KEYS.items():
+        if environ.get(var):
+            _set_path(data, path, environ[var])
+            source = f"{source} + ${var}" if source == "defaults" else source
+    for path, value in (overrides or {}).items():
+        if value is not None:
+            _set_path(data, path, value)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        problem = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{source}: {_loc(tuple(first['loc']))}: {problem}") from None
+    _check_policies(settings, source)
+    return settings

@@ -1,0 +1,50 @@
+"""What we promise a customer: the policy's own words and the dated deadline in its zone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from policies import Policy
+
+
+def format_local(at: datetime, tz: ZoneInfo) -> str:
+    """ "Tue 24 Nov 2026, 09:00 EST": a local date and hour nobody can misread."""
+    local = at.astimezone(tz)
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+
+
+@dataclass(frozen=True, slots=True)
+class Promise:
+    priority_id: str
+    priority_name: str
+    words: str  # "within 1 business day"
+    due: datetime | None
+    due_local: str | None
+    after_hours: bool
+    after_hours_note: str
+
+    def template_context(self) -> dict[str, object]:
+        return {
+            "priority_id": self.priority_id,
+            "priority_name": self.priority_name,
+            "promise": self.words,
+            "due_local": self.due_local,
+            "after_hours": self.after_hours,
+            "after_hours_note": self.after_hours_note,
+        }
+
+
+def promise_for(policy: Policy, priority_id: str, received: datetime) -> Promise:
+    priority = policy.priority(priority_id)
+    due = policy.deadline(priority_id, received, "respond")
+    return Promise(
+        priority_id=priority.id,
+        priority_name=priority.name,
+        words=priority.respond.describe(),
+        due=due,
+        due_local=format_local(due, policy.tz) if due else None,
+        after_hours=policy.is_after_hours(received),
+        after_hours_note=policy.after_hours_message,
+    )

@@ -1,0 +1,21 @@
+"""Every reply the listener gives that is ours rather than aiosmtpd's, with enhanced codes."""
+
+from __future__ import annotations
+
+RECIPIENT_OK = "250 2.1.5 Recipient ok"
+SENDER_OK = "250 2.1.0 Sender ok"
+QUEUED = "250 2.0.0 Ok: queued as {id}"
+UNKNOWN_RECIPIENT = "550 5.1.1 <{address}>: recipient address rejected: not served here"
+TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
+MESSAGE_TOO_BIG = "552 5.3.4 Message size exceeds fixed maximum message size"
+TOO_MANY_CONNECTIONS = "421 4.7.0 Too many connections from your address, try again later"
+SERVER_BUSY = "421 4.3.2 Too many connections, try again later"
+RATE_LIMITED = "451 4.7.1 Too many messages from your address, try again later"
+SHUTTING_DOWN = "421 4.3.2 Service shutting down, try again later"
+INTERNAL_ERROR = "451 4.3.0 Temporary failure, please try again later"
+
+# aiosmtpd's own replies that lack an enhanced status code, and what we say instead.
+REWRITES = {
+    "552 Error: Too much mail data": MESSAGE_TOO_BIG,
+    "552 Error: message size exceeds fixed maximum message size": MESSAGE_TOO_BIG,
+}

@@ -1,0 +1,76 @@
+"""SQL for the inbox: everything accepted, exactly as received, before anyone thinks about it."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from gateway.store.records import InboxItem, iso
+
+
+async def insert_inbox(
+    db: aiosqlite.Connection,
+    *,
+    channel: str,
+    kind: str,
+    received_at: datetime,
+    meta: dict[str, Any],
+    raw: bytes | None = None,
+    source_key: str | None = None,
+) -> tuple[int, bool]:
+    """Store one accepted input; returns (id, created). A known `source_key` is not stored again."""
+    cursor = await db.execute(
+        "INSERT INTO inbox (channel, kind, received_at, source_key, meta, raw)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source_key) DO NOTHING",
+        (channel, kind, iso(received_at), source_key, json.dumps(meta), raw),
+    )
+    if cursor.rowcount == 1 and cursor.lastrowid is not None:
+        return cursor.lastrowid, True
+    async with db.execute("SELECT id FROM inbox WHERE source_key = ?", (source_key,)) as rows:
+        row = await rows.fetchone()
+    assert row is not None, "conflict without an existing row"
+    return int(row["id"]), False
+
+
+async def pending_inbox(
+    db: aiosqlite.Connection, channel: str, *, limit: int = 100
+) -> list[InboxItem]:
+    async with db.execute(
+        "SELECT * FROM inbox WHERE state = 'new' AND channel = ? ORDER BY id LIMIT ?",
+        (channel, limit),
+    ) as cursor:
+        return [InboxItem.from_row(row) for row in await cursor.fetchall()]
+
+
+async def get_inbox(db: aiosqlite.Connection, inbox_id: int) -> InboxItem | None:
+    async with db.execute("SELECT * FROM inbox WHERE id = ?", (inbox_id,)) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else InboxItem.from_row(row)
+
+
+async def finish_inbox(
+    db: aiosqlite.Connection, inbox_id: int, now: datetime, *, note: str | None = None
+) -> None:
+    await db.execute(
+        "UPDATE inbox SET state = 'done', processed_at = ?, error = ? WHERE id = ?",
+        (iso(now), note, inbox_id),
+    )
+
+
+async def record_inbox_failure(
+    db: aiosqlite.Connection, inbox_id: int, error: str, *, give_up: bool, now: datetime
+) -> None:
+    await db.execute(
+        "UPDATE inbox SET attempts = attempts + 1, error = ?,"
+        " state = CASE WHEN ? THEN 'failed' ELSE state END,"
+        " processed_at = CASE WHEN ? THEN ? ELSE processed_at END WHERE id = ?",
+        (error, give_up, give_up, iso(now), inbox_id),
+    )
+
+
+async def inbox_counts(db: aiosqlite.Connection) -> dict[str, int]:
+    async with db.execute("SELECT state, COUNT(*) AS n FROM inbox GROUP BY state") as cursor:
+        return {row["state"]: row["n"] for row in await cursor.fetchall()}

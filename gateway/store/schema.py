@@ -1,0 +1,114 @@
+"""The SQLite schema as ordered migrations; `PRAGMA user_version` records how far a file is."""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the accepted-input queue, tickets and their threads, the outbox, the audit log.
+    """
+    CREATE TABLE inbox (
+        id           INTEGER PRIMARY KEY,
+        channel      TEXT NOT NULL,              -- email | voice | sms
+        kind         TEXT NOT NULL,              -- message | recorded | transcription | ...
+        received_at  TEXT NOT NULL,              -- ISO 8601 UTC
+        source_key   TEXT UNIQUE,                -- provider id for idempotent webhooks
+        meta         TEXT NOT NULL,              -- JSON: SMTP envelope or webhook form
+        raw          BLOB,                       -- the bytes exactly as received
+        state        TEXT NOT NULL DEFAULT 'new',-- new | done | failed
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        error        TEXT,
+        processed_at TEXT
+    );
+    CREATE INDEX inbox_pending ON inbox(channel, id) WHERE state = 'new';
+
+    CREATE TABLE tickets (
+        id                 INTEGER PRIMARY KEY,
+        number             INTEGER NOT NULL UNIQUE,
+        channel            TEXT NOT NULL,
+        customer           TEXT NOT NULL,        -- email address or E.164 number
+        customer_name      TEXT NOT NULL DEFAULT '',
+        desk               TEXT NOT NULL,
+        policy             TEXT NOT NULL,
+        subject            TEXT NOT NULL,
+        declared_priority  TEXT,
+        proposed_priority  TEXT,
+        effective_priority TEXT NOT NULL,
+        confidence         REAL,
+        reasons            TEXT NOT NULL DEFAULT '[]',
+        received_at        TEXT NOT NULL,
+        due_at             TEXT,
+        after_hours        INTEGER NOT NULL DEFAULT 0,
+        status             TEXT NOT NULL DEFAULT 'open',
+        created_at         TEXT NOT NULL,
+        updated_at         TEXT NOT NULL
+    );
+    CREATE INDEX tickets_customer ON tickets(customer, status);
+
+    CREATE TABLE messages (
+        id           INTEGER PRIMARY KEY,
+        ticket_id    INTEGER NOT NULL REFERENCES tickets(id),
+        inbox_id     INTEGER REFERENCES inbox(id),
+        direction    TEXT NOT NULL,              -- in | out
+        channel      TEXT NOT NULL,
+        message_id   TEXT UNIQUE,                -- RFC 5322 Message-ID or provider id
+        content_hash TEXT,
+        sender       TEXT NOT NULL DEFAULT '',
+        subject      TEXT NOT NULL DEFAULT '',
+        body_text    TEXT NOT NULL DEFAULT '',
+        latest_text  TEXT NOT NULL DEFAULT '',
+        meta         TEXT NOT NULL DEFAULT '{}',
+        created_at   TEXT NOT NULL
+    );
+    CREATE INDEX messages_ticket ON messages(ticket_id, id);
+    CREATE UNIQUE INDEX messages_unique_bytes ON messages(content_hash)
+        WHERE message_id IS NULL AND direction = 'in';
+
+    CREATE TABLE attachments (
+        id           INTEGER PRIMARY KEY,
+        message_id   INTEGER NOT NULL REFERENCES messages(id),
+        filename     TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size         INTEGER NOT NULL,
+        content      BLOB                        -- NULL when over the size limit
+    );
+
+    CREATE TABLE outbox (
+        id              INTEGER PRIMARY KEY,
+        ticket_id       INTEGER REFERENCES tickets(id),
+        kind            TEXT NOT NULL,           -- email | sms
+        purpose         TEXT NOT NULL,           -- ack | page | reply | ...
+        idempotency_key TEXT NOT NULL UNIQUE,
+        recipient       TEXT NOT NULL,
+        payload         TEXT NOT NULL,           -- JSON
+        state           TEXT NOT NULL DEFAULT 'pending', -- pending | sent | failed | cancelled
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error      TEXT,
+        provider_id     TEXT,
+        created_at      TEXT NOT NULL,
+        sent_at         TEXT
+    );
+    CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE state = 'pending';
+    CREATE INDEX outbox_recipient ON outbox(recipient, purpose, created_at);
+
+    CREATE TABLE events (
+        id        INTEGER PRIMARY KEY,
+        ticket_id INTEGER REFERENCES tickets(id),
+        at        TEXT NOT NULL,
+        kind      TEXT NOT NULL,
+        detail    TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX events_ticket ON events(ticket_id, id);
+
+    CREATE TABLE corrections (
+        id            INTEGER PRIMARY KEY,
+        ticket_number INTEGER NOT NULL,
+        policy        TEXT NOT NULL,
+        subject       TEXT NOT NULL,
+        body          TEXT NOT NULL,
+        old_priority  TEXT,
+        new_priority  TEXT NOT NULL,
+        reason        TEXT NOT NULL,
+        created_at    TEXT NOT NULL
+    );
+    """,
+)

@@ -1,0 +1,292 @@
+"""SQL for tickets, their threads of messages, attachments and the audit log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from gateway.store.records import Event, Message, Ticket, iso
+
+FIRST_TICKET_NUMBER = 1001
+
+
+@dataclass(frozen=True, slots=True)
+class NewTicket:
+    channel: str
+    customer: str
+    customer_name: str
+    desk: str
+    policy: str
+    subject: str
+    declared_priority: str | None
+    proposed_priority: str | None
+    effective_priority: str
+    confidence: float | None
+    reasons: Sequence[str]
+    received_at: datetime
+    due_at: datetime | None
+    after_hours: bool
+    status: str = "open"
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    direction: str  # in | out
+    channel: str
+    message_id: str | None
+    content_hash: str | None
+    sender: str
+    subject: str
+    body_text: str
+    latest_text: str
+    meta: dict[str, Any]
+    inbox_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketSummary:
+    ticket: Ticket
+    message_count: int
+
+
+async def insert_ticket(db: aiosqlite.Connection, new: NewTicket, now: datetime) -> Ticket:
+    # Numbers are handed out inside the writer's transaction, so MAX()+1 cannot race.
+    async with db.execute("SELECT MAX(number) AS n FROM tickets") as cursor:
+        row = await cursor.fetchone()
+    number = max(FIRST_TICKET_NUMBER, (row["n"] or 0) + 1) if row else FIRST_TICKET_NUMBER
+    cursor = await db.execute(
+        "INSERT INTO tickets (number, channel, customer, customer_name, desk, policy, subject,"
+        " declared_priority, proposed_priority, effective_priority, confidence, reasons,"
+        " received_at, due_at, after_hours, status, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            number,
+            new.channel,
+            new.customer,
+            new.customer_name,
+            new.desk,
+            new.policy,
+            new.subject,
+            new.declared_priority,
+            new.proposed_priority,
+            new.effective_priority,
+            new.confidence,
+            json.dumps(list(new.reasons)),
+            iso(new.received_at),
+            iso(new.due_at) if new.due_at else None,
+            int(new.after_hours),
+            new.status,
+            iso(now),
+            iso(now),
+        ),
+    )
+    ticket = await ticket_by_id(db, int(cursor.lastrowid or 0))
+    assert ticket is not None
+    return ticket
+
+
+async def ticket_by_id(db: aiosqlite.Connection, ticket_id: int) -> Ticket | None:
+    async with db.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else Ticket.from_row(row)
+
+
+async def ticket_by_number(db: aiosqlite.Connection, number: int) -> Ticket | None:
+    async with db.execute("SELECT * FROM tickets WHERE number = ?", (number,)) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else Ticket.from_row(row)
+
+
+async def ticket_for_message_ids(db: aiosqlite.Connection, ids: Sequence[str]) -> Ticket | None:
+    """The ticket any of these Message-IDs (ours or the customer's) belongs to."""
+    if not ids:
+        return None
+    marks = ",".join("?" * len(ids))
+    async with db.execute(
+        f"SELECT t.* FROM messages m JOIN tickets t ON t.id = m.ticket_id"
+        f" WHERE m.message_id IN ({marks}) ORDER BY m.id DESC LIMIT 1",
+        tuple(ids),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else Ticket.from_row(row)
+
+
+async def latest_open_ticket_for(db: aiosqlite.Connection, customer: str) -> Ticket | None:
+    async with db.execute(
+        "SELECT * FROM tickets WHERE customer = ? AND status != 'closed' ORDER BY id DESC LIMIT 1",
+        (customer,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else Ticket.from_row(row)
+
+
+async def stored_message(
+    db: aiosqlite.Connection, message_id: str | None, content_hash: str
+) -> Message | None:
+    """The copy already stored of this message: same Message-ID, or same bytes if it has none."""
+    if message_id:
+        sql, args = "SELECT * FROM messages WHERE message_id = ?", (message_id,)
+    else:
+        sql = (
+            "SELECT * FROM messages WHERE message_id IS NULL AND direction = 'in'"
+            " AND content_hash = ?"
+        )
+        args = (content_hash,)
+    async with db.execute(sql, args) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else Message.from_row(row)
+
+
+async def insert_message(
+    db: aiosqlite.Connection, ticket_id: int, new: NewMessage, now: datetime
+) -> int:
+    cursor = await db.execute(
+        "INSERT INTO messages (ticket_id, inbox_id, direction, channel, message_id, content_hash,"
+        " sender, subject, body_text, latest_text, meta, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            ticket_id,
+            new.inbox_id,
+            new.direction,
+            new.channel,
+            new.message_id,
+            new.content_hash,
+            new.sender,
+            new.subject,
+            new.body_text,
+            new.latest_text,
+            json.dumps(new.meta),
+            iso(now),
+        ),
+    )
+    await db.execute(
+        "UPDATE tickets SET updated_at = ?,"
+        " status = CASE WHEN ? = 'in' AND status = 'closed' THEN 'open' ELSE status END"
+        " WHERE id = ?",
+        (iso(now), new.direction, ticket_id),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+async def update_message_meta(
+    db: aiosqlite.Connection, message_id: int, meta: dict[str, Any]
+) -> None:
+    await db.execute("UPDATE messages SET meta = ? WHERE id = ?", (json.dumps(meta), message_id))
+
+
+async def insert_attachment(
+    db: aiosqlite.Connection,
+    message_id: int,
+    *,
+    filename: str,
+    content_type: str,
+    size: int,
+    content: bytes | None,
+) -> None:
+    await db.execute(
+        "INSERT INTO attachments (message_id, filename, content_type, size, content)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (message_id, filename, content_type, size, content),
+    )
+
+
+async def set_priority(
+    db: aiosqlite.Connection,
+    ticket_id: int,
+    *,
+    effective: str,
+    due_at: datetime | None,
+    now: datetime,
+    proposed: str | None = None,
+    confidence: float | None = None,
+    reasons: Sequence[str] | None = None,
+) -> None:
+    """Change the effective priority and deadline; a new proposal replaces the old one."""
+    await db.execute(
+        "UPDATE tickets SET effective_priority = ?, due_at = ?, updated_at = ?,"
+        " proposed_priority = COALESCE(?, proposed_priority),"
+        " confidence = COALESCE(?, confidence), reasons = COALESCE(?, reasons) WHERE id = ?",
+        (
+            effective,
+            iso(due_at) if due_at else None,
+            iso(now),
+            proposed,
+            confidence,
+            json.dumps(list(reasons)) if reasons is not None else None,
+            ticket_id,
+        ),
+    )
+
+
+async def set_status(db: aiosqlite.Connection, ticket_id: int, status: str, now: datetime) -> None:
+    await db.execute(
+        "UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?", (status, iso(now), ticket_id)
+    )
+
+
+async def add_event(
+    db: aiosqlite.Connection, ticket_id: int | None, at: datetime, kind: str, **detail: Any
+) -> None:
+    await db.execute(
+        "INSERT INTO events (ticket_id, at, kind, detail) VALUES (?, ?, ?, ?)",
+        (ticket_id, iso(at), kind, json.dumps(detail, default=str)),
+    )
+
+
+async def list_tickets(
+    db: aiosqlite.Connection,
+    *,
+    status: str | None = None,
+    priority: str | None = None,
+    limit: int = 1000,
+) -> list[TicketSummary]:
+    where, args = [], []
+    if status:
+        where.append("t.status = ?")
+        args.append(status)
+    if priority:
+        where.append("t.effective_priority = ?")
+        args.append(priority)
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    async with db.execute(
+        "SELECT t.*, (SELECT COUNT(*) FROM messages m WHERE m.ticket_id = t.id"
+        f" AND m.direction = 'in') AS message_count FROM tickets t {clause}"
+        " ORDER BY t.number DESC LIMIT ?",
+        (*args, limit),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [TicketSummary(Ticket.from_row(r), r["message_count"]) for r in rows]
+
+
+async def thread(db: aiosqlite.Connection, ticket_id: int) -> list[Message]:
+    async with db.execute(
+        "SELECT * FROM messages WHERE ticket_id = ? ORDER BY id", (ticket_id,)
+    ) as cursor:
+        return [Message.from_row(row) for row in await cursor.fetchall()]
+
+
+async def attachments_of(db: aiosqlite.Connection, message_id: int) -> list[dict[str, Any]]:
+    async with db.execute(
+        "SELECT filename, content_type, size, content IS NOT NULL AS stored FROM attachments"
+        " WHERE message_id = ? ORDER BY id",
+        (message_id,),
+    ) as cursor:
+        return [dict(row) for row in await cursor.fetchall()]
+
+
+async def events_of(db: aiosqlite.Connection, ticket_id: int) -> list[Event]:
+    async with db.execute(
+        "SELECT * FROM events WHERE ticket_id = ? ORDER BY id", (ticket_id,)
+    ) as cursor:
+        return [Event.from_row(row) for row in await cursor.fetchall()]
+
+
+async def ticket_counts(db: aiosqlite.Connection) -> int:
+    async with db.execute("SELECT COUNT(*) AS n FROM tickets") as cursor:
+        row = await cursor.fetchone()
+    return int(row["n"]) if row else 0
