@@ -1,0 +1,171 @@
+"""`intake oncall now` through typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from voice.cli import oncall_app
+
+CONFIG = """\
+[gateway]
+public_url = "https://intake.example.com"   # other tables are not the oncall command's business
+
+[oncall]
+timezone = "America/New_York"
+
+[[oncall.staff]]
+id = "alice"
+name = "Alice Example"
+phone = "+12025550101"
+
+[[oncall.staff]]
+id = "bob"
+name = "Bob Example"
+phone = "+12025550102"
+
+[[oncall.staff]]
+id = "carol"
+name = "Carol Example"
+phone = "+12025550103"
+
+[[oncall.staff]]
+id = "dana"
+name = "Dana Manager"
+phone = "+12025550104"
+
+[oncall.rotation]
+kind = "weekly"
+handoff = "09:00"
+handoff_day = "mon"
+start = 2026-01-05
+order = ["alice", "bob", "carol"]
+
+[[oncall.override]]
+staff = "dana"
+start = 2026-12-24T18:00:00
+end = "2026-12-26T09:00"
+
+[oncall.escalation]
+repeat = 1
+fallback = "dana"
+
+[[oncall.escalation.step]]
+target = "primary"
+delay = "10m"
+
+[[oncall.escalation.step]]
+target = "secondary"
+delay = "10m"
+"""
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    path = tmp_path / "intake.toml"
+    path.write_text(CONFIG)
+    return path
+
+
+def test_now_prints_who_is_on_call_and_the_chain(config_file: Path) -> None:
+    result = runner.invoke(
+        oncall_app, ["now", "--config", str(config_file), "--at", "2026-03-09T09:30"]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "Alice Example" in result.stdout
+    assert "Carol Example" not in result.stdout  # not in alice's chain at all
+    assert "Mon 2026-03-09 09:00 EDT" in result.stdout  # the shift started at the hand-off
+    assert "Dana Manager" in result.stdout and "fallback" in result.stdout
+
+
+def test_now_as_json(config_file: Path) -> None:
+    result = runner.invoke(
+        oncall_app,
+        ["now", "--config", str(config_file), "--at", "2026-12-25T12:00:00Z", "--json"],
+    )
+
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["at"] == "2026-12-25T07:00:00-05:00"
+    assert data["on_call"] == {
+        "id": "dana",
+        "name": "Dana Manager",
+        "phone": "+12025550104",
+        "source": "override",
+        "shift_start": "2026-12-24T18:00:00-05:00",
+        "shift_end": "2026-12-26T09:00:00-05:00",
+    }
+    assert [(s["step"], s["id"]) for s in data["chain"]] == [
+        (1, "dana"),
+        (2, "alice"),
+        (3, "dana"),
+        (4, "alice"),
+        (5, "dana"),
+    ]
+    assert [s["after_seconds"] for s in data["chain"]] == [0, 600, 1200, 1800, 2400]
+
+
+def test_the_config_can_come_from_the_environment(config_file: Path) -> None:
+    result = runner.invoke(oncall_app, ["now", "--json"], env={"INTAKE_CONFIG": str(config_file)})
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["timezone"] == "America/New_York"
+
+
+def test_without_at_it_uses_the_current_time(config_file: Path) -> None:
+    result = runner.invoke(oncall_app, ["now", "--config", str(config_file), "--json"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["on_call"]["id"] in {"alice", "bob", "carol", "dana"}
+
+
+def error_of(path: Path, *args: str) -> str:
+    result = runner.invoke(oncall_app, ["now", "--config", str(path), *args])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_a_validation_error_names_file_field_and_problem(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(CONFIG.replace('order = ["alice", "bob", "carol"]', 'order = ["alice", "zed"]'))
+
+    assert error_of(path) == f"{path}: oncall.rotation.order[1]: unknown staff 'zed'"
+
+
+def test_several_errors_are_counted(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(CONFIG.replace('"+12025550102"', '"12"').replace('"10m"', '"soon"', 1))
+
+    assert (
+        error_of(path)
+        == f"{path}: oncall.staff[1].phone: '12' is not a valid phone number (and 1 more)"
+    )
+
+
+def test_a_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "nope.toml"
+    assert error_of(path) == f"{path}: cannot read: No such file or directory"
+
+
+def test_invalid_toml(tmp_path: Path) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text("[oncall\n")
+    assert error_of(path).startswith(f"{path}: invalid TOML: ")
+
+
+def test_no_oncall_table(tmp_path: Path) -> None:
+    path = tmp_path / "empty.toml"
+    path.write_text("[gateway]\n")
+    assert error_of(path) == f"{path}: oncall: missing [oncall] table"
+
+
+def test_a_bad_at(config_file: Path) -> None:
+    assert error_of(config_file, "--at", "tomorrow") == "--at: not an ISO 8601 time: 'tomorrow'"
