@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import logging
 import os
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 
@@ -58,20 +60,36 @@ class Gateway:
     email_transport: EmailTransport | None = None
     sms_transport: SmsTransport | None = None
     hooks: tuple[TicketHook, ...] = ()
+    # False runs the listeners only; workers are then driven by `run_once` (a listener/worker
+    # split as in Zulip's email gateway, and deterministic tests).
+    workers: bool = True
 
     def __post_init__(self) -> None:
         self.metrics = Metrics()
         self.policies = PolicyBook()
-        self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
+        self._shutdown = contextlib.AsyncExitStack()
 
     async def start(self) -> None:
+        """Start everything; if any part fails, what did start is stopped again."""
         settings = self.settings
+        proposer = self.proposer or ClassifierProposer.load()  # slow and fallible: first
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            await self._start_parts(settings, proposer)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start_parts(self, settings: Settings, proposer: Proposer) -> None:
+        # Each part registers its own shutdown; `stop()` unwinds them in reverse order, so
+        # workers stop first, then SMTP finishes open transactions, and the store closes last.
         self.store = await Store.open(settings.data_dir / DATABASE_NAME)
-        proposer = self.proposer or ClassifierProposer.load()
+        self._shutdown.push_async_callback(self.store.close)
         self.email_transport = self.email_transport or email_transport_for(settings)
+        self._shutdown.push_async_callback(self.email_transport.aclose)
         self.sms_transport = self.sms_transport or sms_transport_for(settings)
+        self._shutdown.push_async_callback(self.sms_transport.aclose)
         self.outbox = OutboxWorker(
             self.store,
             self.clock,
@@ -96,14 +114,25 @@ class Gateway:
         handler = IntakeHandler(self.store, self.clock, settings, limits, self.metrics)
         self.smtp = SmtpListener(settings.smtp, handler, limits, self.metrics)
         await self.smtp.start()
-        self._tasks = [
-            asyncio.create_task(self.intake.run(), name="intake-worker"),
-            asyncio.create_task(self.outbox.run(), name="outbox-worker"),
-        ]
+        self._shutdown.push_async_callback(self.smtp.stop)
+        if self.workers:
+            for worker in (self.intake.run(), self.outbox.run()):
+                self._start_task(worker)
+
+    def _start_task(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+
+        async def cancel() -> None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+        self._shutdown.push_async_callback(cancel)
 
     async def _start_http(self) -> None:
         self._runner = web.AppRunner(self.http_app, access_log=None)
         await self._runner.setup()
+        self._shutdown.push_async_callback(self._runner.cleanup)
         site = web.TCPSite(self._runner, self.settings.http.host, self.settings.http.port)
         await site.start()
 
@@ -114,15 +143,5 @@ class Gateway:
         return str(server[0]), int(server[1])
 
     async def stop(self) -> None:
-        """Finish or refuse open SMTP sessions, then stop workers and commit what is pending."""
-        await self.smtp.stop()
-        if self._runner is not None:
-            await self._runner.cleanup()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self.email_transport.aclose() if self.email_transport else None
-        await self.sms_transport.aclose() if self.sms_transport else None
-        await self.store.close()
+        """Finish or refuse open SMTP sessions, stop workers, commit what is pending, close."""
+        await self._shutdown.aclose()

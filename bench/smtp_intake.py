@@ -1,0 +1,168 @@
+"""SMTP intake throughput: `intake serve` against a bare aiosmtpd sink, same load, same run.
+
+The sink answers `250` without storing anything; Intake commits every message to SQLite
+(WAL, synchronous=FULL, group commit) before its `250`. The ratio says what durability costs.
+
+    .venv/bin/python bench/smtp_intake.py [--messages 3000] [--concurrency 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+import aiosmtplib
+
+SINK = textwrap.dedent(
+    """
+    import asyncio
+    from aiosmtpd.smtp import SMTP
+
+    class Sink:
+        async def handle_DATA(self, server, session, envelope):
+            return "250 2.0.0 Ok"
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(lambda: SMTP(Sink(), loop=loop), "127.0.0.1", 0)
+        print("sink ready: smtp=127.0.0.1:%d" % server.sockets[0].getsockname()[1], flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+    """
+)
+READY = re.compile(r"ready: smtp=([\d.]+):(\d+)")
+PARAGRAPH = (
+    "Since this morning several of our desk phones at the Denver office show 'No Service' "
+    "and cannot place outbound calls. Inbound calls ring but drop after about 30 seconds. "
+    "We restarted two handsets and the switch in the IT closet without any change. "
+)
+
+
+def support_mail(n: int) -> bytes:
+    message = EmailMessage()
+    message["From"] = f"Customer {n} <customer{n}@example.com>"
+    message["To"] = "support@localhost"
+    message["Subject"] = f"Phones dropping calls at site {n % 17}"
+    message["Message-ID"] = f"<bench-{n}-{time.time_ns()}@example.com>"
+    body = "Hello support,\n\n" + (PARAGRAPH + "\n\n") * 4
+    body += "Call trace attached below.\n" + "\n".join(
+        f"  INVITE sip:{n}@10.0.0.{i} 200 OK" for i in range(20)
+    )
+    message.set_content(body + "\n\nThanks,\nPat\n")
+    data = message.as_bytes()
+    assert 2500 < len(data) < 4000, len(data)
+    return data
+
+
+def start(command: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], str, int]:
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    match = READY.search(line)
+    if not match:
+        process.kill()
+        raise SystemExit(f"server did not start: {line!r}")
+    return process, match[1], int(match[2])
+
+
+async def load(host: str, port: int, total: int, concurrency: int) -> tuple[float, list[float]]:
+    mails = [support_mail(n) for n in range(total)]
+    latencies: list[float] = []
+    next_index = iter(range(total))
+
+    async def client() -> None:
+        async with aiosmtplib.SMTP(hostname=host, port=port, timeout=60) as smtp:
+            for n in next_index:
+                await smtp.mail(f"customer{n}@example.com")
+                await smtp.rcpt("support@localhost")
+                started = time.perf_counter()
+                response = await smtp.data(mails[n])
+                latencies.append(time.perf_counter() - started)
+                assert response.code == 250, response
+
+    began = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    return total / (time.perf_counter() - began), latencies
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def report(name: str, rate: float, latencies: list[float]) -> None:
+    print(
+        f"{name:>14}: {rate:8.0f} messages/s   DATA->250 p50 {percentile(latencies, 0.5) * 1000:6.2f} ms"
+        f"   p99 {percentile(latencies, 0.99) * 1000:6.2f} ms   mean {statistics.mean(latencies) * 1000:6.2f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with tempfile.TemporaryDirectory() as data_dir:
+        sink, host, port = start([sys.executable, "-c", SINK], env)
+        try:
+            asyncio.run(load(host, port, 200, args.concurrency))  # warm-up
+            sink_rate, sink_lat = asyncio.run(load(host, port, args.messages, args.concurrency))
+        finally:
+            sink.kill()
+        intake_env = {**env, "INTAKE_DATA_DIR": data_dir}
+        intake, host, port = start(
+            [
+                sys.executable,
+                "-m",
+                "gateway.cli",
+                "serve",
+                "--smtp-port",
+                "0",
+                "--http-port",
+                "0",
+                "--log-level",
+                "WARNING",
+            ],
+            intake_env,
+        )
+        try:
+            asyncio.run(load(host, port, 200, args.concurrency))
+            intake_rate, intake_lat = asyncio.run(load(host, port, args.messages, args.concurrency))
+        finally:
+            intake.send_signal(signal.SIGTERM)
+            intake.wait(timeout=60)
+        stored = _stored(Path(data_dir))
+    print(f"{args.messages} messages of ~3 KB, {args.concurrency} concurrent connections")
+    report("aiosmtpd sink", sink_rate, sink_lat)
+    report("intake serve", intake_rate, intake_lat)
+    ratio = intake_rate / sink_rate
+    print(
+        f"ratio intake/sink: {ratio:.2f} (target >= 0.80: {'met' if ratio >= 0.8 else 'NOT met'})"
+    )
+    print(f"durable: {stored} of {args.messages + 200} messages committed in the inbox before 250")
+
+
+def _stored(data_dir: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(data_dir / "intake.db") as db:
+        return int(db.execute("SELECT COUNT(*) FROM inbox").fetchone()[0])
+
+
+if __name__ == "__main__":
+    main()
