@@ -106,8 +106,10 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def report(name: str, rate: float, latencies: list[float]) -> None:
     print(
-        f"{name:>14}: {rate:8.0f} messages/s   DATA->250 p50 {percentile(latencies, 0.5) * 1000:6.2f} ms"
-        f"   p99 {percentile(latencies, 0.99) * 1000:6.2f} ms   mean {statistics.mean(latencies) * 1000:6.2f} ms"
+        f"{name:>14}: {rate:8.0f} messages/s   DATA->250"
+        f" p50 {percentile(latencies, 0.5) * 1000:6.2f} ms"
+        f"   p99 {percentile(latencies, 0.99) * 1000:6.2f} ms"
+        f"   mean {statistics.mean(latencies) * 1000:6.2f} ms"
     )
 
 

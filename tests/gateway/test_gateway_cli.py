@@ -12,8 +12,8 @@ from conftest import SATURDAY_MORNING, DefaultProposer, mail, make_settings, sen
 from typer.testing import CliRunner
 
 from gateway.app import Gateway
-from gateway.clock import ManualClock
 from gateway.cli import app
+from gateway.clock import ManualClock
 
 runner = CliRunner()
 

@@ -178,7 +178,7 @@ CHARSET_CASES = [
     ("windows-1252", "Smart “quotes” — dash".encode("windows-1252"), "“quotes”"),
     ("koi8-r", "Телефоны не работают".encode("koi8-r"), "Телефоны"),
     ("shift_jis", "電話が使えません".encode("shift_jis"), "電話"),
-    ("utf-8", "Ünïcödé ✓".encode("utf-8"), "✓"),
+    ("utf-8", "Ünïcödé ✓".encode(), "✓"),
 ]
 
 

@@ -1,4 +1,4 @@
-"""End to end against a real `intake serve` process: the demo desk, SIGTERM, and SIGKILL mid-load."""
+"""End to end against a real `intake serve`: the demo desk, SIGTERM, and SIGKILL mid-load."""
 
 from __future__ import annotations
 
