@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from functools import partial
 from pathlib import Path
 
 import typer
@@ -96,8 +97,8 @@ async def _import(
                 key = "import:" + hashlib.sha256(raw).hexdigest()
                 received = _received_at(raw, clock.now())
                 inbox_id, new = await store.write(
-                    lambda db, raw=raw, meta=meta, key=key, received=received: insert_inbox(
-                        db,
+                    partial(
+                        insert_inbox,
                         channel="email",
                         kind="message",
                         received_at=received,
@@ -106,7 +107,7 @@ async def _import(
                         source_key=key,
                     )
                 )
-                item = await store.read(lambda db, i=inbox_id: get_inbox(db, i))
+                item = await store.read(partial(get_inbox, inbox_id=inbox_id))
                 if new and item is not None and item.state == "new":
                     await intake.process(item)
                     created += 1
