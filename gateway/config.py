@@ -17,6 +17,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from voice.oncall import OnCallConfig
+from voice.settings import PagingSettings
 
 DEMO_DESK_ADDRESS = "support@localhost"
 DEMO_POLICY = "threepbx"
@@ -124,6 +125,18 @@ class AckSettings(_Strict):
     _duration = field_validator("window", mode="before")(parse_duration)
 
 
+class WorkerSettings(_Strict):
+    """Background processing of accepted messages."""
+
+    max_defer: timedelta = Field(
+        timedelta(seconds=10),
+        description="During a burst, processing yields to accepting for at most this long.",
+    )
+    batch: int = Field(8, gt=0, description="Messages processed between checks for a burst.")
+
+    _duration = field_validator("max_defer", mode="before")(parse_duration)
+
+
 class OutboxSettings(_Strict):
     backoff_initial: timedelta = timedelta(seconds=30)
     backoff_max: timedelta = timedelta(hours=1)
@@ -163,8 +176,10 @@ class Settings(_Strict):
     customers: tuple[CustomerSettings, ...] = ()
     ack: AckSettings = AckSettings()
     outbox: OutboxSettings = OutboxSettings()
+    worker: WorkerSettings = WorkerSettings()
     twilio: TwilioSettings = TwilioSettings()
     oncall: OnCallConfig | None = None
+    paging: PagingSettings = PagingSettings()
 
     @field_validator("public_url")
     @classmethod

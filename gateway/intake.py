@@ -19,6 +19,7 @@ import aiosqlite
 from jinja2 import Environment
 
 from gateway.ack import ack_message_id, render_ack_email
+from gateway.activity import ListenerActivity
 from gateway.clock import Clock
 from gateway.config import DeskSettings, Settings
 from gateway.metrics import Metrics
@@ -65,7 +66,9 @@ class EmailIntake:
         templates: Environment,
         metrics: Metrics,
         hooks: tuple[TicketHook, ...] = (),
+        activity: ListenerActivity | None = None,
     ) -> None:
+        self._activity = activity or ListenerActivity()
         self._store = store
         self._clock = clock
         self._settings = settings
@@ -78,12 +81,20 @@ class EmailIntake:
         store.on_commit(self._wake.set)
 
     async def run(self, *, poll_interval: float = 1.0) -> None:
+        """Process until cancelled, yielding to the listener during a burst (see activity.py)."""
         while True:
             self._wake.clear()
-            if await self.run_once():
+            if self._activity.busy() and not await self._backlog_overdue():
+                await asyncio.sleep(self._activity.quiet_after)
+                continue
+            if await self.run_once(limit=self._settings.worker.batch):
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), poll_interval)
+
+    async def _backlog_overdue(self) -> bool:
+        oldest = await self._store.read(lambda db: inbox_sql.oldest_pending(db, "email"))
+        return oldest is not None and self._clock.now() - oldest >= self._settings.worker.max_defer
 
     async def run_once(self, limit: int = 100) -> int:
         items = await self._store.read(lambda db: inbox_sql.pending_inbox(db, "email", limit=limit))

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from gateway.activity import ListenerActivity
 from gateway.clock import Clock
 from gateway.config import Settings
 from gateway.metrics import Metrics
@@ -28,8 +29,15 @@ def client_address(session: Session) -> str:
 
 class IntakeHandler:
     def __init__(
-        self, store: Store, clock: Clock, settings: Settings, limits: ClientLimits, metrics: Metrics
+        self,
+        store: Store,
+        clock: Clock,
+        settings: Settings,
+        limits: ClientLimits,
+        metrics: Metrics,
+        activity: ListenerActivity,
     ) -> None:
+        self._activity = activity
         self._store = store
         self._clock = clock
         self._settings = settings
@@ -86,6 +94,7 @@ class IntakeHandler:
             log.exception("could not commit a message from %s", meta["peer"])
             self._metrics.messages_refused.labels("internal-error").inc()
             return replies.INTERNAL_ERROR
+        self._activity.accepted()
         self._metrics.messages_received.labels("email").inc()
         self._metrics.accept_latency.observe(perf_counter() - started)
         return replies.QUEUED.format(id=inbox_id)

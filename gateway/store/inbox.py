@@ -45,6 +45,15 @@ async def pending_inbox(
         return [InboxItem.from_row(row) for row in await cursor.fetchall()]
 
 
+async def oldest_pending(db: aiosqlite.Connection, channel: str) -> datetime | None:
+    async with db.execute(
+        "SELECT received_at FROM inbox WHERE state = 'new' AND channel = ? ORDER BY id LIMIT 1",
+        (channel,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else datetime.fromisoformat(row["received_at"])
+
+
 async def get_inbox(db: aiosqlite.Connection, inbox_id: int) -> InboxItem | None:
     async with db.execute("SELECT * FROM inbox WHERE id = ?", (inbox_id,)) as cursor:
         row = await cursor.fetchone()
