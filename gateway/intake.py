@@ -97,10 +97,13 @@ class EmailIntake:
         return oldest is not None and self._clock.now() - oldest >= self._settings.worker.max_defer
 
     async def run_once(self, limit: int = 100) -> int:
+        """Process up to `limit` pending messages; returns how many there were.
+
+        Each message is parsed and classified before its first `await`, so the transactions
+        reach the store in inbox order (a reply after its original) and share one group commit.
+        """
         items = await self._store.read(lambda db: inbox_sql.pending_inbox(db, "email", limit=limit))
-        for item in items:
-            await self.process(item)
-            await asyncio.sleep(0)  # let the listener breathe between messages
+        await asyncio.gather(*(self.process(item) for item in items))
         return len(items)
 
     async def process(self, item: InboxItem) -> None:

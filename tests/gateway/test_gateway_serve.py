@@ -29,6 +29,7 @@ class Server:
 def intake_serve(data_dir: Path, *extra: str) -> Iterator[Server]:
     env = {**os.environ, "INTAKE_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
     env.pop("INTAKE_CONFIG", None)
+    log = (data_dir / "serve.log").open("a")  # the server's own log, for a failing test
     process = subprocess.Popen(
         [
             sys.executable,
@@ -42,7 +43,7 @@ def intake_serve(data_dir: Path, *extra: str) -> Iterator[Server]:
             *extra,
         ],
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=log,
         text=True,
         env=env,
     )
@@ -56,6 +57,7 @@ def intake_serve(data_dir: Path, *extra: str) -> Iterator[Server]:
         if process.poll() is None:
             process.kill()
         process.wait(timeout=30)
+        log.close()
 
 
 def _db(data_dir: Path) -> sqlite3.Connection:
