@@ -1,0 +1,141 @@
+"""Triage benchmark: messages/s, single-message p99 latency, model load time, resident memory.
+
+    .venv/bin/python bench/classifier.py [--messages 10000]
+
+The messages are 10,000 realistic support emails and voicemail transcripts from the training
+generator with a different seed (so not the training set), spread over the five seed policies.
+The baseline, measured in the same run over the same texts, is spaCy's default blank English
+tokenizer alone: the least a stock spaCy pipeline must do. (Triage uses its own regex tokenizer,
+`classifier/tokenizer.py`, also timed alone.) Targets: >= 5,000 messages/s, p99 < 5 ms,
+load < 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGET_RATE = 5_000.0
+TARGET_P99_MS = 5.0
+TARGET_LOAD_S = 2.0
+RUNS = 3  # each throughput figure is the best of this many passes over the messages
+LOAD_SNIPPET = (
+    "import time; t = time.perf_counter(); from classifier import Triage; "
+    "triage = Triage.load(); print(time.perf_counter() - t, triage.trained)"
+)
+
+
+def messages(count: int) -> list[tuple[str, str, str]]:
+    """(policy, subject, body), round-robin over the policies."""
+    from classifier.generate import POLICY_DOMAIN, generate
+
+    per_policy = -(-count // len(POLICY_DOMAIN))
+    rows = generate(per_policy=per_policy, seed=987_654)
+    return [(r["policy"], r["subject"], r["body"]) for r in rows][:count]
+
+
+def cold_load_seconds() -> tuple[float, bool]:
+    """Import and load in a fresh interpreter, as `intake serve` does at start-up."""
+    out = subprocess.run(
+        [sys.executable, "-c", LOAD_SNIPPET], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    return float(out[0]), out[1] == "True"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--latency-samples", type=int, default=2_000)
+    args = parser.parse_args()
+
+    import spacy
+    from spacy.tokenizer import Tokenizer
+
+    from classifier import Triage
+    from classifier.text import compose
+    from policies import load_policy
+
+    load_s, trained = cold_load_seconds()
+    started = time.perf_counter()
+    triage = Triage.load()
+    warm_load_s = time.perf_counter() - started
+
+    data = messages(args.messages)
+    by_policy: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for policy, subject, body in data:
+        by_policy[policy].append((subject, body))
+    policies = {name: load_policy(name) for name in by_policy}
+    texts = [compose(subject, body) for _, subject, body in data]
+    chars = statistics.mean(len(t) for t in texts)
+
+    spacy_tokenizer = spacy.blank("en").tokenizer
+    assert isinstance(spacy_tokenizer, Tokenizer)
+    triage.propose_many(policies["msp"], by_policy["msp"][:200])  # warm up
+    baseline_s = _best(lambda: list(spacy_tokenizer.pipe(texts, batch_size=256)))
+    own_tokenizer_s = _best(lambda: [triage.nlp.make_doc(text) for text in texts])
+    pipeline_s = _best(
+        lambda: [triage.propose_many(policies[name], items) for name, items in by_policy.items()]
+    )
+
+    latencies = []
+    for policy, subject, body in data[: args.latency_samples]:
+        t = time.perf_counter()
+        triage.propose(policies[policy], subject, body)
+        latencies.append((time.perf_counter() - t) * 1000)
+    latencies.sort()
+    p50 = latencies[len(latencies) // 2]
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    rate = len(data) / pipeline_s
+    baseline_rate = len(data) / baseline_s
+    print(f"messages: {len(data)} (mean {chars:.0f} characters), trained model: {trained}")
+    print(f"baseline (spaCy's blank English tokenizer alone): {baseline_rate:,.0f} messages/s")
+    print(
+        f"triage's own tokenizer alone:                  {len(data) / own_tokenizer_s:,.0f} "
+        "messages/s"
+    )
+    print(
+        f"triage, full pipeline (propose_many):          {rate:,.0f} messages/s  "
+        f"= {rate / baseline_rate:.2f} x baseline   target >= {TARGET_RATE:,.0f}: "
+        f"{_verdict(rate >= TARGET_RATE)}"
+    )
+    print(
+        f"single message latency: p50 {p50:.2f} ms, p99 {p99:.2f} ms   "
+        f"target p99 < {TARGET_P99_MS} ms: {_verdict(p99 < TARGET_P99_MS)}"
+    )
+    print(
+        f"model load: {load_s:.2f} s cold (fresh interpreter, imports included), "
+        f"{warm_load_s:.2f} s warm   target < {TARGET_LOAD_S} s: {_verdict(load_s < TARGET_LOAD_S)}"
+    )
+    print(f"resident memory (max RSS): {rss_mb:.0f} MB")
+    met = rate >= TARGET_RATE and p99 < TARGET_P99_MS and load_s < TARGET_LOAD_S
+    return 0 if met else 1
+
+
+def _best(work: Callable[[], object], runs: int = RUNS) -> float:
+    """The fastest of `runs` timings: the least disturbed by other work on the machine."""
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        work()
+        timings.append(time.perf_counter() - started)
+    return min(timings)
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "NOT MET"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,68 @@
+"""The labelled messages: `classifier/data/train.jsonl` (generated) and `heldout.jsonl`.
+
+Each line: {"policy", "level", "severity", "channel": "email"|"voice", "subject", "body",
+"declared"?, "note"?}. `level` is the right proposal under `policy`; `severity` is the
+contract-independent class the text categorizer learns. The held-out file is hand-written with
+different phrasing from the generator and is never read by training.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA_DIR = Path(__file__).parent / "data"
+TRAIN_FILE = DATA_DIR / "train.jsonl"
+HELDOUT_FILE = DATA_DIR / "heldout.jsonl"
+
+
+class DatasetError(ValueError):
+    """A bad line in a data file; `str()` names the file, line and field."""
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    policy: str
+    level: str
+    severity: str | None
+    channel: str
+    subject: str
+    body: str
+    declared: str | None = None
+    note: str | None = None
+
+
+def read_rows(path: Path) -> list[Row]:
+    return list(iter_rows(path))
+
+
+def iter_rows(path: Path) -> Iterator[Row]:
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if line.strip():
+                yield _row(path, number, line)
+
+
+def _row(path: Path, number: int, line: str) -> Row:
+    where = f"{path}:{number}"
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise DatasetError(f"{where}: not JSON ({exc.msg})") from None
+    if not isinstance(data, dict):
+        raise DatasetError(f"{where}: expected an object")
+    for field in ("policy", "level", "subject", "body"):
+        if not isinstance(data.get(field), str):
+            raise DatasetError(f"{where}: {field}: missing or not a string")
+    return Row(
+        policy=data["policy"],
+        level=data["level"],
+        severity=data.get("severity"),
+        channel=data.get("channel", "email"),
+        subject=data["subject"],
+        body=data["body"],
+        declared=data.get("declared"),
+        note=data.get("note"),
+    )

@@ -1,0 +1,300 @@
+"""From evidence to a priority under one contract: proposed, declared, effective, with reasons.
+
+Pure functions of the policy, the severity probabilities and the signals; no spaCy here.
+
+Each severity class is mapped to a level by the policy's `[triage]` rules (first match wins,
+then caps), given the signals the message shows. A level's score is the summed probability of
+the severities that map to it; the best level is proposed if its score reaches the policy's
+`min_confidence` and the text is not best read as "unclear". Otherwise the policy's default
+priority is proposed with the reason "no clear signal".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from classifier.evidence import Hit
+from classifier.lexicon import LABELS
+from policies.triage import SEVERITIES, TriageCap, TriageRule, TriageRules
+
+NO_CLEAR_SIGNAL = "no clear signal"
+RULES_ONLY = "rules only: no trained model loaded"
+MAX_PHRASES = 2  # per signal, in reasons
+SCOPE = ("production", "nonproduction")
+# Rule evidence that the message is about something: with any of these, "unclear" is not an
+# answer (the model's "unclear" mass is spread over the other severities instead).
+EVIDENCE = frozenset(
+    {"outage", "degraded", "minor", "trivial", "question", "request", "scheduled", "fault"}
+)
+
+
+class PriorityLike(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+class PolicyLike(Protocol):
+    """What the decision needs from `policies.Policy`."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def priorities(self) -> Sequence[PriorityLike]: ...
+    @property
+    def default_priority(self) -> PriorityLike: ...
+    @property
+    def customer_sets_priority(self) -> bool: ...
+    @property
+    def reclassify(self) -> Sequence[str]: ...
+    @property
+    def triage(self) -> TriageRules: ...
+    def match_declared(self, hints: Sequence[str]) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """The classifier's answer for one message under one policy."""
+
+    priority: str  # proposed level id
+    confidence: float  # 0..1: how much of the model's belief supports `priority`
+    reasons: tuple[str, ...]  # human-readable: the phrases and rules that drove it
+    declared: str | None  # the customer's declared level id, if any
+    effective: str  # the level that applies under the policy
+    reclassified: str | None = None  # why a declared priority was overridden, if it was
+
+
+@dataclass(frozen=True, slots=True)
+class LevelChoice:
+    level: str
+    rule: TriageRule | None
+    cap: TriageCap | None
+
+
+def level_for(
+    policy: PolicyLike, severity: str, signals: Collection[str], *, caps: bool = True
+) -> LevelChoice:
+    """The level one severity maps to under `policy`, given the message's signals."""
+    return Decider(policy).level_for(severity, signals, caps=caps)
+
+
+def generic_rules(policy: PolicyLike) -> tuple[TriageRule, ...]:
+    """For a policy without a `[triage]` table: outage → top level, degraded → the next."""
+    ids = [p.id for p in policy.priorities]
+    second = ids[1] if len(ids) > 2 else ids[0]
+    return (
+        TriageRule(severity=("outage",), level=ids[0], reason="generic mapping: outage"),
+        TriageRule(severity=("degraded",), level=second, reason="generic mapping: degraded"),
+    )
+
+
+def decide(
+    policy: PolicyLike,
+    probabilities: Mapping[str, float],
+    hits: Sequence[Hit],
+    declared: str | None = None,
+    *,
+    trained: bool = True,
+) -> Proposal:
+    """Propose a level for one analysed message and settle the effective priority."""
+    return Decider(policy).decide(probabilities, hits, declared, trained=trained)
+
+
+def empty_proposal(policy: PolicyLike, declared: str | None = None) -> Proposal:
+    """Nothing to read: the default priority, or the declared one where the customer sets it."""
+    return Decider(policy).empty(declared)
+
+
+class Decider:
+    """One policy's mapping, prepared once: rules, caps, ranks, and a memo of level choices
+    per combination of the signals its rules look at (a handful in practice)."""
+
+    def __init__(self, policy: PolicyLike) -> None:
+        self.policy = policy
+        self.ranks = {p.id: i for i, p in enumerate(policy.priorities)}
+        self.default = policy.default_priority.id
+        self.rules = policy.triage.rules or generic_rules(policy)
+        self.caps = policy.triage.caps
+        self.min_confidence = policy.triage.min_confidence
+        used = {n for r in self.rules for n in (*r.signals, *r.unless)}
+        self.used = frozenset(used | {n for c in self.caps for n in c.signals})
+        self._memo: dict[frozenset[str], dict[str, LevelChoice]] = {}
+
+    def level_for(
+        self, severity: str, signals: Collection[str], *, caps: bool = True
+    ) -> LevelChoice:
+        if severity == "unclear":
+            return LevelChoice(self.default, None, None)
+        rule = next((r for r in self.rules if r.matches(severity, signals)), None)
+        level = rule.level if rule else self.default
+        cap = None
+        for candidate in self.caps if caps else ():
+            ceiling = self.ranks.get(candidate.highest, 0)
+            if candidate.applies(signals) and self.ranks[level] < ceiling:
+                level, cap = candidate.highest, candidate
+        return LevelChoice(level, rule, cap)
+
+    def levels(self, signals: frozenset[str]) -> dict[str, LevelChoice]:
+        key = signals & self.used
+        mapped = self._memo.get(key)
+        if mapped is None:
+            mapped = {severity: self.level_for(severity, key) for severity in SEVERITIES}
+            self._memo[key] = mapped
+        return mapped
+
+    def decide(
+        self,
+        probabilities: Mapping[str, float],
+        hits: Sequence[Hit],
+        declared: str | None = None,
+        *,
+        trained: bool = True,
+    ) -> Proposal:
+        signals = frozenset(hit.name for hit in hits)
+        if signals & EVIDENCE and probabilities.get("unclear", 0.0) < 1.0:
+            probabilities = _without_unclear(probabilities)
+        ranks = self.ranks
+        mapped = self.levels(signals)
+        scores: dict[str, float] = dict.fromkeys(ranks, 0.0)
+        for severity, choice in mapped.items():
+            scores[choice.level] += probabilities.get(severity, 0.0)
+        best = min(ranks, key=lambda level: (-round(scores[level], 6), ranks[level]))
+        top_severity = max(SEVERITIES, key=lambda s: probabilities.get(s, 0.0))
+        if top_severity == "unclear" or scores[best] < self.min_confidence:
+            reasons = _unclear_reasons(best, scores[best], self.default, hits, trained)
+            level, confidence, severity = self.default, scores[self.default], "unclear"
+        else:
+            severity = max(
+                (s for s in SEVERITIES if mapped[s].level == best),
+                key=lambda s: probabilities.get(s, 0.0),
+            )
+            reasons = _reasons(best, severity, probabilities, mapped[severity], hits, trained)
+            level, confidence = best, scores[best]
+        declared_id = self.declared_id(declared)
+        choice = mapped[severity]
+        grounds = _grounds(severity, choice, hits)
+        effective, reclassified = self.effective(level, declared_id, grounds, hits, choice)
+        return Proposal(
+            priority=level,
+            confidence=round(min(max(confidence, 0.0), 1.0), 4),
+            reasons=reasons,
+            declared=declared_id,
+            effective=effective,
+            reclassified=reclassified,
+        )
+
+    def empty(self, declared: str | None = None) -> Proposal:
+        declared_id = self.declared_id(declared)
+        choice = LevelChoice(self.default, None, None)
+        effective, why = self.effective(self.default, declared_id, frozenset(), (), choice)
+        return Proposal(self.default, 0.0, (NO_CLEAR_SIGNAL,), declared_id, effective, why)
+
+    def declared_id(self, declared: str | None) -> str | None:
+        if not declared:
+            return None
+        if declared in self.ranks:
+            return declared
+        return self.policy.match_declared([declared])
+
+    def effective(
+        self,
+        proposed: str,
+        declared: str | None,
+        grounds: Collection[str],
+        hits: Sequence[Hit],
+        choice: LevelChoice,
+    ) -> tuple[str, str | None]:
+        """The policy's word: the declared level stands where the customer sets it, unless a
+        reclassify signal is among the grounds of a lower proposal."""
+        if declared is None:
+            return proposed, None
+        if not self.policy.customer_sets_priority:
+            if declared == proposed:
+                return proposed, None
+            why = f"declared {declared} is a hint only: this contract assigns priority by impact"
+            return proposed, why
+        lower = self.ranks[proposed] > self.ranks[declared]
+        reclassify_on = [name for name in self.policy.reclassify if name in grounds]
+        if not (lower and reclassify_on):
+            return declared, None
+        evidence = _phrases(hits, reclassify_on) or [f"reads as {n}" for n in reclassify_on]
+        why = f"declared {declared} lowered to {proposed}: " + "; ".join(evidence)
+        if choice.cap is not None and choice.cap.reason:
+            why += f" ({choice.cap.reason})"
+        return proposed, why
+
+
+def rule_probabilities(hits: Sequence[Hit]) -> dict[str, float]:
+    """Severity probabilities from impact signals alone, for when no model is trained."""
+    counts = {s: sum(1 for h in hits if h.name == s) for s in SEVERITIES if s != "unclear"}
+    total = sum(counts.values())
+    if not total:
+        return {"unclear": 1.0}
+    return {s: n / total for s, n in counts.items()}
+
+
+def _without_unclear(probabilities: Mapping[str, float]) -> dict[str, float]:
+    rest = {s: p for s, p in probabilities.items() if s != "unclear"}
+    total = sum(rest.values())
+    return {s: p / total for s, p in rest.items()} if total > 0 else dict(probabilities)
+
+
+def quote(hit: Hit) -> str:
+    if hit.name in SCOPE:
+        return f"mentions '{hit.phrase}' ({LABELS[hit.name]})"
+    return f"'{hit.phrase}' ({LABELS[hit.name]})"
+
+
+def _phrases(hits: Sequence[Hit], names: Collection[str]) -> list[str]:
+    out: list[str] = []
+    for name in names:
+        out.extend(quote(h) for h in [h for h in hits if h.name == name][:MAX_PHRASES])
+    return out
+
+
+def _reasons(
+    level: str,
+    severity: str,
+    probabilities: Mapping[str, float],
+    mapping: LevelChoice,
+    hits: Sequence[Hit],
+    trained: bool,
+) -> tuple[str, ...]:
+    reasons = _phrases(hits, [severity])
+    if mapping.rule is not None:
+        reasons += _phrases(hits, [*mapping.rule.signals])
+        if mapping.rule.reason:
+            prefix = level if mapping.cap is None else f"would be {mapping.rule.level}"
+            reasons.append(f"{prefix}: {mapping.rule.reason}")
+    if mapping.cap is not None:
+        reasons += _phrases(hits, mapping.cap.signals)
+        reasons.append(f"at most {mapping.cap.highest}: {mapping.cap.reason}")
+    if trained:
+        reasons.append(f"reads as {severity} ({probabilities.get(severity, 0.0):.2f})")
+    else:
+        reasons.append(RULES_ONLY)
+    return tuple(dict.fromkeys(reasons))
+
+
+def _unclear_reasons(
+    best: str, score: float, default: str, hits: Sequence[Hit], trained: bool
+) -> tuple[str, ...]:
+    reasons = [NO_CLEAR_SIGNAL]
+    if best != default and score > 0:
+        reasons.append(f"best guess {best} only {score:.2f}")
+    reasons += [quote(h) for h in hits if h.name not in ("fault",)][:3]
+    if not trained:
+        reasons.append(RULES_ONLY)
+    return tuple(dict.fromkeys(reasons))
+
+
+def _grounds(severity: str, choice: LevelChoice, hits: Sequence[Hit]) -> set[str]:
+    """What the proposal rests on, for reclassification: the severity read, the signals the
+    deciding rule and cap used, and any scope signal (staging is a fact about the situation)."""
+    grounds = {severity} | {hit.name for hit in hits if hit.name in SCOPE}
+    if choice.rule is not None:
+        grounds.update(choice.rule.signals)
+    if choice.cap is not None:
+        grounds.update(choice.cap.signals)
+    return grounds

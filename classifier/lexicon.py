@@ -1,0 +1,695 @@
+"""What the rule matchers look for: support-desk vocabulary for each signal.
+
+Pure data. Phrases are matched on spaCy's NORM (lower case, "can't" = "can not"); a phrase with a
+hyphen also matches its spaced and joined forms. Token patterns use spaCy `Matcher` syntax. Which
+signal names exist, and what contracts do with them, is defined in `policies/triage.py`; this
+file only says which words count as evidence for each. The same phrase may serve two signals
+(`no one` is both an outage and a breadth word). Within one group, overlapping matches keep the
+longest (`not all users` beats `all users`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Pattern = list[dict[str, Any]]
+
+# Which group each raw signal belongs to. `isolated` is internal: "the others are fine".
+GROUPS: dict[str, str] = {
+    "production": "scope",
+    "nonproduction": "scope",
+    "all": "breadth",
+    "some": "breadth",
+    "one": "breadth",
+    "isolated": "breadth",
+    "outage": "impact",
+    "degraded": "impact",
+    "minor": "impact",
+    "trivial": "impact",
+    "question": "impact",
+    "request": "impact",
+    "scheduled": "impact",
+    "fault": "impact",
+    "account": "account",
+    "setup": "setup",
+    "portal": "portal",
+    "workaround": "workaround",
+    "no_workaround": "workaround",
+    "dotnet": "dotnet",
+    "regression": "regression",
+    "resolved": "resolved",
+    "monitoring": "monitoring",
+}
+
+# A match of these is ignored when a negation stands just before it ("is not down").
+NEGATABLE = frozenset({"outage", "degraded", "all", "fault", "regression"})
+NEGATIONS = frozenset({"not", "no", "never", "nothing", "without", "hardly"})
+
+CRITICAL_VERBS = [
+    "make", "place", "receive", "complete", "send", "get", "log", "login", "sign", "access",
+    "connect", "reach", "dial", "call", "register", "use", "start", "boot", "open", "load",
+    "work", "print", "browse", "process", "take", "answer", "deploy", "create", "launch",
+    "ring", "hear", "authenticate", "save", "run", "do", "sell",
+]  # fmt: skip
+PLURAL_THINGS = [
+    "users", "staff", "employees", "people", "customers", "clients", "subscribers", "phones",
+    "handsets", "extensions", "lines", "calls", "sites", "offices", "locations", "branches",
+    "stores", "shops", "environments", "containers", "nodes", "servers", "devices", "agents",
+    "numbers", "dids", "trunks", "applications", "apps", "services", "resellers", "machines",
+    "computers", "pcs", "laptops", "workstations", "sessions", "mailboxes", "accounts",
+    "desks", "teams", "departments", "tenants", "domains", "sites", "websites", "instances",
+    "endpoints", "softphones", "colleagues", "agents", "callers", "members", "hosts",
+]  # fmt: skip
+SINGULAR_THINGS = [
+    "user", "employee", "customer", "client", "subscriber", "phone", "handset", "extension",
+    "line", "call", "site", "office", "location", "branch", "store", "environment",
+    "container", "node", "server", "device", "agent", "number", "did", "trunk", "application",
+    "app", "service", "machine", "computer", "pc", "laptop", "workstation", "session",
+    "mailbox", "account", "desk", "request", "message", "email", "packet", "invite",
+    "registration", "endpoint", "softphone", "caller", "person", "one", "single",
+]  # fmt: skip
+PROGRESSIVE = [
+    "taking", "accepting", "processing", "receiving", "making", "connecting", "registering",
+    "loading", "answering", "ringing", "starting", "booting", "routing", "delivering",
+    "sending", "getting", "passing", "responding", "resolving", "serving",
+]  # fmt: skip
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+MONTHS = [
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+    "sept", "oct", "nov", "dec",
+]  # fmt: skip
+# Words that cannot sit between "one" and a thing in "one test number" ("no one can call").
+ONE_NOT_BEFORE = [
+    "of", "in", "way", "more", "time", "can", "could", "will", "would", "should", "may", "is",
+    "was", "has", "had", "does", "did", "must", "seems", "knows", "answers", "picks",
+]  # fmt: skip
+TIME_UNITS = ["seconds", "minutes", "hours", "days", "second", "minute", "hour", "day", "mins"]
+
+PHRASES: dict[str, tuple[str, ...]] = {
+    "outage": (
+        "outage", "total outage", "full outage", "complete outage", "major outage",
+        "service outage", "network outage", "system down", "site down", "server down",
+        "service down", "platform down", "network down", "internet down", "email down",
+        "phones down", "is down", "are down", "went down", "was down", "been down",
+        "has gone down", "have gone down", "gone down", "all down", "fully down",
+        "completely down", "totally down", "down for everyone", "down for all", "we are down",
+        "is down again", "down since", "down right now", "offline", "went offline",
+        "knocked offline", "dead", "completely dead", "line is dead", "dead air", "no dial tone",
+        "no dialtone", "without dial tone", "no service", "no phone service", "no audio",
+        "no sound", "no calls", "no inbound calls", "no outbound calls", "no incoming calls",
+        "no calls in or out", "no internet", "no network", "no connectivity", "no connection",
+        "no email", "no access", "lost connectivity", "lost connection", "lost internet",
+        "lost power", "power failure", "power cut", "loss of service", "complete loss",
+        "total loss", "nothing works", "nothing is working", "nothing working", "nothing loads",
+        "nothing gets through", "nothing is getting through", "nothing is being processed",
+        "nothing is accessible", "nothing goes through", "nothing at all", "not working at all",
+        "does not work at all", "not at all", "stopped completely", "completely stopped",
+        "stopped working completely", "has stopped", "have stopped", "ground to a halt", "halted",
+        "unreachable", "unavailable", "completely unavailable", "not available", "not responding",
+        "unresponsive", "not reachable", "can not be reached", "will not start",
+        "will not come up", "will not boot", "does not start", "does not boot", "fails to start",
+        "failed to start", "failing to start", "refuses to start", "will not load",
+        "does not load", "will not open", "not loading", "crashed", "crashes", "keeps crashing",
+        "crash loop", "crash-loop", "crashing", "fatal", "fatal error", "fatal exception",
+        "segmentation fault", "segfault", "kernel panic", "out of memory", "outofmemoryerror",
+        "blue screen", "data loss", "lost data", "lost all", "corrupted", "corruption",
+        "encrypted", "ransomware", "ransom", "inaccessible", "unusable", "locked out",
+        "fast busy", "not in service", "registration failed", "registration fails",
+        "fail to register", "fails to register", "failing to register", "failed to register",
+        "not registering", "will not register", "unregistered", "no registration", "503",
+        "service unavailable", "502", "bad gateway", "internal server error", "standstill",
+        "at a standstill", "dead in the water", "stopped delivering", "stopped processing",
+        "stopped responding", "rejecting all", "rejects every", "rejecting every",
+        "all calls fail", "all calls are failing", "every call fails", "calls are failing",
+        "calls fail", "calls failing", "not going through", "not getting through",
+        "are not getting through", "cannot get through", "can not get through", "no one can",
+        "nobody can", "no one is able", "nobody is able", "completely broken", "totally broken",
+        "entirely broken", "system is down", "went dark", "blackout", "no response at all",
+        "zero calls", "0 calls", "at zero", "cannot work", "can not work", "can not do anything",
+        "out of service", "down hard", "hard down", "is broken", "are broken", "no traffic",
+        "no messages", "no sms", "no dial", "does not ring", "will not ring", "not ringing",
+        "not worked", "has not worked", "have not worked", "not been working",
+        "everything is down", "everything's down", "everything went down", "not a single call",
+        "not one call", "gone silent", "went silent", "totally silent", "completely silent",
+    ),
+    "degraded": (
+        "intermittent", "intermittently", "sporadic", "sporadically", "on and off", "off and on",
+        "comes and goes", "come and go", "hit and miss", "hit or miss", "randomly", "at random",
+        "periodic", "periodically", "periodic interruptions", "interruptions", "interrupted",
+        "dropping", "drops", "dropped", "dropped calls", "calls drop", "keeps dropping",
+        "keep dropping", "disconnecting", "disconnects", "getting disconnected",
+        "get disconnected", "gets disconnected", "cut off", "cuts out", "cutting out", "cut out",
+        "one-way audio", "one way audio", "choppy", "robotic", "garbled", "jitter", "packet loss",
+        "echo", "crackling", "poor quality", "bad quality", "poor audio", "audio quality",
+        "call quality", "quality issues", "degraded", "degradation", "degrading", "slow",
+        "very slow", "really slow", "extremely slow", "painfully slow", "slowness", "slowed down",
+        "sluggish", "lag", "laggy", "lagging", "latency", "high latency", "delay", "delays",
+        "delayed", "arriving late", "timeouts", "timeout", "time out", "times out", "timing out",
+        "timed out", "unstable", "instability", "unreliable", "flaky", "flapping",
+        "partial outage", "partially", "partly", "some calls fail", "some calls are failing",
+        "not all calls", "memory leak", "leaking memory", "keeps restarting", "keep restarting",
+        "restarts", "restarting", "high cpu", "cpu spikes", "freezing", "freezes", "frozen",
+        "hangs", "hanging", "limited capabilities", "severely restricted", "restricted",
+        "impaired", "significant impact", "significantly", "disrupting", "disruption",
+        "disrupted", "losing time", "slowing us down", "no redundancy", "failover", "busy signal",
+        "sometimes fails", "sometimes fail", "fails sometimes", "often fails", "keeps failing",
+        "error rate", "backlog", "queue is growing", "unstable connection", "packet drops",
+        "keeps disconnecting", "some messages", "some requests", "not every call",
+        "degraded performance", "performance issues", "performance problem", "bottleneck",
+        "overloaded", "congestion", "not reliable", "barely", "static on the line",
+        "minutes late", "hours late", "running late",
+    ),
+    "minor": (
+        "minor", "minor issue", "minor problem", "minor bug", "small issue", "small problem",
+        "small bug", "slight", "slightly", "a bug", "glitch", "quirk", "annoying",
+        "annoyance", "inconvenience", "inconvenient", "not a big deal", "no big deal",
+        "not critical", "not serious", "low impact", "minimal impact", "little impact",
+        "no impact", "does not affect", "not affecting", "not causing problems",
+        "not causing any problems", "no real impact", "still works", "still work",
+        "still working", "still usable", "usable", "otherwise fine", "everything else works",
+        "everything else is fine", "everything works", "works fine otherwise",
+        "works after", "works on retry", "we can still", "can still", "still able to",
+        "wrong", "incorrect", "incorrectly", "inaccurate", "missing", "disappeared",
+        "does not show", "not showing", "shows the wrong", "warning", "warnings",
+        "error message", "odd", "strange", "weird", "one-off", "once", "just once",
+        "not blocking", "non-blocking", "easily", "harmless", "only cosmetic", "duplicate",
+        "duplicates", "mismatch", "outdated", "out of date", "broken link", "404",
+    ),
+    "trivial": (
+        "cosmetic", "purely cosmetic", "cosmetic issue", "typo", "typos", "spelling",
+        "misspelled", "misspelt", "alignment", "misaligned", "font", "colour", "color", "logo",
+        "wallpaper", "no rush", "no hurry", "not urgent", "nothing urgent", "is not urgent",
+        "low priority", "whenever you get a chance", "whenever you can", "whenever convenient",
+        "whenever is convenient", "when you get a chance", "when you have a moment",
+        "when you have time", "when you get time", "at your convenience", "when convenient",
+        "when it is convenient", "in your own time", "no deadline", "not time critical",
+        "not time-critical", "just curious", "out of curiosity", "nice to have",
+        "just thought you should know", "fyi", "for your information", "not important",
+        "not a priority", "trivial", "nitpick", "tiny", "when someone is free", "when you can",
+        "no urgency", "not pressing", "can wait", "it can wait", "not in a hurry",
+        "low importance", "whenever you", "whenever possible", "whenever someone",
+    ),
+    "question": (
+        "how do i", "how do we", "how can i", "how can we", "how should i", "how should we",
+        "how would i", "how would we", "how to", "how does", "how are", "how is", "how many",
+        "how much", "is it possible", "is there a way", "is there any way", "is there a guide",
+        "is there documentation", "is there a limit", "is there", "are there", "can i", "can we",
+        "could i", "could we", "can you explain", "could you explain", "can you tell me",
+        "could you tell me", "what is", "what are", "what does", "where can i", "where do i",
+        "where is", "where are", "when will", "do you support", "does it support", "do you have",
+        "documentation", "docs", "guide", "manual", "user guide", "tutorial", "best practice",
+        "best practices", "recommended", "recommendation", "recommend", "advice", "advise",
+        "question", "questions", "quick question", "general question", "a question", "wondering",
+        "i was wondering", "curious", "clarify", "clarification", "explain", "help me understand",
+        "point me to", "how-to", "faq", "is it normal", "should we", "should i", "do we need",
+        "does this", "is this expected", "what happens", "what would", "any idea", "any ideas",
+        "instructions", "walk me through", "show me how", "knowledge base",
+    ),
+    "request": (
+        "feature request", "enhancement", "enhancement request", "enhancements", "new feature",
+        "would be nice", "would be great", "it would be great if", "would love", "would like",
+        "please add", "could you add", "can you add", "add support for", "support for", "roadmap",
+        "please create", "create a", "please set up", "set up a", "set up an", "can you set up",
+        "could you set up", "please configure", "can you configure", "could you configure",
+        "please change", "could you change", "can you change", "change the", "please update",
+        "update the", "please enable", "please disable", "please remove", "please install",
+        "quote", "pricing", "price", "custom programming", "new user", "new starter", "new hire",
+        "new employee", "onboard", "onboarding", "offboard", "offboarding", "add a user",
+        "add user", "add an extension", "new extension", "license", "licence", "license file",
+        "upgrade our", "more storage", "purchase", "buy", "training", "provision", "provisioning",
+        "reset my password", "password reset", "reset the password", "grant access",
+        "give access", "permissions", "permission", "requesting", "please send", "can you send",
+        "could you send", "we want to", "we would like", "i would like", "add a", "add an",
+        "please provide", "integrate", "integration", "customise", "customize", "custom", "brand",
+        "branding", "move the", "transfer the number", "porting", "new number", "new line",
+        "additional", "increase", "expand", "allow", "whitelist", "allowlist", "new features",
+        "place an order", "order more",
+    ),
+    "scheduled": (
+        "schedule", "scheduled", "scheduling", "reschedule", "book", "book in", "arrange a time",
+        "arrange", "maintenance window", "planned maintenance", "planned", "planning",
+        "next week", "next month", "next quarter", "next year", "later date", "at a later date",
+        "a later time", "upcoming", "migration window", "move office", "office move",
+        "moving office", "we are moving", "relocation", "relocating", "cutover", "cut-over",
+        "go-live", "go live", "appointment", "reserve", "available dates", "which dates",
+        "what dates", "a date", "a time slot", "time slot", "this weekend", "over the weekend",
+        "after hours work", "out of hours", "out-of-hours", "in advance", "start of next",
+        "end of the month", "beginning of", "in two weeks", "in a few weeks",
+        "in the coming weeks", "sometime in", "from next", "as of next", "plan the", "plan this",
+        "plan a", "book an", "book a",
+    ),
+    "fault": (
+        "not working", "stopped working", "no longer works", "no longer working", "does not work",
+        "broken", "fails", "failing", "failed", "failure", "error", "errors", "issue", "issues",
+        "problem", "problems", "trouble", "bug", "fault", "faulty", "malfunction",
+        "malfunctioning", "exception", "not functioning", "not function", "misbehaving",
+        "went wrong", "goes wrong", "affected", "impacted",
+    ),
+    "account": (
+        "password", "passwords", "password reset", "reset my password", "my account",
+        "our account", "the account", "account access", "access to the account",
+        "access to my account", "access our account", "account dashboard",
+        "locked out of my account", "login", "log in", "log into", "logon", "sign in", "signin",
+        "username", "user name", "credentials", "user is disabled", "account is disabled",
+        "account disabled", "account locked", "mfa", "2fa", "two-factor", "two factor",
+        "authenticator", "password expired", "password renewal", "renew my password",
+        "expired password", "my login", "my user", "my profile", "locked out", "unlock",
+        "unlock me", "unlock my account",
+    ),
+    "setup": (
+        "set up", "setup", "setting up", "configure", "configuring", "configuration", "config",
+        "reconfigure", "auto attendant", "auto-attendant", "aa", "ivr menu", "menu", "dial plan",
+        "dialplan", "ring group", "hunt group", "simultaneous ring", "sim ring", "call queue",
+        "call flow", "time condition", "time conditions", "holiday schedule",
+        "after hours greeting", "greeting", "provision", "provisioning", "new install",
+        "new installation", "installation", "install", "installer", "custom programming",
+        "programming", "device configuration", "new phone", "new phones", "new handset",
+        "new device", "add an extension", "new extension", "caller id name", "display name",
+        "voicemail pin", "pin", "onboarding", "deploy a new", "integration", "integrate",
+        "settings",
+    ),
+    "portal": (
+        "web interface", "web portal", "portal", "dashboard", "admin console", "console",
+        "web gui", "gui", "management interface", "control panel", "admin panel",
+        "admin page", "user panel", "management portal", "web ui", "admin ui",
+        "self-service portal", "web admin", "management console",
+    ),
+    "workaround": (
+        "workaround", "work around", "work-around", "as a workaround", "in the meantime",
+        "for the time being", "switched to", "using the backup", "use the backup", "manually",
+        "by hand", "retrying usually works", "redialing usually works", "retry works",
+        "works on retry", "temporary fix", "failover to", "using our mobiles",
+        "forwarded to mobiles", "forwarded to cell", "instead for now", "for now we",
+        "we are using", "we're using",
+    ),
+    "no_workaround": (
+        "no workaround", "no work around", "no work-around", "without a workaround",
+        "without workaround", "there is no workaround", "no acceptable workaround",
+        "no way around", "no alternative", "no workaround available",
+        "no workaround we know of", "no known workaround", "nothing we can do",
+        "no fallback", "no backup",
+    ),
+    "dotnet": (
+        ".net", "asp.net", "dotnet", ".net core", "iis", "ms sql", "ms-sql", "mssql",
+        "sql server", "microsoft sql", "windows iis", "c#",
+    ),
+    "regression": (
+        "stopped", "stopped working", "used to work", "was working", "were working",
+        "it worked", "worked fine", "working fine until", "no longer", "anymore", "any more",
+        "suddenly", "all of a sudden", "this started", "started", "began", "since yesterday",
+        "since this morning", "since last", "since the update", "since the upgrade",
+        "since the change", "previously", "until recently", "recently", "after the update",
+        "after the upgrade", "after the change", "after updating", "after upgrading",
+    ),
+    "resolved": (
+        "resolved", "is resolved", "resolved now", "working again", "works again",
+        "back to normal", "fixed now", "is fixed", "seems fixed", "back up", "came back",
+        "restored", "service restored", "cleared", "recovered", "issue is gone",
+    ),
+    "monitoring": (
+        "monitor", "monitoring", "keep an eye", "keep the ticket open", "leave the ticket open",
+        "keep this open", "leave this open", "keep it open", "leave it open",
+        "keep the case open", "leave the case open", "observe", "watch it",
+    ),
+    "nonproduction": (
+        "staging", "stage environment", "staging environment", "staging server",
+        "development environment", "dev environment", "dev server", "dev box", "dev cluster",
+        "dev instance", "dev system", "development lab", "development server",
+        "development cluster", "development system", "development instance", "development setup",
+        "in development", "test environment", "test server", "test box", "test system",
+        "test instance", "test lab", "test platform", "test cluster", "test pbx", "test tenant",
+        "test account", "test domain", "test site", "testing environment", "test env",
+        "lab environment", "sandbox", "qa", "qa environment", "uat", "pre-production",
+        "preproduction", "pre-prod", "preprod", "demo environment", "demo server",
+        "proof of concept", "poc", "evaluation", "evaluating", "trial account", "prototype",
+        "prototyping", "localhost", "local machine", "not in production", "production is fine",
+        "production is unaffected", "production unaffected", "production is not affected",
+        "production is ok", "production is working", "production works", "prod is fine",
+        "prod is ok", "prod is unaffected", "live is fine", "not affecting customers",
+        "not affecting production", "no customer impact", "no production impact",
+        "not customer facing", "not customer-facing", "not live yet", "before go-live",
+        "before going live", "not in use yet", "not yet live", "test machine", "our lab",
+        "in the lab", "lab setup", "free trial", "trial license", "evaluation license",
+        "production is okay", "prod is okay",
+    ),
+    "production": (
+        "production", "prod", "live system", "live environment", "live service",
+        "live traffic", "live platform", "in production", "production traffic",
+        "production environment", "production server", "production cluster", "production site",
+        "end users", "end-users", "customer-facing", "customer facing", "primary production",
+        "real customers", "paying customers",
+    ),
+    "all": (
+        "everyone", "everybody", "every user", "every phone", "every desk phone",
+        "every extension", "every customer", "every device", "every call", "every single",
+        "every machine", "every environment", "every site", "every location", "all users",
+        "all staff", "all employees", "all customers", "all subscribers", "all phones",
+        "all lines", "all calls", "all traffic", "all sites", "all offices", "all locations",
+        "all branches", "all environments", "all containers", "all of us", "all of them",
+        "whole office", "whole company", "whole building", "whole firm", "whole team",
+        "whole organisation", "whole organization", "whole site", "whole platform",
+        "whole system", "whole customer base", "entire company", "entire office",
+        "entire organisation", "entire organization", "entire building", "entire platform",
+        "entire system", "entire service", "entire network", "entire customer base",
+        "company-wide", "companywide", "organisation-wide", "organization-wide", "system-wide",
+        "systemwide", "platform-wide", "network-wide", "site-wide", "globally", "global outage",
+        "global", "widespread", "across the board", "across all", "nobody", "no one", "noone",
+        "no one can", "no one could",
+        "none of our", "none of the", "for anyone", "any calls", "100%", "100 %", "100 percent",
+        "all of our", "all our", "our only location", "only location", "every one of",
+        "each and every", "every single one", "for any of our", "for any of the", "both sites",
+        "both offices", "both locations", "both branches", "not a single", "not one",
+        "everywhere", "every one",
+    ),
+    "some": (
+        "some users", "some of", "some calls", "some customers", "some phones", "some people",
+        "a few", "a couple of", "several", "certain", "specific", "particular", "one site",
+        "one office", "one location", "one branch", "one department", "one team", "one carrier",
+        "one route", "one of our sites", "one of our offices", "the branch", "our branch",
+        "the warehouse", "half of", "half the", "about half", "a portion of", "a handful of",
+        "handful", "not all",
+        "not everyone", "not every", "partial", "a number of", "a good number", "most",
+        "a lot of", "only affects", "only some", "one floor", "second floor", "a department",
+        "one of our trunks", "the sales team", "remote users", "remote staff", "some of our",
+        "area codes", "area code", "international", "toll free", "toll-free", "one region",
+        "some regions", "many users", "many of", "many calls", "many customers",
+    ),
+    "one": (
+        "one user", "a user", "one of our users", "one phone", "my phone", "his phone",
+        "her phone", "one extension", "single user", "just me", "only me", "only my",
+        "one person", "one customer", "my laptop", "his laptop", "her laptop", "my computer",
+        "my pc", "one machine", "one pc", "one computer", "one mailbox", "my mailbox", "my email",
+        "one of the phones", "one handset", "one device", "a new employee", "one employee",
+        "one account", "my extension", "the front desk phone", "front desk phone",
+        "reception phone", "one seat", "a colleague", "one colleague", "our ceo", "the ceo",
+        "my user", "this user", "that user", "one node", "one environment", "one container",
+        "one mailbox", "one number", "one did", "a single user", "a single customer",
+        "a single phone", "a single laptop", "a single extension", "a single mailbox",
+        "a single pc", "a single device", "a single handset", "a single employee",
+        "a single person",
+    ),
+    "isolated": (
+        "all the other", "all other", "everyone else", "everybody else", "everything else",
+        "the rest of", "the rest are", "the others", "others are fine", "others work",
+        "other phones", "other users", "other branches", "other sites", "other offices",
+        "other mailboxes", "other carriers", "other systems", "other calls", "others can",
+        "head office is fine", "main office works", "main office is fine", "is fine", "are fine",
+        "are ok", "is ok", "works fine", "work fine", "unaffected", "local calls work",
+        "internal calls work", "other calls work", "domestic calls are fine",
+        "local calls are fine", "everyone else fine", "other branches ok", "others are ok",
+        "others are okay",
+    ),
+}  # fmt: skip
+
+PATTERNS: dict[str, list[Pattern]] = {
+    "fault": [
+        # "stopped forwarding", "stopped ringing"
+        [{"NORM": {"IN": ["stopped", "stops", "quit"]}}, {"NORM": {"REGEX": "^[a-z]+ing$"}}],
+    ],
+    "outage": [
+        # "cannot make calls", "can't log in", "could not connect"
+        [{"NORM": {"IN": ["can", "could"]}}, {"NORM": "not"}, {"NORM": {"IN": CRITICAL_VERBS}}],
+        [
+            {"NORM": {"IN": ["can", "could"]}},
+            {"NORM": "not"},
+            {"NORM": {"IN": ["even", "currently", "still", "at", "all"]}},
+            {"NORM": {"IN": CRITICAL_VERBS}},
+        ],
+        [{"NORM": "unable"}, {"NORM": "to"}, {"NORM": {"IN": CRITICAL_VERBS}}],
+        [
+            {"NORM": "no"},
+            {"NORM": {"IN": ["longer", "way"]}},
+            {"NORM": "to"},
+            {"NORM": {"IN": CRITICAL_VERBS}},
+        ],
+        # "none of our phones work", "none of the lines ring"
+        [
+            {"NORM": "none"},
+            {"NORM": "of"},
+            {"IS_ALPHA": True, "OP": "{1,5}"},
+            {
+                "NORM": {
+                    "IN": [
+                        "can",
+                        "could",
+                        "work",
+                        "works",
+                        "working",
+                        "have",
+                        "has",
+                        "ring",
+                        "answer",
+                        "connect",
+                        "load",
+                        "are",
+                        "is",
+                        "get",
+                        "register",
+                    ]
+                }
+            },
+        ],
+        # "lost its internet link", "lost all connectivity"
+        [
+            {"NORM": "lost"},
+            {
+                "NORM": {"IN": ["its", "our", "the", "all", "their", "internet", "network"]},
+                "OP": "{0,2}",
+            },
+            {
+                "NORM": {
+                    "IN": [
+                        "internet",
+                        "connection",
+                        "connectivity",
+                        "network",
+                        "power",
+                        "link",
+                        "service",
+                        "access",
+                        "dial",
+                        "registration",
+                        "data",
+                    ]
+                }
+            },
+        ],
+        # "isn't taking any calls", "not accepting registrations"
+        [
+            {"NORM": "not"},
+            {"NORM": {"IN": PROGRESSIVE}},
+            {
+                "NORM": {
+                    "IN": [
+                        "any",
+                        "calls",
+                        "registrations",
+                        "requests",
+                        "connections",
+                        "traffic",
+                        "messages",
+                        "email",
+                        "emails",
+                        "anything",
+                        "a",
+                    ]
+                }
+            },
+        ],
+        # "every call fails", "all requests time out"
+        [
+            {"NORM": {"IN": ["every", "all"]}},
+            {
+                "NORM": {
+                    "NOT_IN": ["few", "couple", "other", "now", "time", "so", "once", *TIME_UNITS]
+                },
+                "IS_ALPHA": True,
+            },
+            {"IS_ALPHA": True, "OP": "?"},
+            {
+                "NORM": {
+                    "IN": [
+                        "fail",
+                        "fails",
+                        "failing",
+                        "failed",
+                        "rejected",
+                        "drop",
+                        "drops",
+                        "dropping",
+                        "dropped",
+                        "error",
+                        "errors",
+                        "time",
+                        "times",
+                        "die",
+                        "dies",
+                        "crash",
+                        "crashes",
+                        "returns",
+                        "return",
+                        "hang",
+                    ]
+                }
+            },
+        ],
+        [
+            {
+                "NORM": {
+                    "IN": [
+                        "phones",
+                        "lines",
+                        "calls",
+                        "email",
+                        "internet",
+                        "network",
+                        "server",
+                        "servers",
+                        "system",
+                        "platform",
+                        "site",
+                        "website",
+                        "service",
+                        "app",
+                        "application",
+                    ]
+                }
+            },
+            {"NORM": {"IN": ["are", "is"]}},
+            {"NORM": {"IN": ["completely", "totally", "all", "fully"]}, "OP": "?"},
+            {"NORM": {"IN": ["down", "dead", "offline"]}},
+        ],
+    ],
+    "degraded": [
+        # "every 20 minutes", "every few hours": periodic trouble
+        [
+            {"NORM": "every"},
+            {"LIKE_NUM": True, "OP": "?"},
+            {"NORM": {"IN": ["few", "couple", "other"]}, "OP": "?"},
+            {"NORM": "of", "OP": "?"},
+            {"NORM": {"IN": TIME_UNITS}},
+        ],
+        # "one in ten", "1 in 20"
+        [
+            {"LIKE_NUM": True},
+            {"NORM": {"IN": ["in", "out"]}},
+            {"NORM": "of", "OP": "?"},
+            {"LIKE_NUM": True},
+        ],
+    ],
+    "scheduled": [
+        [
+            {"NORM": {"IN": ["on", "next", "this", "by", "until", "from", "before"]}},
+            {"NORM": {"IN": WEEKDAYS}},
+        ],
+        [{"NORM": {"IN": MONTHS}}, {"LIKE_NUM": True}],
+        [{"NORM": "the"}, {"NORM": {"REGEX": r"^\d{1,2}(st|nd|rd|th)$"}}],
+        [{"NORM": {"IN": ["in", "during", "for"]}}, {"NORM": {"IN": MONTHS}}],
+    ],
+    "some": [
+        # "20% of calls" (100% is `all`, below)
+        [{"LIKE_NUM": True, "NORM": {"NOT_IN": ["100"]}}, {"ORTH": "%"}],
+        [{"LIKE_NUM": True, "NORM": {"NOT_IN": ["100"]}}, {"NORM": "percent"}],
+        [
+            {"NORM": {"IN": ["one", "1"]}},
+            {"NORM": {"IN": ["in", "out"]}},
+            {"NORM": "of", "OP": "?"},
+            {"LIKE_NUM": True},
+        ],
+    ],
+    "all": [
+        # "all of our users", "all the phones", "all 40 users", "every desk phone"
+        [
+            {"NORM": "all"},
+            {"NORM": {"IN": ["of", "our", "the", "my", "its", "their", "your"]}, "OP": "{0,2}"},
+            {"LIKE_NUM": True, "OP": "?"},
+            {"IS_ALPHA": True, "NORM": {"NOT_IN": ["other", "others"]}, "OP": "?"},
+            {"NORM": {"IN": PLURAL_THINGS}},
+        ],
+        [
+            {"NORM": {"IN": ["every", "each"]}},
+            {"IS_ALPHA": True, "NORM": {"NOT_IN": ["other", "few", "couple", "now"]}, "OP": "?"},
+            {"NORM": {"IN": SINGULAR_THINGS}},
+        ],
+        [{"NORM": "none"}, {"NORM": "of"}, {"NORM": {"IN": ["our", "the", "my", "us", "them"]}}],
+        [{"NORM": {"IN": ["whole", "entire"]}}, {"IS_ALPHA": True}],
+    ],
+    "one": [
+        # "only one test number", "a single desk phone", "one remote user"
+        [
+            {"NORM": {"IN": ["one", "single"]}},
+            {"IS_ALPHA": True, "NORM": {"NOT_IN": ONE_NOT_BEFORE}, "OP": "?"},
+            {"NORM": {"IN": SINGULAR_THINGS}},
+        ],
+        # "Kevin's phone", "the CEO's laptop"
+        [
+            {"NORM": "'s"},
+            {
+                "NORM": {
+                    "IN": [
+                        "phone",
+                        "laptop",
+                        "computer",
+                        "pc",
+                        "mailbox",
+                        "account",
+                        "extension",
+                        "line",
+                        "desk",
+                        "handset",
+                        "calendar",
+                        "email",
+                        "voicemail",
+                        "machine",
+                    ]
+                }
+            },
+        ],
+        [{"NORM": "extension"}, {"LIKE_NUM": True}],
+        [{"NORM": "ext"}, {"ORTH": ".", "OP": "?"}, {"LIKE_NUM": True}],
+    ],
+    "nonproduction": [
+        [
+            {"NORM": {"IN": ["in", "on", "our"]}},
+            {"NORM": {"IN": ["test", "testing", "qa", "dev", "staging"]}},
+        ],
+        # "production is okay", "prod seems fine", "live is not affected"
+        [
+            {"NORM": {"IN": ["production", "prod", "live"]}},
+            {"NORM": {"IN": ["is", "are", "seems", "looks", "remains", "stays"]}},
+            {"NORM": {"IN": ["still", "not", "completely", "totally"]}, "OP": "*"},
+            {
+                "NORM": {
+                    "IN": ["fine", "ok", "okay", "unaffected", "working", "good", "normal", "up"]
+                }
+            },
+        ],
+    ],
+}
+
+# How reasons name each signal, e.g. "'no dial tone' (outage)".
+LABELS: dict[str, str] = {
+    "production": "production",
+    "nonproduction": "non-production",
+    "all": "affects everyone",
+    "some": "affects some",
+    "one": "affects one user",
+    "outage": "outage",
+    "degraded": "degraded service",
+    "minor": "minor impact",
+    "trivial": "no urgency or cosmetic",
+    "question": "question",
+    "request": "request",
+    "scheduled": "scheduled work",
+    "fault": "fault",
+    "account": "account",
+    "setup": "setup or configuration",
+    "portal": "web interface",
+    "workaround": "workaround",
+    "no_workaround": "no workaround",
+    "dotnet": ".NET / MS-SQL",
+    "regression": "worked before",
+    "resolved": "already resolved",
+    "monitoring": "kept open for monitoring",
+}

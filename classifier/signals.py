@@ -1,0 +1,151 @@
+"""Rule components: find the signals a message gives (scope, breadth, impact, topics).
+
+`SignalTagger` is the spaCy component `intake_signals`. It runs a `PhraseMatcher` (on NORM, so
+"can't", "cant" and "cannot" are one thing) and token patterns for the constructions a phrase list
+cannot express ("none of our phones work", "every call fails", "20% of calls"; run by
+`classifier.patterns.AnchoredMatcher`, a fast equivalent of spaCy's `Matcher`), then:
+
+* keeps the longest match where matches of one group overlap ("not all users" over "all users");
+* drops a match that a negation just before it contradicts ("is not down", "no outage");
+* settles breadth to at most one of `all` / `some` / `one`, and scope to at most one of
+  `production` / `nonproduction` (both mentioned: production, the safe side).
+
+The result is `doc._.intake_signals`: a tuple of `Hit(name, phrase, start)`, in text order, where
+`phrase` is the text as written, for reasons such as "'no dial tone' (outage)".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+
+from spacy.attrs import IS_ALPHA, IS_PUNCT, LIKE_NUM, NORM
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc
+from spacy.vocab import Vocab
+
+from classifier.evidence import Hit
+from classifier.lexicon import GROUPS, NEGATABLE, NEGATIONS, PATTERNS, PHRASES
+from classifier.patterns import AnchoredMatcher
+
+EXTENSION = "intake_signals"
+
+
+def variants(phrase: str) -> set[str]:
+    """A phrase and its spaced / joined forms: "one-way audio", "one way audio", "oneway audio"."""
+    if "-" not in phrase:
+        return {phrase}
+    return {phrase, phrase.replace("-", " "), phrase.replace("-", "")}
+
+
+Match = tuple[str, int, int]  # signal name, start token, end token
+
+
+class SignalTagger:
+    """The `intake_signals` pipeline component. Stateless apart from its matchers."""
+
+    def __init__(self, vocab: Vocab, make_doc: Callable[[str], Doc]) -> None:
+        self.phrases = PhraseMatcher(vocab, attr="NORM")
+        for name, phrases in PHRASES.items():
+            forms = sorted({form for phrase in phrases for form in variants(phrase)})
+            self.phrases.add(name, [make_doc(form) for form in forms])
+        self.names = {vocab.strings.add(name): name for name in PHRASES}
+        self.patterns = AnchoredMatcher(PATTERNS)
+        self.negations = frozenset(vocab.strings.add(word) for word in NEGATIONS)
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.set(EXTENSION, self.find(doc))
+        return doc
+
+    def find(self, doc: Doc) -> tuple[Hit, ...]:
+        if not len(doc):
+            return ()
+        table = doc.to_array([NORM, LIKE_NUM, IS_ALPHA, IS_PUNCT])
+        norms: list[int] = table[:, 0].tolist()
+        punct: list[int] = table[:, 3].tolist()
+        matches = [(self.names[key], start, end) for key, start, end in self.phrases(doc)]
+        matches += self.patterns.match(norms, table[:, 1].tolist(), table[:, 2].tolist(), doc)
+        kept = [m for m in _longest_per_group(matches) if not self._negated(m, norms, punct)]
+        hits = [Hit(name, doc[start:end].text, start) for name, start, end in kept]
+        hits = _settle_scope(_settle_breadth(hits))
+        return tuple(_dedupe(sorted(hits, key=lambda hit: (hit.start, hit.name))))
+
+    def _negated(self, match: Match, norms: list[int], punct: list[int]) -> bool:
+        """True when "not", "no", "never"... stands at most two words before the match."""
+        name, start, _ = match
+        if name not in NEGATABLE:
+            return False
+        for i in range(start - 1, max(start - 3, -1), -1):
+            if punct[i]:
+                return False
+            if norms[i] in self.negations:
+                return True
+        return False
+
+
+def _longest_per_group(matches: list[Match]) -> list[Match]:
+    """Overlapping matches of one group keep the longest: "some calls fail" (degraded) beats
+    "calls fail" (outage), "no workaround" beats "workaround". Groups do not compete.
+    (spaCy's `filter_spans` on tuples: longest first, then earliest.)"""
+    groups: dict[str, list[Match]] = defaultdict(list)
+    for match in matches:
+        groups[GROUPS[match[0]]].append(match)
+    kept: list[Match] = []
+    for members in groups.values():
+        taken: set[int] = set()
+        for match in sorted(members, key=lambda m: (m[1] - m[2], m[1])):
+            _, start, end = match
+            if not taken.intersection(range(start, end)):
+                kept.append(match)
+                taken.update(range(start, end))
+    return kept
+
+
+def _settle_breadth(hits: list[Hit]) -> list[Hit]:
+    """At most one breadth: `isolated` ("the others are fine") rules out `all`."""
+    found = {name: [h for h in hits if h.name == name] for name in ("all", "some", "one")}
+    isolated = [h for h in hits if h.name == "isolated"]
+    others = [h for h in hits if GROUPS[h.name] != "breadth"]
+    if isolated:
+        if found["one"]:
+            return others + found["one"]
+        return others + found["some"] + [Hit("some", h.phrase, h.start) for h in isolated]
+    if found["all"] and found["some"]:
+        return others + found["some"]
+    for name in ("all", "some", "one"):
+        if found[name]:
+            return others + found[name]
+    return others
+
+
+def _settle_scope(hits: list[Hit]) -> list[Hit]:
+    """Staging and production both mentioned: treat as production (never under-prioritise)."""
+    names = {hit.name for hit in hits}
+    if "production" in names and "nonproduction" in names:
+        return [hit for hit in hits if hit.name != "nonproduction"]
+    return hits
+
+
+def _dedupe(hits: list[Hit]) -> list[Hit]:
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for hit in hits:
+        key = (hit.name, hit.phrase.lower())
+        if key not in seen:
+            seen.add(key)
+            unique.append(hit)
+    return unique
+
+
+def signal_names(doc: Doc) -> frozenset[str]:
+    return frozenset(hit.name for hit in doc._.get(EXTENSION))
+
+
+if not Doc.has_extension(EXTENSION):
+    Doc.set_extension(EXTENSION, default=())
+
+
+@Language.factory("intake_signals")
+def make_signal_tagger(nlp: Language, name: str) -> SignalTagger:
+    return SignalTagger(nlp.vocab, nlp.make_doc)

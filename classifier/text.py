@@ -1,0 +1,51 @@
+"""Turn whatever arrived into text the pipeline can read: never fails, always bounded.
+
+Messages can hold HTML remnants, control characters, NUL bytes, binary garbage or a megabyte of
+quoted log. The signals that matter are at the start (subject, first paragraphs), so the text is
+cut at `MAX_CHARS`, which also bounds the time one message can take.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+MAX_CHARS = 4000
+
+_SCRIPT_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[/!?]?[A-Za-z][^<>]{0,500}>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd\ufeff]+")
+_SPACES = re.compile(r"[ \t\u00a0]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+_WORDLIKE = re.compile(r"[^\W_]", re.UNICODE)
+
+
+def clean(text: str, limit: int = MAX_CHARS) -> str:
+    """Plain, bounded text: tags and entities resolved, control characters dropped."""
+    if not text:
+        return ""
+    text = text[: limit * 4]
+    # Lone surrogates (from `surrogateescape` decoding) cannot be encoded: replace them.
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    if "<" in text:
+        text = _TAG.sub(" ", _SCRIPT_STYLE.sub(" ", text))
+    if "&" in text:
+        text = html.unescape(text)
+    text = _CONTROL.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _BLANK_LINES.sub("\n", _SPACES.sub(" ", text)).strip()
+    return text[:limit]
+
+
+def compose(subject: str, body: str, limit: int = MAX_CHARS) -> str:
+    """The text to classify: subject, then the latest message (or transcript)."""
+    subject = clean(subject or "", limit=300)
+    body = clean(body or "", limit=limit)
+    if subject and body:
+        end = "" if subject[-1] in ".!?:" else "."
+        return f"{subject}{end}\n{body}"[:limit]
+    return subject or body
+
+
+def has_words(text: str) -> bool:
+    """False for empty, whitespace-only or punctuation-only text."""
+    return bool(_WORDLIKE.search(text))

@@ -1,0 +1,90 @@
+"""`Triage`: the loaded pipeline, proposing priorities for messages under a policy."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from classifier.decide import Decider, PolicyLike, Proposal, rule_probabilities
+from classifier.evidence import Hit
+from classifier.text import compose, has_words
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 256
+# How much the rule matches count next to the model, in the severity probabilities. The model
+# already sees each signal as a feature; mixing in the rules' own reading keeps an explicit
+# "no dial tone" from being outvoted by a friendly tone. Chosen by leave-one-product-out
+# validation on the training set (see `classifier/README.md`).
+RULE_WEIGHT = 0.3
+Item = tuple[str, str] | tuple[str, str, str | None]
+
+
+class Triage:
+    """Load once (`Triage.load()`), then call `propose` or `propose_many` for each message."""
+
+    def __init__(self, nlp: Language, *, trained: bool, rule_weight: float = RULE_WEIGHT) -> None:
+        self.nlp = nlp
+        self.trained = trained
+        self.rule_weight = rule_weight
+        self._deciders: dict[int, tuple[PolicyLike, Decider]] = {}
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Triage:
+        """The shipped model (`classifier/model/`), or rules only if none is there."""
+        from classifier.pipeline import MODEL_DIR, load_pipeline
+
+        nlp, trained = load_pipeline(path or MODEL_DIR)
+        return cls(nlp, trained=trained)
+
+    def analyse(self, texts: Sequence[str]) -> list[tuple[dict[str, float], tuple[Hit, ...]]]:
+        """Severity probabilities and signals for each (already composed, non-empty) text."""
+        results = []
+        for doc in self.nlp.pipe(texts, batch_size=BATCH_SIZE):
+            hits: tuple[Hit, ...] = doc._.intake_signals
+            ruled = rule_probabilities(hits)
+            if not self.trained:
+                probabilities = ruled
+            elif "unclear" in ruled:  # no impact words: the model alone
+                probabilities = dict(doc.cats)
+            else:
+                w = self.rule_weight
+                probabilities = {
+                    s: (1 - w) * p + w * ruled.get(s, 0.0) for s, p in doc.cats.items()
+                }
+            results.append((probabilities, hits))
+        return results
+
+    def propose(
+        self, policy: PolicyLike, subject: str, body: str, declared: str | None = None
+    ) -> Proposal:
+        return self.propose_many(policy, [(subject, body, declared)])[0]
+
+    def propose_many(self, policy: PolicyLike, items: Iterable[Item]) -> list[Proposal]:
+        """One proposal per `(subject, body)` or `(subject, body, declared)`, in order."""
+        rows = [(item[0], item[1], item[2] if len(item) > 2 else None) for item in items]
+        texts = [compose(subject, body) for subject, body, _ in rows]
+        readable = [i for i, text in enumerate(texts) if has_words(text)]
+        analysed = dict(zip(readable, self.analyse([texts[i] for i in readable]), strict=True))
+        decider = self.decider(policy)
+        proposals = []
+        for i, (_, _, declared) in enumerate(rows):
+            if i not in analysed:
+                proposals.append(decider.empty(declared))
+                continue
+            probabilities, hits = analysed[i]
+            proposals.append(decider.decide(probabilities, hits, declared, trained=self.trained))
+        return proposals
+
+    def decider(self, policy: PolicyLike) -> Decider:
+        """The policy's prepared mapping, built on first use (policies are immutable)."""
+        entry = self._deciders.get(id(policy))
+        if entry is None or entry[0] is not policy:
+            entry = (policy, Decider(policy))
+            self._deciders[id(policy)] = entry
+        return entry[1]

@@ -1,0 +1,84 @@
+"""The shipped model: it loads, meets the held-out targets, and is rebuilt by training."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from classifier import Triage
+from classifier.dataset import HELDOUT_FILE, TRAIN_FILE, Row, read_rows
+from classifier.evaluate import TARGET_ACCURACY, TARGET_TOP_RECALL, evaluate
+from classifier.pipeline import MODEL_DIR, has_model
+from policies import Policy
+
+
+def test_shipped_model_loads(triage: Triage) -> None:
+    assert has_model(MODEL_DIR)
+    assert triage.trained
+    assert triage.nlp.pipe_names == ["intake_signals", "textcat"]
+    size = sum(f.stat().st_size for f in MODEL_DIR.rglob("*") if f.is_file())
+    assert size < 5_000_000
+
+
+def test_held_out_targets_per_policy(triage: Triage, policies: dict[str, Policy]) -> None:
+    reports = evaluate(triage, read_rows(HELDOUT_FILE))
+    assert {r.policy for r in reports} == set(policies)
+    for report in reports:
+        assert report.accuracy >= TARGET_ACCURACY, (report.policy, report.accuracy)
+        assert report.top_recall >= TARGET_TOP_RECALL, (report.policy, report.top_recall)
+
+
+def test_data_sets_cover_every_level_and_stay_apart(policies: dict[str, Policy]) -> None:
+    train, heldout = read_rows(TRAIN_FILE), read_rows(HELDOUT_FILE)
+    for name, policy in policies.items():
+        levels = {p.id for p in policy.priorities}
+        train_levels = Counter(r.level for r in train if r.policy == name)
+        held_levels = Counter(r.level for r in heldout if r.policy == name)
+        assert set(train_levels) == levels and set(held_levels) == levels, name
+        assert sum(train_levels.values()) + sum(held_levels.values()) >= 150
+        assert sum(held_levels.values()) >= 40
+        assert min(train_levels.values()) >= 40
+    assert not {r.body for r in train} & {r.body for r in heldout}
+    voice = Counter(r.channel for r in heldout)
+    assert voice["voice"] >= 30 and sum(1 for r in heldout if r.note) >= 25
+
+
+def test_training_reproduces_the_shipped_model(
+    tmp_path: Path, triage: Triage, policies: dict[str, Policy]
+) -> None:
+    """Training is deterministic: a fresh run from the shipped data proposes exactly what the
+    shipped model proposes (so the model in the repository is the one the data builds)."""
+    from classifier.train import train
+
+    result = train(output=tmp_path / "model")
+    assert result.corrections == 0 and result.examples >= 3000
+    fresh = Triage.load(result.path)
+    assert fresh.trained
+    heldout = read_rows(HELDOUT_FILE)
+    for name, policy in policies.items():
+        items = [(r.subject, r.body) for r in heldout if r.policy == name]
+        fresh_answers = [(p.priority, p.confidence) for p in fresh.propose_many(policy, items)]
+        shipped = [(p.priority, p.confidence) for p in triage.propose_many(policy, items)]
+        assert fresh_answers == shipped, name
+
+
+def test_corrections_with_unknown_levels_are_skipped() -> None:
+    from classifier.train import label_corrections
+
+    rows = [
+        Row("threepbx", "P9", None, "email", "x", "phones are down"),
+        Row("no-such-policy", "P1", None, "email", "x", "phones are down"),
+        Row("msp", "P6", None, "email", "Upgrade", "Please schedule the upgrade next week"),
+    ]
+    labelled, skipped = label_corrections(rows)
+    assert skipped == 2
+    assert [r.severity for r in labelled] in (["scheduled"], ["request"])
+
+
+@pytest.mark.parametrize("name", ["restcomm-standard", "msp", "jelastic", "threepbx"])
+def test_triage_tables_name_known_levels(policies: dict[str, Policy], name: str) -> None:
+    policy = policies[name]
+    assert policy.triage.rules, name
+    assert policy.triage.check_levels([p.id for p in policy.priorities]) == []
