@@ -25,13 +25,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.add_typer(tickets_app, name="tickets", help="List, show and re-prioritise tickets.")
-app.add_typer(import_app, name="import", help="Backfill mail from an mbox or Maildir.")
-app.add_typer(policies_app, name="policies", help="List, check and explain support policies.")
-app.add_typer(sla_app, name="sla", help="Compute and explain committed deadlines.")
-app.command("classify", help="Propose priorities for messages under a policy.")(classify)
-app.add_typer(classifier_app, name="classifier", help="Train and evaluate the triage classifier.")
-app.add_typer(oncall_app, name="oncall", help="Show who is on call and the escalation chain.")
 
 
 @app.command()
@@ -42,7 +35,7 @@ def serve(
     http_port: int | None = typer.Option(None, "--http-port", help="[env: INTAKE_HTTP_PORT]"),
     log_level: str = typer.Option("INFO", "--log-level", envvar="INTAKE_LOG_LEVEL"),
 ) -> None:
-    """Run the gateway: SMTP listener, HTTP server and workers in one process."""
+    """Run the gateway: SMTP, HTTP and workers in one process."""
     settings = settings_from_cli(config, data_dir, smtp_port, http_port)
     logging.basicConfig(
         level=log_level.upper(),
@@ -73,6 +66,15 @@ async def _serve(settings: Settings) -> None:
     print("intake stopping", flush=True)
     await gateway.stop()
     print("intake stopped", flush=True)
+
+
+app.add_typer(tickets_app, name="tickets", help="List, show and re-prioritise tickets.")
+app.add_typer(import_app, name="import", help="Backfill mail from an mbox or Maildir.")
+app.add_typer(policies_app, name="policies", help="List, check and explain support policies.")
+app.add_typer(sla_app, name="sla", help="Compute and explain committed deadlines.")
+app.command("classify", help="Propose priorities for messages under a policy.")(classify)
+app.add_typer(classifier_app, name="classifier", help="Train and evaluate the triage classifier.")
+app.add_typer(oncall_app, name="oncall", help="Show who is on call and the escalation chain.")
 
 
 def main() -> None:

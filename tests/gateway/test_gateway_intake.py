@@ -262,3 +262,28 @@ async def test_attachments_are_stored_with_name_type_and_size(gateway: Gateway) 
         2048,
         2048,
     )
+
+
+async def test_after_hours_acknowledgement_says_so(gateway: Gateway, clock: ManualClock) -> None:
+    from datetime import UTC, datetime
+
+    from policies import load_policy
+
+    clock.set(datetime(2026, 11, 22, 3, 0, tzinfo=UTC))  # 22:00 in New York: after 19:00
+    await send(gateway, mail())
+    await settle(gateway)
+    (ticket,) = query(gateway, "SELECT after_hours FROM tickets")
+    assert ticket["after_hours"] == 1
+    body = _text(_read(outgoing_mail(gateway)[0]))
+    note = load_policy("threepbx").after_hours_message.split()[:6]
+    assert " ".join(note) in " ".join(body.split())
+
+
+async def test_within_hours_acknowledgement_has_no_after_hours_note(gateway: Gateway) -> None:
+    from policies import load_policy
+
+    await send(gateway, mail())
+    await settle(gateway)
+    body = _text(_read(outgoing_mail(gateway)[0]))
+    note = load_policy("threepbx").after_hours_message.split()[:6]
+    assert " ".join(note) not in " ".join(body.split())

@@ -94,7 +94,11 @@ async def test_demo_desk_ticket_and_acknowledgement_then_sigterm(tmp_path: Path)
         server.process.send_signal(signal.SIGTERM)
         assert server.process.wait(timeout=30) == 0
     with _db(tmp_path) as db:
-        assert db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 1
+        (ticket,) = db.execute("SELECT * FROM tickets").fetchall()
+    # The real classifier read "no dial tone" for everyone as threepbx's P1, and the promise
+    # in the acknowledgement is P1's: respond within one hour.
+    assert ticket["effective_priority"] == "P1" and ticket["proposed_priority"] == "P1"
+    assert "Priority: P1 System-wide Outage" in text and "respond within 1 hour, by" in text
 
 
 async def _blast(server: Server, total: int, accepted: list[str], concurrency: int = 8) -> None:
