@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 import templates
+from gateway.activity import ListenerActivity
 from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
 from gateway.http import build_http_app
@@ -67,6 +68,7 @@ class Gateway:
     def __post_init__(self) -> None:
         self.metrics = Metrics()
         self.policies = PolicyBook()
+        self.activity = ListenerActivity()
         self._runner: web.AppRunner | None = None
         self._shutdown = contextlib.AsyncExitStack()
 
@@ -107,11 +109,14 @@ class Gateway:
             templates=templates.environment(),
             metrics=self.metrics,
             hooks=self.hooks,
+            activity=self.activity,
         )
         self.http_app = build_http_app(self.store, self.metrics, max_body=settings.http.max_body)
         await self._start_http()
         limits = ClientLimits.from_settings(settings.smtp)
-        handler = IntakeHandler(self.store, self.clock, settings, limits, self.metrics)
+        handler = IntakeHandler(
+            self.store, self.clock, settings, limits, self.metrics, self.activity
+        )
         self.smtp = SmtpListener(settings.smtp, handler, limits, self.metrics)
         await self.smtp.start()
         self._shutdown.push_async_callback(self.smtp.stop)
