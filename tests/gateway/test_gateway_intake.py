@@ -287,3 +287,40 @@ async def test_within_hours_acknowledgement_has_no_after_hours_note(gateway: Gat
     body = _text(_read(outgoing_mail(gateway)[0]))
     note = load_policy("threepbx").after_hours_message.split()[:6]
     assert " ".join(note) not in " ".join(body.split())
+
+
+async def test_customer_contract_overrides_the_desk_policy(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    from conftest import DefaultProposer
+
+    from gateway.config import load_settings
+
+    config = tmp_path / "intake.toml"
+    config.write_text(
+        '[[desks]]\naddress = "support@localhost"\npolicy = "threepbx"\n'
+        '[[customers]]\nmatch = "bigcorp.example"\npolicy = "restcomm-premium"\n'
+        '[[customers]]\nmatch = "vip@other.example"\npolicy = "msp"\n'
+    )
+    settings = load_settings(
+        config,
+        environ={},
+        overrides={("data_dir",): str(tmp_path), ("smtp", "port"): 0, ("http", "port"): 0},
+    )
+    gw = Gateway(settings, clock=clock, proposer=DefaultProposer(), workers=False)
+    await gw.start()
+    try:
+        await send(
+            gw, mail(sender="a@eu.bigcorp.example", subject="one"), sender="a@eu.bigcorp.example"
+        )
+        await send(gw, mail(sender="vip@other.example", subject="two"), sender="vip@other.example")
+        await send(gw, mail(sender="x@other.example", subject="three"), sender="x@other.example")
+        await settle(gw)
+        rows = query(gw, "SELECT customer, policy FROM tickets ORDER BY number")
+        assert [(r["customer"], r["policy"]) for r in rows] == [
+            ("a@eu.bigcorp.example", "restcomm-premium"),
+            ("vip@other.example", "msp"),
+            ("x@other.example", "threepbx"),
+        ]
+    finally:
+        await gw.stop()
