@@ -28,6 +28,7 @@ from gateway.transports import EmailTransport, SmsTransport
 from gateway.transports.file_email import FileEmailTransport
 from gateway.transports.relay import RelayEmailTransport
 from gateway.triage import ClassifierProposer, Proposer
+from voice.service import VoiceService
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,18 @@ class Gateway:
             sms=self.sms_transport,
             metrics=self.metrics,
         )
+        self.voice = VoiceService.build(
+            store=self.store,
+            clock=self.clock,
+            settings=settings,
+            policies=self.policies,
+            proposer=proposer,
+            templates=templates.environment(),
+            metrics=self.metrics,
+            outbox=self.outbox,
+            auth_token=os.environ.get(settings.twilio.auth_token_env),
+            hooks=self.hooks,
+        )
         self.intake = EmailIntake(
             self.store,
             self.clock,
@@ -108,10 +121,11 @@ class Gateway:
             proposer=proposer,
             templates=templates.environment(),
             metrics=self.metrics,
-            hooks=self.hooks,
+            hooks=(*self.hooks, self.voice.paging),
             activity=self.activity,
         )
         self.http_app = build_http_app(self.store, self.metrics, max_body=settings.http.max_body)
+        self.voice.add_routes(self.http_app)
         await self._start_http()
         limits = ClientLimits.from_settings(settings.smtp)
         handler = IntakeHandler(
@@ -121,7 +135,13 @@ class Gateway:
         await self.smtp.start()
         self._shutdown.push_async_callback(self.smtp.stop)
         if self.workers:
-            for worker in (self.intake.run(), self.outbox.run()):
+            voice = self.voice
+            for worker in (
+                self.intake.run(),
+                self.outbox.run(),
+                voice.worker.run(),
+                voice.escalation.run(),
+            ):
                 self._start_task(worker)
 
     def _start_task(self, work: Coroutine[Any, Any, None]) -> None:

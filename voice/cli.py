@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import tomllib
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from gateway.cli_common import settings_from_cli
 from gateway.clock import SystemClock
 from voice.oncall import OnCallConfig, OnCallSchedule, PageStep, Shift, Staff
 
@@ -22,7 +21,7 @@ oncall_app = typer.Typer(
 )
 
 ConfigOption = Annotated[
-    Path,
+    Path | None,
     typer.Option(
         "--config",
         "-c",
@@ -46,13 +45,12 @@ def _oncall() -> None:
 
 @oncall_app.command()
 def now(
-    config: ConfigOption = Path("intake.toml"),
+    config: ConfigOption = None,
     at: AtOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Who is on call now (or --at), and who gets paged if they do not acknowledge."""
-    oncall = load_oncall_config(config)
-    schedule = OnCallSchedule(oncall)
+    schedule = OnCallSchedule(load_oncall_config(config))
     instant = _parse_at(at, schedule) if at else SystemClock().now()
     shift = schedule.shift(instant)
     chain = schedule.chain(instant)
@@ -62,46 +60,20 @@ def now(
         _print_table(schedule, instant, shift, chain)
 
 
-def load_oncall_config(path: Path) -> OnCallConfig:
-    """Read `path` as TOML and validate its [oncall] table; errors exit 2 with one line."""
-    try:
-        with path.open("rb") as file:
-            document = tomllib.load(file)
-    except OSError as exc:
-        _fail(f"{path}: cannot read: {exc.strerror or exc}")
-    except tomllib.TOMLDecodeError as exc:
-        _fail(f"{path}: invalid TOML: {exc}")
-    table = document.get("oncall")
-    if not isinstance(table, dict):
-        _fail(f"{path}: oncall: missing [oncall] table")
-    try:
-        return OnCallConfig.model_validate(table)
-    except ValidationError as exc:
-        _fail(f"{path}: {describe_validation_error(exc, prefix='oncall')}")
-
-
-def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
-    """`field.path[2]: problem` for the first error, noting how many more there are."""
-    errors = exc.errors(include_url=False)
-    first = errors[0]
-    field = format_loc((prefix, *first["loc"]) if prefix else first["loc"])
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{field}: {first['msg']}{more}"
-
-
-def format_loc(loc: tuple[int | str, ...]) -> str:
-    """('oncall', 'staff', 2, 'phone') → 'oncall.staff[2].phone'."""
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
+def load_oncall_config(path: Path | None) -> OnCallConfig:
+    """The [oncall] table of the gateway's settings (file, then INTAKE_* environment), validated
+    with everything else; any error exits 2 with one line naming the file and field."""
+    settings = settings_from_cli(path)
+    if settings.oncall is None:
+        _fail(f"intake: {path or 'the configuration'}: oncall: missing [oncall] table")
+    return settings.oncall
 
 
 def _parse_at(text: str, schedule: OnCallSchedule) -> datetime:
     try:
         instant = datetime.fromisoformat(text)
     except ValueError:
-        _fail(f"--at: not an ISO 8601 time: {text!r}")
+        _fail(f"intake: --at: not an ISO 8601 time: {text!r}")
     return instant.replace(tzinfo=schedule.tz) if instant.tzinfo is None else instant
 
 

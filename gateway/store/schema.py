@@ -111,4 +111,65 @@ MIGRATIONS: tuple[str, ...] = (
         created_at    TEXT NOT NULL
     );
     """,
+    # 2: voice and paging: voicemails awaiting transcripts, page chains and their pages, the
+    # delivery status Twilio reports for each SMS, and a lookup of outbox rows by MessageSid.
+    """
+    CREATE TABLE voicemails (
+        id                INTEGER PRIMARY KEY,
+        recording_sid     TEXT NOT NULL UNIQUE,
+        call_sid          TEXT NOT NULL,
+        ticket_id         INTEGER NOT NULL REFERENCES tickets(id),
+        message_id        INTEGER NOT NULL REFERENCES messages(id),
+        caller            TEXT,                  -- E.164; NULL when withheld
+        desk              TEXT NOT NULL,
+        recording_url     TEXT,
+        duration          INTEGER,
+        recording_status  TEXT,                  -- completed | absent | failed
+        transcript_state  TEXT NOT NULL DEFAULT 'pending', -- pending | received | failed |
+                                                 -- timed-out | none
+        transcript_due_at TEXT NOT NULL,
+        created_at        TEXT NOT NULL,
+        settled_at        TEXT
+    );
+    CREATE INDEX voicemails_waiting ON voicemails(transcript_due_at)
+        WHERE transcript_state = 'pending';
+
+    CREATE TABLE page_chains (
+        id         INTEGER PRIMARY KEY,
+        ticket_id  INTEGER NOT NULL UNIQUE REFERENCES tickets(id),  -- one chain per ticket
+        state      TEXT NOT NULL DEFAULT 'active', -- active | acknowledged | exhausted
+        reason     TEXT NOT NULL,
+        summary    TEXT NOT NULL,                -- first line of the text, quoted in every page
+        started_at TEXT NOT NULL,
+        step       INTEGER NOT NULL DEFAULT 0,   -- the step paged last (1-based)
+        next_at    TEXT,                         -- next step is paged then unless acknowledged
+        acked_by   TEXT,
+        acked_at   TEXT
+    );
+    CREATE INDEX page_chains_due ON page_chains(next_at) WHERE state = 'active';
+
+    CREATE TABLE pages (
+        id         INTEGER PRIMARY KEY,
+        chain_id   INTEGER NOT NULL REFERENCES page_chains(id),
+        step       INTEGER NOT NULL,
+        round      INTEGER NOT NULL,
+        staff_id   TEXT NOT NULL,
+        phone      TEXT NOT NULL,
+        outbox_key TEXT NOT NULL UNIQUE,
+        send_at    TEXT NOT NULL,                -- later than created_at when rate limited
+        created_at TEXT NOT NULL,
+        UNIQUE (chain_id, step)
+    );
+    CREATE INDEX pages_phone ON pages(phone, send_at);
+
+    CREATE TABLE sms_status (
+        message_sid TEXT PRIMARY KEY,
+        status      TEXT NOT NULL,
+        rank        INTEGER NOT NULL,            -- statuses only ever move to a higher rank
+        error_code  TEXT,
+        updated_at  TEXT NOT NULL
+    );
+
+    CREATE INDEX outbox_provider ON outbox(provider_id) WHERE provider_id IS NOT NULL;
+    """,
 )

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fake_twilio import FakeTwilio
+from phone_harness import Desk, running_desk
+from twilio_account import ACCOUNT_SID, AUTH_TOKEN
 
-ACCOUNT_SID = "AC" + "0" * 31 + "1"
-AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+__all__ = ["ACCOUNT_SID", "AUTH_TOKEN"]
 
 
 @pytest.fixture
@@ -48,3 +50,18 @@ def oncall_table() -> dict[str, Any]:
             ],
         },
     }
+
+
+@pytest.fixture
+def twilio_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
+
+
+@pytest.fixture
+async def desk(
+    tmp_path: Path, oncall_table: dict[str, Any], fake_twilio: FakeTwilio, twilio_env: None
+) -> AsyncIterator[Desk]:
+    """The phone desk at night (Saturday 03:00 in New York), alice on call."""
+    async with running_desk(tmp_path, oncall_table, fake_twilio) as running:
+        yield running

@@ -16,6 +16,7 @@ import asyncio
 import base64
 import json
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -52,6 +53,9 @@ class FakeTwilio:
         self._runner: web.AppRunner | None = None
         self._port = 0
         self._stopping = asyncio.Event()
+        # Called with each new message resource before it is answered: Twilio's status
+        # callbacks can reach the sender before the answer to its request does.
+        self.before_answer: Callable[[dict[str, Any]], Awaitable[None]] | None = None
 
     @property
     def base_url(self) -> str:
@@ -121,6 +125,8 @@ class FakeTwilio:
             return _error(400, 21602, "Message body is required.")
         resource = self._resource(form)
         self.messages.append(resource)
+        if self.before_answer is not None:
+            await self.before_answer(resource)
         return web.json_response(resource, status=201)
 
     def _authorized(self, request: web.Request) -> bool:

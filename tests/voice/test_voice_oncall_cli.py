@@ -11,8 +11,7 @@ from typer.testing import CliRunner
 from voice.cli import oncall_app
 
 CONFIG = """\
-[gateway]
-public_url = "https://intake.example.com"   # other tables are not the oncall command's business
+public_url = "https://intake.example.com"   # the whole gateway config is read and checked
 
 [oncall]
 timezone = "America/New_York"
@@ -137,35 +136,44 @@ def test_a_validation_error_names_file_field_and_problem(tmp_path: Path) -> None
     path = tmp_path / "bad.toml"
     path.write_text(CONFIG.replace('order = ["alice", "bob", "carol"]', 'order = ["alice", "zed"]'))
 
-    assert error_of(path) == f"{path}: oncall.rotation.order[1]: unknown staff 'zed'"
+    assert error_of(path) == f"intake: {path}: oncall.rotation.order[1]: unknown staff 'zed'"
 
 
-def test_several_errors_are_counted(tmp_path: Path) -> None:
+def test_the_first_of_several_errors_is_named(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(CONFIG.replace('"+12025550102"', '"12"').replace('"10m"', '"soon"', 1))
 
     assert (
-        error_of(path)
-        == f"{path}: oncall.staff[1].phone: '12' is not a valid phone number (and 1 more)"
+        error_of(path) == f"intake: {path}: oncall.staff[1].phone: '12' is not a valid phone number"
     )
+
+
+def test_the_rest_of_the_config_is_checked_too(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text("[gateway]\n" + CONFIG)
+
+    assert error_of(path) == f"intake: {path}: gateway: Extra inputs are not permitted"
 
 
 def test_a_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "nope.toml"
-    assert error_of(path) == f"{path}: cannot read: No such file or directory"
+    assert error_of(path) == f"intake: {path}: cannot read: No such file or directory"
 
 
 def test_invalid_toml(tmp_path: Path) -> None:
     path = tmp_path / "broken.toml"
     path.write_text("[oncall\n")
-    assert error_of(path).startswith(f"{path}: invalid TOML: ")
+    assert error_of(path).startswith(f"intake: {path}: invalid TOML: ")
 
 
 def test_no_oncall_table(tmp_path: Path) -> None:
     path = tmp_path / "empty.toml"
-    path.write_text("[gateway]\n")
-    assert error_of(path) == f"{path}: oncall: missing [oncall] table"
+    path.write_text('public_url = "https://intake.example.com"\n')
+    assert error_of(path) == f"intake: {path}: oncall: missing [oncall] table"
 
 
 def test_a_bad_at(config_file: Path) -> None:
-    assert error_of(config_file, "--at", "tomorrow") == "--at: not an ISO 8601 time: 'tomorrow'"
+    assert (
+        error_of(config_file, "--at", "tomorrow")
+        == "intake: --at: not an ISO 8601 time: 'tomorrow'"
+    )

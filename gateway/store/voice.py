@@ -1,0 +1,264 @@
+"""SQL for the phone side: webhooks handled on arrival, voicemails, SMS delivery statuses."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from gateway.store.records import OutboxItem, from_iso, iso
+
+
+@dataclass(frozen=True, slots=True)
+class Voicemail:
+    id: int
+    recording_sid: str
+    call_sid: str
+    ticket_id: int
+    message_id: int
+    caller: str | None
+    desk: str
+    recording_url: str | None
+    duration: int | None
+    recording_status: str | None
+    transcript_state: str
+    transcript_due_at: datetime
+    created_at: datetime
+    settled_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Voicemail:
+        return cls(
+            id=row["id"],
+            recording_sid=row["recording_sid"],
+            call_sid=row["call_sid"],
+            ticket_id=row["ticket_id"],
+            message_id=row["message_id"],
+            caller=row["caller"],
+            desk=row["desk"],
+            recording_url=row["recording_url"],
+            duration=row["duration"],
+            recording_status=row["recording_status"],
+            transcript_state=row["transcript_state"],
+            transcript_due_at=datetime.fromisoformat(row["transcript_due_at"]),
+            created_at=datetime.fromisoformat(row["created_at"]),
+            settled_at=from_iso(row["settled_at"]),
+        )
+
+    @property
+    def pending(self) -> bool:
+        return self.transcript_state == "pending"
+
+
+@dataclass(frozen=True, slots=True)
+class NewVoicemail:
+    recording_sid: str
+    call_sid: str
+    ticket_id: int
+    message_id: int
+    caller: str | None
+    desk: str
+    recording_url: str | None
+    duration: int | None
+    transcript_due_at: datetime
+
+
+# -- webhooks answered in their own transaction --------------------------------------------
+
+
+async def record_webhook(
+    db: aiosqlite.Connection,
+    *,
+    channel: str,
+    kind: str,
+    received_at: datetime,
+    meta: dict[str, Any],
+    source_key: str,
+    note: str | None = None,
+) -> bool:
+    """Store a webhook that is handled in this same transaction, as `done`, in one statement.
+
+    False when `source_key` is already stored: a retry, whose effect has already happened.
+    """
+    cursor = await db.execute(
+        "INSERT INTO inbox (channel, kind, received_at, source_key, meta, state, processed_at,"
+        " error) VALUES (?, ?, ?, ?, ?, 'done', ?, ?) ON CONFLICT (source_key) DO NOTHING",
+        (channel, kind, iso(received_at), source_key, json.dumps(meta), iso(received_at), note),
+    )
+    return cursor.rowcount == 1
+
+
+@dataclass(frozen=True, slots=True)
+class HandledWebhook:
+    channel: str
+    kind: str
+    received_at: datetime
+    meta: dict[str, Any]
+    source_key: str
+    note: str | None = None
+
+
+async def record_webhooks(db: aiosqlite.Connection, webhooks: Sequence[HandledWebhook]) -> set[str]:
+    """`record_webhook` for many at once, in one statement; the source keys that were new."""
+    if not webhooks:
+        return set()
+    rows = ", ".join(["(?, ?, ?, ?, ?, 'done', ?, ?)"] * len(webhooks))
+    args: list[Any] = []
+    for hook in webhooks:
+        at = iso(hook.received_at)
+        args += [hook.channel, hook.kind, at, hook.source_key, json.dumps(hook.meta), at, hook.note]
+    created = await db.execute_fetchall(
+        "INSERT INTO inbox (channel, kind, received_at, source_key, meta, state, processed_at,"
+        f" error) VALUES {rows} ON CONFLICT (source_key) DO NOTHING RETURNING source_key",
+        args,
+    )
+    return {row["source_key"] for row in created}
+
+
+async def webhook_meta(db: aiosqlite.Connection, source_key: str) -> dict[str, Any] | None:
+    """The form of a stored webhook (e.g. `call:<CallSid>` for who called which number)."""
+    async with db.execute("SELECT meta FROM inbox WHERE source_key = ?", (source_key,)) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else dict(json.loads(row["meta"]))
+
+
+async def webhook_note(db: aiosqlite.Connection, source_key: str) -> str | None:
+    """The note stored with a handled webhook (e.g. the reply a staff text was given)."""
+    rows = await db.execute_fetchall("SELECT error FROM inbox WHERE source_key = ?", (source_key,))
+    return next((row["error"] for row in rows), None)
+
+
+# -- voicemails ----------------------------------------------------------------------------
+
+
+async def insert_voicemail(db: aiosqlite.Connection, new: NewVoicemail, now: datetime) -> int:
+    cursor = await db.execute(
+        "INSERT INTO voicemails (recording_sid, call_sid, ticket_id, message_id, caller, desk,"
+        " recording_url, duration, transcript_due_at, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            new.recording_sid,
+            new.call_sid,
+            new.ticket_id,
+            new.message_id,
+            new.caller,
+            new.desk,
+            new.recording_url,
+            new.duration,
+            iso(new.transcript_due_at),
+            iso(now),
+        ),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+async def voicemail_by_recording(db: aiosqlite.Connection, recording_sid: str) -> Voicemail | None:
+    async with db.execute(
+        "SELECT * FROM voicemails WHERE recording_sid = ?", (recording_sid,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else Voicemail.from_row(row)
+
+
+async def voicemails_overdue(
+    db: aiosqlite.Connection, now: datetime, *, limit: int = 100
+) -> list[Voicemail]:
+    """Voicemails still waiting for their transcript past `transcript_due_at`."""
+    async with db.execute(
+        "SELECT * FROM voicemails WHERE transcript_state = 'pending' AND transcript_due_at <= ?"
+        " ORDER BY transcript_due_at, id LIMIT ?",
+        (iso(now), limit),
+    ) as cursor:
+        return [Voicemail.from_row(row) for row in await cursor.fetchall()]
+
+
+async def set_recording(
+    db: aiosqlite.Connection,
+    voicemail_id: int,
+    *,
+    status: str,
+    url: str | None,
+    duration: int | None,
+) -> None:
+    await db.execute(
+        "UPDATE voicemails SET recording_status = ?, recording_url = COALESCE(?, recording_url),"
+        " duration = COALESCE(?, duration) WHERE id = ?",
+        (status, url, duration, voicemail_id),
+    )
+
+
+async def settle_voicemail(
+    db: aiosqlite.Connection, voicemail_id: int, transcript_state: str, now: datetime
+) -> bool:
+    """Leave `pending` for `transcript_state`; False if someone settled it already."""
+    cursor = await db.execute(
+        "UPDATE voicemails SET transcript_state = ?, settled_at = ?"
+        " WHERE id = ? AND transcript_state = 'pending'",
+        (transcript_state, iso(now), voicemail_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def mark_late_transcript(db: aiosqlite.Connection, voicemail_id: int) -> None:
+    await db.execute(
+        "UPDATE voicemails SET transcript_state = 'received' WHERE id = ?", (voicemail_id,)
+    )
+
+
+async def set_message_text(db: aiosqlite.Connection, message_id: int, text: str) -> None:
+    await db.execute(
+        "UPDATE messages SET body_text = ?, latest_text = ? WHERE id = ?",
+        (text, text, message_id),
+    )
+
+
+async def set_ticket_subject(
+    db: aiosqlite.Connection, ticket_id: int, subject: str, now: datetime
+) -> None:
+    await db.execute(
+        "UPDATE tickets SET subject = ?, updated_at = ? WHERE id = ?",
+        (subject, iso(now), ticket_id),
+    )
+
+
+# -- SMS delivery statuses -----------------------------------------------------------------
+
+
+async def advance_sms_status(
+    db: aiosqlite.Connection,
+    message_sid: str,
+    *,
+    status: str,
+    rank: int,
+    error_code: str | None,
+    now: datetime,
+) -> bool:
+    """Record `status` unless the message already has one of the same or a higher rank."""
+    cursor = await db.execute(
+        "INSERT INTO sms_status (message_sid, status, rank, error_code, updated_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_sid) DO UPDATE SET"
+        " status = excluded.status, rank = excluded.rank, error_code = excluded.error_code,"
+        " updated_at = excluded.updated_at WHERE excluded.rank > sms_status.rank",
+        (message_sid, status, rank, error_code, iso(now)),
+    )
+    return cursor.rowcount == 1
+
+
+async def outbox_for_message(db: aiosqlite.Connection, message_sid: str) -> OutboxItem | None:
+    """The outbox row Twilio's MessageSid belongs to (one round trip: a hot path)."""
+    rows = await db.execute_fetchall("SELECT * FROM outbox WHERE provider_id = ?", (message_sid,))
+    return next((OutboxItem.from_row(row) for row in rows), None)
+
+
+async def sms_status(db: aiosqlite.Connection, message_sid: str) -> tuple[str, str | None] | None:
+    """(status, error code) last recorded for a MessageSid."""
+    async with db.execute(
+        "SELECT status, error_code FROM sms_status WHERE message_sid = ?", (message_sid,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else (row["status"], row["error_code"])

@@ -1,0 +1,260 @@
+"""The phone side's workers: the voice worker thinks about what the webhooks committed, the
+escalation worker pages the next step of chains nobody acknowledged in time.
+
+Both are driven by the injected clock; `run_once()` does what is due now (deterministic
+tests drive it directly), `run()` repeats it at least every `poll_interval`. They do not wake
+on every commit of the store: under a burst of webhooks that would mean several reads per
+commit for nothing. The webhooks `notify()` the voice worker when they queue work for it;
+escalations are due at times, which polling meets to within `poll_interval`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
+
+import aiosqlite
+
+from gateway.clock import Clock
+from gateway.config import Settings
+from gateway.store import Store
+from gateway.store import inbox as inbox_sql
+from gateway.store import paging as paging_sql
+from gateway.store import tickets as tickets_sql
+from gateway.store import voice as voice_sql
+from gateway.store.paging import Chain
+from gateway.store.records import InboxItem, Ticket
+from gateway.store.voice import Voicemail
+from gateway.triage import Decision, Proposer
+from policies import Policy
+from voice.desks import DeskDirectory, PolicyDirectory
+from voice.paging import Paging
+from voice.tickets import PhoneTickets, Recording
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+ABSENT_REASONS = {"16101": "too short", "16102": "silent"}
+
+
+class _Loop:
+    def __init__(self) -> None:
+        self._wake = asyncio.Event()
+
+    def notify(self) -> None:
+        """There is work: run now rather than at the next poll."""
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        raise NotImplementedError
+
+    async def run(self, *, poll_interval: float = 1.0) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                if await self.run_once():
+                    continue
+            except Exception:  # keep going: the next round retries what failed
+                log.exception("%s failed", type(self).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), poll_interval)
+
+
+class VoiceWorker(_Loop):
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        settings: Settings,
+        *,
+        policies: PolicyDirectory,
+        proposer: Proposer,
+        desks: DeskDirectory,
+        tickets: PhoneTickets,
+    ) -> None:
+        super().__init__()
+        self._store = store
+        self._clock = clock
+        self._settings = settings
+        self._policies = policies
+        self._proposer = proposer
+        self._desks = desks
+        self._tickets = tickets
+
+    async def run_once(self, limit: int = 100) -> int:
+        done = 0
+        for channel in ("voice", "sms"):
+            items = await self._store.read(
+                partial(inbox_sql.pending_inbox, channel=channel, limit=limit)
+            )
+            for item in items:
+                await self.process(item)
+                done += 1
+        return done + await self.sweep_transcripts()
+
+    async def process(self, item: InboxItem) -> None:
+        handlers = {
+            "transcription": self._transcription,
+            "recording-status": self._recording_status,
+            "sms": self._text,
+        }
+        handler = handlers.get(item.kind)
+        try:
+            if handler is None:
+                await self._store.write(
+                    partial(self._finish, item, f"nothing to do for {item.kind}")
+                )
+            else:
+                await handler(item)
+        except Exception as exc:
+            log.exception("processing %s inbox row %d failed", item.kind, item.id)
+            error = f"{type(exc).__name__}: {exc}"
+            give_up = item.attempts + 1 >= MAX_ATTEMPTS
+            now = self._clock.now()
+            await self._store.write(
+                partial(
+                    inbox_sql.record_inbox_failure,
+                    inbox_id=item.id,
+                    error=error,
+                    give_up=give_up,
+                    now=now,
+                )
+            )
+
+    async def _finish(self, item: InboxItem, note: str, db: aiosqlite.Connection) -> None:
+        await inbox_sql.finish_inbox(db, item.id, self._clock.now(), note=note)
+
+    # -- transcriptions ---------------------------------------------------------------------
+
+    async def _transcription(self, item: InboxItem) -> None:
+        form = item.meta
+        status = form.get("TranscriptionStatus", "completed")
+        text = (form.get("TranscriptionText") or "").strip() if status == "completed" else ""
+        decision = None
+        if text:  # classify outside the transaction: it is the slow part
+            policy = await self._policy_of_recording(form)
+            decision = self._proposer.decide(policy, "", text, ())
+
+        async def op(db: aiosqlite.Connection) -> None:
+            voicemail, ticket = await self._voicemail(db, form)
+            if voicemail.pending and text:
+                ticket = await self._tickets.settle(
+                    db, voicemail, state="received", transcript=text, decision=decision
+                )
+            elif voicemail.pending:
+                note = f"transcription {status}; the policy default applies"
+                ticket = await self._tickets.settle(db, voicemail, state="failed", note=note)
+            elif text:
+                ticket = await self._tickets.late_transcript(db, voicemail, text, decision)
+            await self._finish(item, f"ticket {ticket.number}", db)
+
+        await self._store.write(op)
+
+    async def _policy_of_recording(self, form: Mapping[str, str]) -> Policy:
+        async def read(db: aiosqlite.Connection) -> Ticket | None:
+            voicemail = await voice_sql.voicemail_by_recording(db, form["RecordingSid"])
+            return await tickets_sql.ticket_by_id(db, voicemail.ticket_id) if voicemail else None
+
+        ticket = await self._store.read(read)
+        name = ticket.policy if ticket else self._desks.for_number(form.get("To")).policy
+        return self._policies.get(name)
+
+    async def _voicemail(
+        self, db: aiosqlite.Connection, form: Mapping[str, str]
+    ) -> tuple[Voicemail, Ticket]:
+        caller = await self._tickets.caller_of(db, form)
+        return await self._tickets.voicemail(db, caller, Recording.from_form(form))
+
+    # -- recording statuses -----------------------------------------------------------------
+
+    async def _recording_status(self, item: InboxItem) -> None:
+        form = item.meta
+        status = form.get("RecordingStatus", "")
+        code = form.get("ErrorCode") or None
+
+        async def op(db: aiosqlite.Connection) -> None:
+            if status not in ("completed", "failed", "absent"):
+                await self._finish(item, status, db)
+                return
+            voicemail = await voice_sql.voicemail_by_recording(db, form["RecordingSid"])
+            if status in ("completed", "failed"):
+                voicemail, _ = await self._voicemail(db, form)
+            if voicemail is None:
+                await self._finish(item, f"{status}: no message left", db)
+                return
+            recording = Recording.from_form(form)
+            await voice_sql.set_recording(
+                db, voicemail.id, status=status, url=recording.url, duration=recording.duration
+            )
+            now = self._clock.now()
+            await tickets_sql.add_event(
+                db,
+                voicemail.ticket_id,
+                now,
+                "recording",
+                status=status,
+                error=code,
+                duration=recording.duration,
+            )
+            if status in ("absent", "failed") and voicemail.pending:
+                why = ABSENT_REASONS.get(code or "", "no audio") if status == "absent" else "failed"
+                note = f"no recording ({why}); the policy default applies"
+                await self._tickets.settle(db, voicemail, state="none", note=note)
+            await self._finish(item, status, db)
+
+        await self._store.write(op)
+
+    # -- texts ------------------------------------------------------------------------------
+
+    async def _text(self, item: InboxItem) -> None:
+        form = item.meta
+        policy = self._policies.get(self._desks.for_number(form.get("To")).policy)
+        decision: Decision = self._proposer.decide(policy, "", form.get("Body", ""), ())
+
+        async def op(db: aiosqlite.Connection) -> None:
+            ticket = await self._tickets.text(db, item.id, form, item.received_at, decision)
+            await self._finish(item, f"ticket {ticket.number}", db)
+
+        await self._store.write(op)
+
+    # -- transcripts that never came --------------------------------------------------------
+
+    async def sweep_transcripts(self) -> int:
+        """Voicemails whose transcript is overdue go on with the policy default and a note."""
+        now = self._clock.now()
+        overdue = await self._store.read(partial(voice_sql.voicemails_overdue, now=now))
+        timeout = self._settings.twilio.transcription_timeout
+        note = f"no transcript within {timeout}; the policy default applies"
+        for voicemail in overdue:
+            await self._store.write(partial(self._timed_out, voicemail.recording_sid, note))
+        return len(overdue)
+
+    async def _timed_out(self, recording_sid: str, note: str, db: aiosqlite.Connection) -> None:
+        voicemail = await voice_sql.voicemail_by_recording(db, recording_sid)
+        if voicemail is not None and voicemail.pending:
+            await self._tickets.settle(db, voicemail, state="timed-out", note=note)
+
+
+class EscalationWorker(_Loop):
+    def __init__(self, store: Store, clock: Clock, paging: Paging) -> None:
+        super().__init__()
+        self._store = store
+        self._clock = clock
+        self._paging = paging
+
+    async def run_once(self) -> int:
+        now = self._clock.now()
+        due: list[Chain] = await self._store.read(partial(paging_sql.due_chains, now=now))
+        escalated = 0
+        for chain in due:
+            escalated += await self._store.write(self._escalation(chain))
+        return escalated
+
+    def _escalation(self, chain: Chain) -> Callable[[aiosqlite.Connection], Awaitable[int]]:
+        async def op(db: aiosqlite.Connection) -> int:
+            return int(await self._paging.escalate_unacknowledged(db, chain))
+
+        return op
