@@ -68,7 +68,7 @@ class Gateway:
 
     def __post_init__(self) -> None:
         self.metrics = Metrics()
-        self.policies = PolicyBook()
+        self.policies = PolicyBook(self.settings)
         self.activity = ListenerActivity()
         self._runner: web.AppRunner | None = None
         self._shutdown = contextlib.AsyncExitStack()

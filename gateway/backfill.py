@@ -78,7 +78,7 @@ async def _import(
             store,
             clock,
             settings,
-            policies=PolicyBook(),
+            policies=PolicyBook(settings),
             proposer=ClassifierProposer.load(),
             templates=templates.environment(),
             metrics=metrics,

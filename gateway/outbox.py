@@ -85,6 +85,11 @@ class OutboxWorker:
     async def run_once(self) -> int:
         """Deliver every row due now; returns how many were attempted."""
         now = self._clock.now()
+        # Look before claiming: a claim is a write, and every commit wakes this worker, so
+        # claiming blindly would keep an idle gateway committing in a loop.
+        due = await self._store.read(sql.next_due)
+        if due is None or due > now:
+            return 0
         lease_until = now + self._settings.send_timeout * 2
         items = await self._store.write(
             lambda db: sql.claim_due(db, now, lease_until, limit=self._settings.concurrency * 4)

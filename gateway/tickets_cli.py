@@ -67,7 +67,7 @@ def list_tickets(
             lambda s: s.read(lambda db: sql.list_tickets(db, status=status, priority=priority)),
         )
     )
-    book = PolicyBook()
+    book = PolicyBook(settings)
     rows = [ticket_json(s, book) for s in summaries]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
@@ -118,7 +118,7 @@ def show_ticket(
     detail = asyncio.run(with_store(settings, lambda s: _ticket_detail(s, number)))
     if detail is None:
         raise fail(f"no ticket #{number}")
-    book = PolicyBook()
+    book = PolicyBook(settings)
     if as_json:
         typer.echo(json.dumps(_detail_json(detail, book), indent=2, default=str))
         return
@@ -212,7 +212,7 @@ def set_priority(
 ) -> None:
     """Correct a ticket's priority; the deadline follows and the classifier can learn from it."""
     settings = settings_from_cli(config, data_dir)
-    book = PolicyBook()
+    book = PolicyBook(settings)
     result = asyncio.run(
         with_store(settings, lambda s: _correct(s, book, number, priority, reason))
     )

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 
 from gateway.config import DeskSettings, Settings
-from gateway.policybook import PolicyBook
-from policies import Policy
 from voice.phone import normalize_e164
 
 log = logging.getLogger(__name__)
@@ -43,22 +41,3 @@ class DeskDirectory:
 
     def by_address(self, settings: Settings, address: str) -> DeskSettings:
         return settings.desk_for(address) or self.default
-
-
-class PolicyDirectory:
-    """Policies by the reference the config gives (a name or a file path) or by their name.
-
-    A ticket records its policy's name; for a policy file given by path, that name is not
-    something `load_policy` can find again, so the configured policies are indexed by name.
-    """
-
-    def __init__(self, book: PolicyBook, settings: Settings) -> None:
-        self._book = book
-        self._by_name: dict[str, Policy] = {}
-        references = [d.policy for d in settings.desks] + [c.policy for c in settings.customers]
-        for reference in references:
-            policy = book.get(reference)
-            self._by_name.setdefault(policy.name, policy)
-
-    def get(self, name: str) -> Policy:
-        return self._by_name.get(name) or self._book.get(name)

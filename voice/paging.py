@@ -22,6 +22,7 @@ from jinja2 import Environment
 
 from gateway.clock import Clock
 from gateway.config import Settings
+from gateway.policybook import PolicyBook
 from gateway.promise import format_local
 from gateway.store import outbox as outbox_sql
 from gateway.store import paging as sql
@@ -30,7 +31,6 @@ from gateway.store.paging import Chain
 from gateway.store.records import Ticket
 from policies import Policy
 from voice.commands import parse_staff_text
-from voice.desks import PolicyDirectory
 from voice.oncall import OnCallSchedule, PageStep, Staff
 from voice.paths import SMS_STATUS, absolute_url
 from voice.ratelimit import earliest_send, longest_window
@@ -53,7 +53,7 @@ class Paging:
         self,
         clock: Clock,
         settings: Settings,
-        policies: PolicyDirectory,
+        policies: PolicyBook,
         templates: Environment,
         schedule: OnCallSchedule | None,
     ) -> None:

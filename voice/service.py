@@ -20,7 +20,7 @@ from gateway.policybook import PolicyBook
 from gateway.store import Store
 from gateway.triage import Proposer
 from voice.delivery import Delivery
-from voice.desks import DeskDirectory, PolicyDirectory
+from voice.desks import DeskDirectory
 from voice.oncall import OnCallSchedule
 from voice.paging import Paging
 from voice.signature import make_validator
@@ -53,8 +53,7 @@ class VoiceService:
     ) -> VoiceService:
         """`hooks` are the gateway's other ticket hooks; paging is added after them."""
         schedule = OnCallSchedule(settings.oncall) if settings.oncall else None
-        policies_by_name = PolicyDirectory(policies, settings)
-        paging = Paging(clock, settings, policies_by_name, templates, schedule)
+        paging = Paging(clock, settings, policies, templates, schedule)
         delivery = Delivery(clock, settings, paging)
         outbox.on_permanent_failure("page", delivery.on_permanent_failure)
         for purpose in ("page", "ack"):
@@ -63,7 +62,7 @@ class VoiceService:
         tickets = PhoneTickets(
             clock,
             settings,
-            policies_by_name,
+            policies,
             templates,
             desks,
             metrics,
@@ -74,7 +73,7 @@ class VoiceService:
             store,
             clock,
             settings,
-            policies=policies_by_name,
+            policies=policies,
             proposer=proposer,
             desks=desks,
             tickets=tickets,
@@ -83,7 +82,7 @@ class VoiceService:
             store=store,
             clock=clock,
             settings=settings,
-            policies=policies_by_name,
+            policies=policies,
             desks=desks,
             tickets=tickets,
             paging=paging,

@@ -24,6 +24,7 @@ from jinja2 import Environment
 from gateway.clock import Clock
 from gateway.config import DeskSettings, Settings
 from gateway.metrics import Metrics
+from gateway.policybook import PolicyBook
 from gateway.promise import promise_for
 from gateway.store import outbox as outbox_sql
 from gateway.store import tickets as sql
@@ -32,7 +33,7 @@ from gateway.store.records import Ticket
 from gateway.store.voice import NewVoicemail, Voicemail
 from gateway.triage import Decision
 from policies import Policy
-from voice.desks import DeskDirectory, PolicyDirectory
+from voice.desks import DeskDirectory
 from voice.paging import summarize
 from voice.paths import SMS_STATUS, absolute_url
 from voice.phone import normalize_e164
@@ -86,7 +87,7 @@ class PhoneTickets:
         self,
         clock: Clock,
         settings: Settings,
-        policies: PolicyDirectory,
+        policies: PolicyBook,
         templates: Environment,
         desks: DeskDirectory,
         metrics: Metrics,

@@ -26,6 +26,7 @@ from twilio.request_validator import RequestValidator
 from gateway.clock import Clock
 from gateway.config import DeskSettings, Settings
 from gateway.metrics import Metrics
+from gateway.policybook import PolicyBook
 from gateway.store import Store, StoreClosed
 from gateway.store import inbox as inbox_sql
 from gateway.store import voice as sql
@@ -33,7 +34,7 @@ from gateway.store.voice import HandledWebhook
 from voice import paths, twiml
 from voice.batch import FollowUp, WebhookLog
 from voice.delivery import Delivery
-from voice.desks import DeskDirectory, PolicyDirectory
+from voice.desks import DeskDirectory
 from voice.oncall import OnCallSchedule
 from voice.paging import Paging
 from voice.phone import mask, normalize_e164
@@ -73,7 +74,7 @@ class TwilioWebhooks:
         store: Store,
         clock: Clock,
         settings: Settings,
-        policies: PolicyDirectory,
+        policies: PolicyBook,
         desks: DeskDirectory,
         tickets: PhoneTickets,
         paging: Paging,

@@ -20,6 +20,7 @@ import aiosqlite
 
 from gateway.clock import Clock
 from gateway.config import Settings
+from gateway.policybook import PolicyBook
 from gateway.store import Store
 from gateway.store import inbox as inbox_sql
 from gateway.store import paging as paging_sql
@@ -30,7 +31,7 @@ from gateway.store.records import InboxItem, Ticket
 from gateway.store.voice import Voicemail
 from gateway.triage import Decision, Proposer
 from policies import Policy
-from voice.desks import DeskDirectory, PolicyDirectory
+from voice.desks import DeskDirectory
 from voice.paging import Paging
 from voice.tickets import PhoneTickets, Recording
 
@@ -70,7 +71,7 @@ class VoiceWorker(_Loop):
         clock: Clock,
         settings: Settings,
         *,
-        policies: PolicyDirectory,
+        policies: PolicyBook,
         proposer: Proposer,
         desks: DeskDirectory,
         tickets: PhoneTickets,

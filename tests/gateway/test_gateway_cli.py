@@ -8,7 +8,7 @@ import mailbox
 from email.message import EmailMessage
 from pathlib import Path
 
-from conftest import SATURDAY_MORNING, DefaultProposer, mail, make_settings, send, settle
+from gateway_harness import SATURDAY_MORNING, DefaultProposer, mail, make_settings, send, settle
 from typer.testing import CliRunner
 
 from gateway.app import Gateway
@@ -169,3 +169,40 @@ def test_import_maildir(tmp_path: Path) -> None:
         app, ["import", "maildir", str(tmp_path / "md"), "--data-dir", str(tmp_path / "d")]
     )
     assert result.exit_code == 0 and "1 new tickets" in result.output
+
+
+async def _ticket_under(config: Path, data_dir: Path) -> None:
+    from gateway.config import load_settings
+
+    settings = load_settings(
+        config,
+        environ={},
+        overrides={("data_dir",): str(data_dir), ("smtp", "port"): 0, ("http", "port"): 0},
+    )
+    gateway = Gateway(
+        settings, clock=ManualClock(SATURDAY_MORNING), proposer=DefaultProposer(), workers=False
+    )
+    await gateway.start()
+    try:
+        await send(gateway, mail(to="night@example.com"), recipients=["night@example.com"])
+        await settle(gateway)
+    finally:
+        await gateway.stop()
+
+
+def test_policy_given_as_a_file_path_is_found_again_from_its_tickets(tmp_path: Path) -> None:
+    from importlib.resources import files
+
+    own = tmp_path / "own-contract.toml"
+    source = (files("policies") / "threepbx.toml").read_text()
+    own.write_text(source.replace('name = "threepbx"', 'name = "nightdesk"', 1))
+    config = tmp_path / "intake.toml"
+    config.write_text(f'[[desks]]\naddress = "night@example.com"\npolicy = "{own}"\n')
+    asyncio.run(_ticket_under(config, tmp_path / "data"))
+    args = ["--config", str(config), "--data-dir", str(tmp_path / "data")]
+    listed = runner.invoke(app, ["tickets", "list", "--json", *args])
+    assert listed.exit_code == 0, listed.output
+    (ticket,) = json.loads(listed.output)
+    assert ticket["policy"] == "nightdesk"
+    shown = runner.invoke(app, ["tickets", "show", str(ticket["number"]), *args])
+    assert shown.exit_code == 0, shown.output

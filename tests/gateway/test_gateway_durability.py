@@ -10,7 +10,7 @@ from pathlib import Path
 
 import aiosmtplib
 import pytest
-from conftest import DESK, DefaultProposer, mail, make_settings, query, send
+from gateway_harness import DESK, DefaultProposer, mail, make_settings, query, send
 
 from gateway.app import Gateway
 from gateway.clock import ManualClock

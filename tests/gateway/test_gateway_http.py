@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-from conftest import mail, send, settle
+from gateway_harness import mail, send, settle
 
 from gateway.app import Gateway
 

@@ -8,7 +8,16 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from conftest import DESK, mail, make_settings, outgoing_mail, query, send, settle
+from gateway_harness import (
+    DESK,
+    DefaultProposer,
+    mail,
+    make_settings,
+    outgoing_mail,
+    query,
+    send,
+    settle,
+)
 
 from gateway.app import Gateway
 from gateway.clock import ManualClock
@@ -144,8 +153,6 @@ async def test_no_acknowledgement_to_delivery_report(gateway: Gateway) -> None:
 async def test_acknowledgements_per_sender_are_rate_limited(
     tmp_path: Path, clock: ManualClock
 ) -> None:
-    from conftest import DefaultProposer
-
     settings = make_settings(tmp_path, ack__max_per_sender=3, ack__window="1h")
     gw = Gateway(settings, clock=clock, proposer=DefaultProposer(), workers=False)
     await gw.start()
@@ -292,8 +299,6 @@ async def test_within_hours_acknowledgement_has_no_after_hours_note(gateway: Gat
 async def test_customer_contract_overrides_the_desk_policy(
     tmp_path: Path, clock: ManualClock
 ) -> None:
-    from conftest import DefaultProposer
-
     from gateway.config import load_settings
 
     config = tmp_path / "intake.toml"

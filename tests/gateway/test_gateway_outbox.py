@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import DefaultProposer, mail, make_settings, outgoing_mail, query, send, settle
+from gateway_harness import DefaultProposer, mail, make_settings, outgoing_mail, query, send, settle
 
 from gateway.app import Gateway
 from gateway.clock import ManualClock

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import aiosmtplib
 import pytest
-from conftest import mail
+from gateway_harness import mail
 
 READY = re.compile(r"intake ready: smtp=(?P<host>[\d.]+):(?P<port>\d+) http=(?P<http>\S+)")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import aiosmtplib
 import pytest
-from conftest import DESK, mail, make_settings, query, send
+from gateway_harness import DESK, DefaultProposer, mail, make_settings, query, send
 
 from gateway.app import Gateway
 from gateway.clock import ManualClock
@@ -152,6 +152,4 @@ async def test_graceful_shutdown_finishes_open_transaction_and_refuses_idle(
 
 
 def _proposer() -> object:
-    from conftest import DefaultProposer
-
     return DefaultProposer()
