@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-import aiosqlite
 from jinja2 import Environment
 
 from gateway.ack import ack_message_id, render_ack_email
@@ -30,6 +29,7 @@ from gateway.store import Store
 from gateway.store import inbox as inbox_sql
 from gateway.store import outbox as outbox_sql
 from gateway.store import tickets as sql
+from gateway.store.connection import Connection
 from gateway.store.records import InboxItem, Ticket
 from gateway.triage import Decision, Proposer
 from policies import Policy
@@ -43,7 +43,7 @@ class TicketHook(Protocol):
     """Called inside the transaction that creates a ticket (paging uses it)."""
 
     async def ticket_created(
-        self, db: aiosqlite.Connection, ticket: Ticket, policy: Policy, first_line: str
+        self, db: Connection, ticket: Ticket, policy: Policy, first_line: str
     ) -> None: ...
 
 
@@ -131,7 +131,7 @@ class EmailIntake:
 
     async def _apply(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         item: InboxItem,
         parsed: ParsedMessage,
         routing: Routing,
@@ -155,7 +155,7 @@ class EmailIntake:
             self._metrics.tickets_created.labels("email", routing.policy.name).inc()
         await inbox_sql.finish_inbox(db, item.id, now, note=f"ticket {ticket.number}")
 
-    async def _thread_of(self, db: aiosqlite.Connection, parsed: ParsedMessage) -> Ticket | None:
+    async def _thread_of(self, db: Connection, parsed: ParsedMessage) -> Ticket | None:
         ticket = await sql.ticket_for_message_ids(db, (*parsed.in_reply_to, *parsed.references))
         if ticket is None and (number := ticket_tag(parsed.subject)) is not None:
             ticket = await sql.ticket_by_number(db, number)
@@ -163,7 +163,7 @@ class EmailIntake:
 
     async def _append(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         ticket: Ticket,
         item: InboxItem,
         parsed: ParsedMessage,
@@ -174,7 +174,7 @@ class EmailIntake:
 
     async def _open(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         item: InboxItem,
         parsed: ParsedMessage,
         routing: Routing,
@@ -222,7 +222,7 @@ class EmailIntake:
 
     async def _store_message(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         ticket_id: int,
         item: InboxItem,
         parsed: ParsedMessage,
@@ -260,7 +260,7 @@ class EmailIntake:
 
     async def _acknowledge(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         ticket: Ticket,
         item: InboxItem,
         parsed: ParsedMessage,
@@ -320,7 +320,7 @@ class EmailIntake:
 
     async def _no_ack_reason(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         item: InboxItem,
         parsed: ParsedMessage,
         recipient: str,
@@ -361,7 +361,7 @@ class EmailIntake:
                 log.exception("could not open a ticket for unprocessable inbox row %d", item.id)
 
     async def _open_unprocessable(
-        self, db: aiosqlite.Connection, item: InboxItem, error: str, now: datetime
+        self, db: Connection, item: InboxItem, error: str, now: datetime
     ) -> None:
         desk = self._settings.desks[0]
         for rcpt in item.meta.get("rcpt_tos", []):

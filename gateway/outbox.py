@@ -15,13 +15,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from gateway.clock import Clock
 from gateway.config import OutboxSettings
 from gateway.metrics import Metrics
 from gateway.store import Store
 from gateway.store import outbox as sql
+from gateway.store.connection import Connection
 from gateway.store.records import OutboxItem
 from gateway.store.tickets import add_event
 from gateway.transports import (
@@ -34,8 +33,8 @@ from gateway.transports import (
 
 log = logging.getLogger(__name__)
 
-FailureHook = Callable[[aiosqlite.Connection, OutboxItem, str], Awaitable[None]]
-SentHook = Callable[[aiosqlite.Connection, OutboxItem, str | None], Awaitable[None]]
+FailureHook = Callable[[Connection, OutboxItem, str], Awaitable[None]]
+SentHook = Callable[[Connection, OutboxItem, str | None], Awaitable[None]]
 
 
 def backoff(settings: OutboxSettings, item: OutboxItem) -> timedelta:
@@ -141,9 +140,7 @@ class OutboxWorker:
             return await self._sms.send_sms(sms, item.idempotency_key)
         raise TransportError(f"no transport for kind {item.kind!r}", permanent=True)
 
-    async def _record_sent(
-        self, db: aiosqlite.Connection, item: OutboxItem, provider_id: str | None
-    ) -> None:
+    async def _record_sent(self, db: Connection, item: OutboxItem, provider_id: str | None) -> None:
         now = self._clock.now()
         await sql.mark_sent(db, item.id, provider_id, now)
         await add_event(db, item.ticket_id, now, f"{item.purpose}-sent", to=item.recipient)
@@ -163,7 +160,7 @@ class OutboxWorker:
         log.info("outbox row %d: %s; retrying at %s", item.id, error, retry_at.isoformat())
         await self._store.write(lambda db: sql.mark_retry(db, item.id, error, retry_at))
 
-    async def _record_failure(self, db: aiosqlite.Connection, item: OutboxItem, error: str) -> None:
+    async def _record_failure(self, db: Connection, item: OutboxItem, error: str) -> None:
         now = self._clock.now()
         await sql.mark_failed(db, item.id, error, now)
         await add_event(db, item.ticket_id, now, f"{item.purpose}-failed", error=error)

@@ -17,14 +17,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from gateway.store import Store
 from gateway.store import voice as sql
+from gateway.store.connection import Connection
 from gateway.store.voice import HandledWebhook
 
 # Run after the record, in the same transaction; `created` is False for a Twilio retry.
-FollowUp = Callable[[aiosqlite.Connection, bool], Awaitable[None]]
+FollowUp = Callable[[Connection, bool], Awaitable[None]]
 
 MAX_BATCH = 200  # x 7 parameters: far below SQLite's limit of 32766
 
@@ -60,7 +59,7 @@ class WebhookLog:
             self._flusher = None
 
     async def _commit(self, batch: list[_Entry]) -> None:
-        async def together(db: aiosqlite.Connection) -> list[bool]:
+        async def together(db: Connection) -> list[bool]:
             return await _store(db, batch)
 
         try:
@@ -72,7 +71,7 @@ class WebhookLog:
             _resolve(entry.done, new)
 
     async def _alone(self, entry: _Entry) -> None:
-        async def alone(db: aiosqlite.Connection) -> list[bool]:
+        async def alone(db: Connection) -> list[bool]:
             return await _store(db, [entry])
 
         try:
@@ -84,7 +83,7 @@ class WebhookLog:
             _resolve(entry.done, new)
 
 
-async def _store(db: aiosqlite.Connection, batch: list[_Entry]) -> list[bool]:
+async def _store(db: Connection, batch: list[_Entry]) -> list[bool]:
     created = await sql.record_webhooks(db, [entry.record for entry in batch])
     news = []
     for entry in batch:

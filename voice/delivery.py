@@ -13,13 +13,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-import aiosqlite
-
 from gateway.clock import Clock
 from gateway.config import Settings
 from gateway.store import outbox as outbox_sql
 from gateway.store import paging as paging_sql
 from gateway.store import voice as sql
+from gateway.store.connection import Connection
 from gateway.store.records import OutboxItem
 from gateway.store.tickets import add_event
 from voice.paging import Paging
@@ -58,7 +57,7 @@ class Delivery:
         self._paging = paging
 
     async def status_callback(
-        self, db: aiosqlite.Connection, message_sid: str, status: str, error_code: str | None
+        self, db: Connection, message_sid: str, status: str, error_code: str | None
     ) -> None:
         """Record a status callback (already stored as a webhook); act on it if it is news."""
         now = self._clock.now()
@@ -71,9 +70,7 @@ class Delivery:
         if item is not None:
             await self._apply(db, item, status, error_code, now)
 
-    async def on_sent(
-        self, db: aiosqlite.Connection, item: OutboxItem, provider_id: str | None
-    ) -> None:
+    async def on_sent(self, db: Connection, item: OutboxItem, provider_id: str | None) -> None:
         """Outbox hook: a status that arrived before the send was recorded is applied now."""
         if provider_id is None:
             return
@@ -81,15 +78,13 @@ class Delivery:
         if known is not None and known[0] in REPORTED:
             await self._apply(db, item, known[0], known[1], self._clock.now())
 
-    async def on_permanent_failure(
-        self, db: aiosqlite.Connection, item: OutboxItem, error: str
-    ) -> None:
+    async def on_permanent_failure(self, db: Connection, item: OutboxItem, error: str) -> None:
         """Outbox hook: Twilio refused the page for good (e.g. 21211 invalid number)."""
         await self._page_failed(db, item, error)
 
     async def _apply(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         item: OutboxItem,
         status: str,
         error_code: str | None,
@@ -107,7 +102,7 @@ class Delivery:
         await self._page_failed(db, item, f"{status} (error {error_code or 'none'})")
 
     async def _resend(
-        self, db: aiosqlite.Connection, item: OutboxItem, error_code: str | None, now: datetime
+        self, db: Connection, item: OutboxItem, error_code: str | None, now: datetime
     ) -> bool:
         attempt = int(item.payload.get("resend", 0)) + 1
         if attempt > self._settings.paging.sms_resends:
@@ -138,12 +133,12 @@ class Delivery:
         )
         return True
 
-    async def _chain_active(self, db: aiosqlite.Connection, item: OutboxItem) -> bool:
+    async def _chain_active(self, db: Connection, item: OutboxItem) -> bool:
         chain_id = item.payload.get("chain")
         chain = await paging_sql.chain_by_id(db, int(chain_id)) if chain_id is not None else None
         return chain is not None and chain.state == "active"
 
-    async def _page_failed(self, db: aiosqlite.Connection, item: OutboxItem, error: str) -> None:
+    async def _page_failed(self, db: Connection, item: OutboxItem, error: str) -> None:
         chain_id, step = item.payload.get("chain"), item.payload.get("step")
         if item.purpose != "page" or chain_id is None or step is None:
             return

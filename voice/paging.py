@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-import aiosqlite
 from jinja2 import Environment
 
 from gateway.clock import Clock
@@ -27,6 +26,7 @@ from gateway.promise import format_local
 from gateway.store import outbox as outbox_sql
 from gateway.store import paging as sql
 from gateway.store import tickets as tickets_sql
+from gateway.store.connection import Connection
 from gateway.store.paging import Chain
 from gateway.store.records import Ticket
 from policies import Policy
@@ -66,7 +66,7 @@ class Paging:
     # -- starting ----------------------------------------------------------------------------
 
     async def ticket_created(
-        self, db: aiosqlite.Connection, ticket: Ticket, policy: Policy, first_line: str
+        self, db: Connection, ticket: Ticket, policy: Policy, first_line: str
     ) -> None:
         reason = self.page_reason(ticket, policy)
         if reason is None:
@@ -103,9 +103,7 @@ class Paging:
 
     # -- escalating --------------------------------------------------------------------------
 
-    async def escalate(
-        self, db: aiosqlite.Connection, chain_id: int, *, from_step: int, reason: str
-    ) -> bool:
+    async def escalate(self, db: Connection, chain_id: int, *, from_step: int, reason: str) -> bool:
         """Page the step after `from_step`, unless the chain moved on (or stopped) meanwhile."""
         chain = await sql.chain_by_id(db, chain_id)
         if chain is None or chain.state != "active" or chain.step != from_step:
@@ -117,7 +115,7 @@ class Paging:
         await self._page(db, chain, from_step + 1, reason)
         return True
 
-    async def escalate_unacknowledged(self, db: aiosqlite.Connection, chain: Chain) -> bool:
+    async def escalate_unacknowledged(self, db: Connection, chain: Chain) -> bool:
         """The escalation worker's part: `chain`'s current step waited its delay in vain."""
         steps = self.schedule.chain(chain.started_at) if self.schedule else []
         current = steps[chain.step - 1] if 0 < chain.step <= len(steps) else None
@@ -127,7 +125,7 @@ class Paging:
             db, chain.id, from_step=chain.step, reason=f"not acknowledged{who}{waited}"
         )
 
-    async def _page(self, db: aiosqlite.Connection, chain: Chain, number: int, reason: str) -> None:
+    async def _page(self, db: Connection, chain: Chain, number: int, reason: str) -> None:
         now = self._clock.now()
         steps = self.schedule.chain(chain.started_at) if self.schedule else []
         if number > len(steps):
@@ -188,7 +186,7 @@ class Paging:
                 reason="per-recipient rate limit",
             )
 
-    async def _send_time(self, db: aiosqlite.Connection, phone: str, now: datetime) -> datetime:
+    async def _send_time(self, db: Connection, phone: str, now: datetime) -> datetime:
         limits = self._settings.paging.rate_limit
         widest = longest_window(limits)
         if widest is None:
@@ -210,9 +208,7 @@ class Paging:
         }
         return self._templates.get_template("page_sms.txt.j2").render(context).strip()
 
-    async def page_failed(
-        self, db: aiosqlite.Connection, chain_id: int, step: int, error: str
-    ) -> None:
+    async def page_failed(self, db: Connection, chain_id: int, step: int, error: str) -> None:
         """A page could not be delivered: page the next step now instead of after the delay."""
         chain = await sql.chain_by_id(db, chain_id)
         if chain is None:
@@ -226,7 +222,7 @@ class Paging:
 
     # -- acknowledging -----------------------------------------------------------------------
 
-    async def staff_text(self, db: aiosqlite.Connection, staff: Staff, text: str) -> str:
+    async def staff_text(self, db: Connection, staff: Staff, text: str) -> str:
         """Act on a text from a staff member; returns the reply to send them."""
         command = parse_staff_text(text)
         if command is None:
@@ -246,7 +242,7 @@ class Paging:
                 )
         return await self._acknowledge(db, chain, staff)
 
-    async def _acknowledge(self, db: aiosqlite.Connection, chain: Chain, staff: Staff) -> str:
+    async def _acknowledge(self, db: Connection, chain: Chain, staff: Staff) -> str:
         now = self._clock.now()
         ticket = await tickets_sql.ticket_by_id(db, chain.ticket_id)
         assert ticket is not None
@@ -267,7 +263,7 @@ class Paging:
             f" escalation stopped.{due}"
         )
 
-    async def _example_code(self, db: aiosqlite.Connection, staff: Staff) -> str:
+    async def _example_code(self, db: Connection, staff: Staff) -> str:
         chain = await sql.latest_chain_paged_to(db, staff.phone)
         if chain is not None:
             ticket = await tickets_sql.ticket_by_id(db, chain.ticket_id)

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-import aiosqlite
 from jinja2 import Environment
 
 from gateway.clock import Clock
@@ -29,6 +28,7 @@ from gateway.promise import promise_for
 from gateway.store import outbox as outbox_sql
 from gateway.store import tickets as sql
 from gateway.store import voice as voice_sql
+from gateway.store.connection import Connection
 from gateway.store.records import Ticket
 from gateway.store.voice import NewVoicemail, Voicemail
 from gateway.triage import Decision
@@ -45,7 +45,7 @@ class Hook(Protocol):
     """A ticket hook as `gateway.intake.TicketHook` defines it (paging is one)."""
 
     async def ticket_created(
-        self, db: aiosqlite.Connection, ticket: Ticket, policy: Policy, first_line: str
+        self, db: Connection, ticket: Ticket, policy: Policy, first_line: str
     ) -> None: ...
 
 
@@ -117,7 +117,7 @@ class PhoneTickets:
             desk=self._desks.for_number(called),
         )
 
-    async def caller_of(self, db: aiosqlite.Connection, form: Mapping[str, str]) -> Caller:
+    async def caller_of(self, db: Connection, form: Mapping[str, str]) -> Caller:
         """Who called: from the form, or (status callbacks carry no From/To) from the call."""
         if form.get("From") or form.get("To"):
             return self.caller_from_form(form)
@@ -127,7 +127,7 @@ class PhoneTickets:
     # -- voicemails -------------------------------------------------------------------------
 
     async def voicemail(
-        self, db: aiosqlite.Connection, caller: Caller, recording: Recording
+        self, db: Connection, caller: Caller, recording: Recording
     ) -> tuple[Voicemail, Ticket]:
         """The voicemail (and its ticket) for this recording, opened now if it is new."""
         existing = await voice_sql.voicemail_by_recording(db, recording.sid)
@@ -213,7 +213,7 @@ class PhoneTickets:
 
     async def settle(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         voicemail: Voicemail,
         *,
         state: str,
@@ -254,7 +254,7 @@ class PhoneTickets:
 
     async def late_transcript(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         voicemail: Voicemail,
         transcript: str,
         decision: Decision | None,
@@ -279,7 +279,7 @@ class PhoneTickets:
 
     async def _attach_transcript(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         ticket: Ticket,
         voicemail: Voicemail,
         transcript: str,
@@ -294,7 +294,7 @@ class PhoneTickets:
 
     async def _prioritise(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         ticket: Ticket,
         policy: Policy,
         decision: Decision,
@@ -325,7 +325,7 @@ class PhoneTickets:
 
     async def text(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         inbox_id: int,
         form: Mapping[str, str],
         received_at: datetime,
@@ -394,7 +394,7 @@ class PhoneTickets:
 
     async def _acknowledge_by_sms(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         ticket: Ticket,
         desk: DeskSettings,
         policy: Policy,
@@ -443,9 +443,7 @@ class PhoneTickets:
             now,
         )
 
-    async def _no_ack_reason(
-        self, db: aiosqlite.Connection, to: str | None, now: datetime
-    ) -> str | None:
+    async def _no_ack_reason(self, db: Connection, to: str | None, now: datetime) -> str | None:
         ack = self._settings.ack
         if not ack.enabled:
             return "acknowledgements are disabled"
@@ -456,13 +454,11 @@ class PhoneTickets:
             return f"rate limit: {sent} acknowledgements within {ack.window}"
         return None
 
-    async def _run_hooks(
-        self, db: aiosqlite.Connection, ticket: Ticket, policy: Policy, line: str
-    ) -> None:
+    async def _run_hooks(self, db: Connection, ticket: Ticket, policy: Policy, line: str) -> None:
         for hook in self.hooks:
             await hook.ticket_created(db, ticket, policy, line)
 
-    async def _reload(self, db: aiosqlite.Connection, ticket_id: int) -> Ticket:
+    async def _reload(self, db: Connection, ticket_id: int) -> Ticket:
         ticket = await sql.ticket_by_id(db, ticket_id)
         assert ticket is not None
         return ticket

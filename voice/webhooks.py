@@ -19,7 +19,6 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
-import aiosqlite
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
@@ -30,6 +29,7 @@ from gateway.policybook import PolicyBook
 from gateway.store import Store, StoreClosed
 from gateway.store import inbox as inbox_sql
 from gateway.store import voice as sql
+from gateway.store.connection import Connection
 from gateway.store.voice import HandledWebhook
 from voice import paths, twiml
 from voice.batch import FollowUp, WebhookLog
@@ -119,7 +119,7 @@ class TwilioWebhooks:
             request, self._validator, self._public, max_body=self._settings.http.max_body
         )
 
-    async def _write(self, op: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+    async def _write(self, op: Callable[[Connection], Awaitable[T]]) -> T:
         try:
             return await self._store.write(op)
         except StoreClosed:
@@ -198,7 +198,7 @@ class TwilioWebhooks:
         caller = self._tickets.caller_from_form(form)
         recording = Recording.from_form(form)
 
-        async def op(db: aiosqlite.Connection) -> int:
+        async def op(db: Connection) -> int:
             await sql.record_webhook(
                 db,
                 channel="voice",
@@ -259,7 +259,7 @@ class TwilioWebhooks:
             await self._queue("sms", "sms", form, key)
             return _twiml(twiml.sms_reply(None))
 
-        async def op(db: aiosqlite.Connection) -> str:
+        async def op(db: Connection) -> str:
             # A retry gets the reply the first request computed, and changes nothing.
             earlier = await sql.webhook_note(db, key)
             if earlier is not None:
@@ -286,7 +286,7 @@ class TwilioWebhooks:
             raise web.HTTPBadRequest(text="missing MessageSid or MessageStatus")
         error_code = form.get("ErrorCode") or None
 
-        async def then(db: aiosqlite.Connection, new: bool) -> None:
+        async def then(db: Connection, new: bool) -> None:
             if new:  # a retry of a callback already applied changes nothing
                 await self._delivery.status_callback(db, sid, status, error_code)
 

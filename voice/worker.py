@@ -16,8 +16,6 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 
-import aiosqlite
-
 from gateway.clock import Clock
 from gateway.config import Settings
 from gateway.policybook import PolicyBook
@@ -26,6 +24,7 @@ from gateway.store import inbox as inbox_sql
 from gateway.store import paging as paging_sql
 from gateway.store import tickets as tickets_sql
 from gateway.store import voice as voice_sql
+from gateway.store.connection import Connection
 from gateway.store.paging import Chain
 from gateway.store.records import InboxItem, Ticket
 from gateway.store.voice import Voicemail
@@ -125,7 +124,7 @@ class VoiceWorker(_Loop):
                 )
             )
 
-    async def _finish(self, item: InboxItem, note: str, db: aiosqlite.Connection) -> None:
+    async def _finish(self, item: InboxItem, note: str, db: Connection) -> None:
         await inbox_sql.finish_inbox(db, item.id, self._clock.now(), note=note)
 
     # -- transcriptions ---------------------------------------------------------------------
@@ -139,7 +138,7 @@ class VoiceWorker(_Loop):
             policy = await self._policy_of_recording(form)
             decision = self._proposer.decide(policy, "", text, ())
 
-        async def op(db: aiosqlite.Connection) -> None:
+        async def op(db: Connection) -> None:
             voicemail, ticket = await self._voicemail(db, form)
             if voicemail.pending and text:
                 ticket = await self._tickets.settle(
@@ -155,7 +154,7 @@ class VoiceWorker(_Loop):
         await self._store.write(op)
 
     async def _policy_of_recording(self, form: Mapping[str, str]) -> Policy:
-        async def read(db: aiosqlite.Connection) -> Ticket | None:
+        async def read(db: Connection) -> Ticket | None:
             voicemail = await voice_sql.voicemail_by_recording(db, form["RecordingSid"])
             return await tickets_sql.ticket_by_id(db, voicemail.ticket_id) if voicemail else None
 
@@ -163,9 +162,7 @@ class VoiceWorker(_Loop):
         name = ticket.policy if ticket else self._desks.for_number(form.get("To")).policy
         return self._policies.get(name)
 
-    async def _voicemail(
-        self, db: aiosqlite.Connection, form: Mapping[str, str]
-    ) -> tuple[Voicemail, Ticket]:
+    async def _voicemail(self, db: Connection, form: Mapping[str, str]) -> tuple[Voicemail, Ticket]:
         caller = await self._tickets.caller_of(db, form)
         return await self._tickets.voicemail(db, caller, Recording.from_form(form))
 
@@ -176,7 +173,7 @@ class VoiceWorker(_Loop):
         status = form.get("RecordingStatus", "")
         code = form.get("ErrorCode") or None
 
-        async def op(db: aiosqlite.Connection) -> None:
+        async def op(db: Connection) -> None:
             if status not in ("completed", "failed", "absent"):
                 await self._finish(item, status, db)
                 return
@@ -215,7 +212,7 @@ class VoiceWorker(_Loop):
         policy = self._policies.get(self._desks.for_number(form.get("To")).policy)
         decision: Decision = self._proposer.decide(policy, "", form.get("Body", ""), ())
 
-        async def op(db: aiosqlite.Connection) -> None:
+        async def op(db: Connection) -> None:
             ticket = await self._tickets.text(db, item.id, form, item.received_at, decision)
             await self._finish(item, f"ticket {ticket.number}", db)
 
@@ -233,7 +230,7 @@ class VoiceWorker(_Loop):
             await self._store.write(partial(self._timed_out, voicemail.recording_sid, note))
         return len(overdue)
 
-    async def _timed_out(self, recording_sid: str, note: str, db: aiosqlite.Connection) -> None:
+    async def _timed_out(self, recording_sid: str, note: str, db: Connection) -> None:
         voicemail = await voice_sql.voicemail_by_recording(db, recording_sid)
         if voicemail is not None and voicemail.pending:
             await self._tickets.settle(db, voicemail, state="timed-out", note=note)
@@ -254,8 +251,8 @@ class EscalationWorker(_Loop):
             escalated += await self._store.write(self._escalation(chain))
         return escalated
 
-    def _escalation(self, chain: Chain) -> Callable[[aiosqlite.Connection], Awaitable[int]]:
-        async def op(db: aiosqlite.Connection) -> int:
+    def _escalation(self, chain: Chain) -> Callable[[Connection], Awaitable[int]]:
+        async def op(db: Connection) -> int:
             return int(await self._paging.escalate_unacknowledged(db, chain))
 
         return op

@@ -7,15 +7,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
+from gateway.store.connection import Connection
 from gateway.store.records import iso
 
 DATABASE_NAME = "intake.db"
 
 
 async def insert_correction(
-    db: aiosqlite.Connection,
+    db: Connection,
     *,
     ticket_number: int,
     policy: str,

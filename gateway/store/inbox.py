@@ -6,13 +6,12 @@ import json
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
+from gateway.store.connection import Connection
 from gateway.store.records import InboxItem, iso
 
 
 async def insert_inbox(
-    db: aiosqlite.Connection,
+    db: Connection,
     *,
     channel: str,
     kind: str,
@@ -35,9 +34,7 @@ async def insert_inbox(
     return int(row["id"]), False
 
 
-async def pending_inbox(
-    db: aiosqlite.Connection, channel: str, *, limit: int = 100
-) -> list[InboxItem]:
+async def pending_inbox(db: Connection, channel: str, *, limit: int = 100) -> list[InboxItem]:
     async with db.execute(
         "SELECT * FROM inbox WHERE state = 'new' AND channel = ? ORDER BY id LIMIT ?",
         (channel, limit),
@@ -45,7 +42,7 @@ async def pending_inbox(
         return [InboxItem.from_row(row) for row in await cursor.fetchall()]
 
 
-async def oldest_pending(db: aiosqlite.Connection, channel: str) -> datetime | None:
+async def oldest_pending(db: Connection, channel: str) -> datetime | None:
     async with db.execute(
         "SELECT received_at FROM inbox WHERE state = 'new' AND channel = ? ORDER BY id LIMIT 1",
         (channel,),
@@ -54,14 +51,14 @@ async def oldest_pending(db: aiosqlite.Connection, channel: str) -> datetime | N
     return None if row is None else datetime.fromisoformat(row["received_at"])
 
 
-async def get_inbox(db: aiosqlite.Connection, inbox_id: int) -> InboxItem | None:
+async def get_inbox(db: Connection, inbox_id: int) -> InboxItem | None:
     async with db.execute("SELECT * FROM inbox WHERE id = ?", (inbox_id,)) as cursor:
         row = await cursor.fetchone()
     return None if row is None else InboxItem.from_row(row)
 
 
 async def finish_inbox(
-    db: aiosqlite.Connection, inbox_id: int, now: datetime, *, note: str | None = None
+    db: Connection, inbox_id: int, now: datetime, *, note: str | None = None
 ) -> None:
     await db.execute(
         "UPDATE inbox SET state = 'done', processed_at = ?, error = ? WHERE id = ?",
@@ -70,7 +67,7 @@ async def finish_inbox(
 
 
 async def record_inbox_failure(
-    db: aiosqlite.Connection, inbox_id: int, error: str, *, give_up: bool, now: datetime
+    db: Connection, inbox_id: int, error: str, *, give_up: bool, now: datetime
 ) -> None:
     await db.execute(
         "UPDATE inbox SET attempts = attempts + 1, error = ?,"
@@ -80,6 +77,6 @@ async def record_inbox_failure(
     )
 
 
-async def inbox_counts(db: aiosqlite.Connection) -> dict[str, int]:
+async def inbox_counts(db: Connection) -> dict[str, int]:
     async with db.execute("SELECT state, COUNT(*) AS n FROM inbox GROUP BY state") as cursor:
         return {row["state"]: row["n"] for row in await cursor.fetchall()}

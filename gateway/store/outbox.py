@@ -6,13 +6,12 @@ import json
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
+from gateway.store.connection import Connection
 from gateway.store.records import OutboxItem, iso
 
 
 async def enqueue(
-    db: aiosqlite.Connection,
+    db: Connection,
     *,
     ticket_id: int | None,
     kind: str,
@@ -43,7 +42,7 @@ async def enqueue(
 
 
 async def claim_due(
-    db: aiosqlite.Connection, now: datetime, lease_until: datetime, *, limit: int
+    db: Connection, now: datetime, lease_until: datetime, *, limit: int
 ) -> list[OutboxItem]:
     """Take due rows and push their next attempt to `lease_until`.
 
@@ -65,9 +64,7 @@ async def claim_due(
     return rows
 
 
-async def mark_sent(
-    db: aiosqlite.Connection, outbox_id: int, provider_id: str | None, now: datetime
-) -> None:
+async def mark_sent(db: Connection, outbox_id: int, provider_id: str | None, now: datetime) -> None:
     await db.execute(
         "UPDATE outbox SET state = 'sent', sent_at = ?, provider_id = ?, last_error = NULL"
         " WHERE id = ? AND state = 'pending'",
@@ -75,16 +72,14 @@ async def mark_sent(
     )
 
 
-async def mark_retry(
-    db: aiosqlite.Connection, outbox_id: int, error: str, next_attempt_at: datetime
-) -> None:
+async def mark_retry(db: Connection, outbox_id: int, error: str, next_attempt_at: datetime) -> None:
     await db.execute(
         "UPDATE outbox SET last_error = ?, next_attempt_at = ? WHERE id = ? AND state = 'pending'",
         (error, iso(next_attempt_at), outbox_id),
     )
 
 
-async def mark_failed(db: aiosqlite.Connection, outbox_id: int, error: str, now: datetime) -> None:
+async def mark_failed(db: Connection, outbox_id: int, error: str, now: datetime) -> None:
     await db.execute(
         "UPDATE outbox SET state = 'failed', last_error = ?, sent_at = NULL,"
         " next_attempt_at = ? WHERE id = ? AND state = 'pending'",
@@ -92,7 +87,7 @@ async def mark_failed(db: aiosqlite.Connection, outbox_id: int, error: str, now:
     )
 
 
-async def cancel(db: aiosqlite.Connection, key: str, reason: str) -> bool:
+async def cancel(db: Connection, key: str, reason: str) -> bool:
     cursor = await db.execute(
         "UPDATE outbox SET state = 'cancelled', last_error = ?"
         " WHERE idempotency_key = ? AND state = 'pending'",
@@ -101,21 +96,19 @@ async def cancel(db: aiosqlite.Connection, key: str, reason: str) -> bool:
     return cursor.rowcount == 1
 
 
-async def outbox_by_key(db: aiosqlite.Connection, key: str) -> OutboxItem | None:
+async def outbox_by_key(db: Connection, key: str) -> OutboxItem | None:
     async with db.execute("SELECT * FROM outbox WHERE idempotency_key = ?", (key,)) as cursor:
         row = await cursor.fetchone()
     return None if row is None else OutboxItem.from_row(row)
 
 
-async def outbox_by_provider_id(db: aiosqlite.Connection, provider_id: str) -> OutboxItem | None:
+async def outbox_by_provider_id(db: Connection, provider_id: str) -> OutboxItem | None:
     async with db.execute("SELECT * FROM outbox WHERE provider_id = ?", (provider_id,)) as cursor:
         row = await cursor.fetchone()
     return None if row is None else OutboxItem.from_row(row)
 
 
-async def count_recent(
-    db: aiosqlite.Connection, recipient: str, purpose: str, since: datetime
-) -> int:
+async def count_recent(db: Connection, recipient: str, purpose: str, since: datetime) -> int:
     async with db.execute(
         "SELECT COUNT(*) AS n FROM outbox WHERE recipient = ? AND purpose = ? AND created_at > ?",
         (recipient, purpose, iso(since)),
@@ -124,19 +117,19 @@ async def count_recent(
     return int(row["n"]) if row else 0
 
 
-async def outbox_of_ticket(db: aiosqlite.Connection, ticket_id: int) -> list[OutboxItem]:
+async def outbox_of_ticket(db: Connection, ticket_id: int) -> list[OutboxItem]:
     async with db.execute(
         "SELECT * FROM outbox WHERE ticket_id = ? ORDER BY id", (ticket_id,)
     ) as cursor:
         return [OutboxItem.from_row(row) for row in await cursor.fetchall()]
 
 
-async def outbox_counts(db: aiosqlite.Connection) -> dict[str, int]:
+async def outbox_counts(db: Connection) -> dict[str, int]:
     async with db.execute("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state") as cursor:
         return {row["state"]: row["n"] for row in await cursor.fetchall()}
 
 
-async def next_due(db: aiosqlite.Connection) -> datetime | None:
+async def next_due(db: Connection) -> datetime | None:
     async with db.execute(
         "SELECT MIN(next_attempt_at) AS at FROM outbox WHERE state = 'pending'"
     ) as cursor:

@@ -6,8 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
+from gateway.store.connection import Connection
 from gateway.store.records import from_iso, iso
 
 
@@ -68,7 +67,7 @@ class Page:
 
 
 async def insert_chain(
-    db: aiosqlite.Connection, ticket_id: int, *, reason: str, summary: str, now: datetime
+    db: Connection, ticket_id: int, *, reason: str, summary: str, now: datetime
 ) -> Chain | None:
     """Start the ticket's chain; None if it already has one (one chain per ticket)."""
     cursor = await db.execute(
@@ -81,19 +80,19 @@ async def insert_chain(
     return await chain_by_id(db, cursor.lastrowid)
 
 
-async def chain_by_id(db: aiosqlite.Connection, chain_id: int) -> Chain | None:
+async def chain_by_id(db: Connection, chain_id: int) -> Chain | None:
     async with db.execute("SELECT * FROM page_chains WHERE id = ?", (chain_id,)) as cursor:
         row = await cursor.fetchone()
     return None if row is None else Chain.from_row(row)
 
 
-async def chain_for_ticket(db: aiosqlite.Connection, ticket_id: int) -> Chain | None:
+async def chain_for_ticket(db: Connection, ticket_id: int) -> Chain | None:
     async with db.execute("SELECT * FROM page_chains WHERE ticket_id = ?", (ticket_id,)) as cursor:
         row = await cursor.fetchone()
     return None if row is None else Chain.from_row(row)
 
 
-async def chain_for_ticket_number(db: aiosqlite.Connection, number: int) -> Chain | None:
+async def chain_for_ticket_number(db: Connection, number: int) -> Chain | None:
     async with db.execute(
         "SELECT c.* FROM page_chains c JOIN tickets t ON t.id = c.ticket_id WHERE t.number = ?",
         (number,),
@@ -102,7 +101,7 @@ async def chain_for_ticket_number(db: aiosqlite.Connection, number: int) -> Chai
     return None if row is None else Chain.from_row(row)
 
 
-async def latest_chain_paged_to(db: aiosqlite.Connection, phone: str) -> Chain | None:
+async def latest_chain_paged_to(db: Connection, phone: str) -> Chain | None:
     """The chain of the last page addressed to `phone` (what a bare "A" acknowledges)."""
     async with db.execute(
         "SELECT c.* FROM pages p JOIN page_chains c ON c.id = p.chain_id WHERE p.phone = ?"
@@ -113,7 +112,7 @@ async def latest_chain_paged_to(db: aiosqlite.Connection, phone: str) -> Chain |
     return None if row is None else Chain.from_row(row)
 
 
-async def due_chains(db: aiosqlite.Connection, now: datetime, *, limit: int = 100) -> list[Chain]:
+async def due_chains(db: Connection, now: datetime, *, limit: int = 100) -> list[Chain]:
     async with db.execute(
         "SELECT * FROM page_chains WHERE state = 'active' AND next_at <= ?"
         " ORDER BY next_at, id LIMIT ?",
@@ -122,16 +121,14 @@ async def due_chains(db: aiosqlite.Connection, now: datetime, *, limit: int = 10
         return [Chain.from_row(row) for row in await cursor.fetchall()]
 
 
-async def advance_chain(
-    db: aiosqlite.Connection, chain_id: int, *, step: int, next_at: datetime
-) -> None:
+async def advance_chain(db: Connection, chain_id: int, *, step: int, next_at: datetime) -> None:
     await db.execute(
         "UPDATE page_chains SET step = ?, next_at = ? WHERE id = ? AND state = 'active'",
         (step, iso(next_at), chain_id),
     )
 
 
-async def exhaust_chain(db: aiosqlite.Connection, chain_id: int) -> None:
+async def exhaust_chain(db: Connection, chain_id: int) -> None:
     await db.execute(
         "UPDATE page_chains SET state = 'exhausted', next_at = NULL"
         " WHERE id = ? AND state = 'active'",
@@ -139,9 +136,7 @@ async def exhaust_chain(db: aiosqlite.Connection, chain_id: int) -> None:
     )
 
 
-async def acknowledge_chain(
-    db: aiosqlite.Connection, chain_id: int, *, staff_id: str, now: datetime
-) -> bool:
+async def acknowledge_chain(db: Connection, chain_id: int, *, staff_id: str, now: datetime) -> bool:
     """Stop the chain; False if it was acknowledged already."""
     cursor = await db.execute(
         "UPDATE page_chains SET state = 'acknowledged', acked_by = ?, acked_at = ?,"
@@ -152,7 +147,7 @@ async def acknowledge_chain(
 
 
 async def insert_page(
-    db: aiosqlite.Connection,
+    db: Connection,
     *,
     chain_id: int,
     step: int,
@@ -170,14 +165,14 @@ async def insert_page(
     )
 
 
-async def pages_of_chain(db: aiosqlite.Connection, chain_id: int) -> list[Page]:
+async def pages_of_chain(db: Connection, chain_id: int) -> list[Page]:
     async with db.execute(
         "SELECT * FROM pages WHERE chain_id = ? ORDER BY step", (chain_id,)
     ) as cursor:
         return [Page.from_row(row) for row in await cursor.fetchall()]
 
 
-async def page_times(db: aiosqlite.Connection, phone: str, since: datetime) -> list[datetime]:
+async def page_times(db: Connection, phone: str, since: datetime) -> list[datetime]:
     """When pages to `phone` were (or are to be) sent, after `since`: for rate limits."""
     async with db.execute(
         "SELECT send_at FROM pages WHERE phone = ? AND send_at > ? ORDER BY send_at",
@@ -186,7 +181,7 @@ async def page_times(db: aiosqlite.Connection, phone: str, since: datetime) -> l
         return [datetime.fromisoformat(row["send_at"]) for row in await cursor.fetchall()]
 
 
-async def next_chain_due(db: aiosqlite.Connection) -> datetime | None:
+async def next_chain_due(db: Connection) -> datetime | None:
     async with db.execute(
         "SELECT MIN(next_at) AS at FROM page_chains WHERE state = 'active'"
     ) as cursor:

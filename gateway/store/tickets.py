@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
+from gateway.store.connection import Connection
 from gateway.store.records import Event, Message, Ticket, iso
 
 FIRST_TICKET_NUMBER = 1001
@@ -54,7 +53,7 @@ class TicketSummary:
     message_count: int
 
 
-async def insert_ticket(db: aiosqlite.Connection, new: NewTicket, now: datetime) -> Ticket:
+async def insert_ticket(db: Connection, new: NewTicket, now: datetime) -> Ticket:
     # Numbers are handed out inside the writer's transaction, so MAX()+1 cannot race.
     async with db.execute("SELECT MAX(number) AS n FROM tickets") as cursor:
         row = await cursor.fetchone()
@@ -90,19 +89,19 @@ async def insert_ticket(db: aiosqlite.Connection, new: NewTicket, now: datetime)
     return ticket
 
 
-async def ticket_by_id(db: aiosqlite.Connection, ticket_id: int) -> Ticket | None:
+async def ticket_by_id(db: Connection, ticket_id: int) -> Ticket | None:
     async with db.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)) as cursor:
         row = await cursor.fetchone()
     return None if row is None else Ticket.from_row(row)
 
 
-async def ticket_by_number(db: aiosqlite.Connection, number: int) -> Ticket | None:
+async def ticket_by_number(db: Connection, number: int) -> Ticket | None:
     async with db.execute("SELECT * FROM tickets WHERE number = ?", (number,)) as cursor:
         row = await cursor.fetchone()
     return None if row is None else Ticket.from_row(row)
 
 
-async def ticket_for_message_ids(db: aiosqlite.Connection, ids: Sequence[str]) -> Ticket | None:
+async def ticket_for_message_ids(db: Connection, ids: Sequence[str]) -> Ticket | None:
     """The ticket any of these Message-IDs (ours or the customer's) belongs to."""
     if not ids:
         return None
@@ -116,7 +115,7 @@ async def ticket_for_message_ids(db: aiosqlite.Connection, ids: Sequence[str]) -
     return None if row is None else Ticket.from_row(row)
 
 
-async def latest_open_ticket_for(db: aiosqlite.Connection, customer: str) -> Ticket | None:
+async def latest_open_ticket_for(db: Connection, customer: str) -> Ticket | None:
     async with db.execute(
         "SELECT * FROM tickets WHERE customer = ? AND status != 'closed' ORDER BY id DESC LIMIT 1",
         (customer,),
@@ -126,7 +125,7 @@ async def latest_open_ticket_for(db: aiosqlite.Connection, customer: str) -> Tic
 
 
 async def stored_message(
-    db: aiosqlite.Connection, message_id: str | None, content_hash: str
+    db: Connection, message_id: str | None, content_hash: str
 ) -> Message | None:
     """The copy already stored of this message: same Message-ID, or same bytes if it has none."""
     if message_id:
@@ -142,9 +141,7 @@ async def stored_message(
     return None if row is None else Message.from_row(row)
 
 
-async def insert_message(
-    db: aiosqlite.Connection, ticket_id: int, new: NewMessage, now: datetime
-) -> int:
+async def insert_message(db: Connection, ticket_id: int, new: NewMessage, now: datetime) -> int:
     cursor = await db.execute(
         "INSERT INTO messages (ticket_id, inbox_id, direction, channel, message_id, content_hash,"
         " sender, subject, body_text, latest_text, meta, created_at)"
@@ -173,14 +170,12 @@ async def insert_message(
     return int(cursor.lastrowid or 0)
 
 
-async def update_message_meta(
-    db: aiosqlite.Connection, message_id: int, meta: dict[str, Any]
-) -> None:
+async def update_message_meta(db: Connection, message_id: int, meta: dict[str, Any]) -> None:
     await db.execute("UPDATE messages SET meta = ? WHERE id = ?", (json.dumps(meta), message_id))
 
 
 async def insert_attachment(
-    db: aiosqlite.Connection,
+    db: Connection,
     message_id: int,
     *,
     filename: str,
@@ -196,7 +191,7 @@ async def insert_attachment(
 
 
 async def set_priority(
-    db: aiosqlite.Connection,
+    db: Connection,
     ticket_id: int,
     *,
     effective: str,
@@ -223,14 +218,14 @@ async def set_priority(
     )
 
 
-async def set_status(db: aiosqlite.Connection, ticket_id: int, status: str, now: datetime) -> None:
+async def set_status(db: Connection, ticket_id: int, status: str, now: datetime) -> None:
     await db.execute(
         "UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?", (status, iso(now), ticket_id)
     )
 
 
 async def add_event(
-    db: aiosqlite.Connection, ticket_id: int | None, at: datetime, kind: str, **detail: Any
+    db: Connection, ticket_id: int | None, at: datetime, kind: str, **detail: Any
 ) -> None:
     await db.execute(
         "INSERT INTO events (ticket_id, at, kind, detail) VALUES (?, ?, ?, ?)",
@@ -239,7 +234,7 @@ async def add_event(
 
 
 async def list_tickets(
-    db: aiosqlite.Connection,
+    db: Connection,
     *,
     status: str | None = None,
     priority: str | None = None,
@@ -263,14 +258,14 @@ async def list_tickets(
     return [TicketSummary(Ticket.from_row(r), r["message_count"]) for r in rows]
 
 
-async def thread(db: aiosqlite.Connection, ticket_id: int) -> list[Message]:
+async def thread(db: Connection, ticket_id: int) -> list[Message]:
     async with db.execute(
         "SELECT * FROM messages WHERE ticket_id = ? ORDER BY id", (ticket_id,)
     ) as cursor:
         return [Message.from_row(row) for row in await cursor.fetchall()]
 
 
-async def attachments_of(db: aiosqlite.Connection, message_id: int) -> list[dict[str, Any]]:
+async def attachments_of(db: Connection, message_id: int) -> list[dict[str, Any]]:
     async with db.execute(
         "SELECT filename, content_type, size, content IS NOT NULL AS stored FROM attachments"
         " WHERE message_id = ? ORDER BY id",
@@ -279,14 +274,14 @@ async def attachments_of(db: aiosqlite.Connection, message_id: int) -> list[dict
         return [dict(row) for row in await cursor.fetchall()]
 
 
-async def events_of(db: aiosqlite.Connection, ticket_id: int) -> list[Event]:
+async def events_of(db: Connection, ticket_id: int) -> list[Event]:
     async with db.execute(
         "SELECT * FROM events WHERE ticket_id = ? ORDER BY id", (ticket_id,)
     ) as cursor:
         return [Event.from_row(row) for row in await cursor.fetchall()]
 
 
-async def ticket_counts(db: aiosqlite.Connection) -> int:
+async def ticket_counts(db: Connection) -> int:
     async with db.execute("SELECT COUNT(*) AS n FROM tickets") as cursor:
         row = await cursor.fetchone()
     return int(row["n"]) if row else 0

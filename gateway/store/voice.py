@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
+from gateway.store.connection import Connection
 from gateway.store.records import OutboxItem, from_iso, iso
 
 
@@ -72,7 +71,7 @@ class NewVoicemail:
 
 
 async def record_webhook(
-    db: aiosqlite.Connection,
+    db: Connection,
     *,
     channel: str,
     kind: str,
@@ -103,7 +102,7 @@ class HandledWebhook:
     note: str | None = None
 
 
-async def record_webhooks(db: aiosqlite.Connection, webhooks: Sequence[HandledWebhook]) -> set[str]:
+async def record_webhooks(db: Connection, webhooks: Sequence[HandledWebhook]) -> set[str]:
     """`record_webhook` for many at once, in one statement; the source keys that were new."""
     if not webhooks:
         return set()
@@ -120,14 +119,14 @@ async def record_webhooks(db: aiosqlite.Connection, webhooks: Sequence[HandledWe
     return {row["source_key"] for row in created}
 
 
-async def webhook_meta(db: aiosqlite.Connection, source_key: str) -> dict[str, Any] | None:
+async def webhook_meta(db: Connection, source_key: str) -> dict[str, Any] | None:
     """The form of a stored webhook (e.g. `call:<CallSid>` for who called which number)."""
     async with db.execute("SELECT meta FROM inbox WHERE source_key = ?", (source_key,)) as cursor:
         row = await cursor.fetchone()
     return None if row is None else dict(json.loads(row["meta"]))
 
 
-async def webhook_note(db: aiosqlite.Connection, source_key: str) -> str | None:
+async def webhook_note(db: Connection, source_key: str) -> str | None:
     """The note stored with a handled webhook (e.g. the reply a staff text was given)."""
     rows = await db.execute_fetchall("SELECT error FROM inbox WHERE source_key = ?", (source_key,))
     return next((row["error"] for row in rows), None)
@@ -136,7 +135,7 @@ async def webhook_note(db: aiosqlite.Connection, source_key: str) -> str | None:
 # -- voicemails ----------------------------------------------------------------------------
 
 
-async def insert_voicemail(db: aiosqlite.Connection, new: NewVoicemail, now: datetime) -> int:
+async def insert_voicemail(db: Connection, new: NewVoicemail, now: datetime) -> int:
     cursor = await db.execute(
         "INSERT INTO voicemails (recording_sid, call_sid, ticket_id, message_id, caller, desk,"
         " recording_url, duration, transcript_due_at, created_at)"
@@ -157,7 +156,7 @@ async def insert_voicemail(db: aiosqlite.Connection, new: NewVoicemail, now: dat
     return int(cursor.lastrowid or 0)
 
 
-async def voicemail_by_recording(db: aiosqlite.Connection, recording_sid: str) -> Voicemail | None:
+async def voicemail_by_recording(db: Connection, recording_sid: str) -> Voicemail | None:
     async with db.execute(
         "SELECT * FROM voicemails WHERE recording_sid = ?", (recording_sid,)
     ) as cursor:
@@ -165,9 +164,7 @@ async def voicemail_by_recording(db: aiosqlite.Connection, recording_sid: str) -
     return None if row is None else Voicemail.from_row(row)
 
 
-async def voicemails_overdue(
-    db: aiosqlite.Connection, now: datetime, *, limit: int = 100
-) -> list[Voicemail]:
+async def voicemails_overdue(db: Connection, now: datetime, *, limit: int = 100) -> list[Voicemail]:
     """Voicemails still waiting for their transcript past `transcript_due_at`."""
     async with db.execute(
         "SELECT * FROM voicemails WHERE transcript_state = 'pending' AND transcript_due_at <= ?"
@@ -178,7 +175,7 @@ async def voicemails_overdue(
 
 
 async def set_recording(
-    db: aiosqlite.Connection,
+    db: Connection,
     voicemail_id: int,
     *,
     status: str,
@@ -193,7 +190,7 @@ async def set_recording(
 
 
 async def settle_voicemail(
-    db: aiosqlite.Connection, voicemail_id: int, transcript_state: str, now: datetime
+    db: Connection, voicemail_id: int, transcript_state: str, now: datetime
 ) -> bool:
     """Leave `pending` for `transcript_state`; False if someone settled it already."""
     cursor = await db.execute(
@@ -204,22 +201,20 @@ async def settle_voicemail(
     return cursor.rowcount == 1
 
 
-async def mark_late_transcript(db: aiosqlite.Connection, voicemail_id: int) -> None:
+async def mark_late_transcript(db: Connection, voicemail_id: int) -> None:
     await db.execute(
         "UPDATE voicemails SET transcript_state = 'received' WHERE id = ?", (voicemail_id,)
     )
 
 
-async def set_message_text(db: aiosqlite.Connection, message_id: int, text: str) -> None:
+async def set_message_text(db: Connection, message_id: int, text: str) -> None:
     await db.execute(
         "UPDATE messages SET body_text = ?, latest_text = ? WHERE id = ?",
         (text, text, message_id),
     )
 
 
-async def set_ticket_subject(
-    db: aiosqlite.Connection, ticket_id: int, subject: str, now: datetime
-) -> None:
+async def set_ticket_subject(db: Connection, ticket_id: int, subject: str, now: datetime) -> None:
     await db.execute(
         "UPDATE tickets SET subject = ?, updated_at = ? WHERE id = ?",
         (subject, iso(now), ticket_id),
@@ -230,7 +225,7 @@ async def set_ticket_subject(
 
 
 async def advance_sms_status(
-    db: aiosqlite.Connection,
+    db: Connection,
     message_sid: str,
     *,
     status: str,
@@ -249,13 +244,13 @@ async def advance_sms_status(
     return cursor.rowcount == 1
 
 
-async def outbox_for_message(db: aiosqlite.Connection, message_sid: str) -> OutboxItem | None:
+async def outbox_for_message(db: Connection, message_sid: str) -> OutboxItem | None:
     """The outbox row Twilio's MessageSid belongs to (one round trip: a hot path)."""
     rows = await db.execute_fetchall("SELECT * FROM outbox WHERE provider_id = ?", (message_sid,))
     return next((OutboxItem.from_row(row) for row in rows), None)
 
 
-async def sms_status(db: aiosqlite.Connection, message_sid: str) -> tuple[str, str | None] | None:
+async def sms_status(db: Connection, message_sid: str) -> tuple[str, str | None] | None:
     """(status, error code) last recorded for a MessageSid."""
     async with db.execute(
         "SELECT status, error_code FROM sms_status WHERE message_sid = ?", (message_sid,)
