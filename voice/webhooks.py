@@ -32,7 +32,6 @@ from gateway.store import voice as sql
 from gateway.store.connection import Connection
 from gateway.store.voice import HandledWebhook
 from voice import paths, twiml
-from voice.batch import FollowUp, WebhookLog
 from voice.delivery import Delivery
 from voice.desks import DeskDirectory
 from voice.oncall import OnCallSchedule
@@ -42,6 +41,9 @@ from voice.signature import verify_twilio_request
 from voice.tickets import PhoneTickets, Recording
 
 log = logging.getLogger(__name__)
+
+# Run after a webhook's record, in the same transaction; `new` is False for a Twilio retry.
+FollowUp = Callable[[Connection, bool], Awaitable[None]]
 
 T = TypeVar("T")
 
@@ -86,7 +88,6 @@ class TwilioWebhooks:
     ) -> None:
         """`queued` is called after work for the voice worker was committed."""
         self._store = store
-        self._log = WebhookLog(store)
         self._queued = queued
         self._clock = clock
         self._settings = settings
@@ -126,11 +127,18 @@ class TwilioWebhooks:
             raise web.HTTPServiceUnavailable(text="shutting down") from None
 
     async def _record(self, record: HandledWebhook, then: FollowUp | None = None) -> bool:
-        """Commit a webhook handled on arrival, batched with others arriving meanwhile."""
-        try:
-            return await self._log.record(record, then)
-        except StoreClosed:
-            raise web.HTTPServiceUnavailable(text="shutting down") from None
+        """Commit a webhook handled on arrival (and `then`); False for a Twilio retry.
+
+        Webhooks arriving together share the store's group commit.
+        """
+
+        async def op(db: Connection) -> bool:
+            new = record.source_key in await sql.record_webhooks(db, [record])
+            if then is not None:
+                await then(db, new)
+            return new
+
+        return await self._write(op)
 
     # -- voice -------------------------------------------------------------------------------
 

@@ -1,17 +1,11 @@
-"""Direct tests: page rate limits, staff commands, batched webhook records."""
+"""Direct tests: page rate limits and staff commands."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import aiosqlite
 import pytest
 
-from gateway.store import Store
-from gateway.store.voice import HandledWebhook
-from voice.batch import WebhookLog
 from voice.commands import Acknowledge, parse_staff_text
 from voice.ratelimit import earliest_send
 from voice.settings import GOALERT_SMS_LIMITS, RateLimit
@@ -58,50 +52,3 @@ def test_held_pages_keep_their_order() -> None:
 )
 def test_staff_commands(text: str, expected: Acknowledge | None) -> None:
     assert parse_staff_text(text) == expected
-
-
-def record(key: str) -> HandledWebhook:
-    return HandledWebhook("sms", "status", T0, {"k": key}, key)
-
-
-async def test_concurrent_records_share_a_commit_and_repeats_are_noticed(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "intake.db")
-    log = WebhookLog(store)
-    seen: list[tuple[str, bool]] = []
-
-    def follow(key: str):  # type: ignore[no-untyped-def]
-        async def then(db: aiosqlite.Connection, new: bool) -> None:
-            seen.append((key, new))
-
-        return then
-
-    try:
-        before = store.commits
-        results = await asyncio.gather(
-            *(log.record(record(f"k{n % 40}"), follow(f"k{n % 40}")) for n in range(50))
-        )
-        assert results.count(True) == 40 and results.count(False) == 10
-        assert store.commits - before <= 2  # the first alone, the rest together
-        assert sorted(k for k, new in seen if new) == sorted(f"k{n}" for n in range(40))
-        assert await log.record(record("k1")) is False
-    finally:
-        await store.close()
-
-
-async def test_a_failing_follow_up_fails_alone(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "intake.db")
-    log = WebhookLog(store)
-
-    async def broken(db: aiosqlite.Connection, new: bool) -> None:
-        raise RuntimeError("boom")
-
-    try:
-        good = [log.record(record(f"ok{n}")) for n in range(5)]
-        bad = log.record(record("bad"), broken)
-        *results, failure = await asyncio.gather(*good, bad, return_exceptions=True)
-        assert results == [True] * 5
-        assert isinstance(failure, RuntimeError)
-        rows = await store.read(lambda db: db.execute_fetchall("SELECT source_key FROM inbox"))
-        assert sorted(r["source_key"] for r in rows) == sorted(f"ok{n}" for n in range(5))
-    finally:
-        await store.close()
