@@ -60,8 +60,15 @@ async def _serve(settings: Settings) -> None:
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    # A Python-level handler rather than loop.add_signal_handler: the latter learns of the
+    # signal only through the loop's self-pipe, and under heavy load, with worker threads
+    # waking the loop, a full pipe can drop it; this one always runs on the main thread.
+    def request_stop(signum: int, frame: object) -> None:
+        loop.call_soon_threadsafe(stop.set)
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        signal.signal(sig, request_stop)
     await stop.wait()
     print("intake stopping", flush=True)
     await gateway.stop()
