@@ -16,8 +16,9 @@ import templates
 from gateway.activity import ListenerActivity
 from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
+from gateway.hooks import TicketHook
 from gateway.http import build_http_app
-from gateway.intake import EmailIntake, TicketHook
+from gateway.intake import EmailIntake
 from gateway.metrics import Metrics
 from gateway.outbox import OutboxWorker
 from gateway.policybook import PolicyBook

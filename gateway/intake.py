@@ -9,11 +9,10 @@ so it is processed again from scratch, exactly once in effect.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from jinja2 import Environment
 
@@ -21,6 +20,7 @@ from gateway.ack import ack_message_id, render_ack_email
 from gateway.activity import ListenerActivity
 from gateway.clock import Clock
 from gateway.config import DeskSettings, Settings
+from gateway.hooks import TicketHook
 from gateway.metrics import Metrics
 from gateway.parsing import ParsedMessage, automated_reason, parse_message, ticket_tag
 from gateway.policybook import PolicyBook
@@ -32,19 +32,12 @@ from gateway.store import tickets as sql
 from gateway.store.connection import Connection
 from gateway.store.records import InboxItem, Ticket
 from gateway.triage import Decision, Proposer
+from gateway.worker import PollingWorker
 from policies import Policy
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
-
-
-class TicketHook(Protocol):
-    """Called inside the transaction that creates a ticket (paging uses it)."""
-
-    async def ticket_created(
-        self, db: Connection, ticket: Ticket, policy: Policy, first_line: str
-    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +47,7 @@ class Routing:
     customer: str
 
 
-class EmailIntake:
+class EmailIntake(PollingWorker):
     def __init__(
         self,
         store: Store,
@@ -68,6 +61,7 @@ class EmailIntake:
         hooks: tuple[TicketHook, ...] = (),
         activity: ListenerActivity | None = None,
     ) -> None:
+        super().__init__()
         self._activity = activity or ListenerActivity()
         self._store = store
         self._clock = clock
@@ -77,32 +71,25 @@ class EmailIntake:
         self._templates = templates
         self._metrics = metrics
         self._hooks = hooks
-        self._wake = asyncio.Event()
-        store.on_commit(self._wake.set)
+        store.on_commit(self.notify)
 
-    async def run(self, *, poll_interval: float = 1.0) -> None:
-        """Process until cancelled, yielding to the listener during a burst (see activity.py)."""
-        while True:
-            self._wake.clear()
-            if self._activity.busy() and not await self._backlog_overdue():
-                await asyncio.sleep(self._activity.quiet_after)
-                continue
-            if await self.run_once(limit=self._settings.worker.batch):
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), poll_interval)
-
-    async def _backlog_overdue(self) -> bool:
+    async def hold_back(self) -> float:
+        """Yield to the listener during a burst, unless the backlog is older than max_defer."""
+        if not self._activity.busy():
+            return 0.0
         oldest = await self._store.read(lambda db: inbox_sql.oldest_pending(db, "email"))
-        return oldest is not None and self._clock.now() - oldest >= self._settings.worker.max_defer
+        if oldest is not None and self._clock.now() - oldest >= self._settings.worker.max_defer:
+            return 0.0
+        return self._activity.quiet_after
 
-    async def run_once(self, limit: int = 100) -> int:
-        """Process up to `limit` pending messages; returns how many there were.
+    async def run_once(self, limit: int | None = None) -> int:
+        """Process up to `limit` (default: the configured batch) pending messages.
 
         Each message is parsed and classified before its first `await`, so the transactions
         reach the store in inbox order (a reply after its original) and share one group commit.
         """
-        items = await self._store.read(lambda db: inbox_sql.pending_inbox(db, "email", limit=limit))
+        batch = limit or self._settings.worker.batch
+        items = await self._store.read(lambda db: inbox_sql.pending_inbox(db, "email", limit=batch))
         await asyncio.gather(*(self.process(item) for item in items))
         return len(items)
 

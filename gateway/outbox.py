@@ -9,7 +9,6 @@ permanent failure inside the same transaction — paging escalates at once, for 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -30,6 +29,7 @@ from gateway.transports import (
     SmsTransport,
     TransportError,
 )
+from gateway.worker import PollingWorker
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def backoff(settings: OutboxSettings, item: OutboxItem) -> timedelta:
     return min(settings.backoff_max, base * (1 + 0.2 * jitter))
 
 
-class OutboxWorker:
+class OutboxWorker(PollingWorker):
     def __init__(
         self,
         store: Store,
@@ -55,31 +55,22 @@ class OutboxWorker:
         sms: SmsTransport,
         metrics: Metrics,
     ) -> None:
+        super().__init__()
         self._store = store
         self._clock = clock
         self._settings = settings
         self._email = email
         self._sms = sms
         self._metrics = metrics
-        self._wake = asyncio.Event()
         self._failure_hooks: dict[str, list[FailureHook]] = {}
         self._sent_hooks: dict[str, list[SentHook]] = {}
-        store.on_commit(self._wake.set)
+        store.on_commit(self.notify)
 
     def on_permanent_failure(self, purpose: str, hook: FailureHook) -> None:
         self._failure_hooks.setdefault(purpose, []).append(hook)
 
     def on_sent(self, purpose: str, hook: SentHook) -> None:
         self._sent_hooks.setdefault(purpose, []).append(hook)
-
-    async def run(self, *, poll_interval: float = 1.0) -> None:
-        """Deliver until cancelled; wakes on every commit and at least every `poll_interval`."""
-        while True:
-            self._wake.clear()
-            if await self.run_once():
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), poll_interval)
 
     async def run_once(self) -> int:
         """Deliver every row due now; returns how many were attempted."""

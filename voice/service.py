@@ -14,6 +14,7 @@ from jinja2 import Environment
 
 from gateway.clock import Clock
 from gateway.config import Settings
+from gateway.hooks import TicketHook
 from gateway.metrics import Metrics
 from gateway.outbox import OutboxWorker
 from gateway.policybook import PolicyBook
@@ -24,7 +25,7 @@ from voice.desks import DeskDirectory
 from voice.oncall import OnCallSchedule
 from voice.paging import Paging
 from voice.signature import make_validator
-from voice.tickets import Hook, PhoneTickets
+from voice.tickets import PhoneTickets
 from voice.webhooks import TwilioWebhooks
 from voice.worker import EscalationWorker, VoiceWorker
 
@@ -49,7 +50,7 @@ class VoiceService:
         metrics: Metrics,
         outbox: OutboxWorker,
         auth_token: str | None,
-        hooks: Sequence[Hook] = (),
+        hooks: Sequence[TicketHook] = (),
     ) -> VoiceService:
         """`hooks` are the gateway's other ticket hooks; paging is added after them."""
         schedule = OnCallSchedule(settings.oncall) if settings.oncall else None

@@ -16,12 +16,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from jinja2 import Environment
 
 from gateway.clock import Clock
 from gateway.config import DeskSettings, Settings
+from gateway.hooks import TicketHook
 from gateway.metrics import Metrics
 from gateway.policybook import PolicyBook
 from gateway.promise import promise_for
@@ -39,14 +40,6 @@ from voice.paths import SMS_STATUS, absolute_url
 from voice.phone import normalize_e164
 
 SUBJECT_WORDS = 60
-
-
-class Hook(Protocol):
-    """A ticket hook as `gateway.intake.TicketHook` defines it (paging is one)."""
-
-    async def ticket_created(
-        self, db: Connection, ticket: Ticket, policy: Policy, first_line: str
-    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +84,8 @@ class PhoneTickets:
         templates: Environment,
         desks: DeskDirectory,
         metrics: Metrics,
-        hooks: Sequence[Hook] = (),
-        paging: Hook | None = None,
+        hooks: Sequence[TicketHook] = (),
+        paging: TicketHook | None = None,
     ) -> None:
         """`hooks` run when a ticket is complete (priority known); `paging` (one of them) runs
         again when a late transcript raises the priority."""

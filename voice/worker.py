@@ -10,8 +10,6 @@ escalations are due at times, which polling meets to within `poll_interval`.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
@@ -29,6 +27,7 @@ from gateway.store.paging import Chain
 from gateway.store.records import InboxItem, Ticket
 from gateway.store.voice import Voicemail
 from gateway.triage import Decision, Proposer
+from gateway.worker import PollingWorker
 from policies import Policy
 from voice.desks import DeskDirectory
 from voice.paging import Paging
@@ -40,30 +39,7 @@ MAX_ATTEMPTS = 3
 ABSENT_REASONS = {"16101": "too short", "16102": "silent"}
 
 
-class _Loop:
-    def __init__(self) -> None:
-        self._wake = asyncio.Event()
-
-    def notify(self) -> None:
-        """There is work: run now rather than at the next poll."""
-        self._wake.set()
-
-    async def run_once(self) -> int:
-        raise NotImplementedError
-
-    async def run(self, *, poll_interval: float = 1.0) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                if await self.run_once():
-                    continue
-            except Exception:  # keep going: the next round retries what failed
-                log.exception("%s failed", type(self).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), poll_interval)
-
-
-class VoiceWorker(_Loop):
+class VoiceWorker(PollingWorker):
     def __init__(
         self,
         store: Store,
@@ -236,7 +212,7 @@ class VoiceWorker(_Loop):
             await self._tickets.settle(db, voicemail, state="timed-out", note=note)
 
 
-class EscalationWorker(_Loop):
+class EscalationWorker(PollingWorker):
     def __init__(self, store: Store, clock: Clock, paging: Paging) -> None:
         super().__init__()
         self._store = store
