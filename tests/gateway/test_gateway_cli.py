@@ -206,3 +206,20 @@ def test_policy_given_as_a_file_path_is_found_again_from_its_tickets(tmp_path: P
     assert ticket["policy"] == "nightdesk"
     shown = runner.invoke(app, ["tickets", "show", str(ticket["number"]), *args])
     assert shown.exit_code == 0, shown.output
+
+
+def test_the_readme_configuration_example_is_valid(tmp_path: Path) -> None:
+    """The configuration reference in the README loads as it stands (with its TLS files)."""
+    import re
+
+    from gateway.config import load_settings
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    (example,) = re.findall(r"```toml\n(.*?)```", readme, re.S)
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    example = example.replace("/etc/intake/cert.pem", str(cert)).replace("/etc/intake/key.pem", str(key))
+    config = tmp_path / "intake.toml"
+    config.write_text(example)
+    settings = load_settings(config, environ={})
+    assert settings.oncall is not None and settings.desks[0].policy == "threepbx"
+    assert [c.policy for c in settings.customers] == ["restcomm-premium"]
