@@ -31,6 +31,7 @@ from gateway.store import outbox as outbox_sql
 from gateway.store import tickets as sql
 from gateway.store.connection import Connection
 from gateway.store.records import InboxItem, Ticket
+from gateway.ticketing import Arrival, default_decision, open_ticket
 from gateway.triage import Decision, Proposer
 from gateway.worker import PollingWorker
 from policies import Policy
@@ -168,40 +169,18 @@ class EmailIntake(PollingWorker):
         decision: Decision,
         now: datetime,
     ) -> Ticket:
-        policy = routing.policy
-        received = item.received_at
-        ticket = await sql.insert_ticket(
-            db,
-            sql.NewTicket(
-                channel="email",
-                customer=routing.customer,
-                customer_name=parsed.from_name,
-                desk=routing.desk.address,
-                policy=policy.name,
-                subject=parsed.subject or "(no subject)",
-                declared_priority=decision.declared,
-                proposed_priority=decision.proposed,
-                effective_priority=decision.effective,
-                confidence=decision.confidence,
-                reasons=decision.reasons,
-                received_at=received,
-                due_at=policy.deadline(decision.effective, received, "respond"),
-                after_hours=policy.is_after_hours(received),
-            ),
-            now,
+        arrival = Arrival(
+            channel="email",
+            customer=routing.customer,
+            customer_name=parsed.from_name,
+            desk=routing.desk.address,
+            subject=parsed.subject or "(no subject)",
+            received_at=item.received_at,
         )
+        ticket = await open_ticket(db, arrival, routing.policy, decision, now)
         await self._store_message(db, ticket.id, item, parsed, now)
-        await sql.add_event(
-            db,
-            ticket.id,
-            now,
-            "created",
-            priority=decision.effective,
-            reasons=list(decision.reasons),
-        )
-        if decision.reclassified:
-            await sql.add_event(db, ticket.id, now, "reclassified", reason=decision.reclassified)
         await self._acknowledge(db, ticket, item, parsed, routing, now)
+        policy = routing.policy
         first_line = next((ln.strip() for ln in parsed.latest_text.splitlines() if ln.strip()), "")
         for hook in self._hooks:
             await hook.ticket_created(db, ticket, policy, first_line or ticket.subject)
@@ -354,27 +333,16 @@ class EmailIntake(PollingWorker):
         for rcpt in item.meta.get("rcpt_tos", []):
             desk = self._settings.desk_for(str(rcpt)) or desk
         policy = self._policies.get(desk.policy)
-        default = policy.default_priority.id
-        ticket = await sql.insert_ticket(
-            db,
-            sql.NewTicket(
-                channel="email",
-                customer=str(item.meta.get("mail_from") or "unknown"),
-                customer_name="",
-                desk=desk.address,
-                policy=policy.name,
-                subject="(message could not be processed)",
-                declared_priority=None,
-                proposed_priority=default,
-                effective_priority=default,
-                confidence=0.0,
-                reasons=(f"processing failed: {error}",),
-                received_at=item.received_at,
-                due_at=policy.deadline(default, item.received_at, "respond"),
-                after_hours=policy.is_after_hours(item.received_at),
-            ),
-            now,
+        arrival = Arrival(
+            channel="email",
+            customer=str(item.meta.get("mail_from") or "unknown"),
+            customer_name="",
+            desk=desk.address,
+            subject="(message could not be processed)",
+            received_at=item.received_at,
         )
+        decision = default_decision(policy, f"processing failed: {error}")
+        ticket = await open_ticket(db, arrival, policy, decision, now)
         await sql.add_event(db, ticket.id, now, "unprocessable", inbox=item.id, error=error)
         await inbox_sql.finish_inbox(
             db, item.id, now, note=f"unprocessable; ticket {ticket.number}"

@@ -32,6 +32,7 @@ from gateway.store import voice as voice_sql
 from gateway.store.connection import Connection
 from gateway.store.records import Ticket
 from gateway.store.voice import NewVoicemail, Voicemail
+from gateway.ticketing import Arrival, default_decision, open_ticket
 from gateway.triage import Decision
 from policies import Policy
 from voice.desks import DeskDirectory
@@ -131,28 +132,16 @@ class PhoneTickets:
         now = self._clock.now()
         desk = caller.desk
         policy = self._policies.get(desk.policy)
-        default = policy.default_priority.id
-        subject = f"Voicemail from {caller.label}"
-        ticket = await sql.insert_ticket(
-            db,
-            sql.NewTicket(
-                channel="voice",
-                customer=caller.number or "anonymous",
-                customer_name=caller.name,
-                desk=desk.address,
-                policy=policy.name,
-                subject=subject,
-                declared_priority=None,
-                proposed_priority=None,
-                effective_priority=default,
-                confidence=None,
-                reasons=("transcript pending",),
-                received_at=now,
-                due_at=policy.deadline(default, now, "respond"),
-                after_hours=policy.is_after_hours(now),
-            ),
-            now,
+        arrival = Arrival(
+            channel="voice",
+            customer=caller.number or "anonymous",
+            customer_name=caller.name,
+            desk=desk.address,
+            subject=f"Voicemail from {caller.label}",
+            received_at=now,
         )
+        pending = default_decision(policy, "transcript pending")
+        ticket = await open_ticket(db, arrival, policy, pending, now)
         meta: dict[str, Any] = {
             "call_sid": caller.call_sid,
             "recording_sid": recording.sid,
@@ -169,7 +158,7 @@ class PhoneTickets:
                 message_id=f"twilio-recording:{recording.sid}",
                 content_hash=None,
                 sender=caller.number or "anonymous",
-                subject=subject,
+                subject=ticket.subject,
                 body_text="",
                 latest_text="",
                 meta=meta,
@@ -190,14 +179,6 @@ class PhoneTickets:
                 transcript_due_at=now + self._settings.twilio.transcription_timeout,
             ),
             now,
-        )
-        await sql.add_event(
-            db,
-            ticket.id,
-            now,
-            "created",
-            priority=default,
-            reasons=["voicemail; transcript pending"],
         )
         self._metrics.tickets_created.labels("voice", policy.name).inc()
         created = await voice_sql.voicemail_by_recording(db, recording.sid)
@@ -348,36 +329,16 @@ class PhoneTickets:
             return ticket
         desk = self._desks.for_number(form.get("To"))
         policy = self._policies.get(desk.policy)
-        subject = f"SMS from {sender}: {summarize(body)[:SUBJECT_WORDS]}"
-        ticket = await sql.insert_ticket(
-            db,
-            sql.NewTicket(
-                channel="sms",
-                customer=sender,
-                customer_name="",
-                desk=desk.address,
-                policy=policy.name,
-                subject=subject,
-                declared_priority=decision.declared,
-                proposed_priority=decision.proposed,
-                effective_priority=decision.effective,
-                confidence=decision.confidence,
-                reasons=decision.reasons,
-                received_at=received_at,
-                due_at=policy.deadline(decision.effective, received_at, "respond"),
-                after_hours=policy.is_after_hours(received_at),
-            ),
-            now,
+        arrival = Arrival(
+            channel="sms",
+            customer=sender,
+            customer_name="",
+            desk=desk.address,
+            subject=f"SMS from {sender}: {summarize(body)[:SUBJECT_WORDS]}",
+            received_at=received_at,
         )
+        ticket = await open_ticket(db, arrival, policy, decision, now)
         await sql.insert_message(db, ticket.id, message, now)
-        await sql.add_event(
-            db,
-            ticket.id,
-            now,
-            "created",
-            priority=decision.effective,
-            reasons=list(decision.reasons),
-        )
         self._metrics.tickets_created.labels("sms", policy.name).inc()
         await self._acknowledge_by_sms(db, ticket, desk, policy, now)
         await self._run_hooks(db, ticket, policy, first_line(body) or ticket.subject)
