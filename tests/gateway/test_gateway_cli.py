@@ -217,7 +217,9 @@ def test_the_readme_configuration_example_is_valid(tmp_path: Path) -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     (example,) = re.findall(r"```toml\n(.*?)```", readme, re.S)
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    example = example.replace("/etc/intake/cert.pem", str(cert)).replace("/etc/intake/key.pem", str(key))
+    example = example.replace("/etc/intake/cert.pem", str(cert)).replace(
+        "/etc/intake/key.pem", str(key)
+    )
     config = tmp_path / "intake.toml"
     config.write_text(example)
     settings = load_settings(config, environ={})

@@ -21,6 +21,7 @@ from gateway_harness import (
 
 from gateway.app import Gateway
 from gateway.clock import ManualClock
+from gateway.config import Settings
 
 pytestmark = pytest.mark.asyncio
 
@@ -327,5 +328,30 @@ async def test_customer_contract_overrides_the_desk_policy(
             ("vip@other.example", "msp"),
             ("x@other.example", "threepbx"),
         ]
+    finally:
+        await gw.stop()
+
+
+class BrokenProposer:
+    def decide(self, *args: object) -> object:
+        raise RuntimeError("classifier exploded")
+
+
+async def test_mail_that_cannot_be_processed_still_becomes_a_ticket(
+    settings: Settings, clock: ManualClock
+) -> None:
+    gw = Gateway(settings, clock=clock, proposer=BrokenProposer(), workers=False)  # type: ignore[arg-type]
+    await gw.start()
+    try:
+        await send(gw, mail())
+        for _ in range(3):  # each attempt fails; the last one gives up and opens a ticket
+            assert query(gw, "SELECT COUNT(*) AS n FROM tickets")[0]["n"] == 0
+            await gw.intake.run_once()
+        (ticket,) = query(gw, "SELECT * FROM tickets")
+        assert ticket["subject"] == "(message could not be processed)"
+        assert ticket["effective_priority"] == "P4" and ticket["due_at"] is not None
+        assert "classifier exploded" in ticket["reasons"]
+        (inbox,) = query(gw, "SELECT state, attempts, raw FROM inbox")
+        assert inbox["state"] == "done" and inbox["attempts"] == 3 and b"dial tone" in inbox["raw"]
     finally:
         await gw.stop()
