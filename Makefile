@@ -28,8 +28,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/sla.py
 	$(BIN)/python bench/classifier.py
-	$(BIN)/python bench/smtp_intake.py
-	$(BIN)/python bench/webhooks.py
+	$(BIN)/python -m bench.smtp_intake
+	$(BIN)/python -m bench.webhooks
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -3,7 +3,7 @@
 The sink answers `250` without storing anything; Intake commits every message to SQLite
 (WAL, synchronous=FULL, group commit) before its `250`. The ratio says what durability costs.
 
-    .venv/bin/python bench/smtp_intake.py [--messages 3000] [--concurrency 16]
+    .venv/bin/python -m bench.smtp_intake [--messages 3000] [--concurrency 16]
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import os
 import re
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import textwrap
@@ -23,6 +22,8 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import aiosmtplib
+
+from bench.servers import start_server
 
 SINK = textwrap.dedent(
     """
@@ -64,19 +65,6 @@ def support_mail(n: int) -> bytes:
     data = message.as_bytes()
     assert 2500 < len(data) < 4000, len(data)
     return data
-
-
-def start(command: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], str, int]:
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    match = READY.search(line)
-    if not match:
-        process.kill()
-        raise SystemExit(f"server did not start: {line!r}")
-    return process, match[1], int(match[2])
 
 
 async def load(host: str, port: int, total: int, concurrency: int) -> tuple[float, list[float]]:
@@ -128,13 +116,16 @@ def main() -> None:
             "max_connections_per_client = 1000\n"
         )
         serve = ["serve", "--smtp-port", "0", "--http-port", "0", "--config", str(config)]
-        sink, sink_host, sink_port = start([sys.executable, "-c", SINK], env)
-        intake, host, port = start(
+        sink, sink_at = start_server([sys.executable, "-c", SINK], env, READY)
+        intake, intake_at = start_server(
             [sys.executable, "-m", "gateway.cli", *serve, "--log-level", "WARNING"],
             {**env, "INTAKE_DATA_DIR": data_dir},
+            READY,
         )
         try:
-            rounds = _rounds(args, (sink_host, sink_port), (host, port), Path(data_dir))
+            sink_address = (sink_at[1], int(sink_at[2]))
+            intake_address = (intake_at[1], int(intake_at[2]))
+            rounds = _rounds(args, sink_address, intake_address, Path(data_dir))
         finally:
             sink.kill()
             intake.send_signal(signal.SIGTERM)

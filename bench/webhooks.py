@@ -13,7 +13,7 @@ the server manages) and *open* (requests leave on a fixed schedule at 1,000/s wh
 server does, latency measured from the scheduled time: what Twilio's traffic looks like).
 Targets: >= 1,000 requests/s closed, p99 < 20 ms under the 1,000/s open load.
 
-    .venv/bin/python bench/webhooks.py [--requests 3000] [--rate 1000] [--seconds 4]
+    .venv/bin/python -m bench.webhooks [--requests 3000] [--rate 1000] [--seconds 4]
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ from typing import Any
 
 import aiohttp
 from twilio.request_validator import RequestValidator
+
+from bench.servers import start_server
 
 PUBLIC = "https://intake.example.com"
 TOKEN = "bench-auth-token-0123456789abcdef"
@@ -214,19 +216,6 @@ async def open_load(base: str, requests: list[Request], rate: float) -> Result:
     return Result(len(requests) / elapsed, latencies, errors)
 
 
-def start(command: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    match = READY.search(line)
-    if not match:
-        process.kill()
-        raise SystemExit(f"server did not start: {line!r}")
-    return process, match[1]
-
-
 def stop(process: subprocess.Popen[str]) -> None:
     process.send_signal(signal.SIGTERM)
     try:
@@ -268,7 +257,8 @@ def main() -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("INTAKE_CONFIG", None)
 
-    baseline, base = start([sys.executable, "-c", BASELINE], env)
+    baseline, ready = start_server([sys.executable, "-c", BASELINE], env, READY)
+    base = ready[1]
     try:
         plain = measure(base, args.requests, args.rate, args.seconds, 0)
     finally:
@@ -278,14 +268,16 @@ def main() -> None:
         config = Path(tmp) / "intake.toml"
         config.write_text(CONFIG)
         intake_env = {**env, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": ACCOUNT}
-        intake, base = start(
+        intake, ready = start_server(
             [
                 sys.executable, "-m", "gateway.cli", "serve", "--config", str(config),
                 "--data-dir", tmp, "--smtp-port", "0", "--http-port", "0",
                 "--log-level", "WARNING",
             ],
             intake_env,
+            READY,
         )  # fmt: skip
+        base = ready[1]
         try:
             ours = measure(base, args.requests, args.rate, args.seconds, 0)
         finally:
