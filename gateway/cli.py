@@ -14,6 +14,7 @@ from classifier.cli import classifier_app, classify
 from gateway.backfill import import_app
 from gateway.cli_common import CONFIG_OPTION, DATA_DIR_OPTION, settings_from_cli
 from gateway.config import Settings
+from gateway.staff_cli import staff_app, tokens_app
 from gateway.tickets_cli import tickets_app
 from policies.cli import policies_app, sla_app
 from voice.cli import oncall_app
@@ -82,6 +83,8 @@ app.add_typer(sla_app, name="sla", help="Compute and explain committed deadlines
 app.command("classify", help="Propose priorities for messages under a policy.")(classify)
 app.add_typer(classifier_app, name="classifier", help="Train and evaluate the triage classifier.")
 app.add_typer(oncall_app, name="oncall", help="Show who is on call and the escalation chain.")
+app.add_typer(staff_app, name="staff", help="Add, list and disable staff accounts.")
+app.add_typer(tokens_app, name="tokens", help="Create, list and revoke API tokens.")
 
 
 def main() -> None:

@@ -172,4 +172,47 @@ MIGRATIONS: tuple[str, ...] = (
 
     CREATE INDEX outbox_provider ON outbox(provider_id) WHERE provider_id IS NOT NULL;
     """,
+    # 3: staff accounts, their API tokens, the assignee of a ticket, the responses stored
+    # under an Idempotency-Key, and indexes for listing tickets newest first by a filter.
+    """
+    CREATE TABLE staff (
+        id            INTEGER PRIMARY KEY,
+        email         TEXT NOT NULL UNIQUE,      -- lower case; the login and the identity
+        name          TEXT NOT NULL,
+        role          TEXT NOT NULL,             -- agent | lead | admin
+        phone         TEXT,                      -- E.164; the same person as [oncall.staff]
+        password_hash TEXT NOT NULL,             -- argon2id, PHC string
+        created_at    TEXT NOT NULL,
+        disabled_at   TEXT
+    );
+    CREATE UNIQUE INDEX staff_phone ON staff(phone) WHERE phone IS NOT NULL;
+
+    CREATE TABLE api_tokens (
+        id           INTEGER PRIMARY KEY,
+        staff_id     INTEGER NOT NULL REFERENCES staff(id),
+        name         TEXT NOT NULL,
+        token_hash   TEXT NOT NULL UNIQUE,       -- hex SHA-256 of the token; never the token
+        hint         TEXT NOT NULL,              -- the token's first characters, to recognise it
+        created_at   TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at   TEXT,
+        UNIQUE (staff_id, name)
+    );
+
+    CREATE TABLE api_idempotency (
+        staff_id     INTEGER NOT NULL REFERENCES staff(id),
+        key          TEXT NOT NULL,
+        request_hash TEXT NOT NULL,              -- method, path and body the key was used for
+        status       INTEGER NOT NULL,
+        response     TEXT NOT NULL,              -- the JSON body answered the first time
+        created_at   TEXT NOT NULL,
+        PRIMARY KEY (staff_id, key)
+    );
+
+    ALTER TABLE tickets ADD COLUMN assignee_id INTEGER REFERENCES staff(id);
+    CREATE INDEX tickets_status_number ON tickets(status, number);
+    CREATE INDEX tickets_priority_number ON tickets(effective_priority, number);
+    CREATE INDEX tickets_policy_number ON tickets(policy, number);
+    CREATE INDEX tickets_assignee_number ON tickets(assignee_id, number);
+    """,
 )
