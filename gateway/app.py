@@ -14,6 +14,7 @@ from aiohttp import web
 
 import templates
 from gateway.activity import ListenerActivity
+from gateway.api import API_PREFIX, ApiContext, build_api
 from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
 from gateway.hooks import TicketHook
@@ -127,6 +128,10 @@ class Gateway:
         )
         self.http_app = build_http_app(self.store, self.metrics, max_body=settings.http.max_body)
         self.voice.add_routes(self.http_app)
+        self.http_app.add_subapp(
+            API_PREFIX,
+            build_api(ApiContext(self.store, self.clock, settings, self.policies)),
+        )
         await self._start_http()
         limits = ClientLimits.from_settings(settings.smtp)
         handler = IntakeHandler(

@@ -214,5 +214,6 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX tickets_priority_number ON tickets(effective_priority, number);
     CREATE INDEX tickets_policy_number ON tickets(policy, number);
     CREATE INDEX tickets_assignee_number ON tickets(assignee_id, number);
+    CREATE INDEX tickets_received ON tickets(received_at);
     """,
 )

@@ -1,0 +1,197 @@
+"""What each API route does. Reads run on the store's reader; writes call the ticket service
+inside one store transaction (see `endpoint.py`)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import statistics
+from collections import defaultdict
+from dataclasses import replace
+
+from pydantic import BaseModel
+
+from gateway.api.endpoint import Call
+from gateway.api.errors import ApiError
+from gateway.api.models import (
+    MAX_PAGE,
+    NoteRequest,
+    ReplyOut,
+    ReplyRequest,
+    ReportRow,
+    SlaReport,
+    SlaReportQuery,
+    TicketListQuery,
+    TicketPage,
+    TicketPatch,
+)
+from gateway.api.views import respond_clock, ticket_detail, ticket_out
+from gateway.store import listing
+from gateway.store import staff as staff_sql
+from gateway.store.connection import Connection
+from gateway.store.listing import TicketFilter, TicketRow
+
+_CURSOR_PREFIX = "n:"
+
+
+def encode_cursor(number: int) -> str:
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{number}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if text.startswith(_CURSOR_PREFIX) and text[len(_CURSOR_PREFIX) :].isdigit():
+            return int(text[len(_CURSOR_PREFIX) :])
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise ApiError(400, "cursor is not one this API handed out; start again without it")
+
+
+async def _assignee_filter(call: Call, db: Connection, assignee: str | None) -> TicketFilter:
+    query: TicketListQuery = call.query
+    where = TicketFilter(
+        status=query.status, priority=query.priority, policy=query.policy, sla=query.sla
+    )
+    if assignee is None:
+        return where
+    if assignee == "none":
+        return replace(where, unassigned=True)
+    if assignee == "me":
+        return replace(where, assignee_id=call.caller.staff.id)
+    member = await staff_sql.staff_by_email(db, assignee.lower())
+    if member is None:
+        raise ApiError(422, f"assignee {assignee!r} is not a staff member", field="assignee")
+    return replace(where, assignee_id=member.id)
+
+
+async def list_tickets(call: Call, db: Connection) -> BaseModel:
+    query: TicketListQuery = call.query
+    limit = min(query.limit, MAX_PAGE)
+    where = await _assignee_filter(call, db, query.assignee)
+    before = decode_cursor(query.cursor) if query.cursor else None
+    now = call.context.clock.now()
+    rows = await listing.page_of_tickets(db, where, before=before, limit=limit + 1, now=now)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return TicketPage(
+        tickets=[ticket_out(row, now) for row in rows],
+        limit=limit,
+        max_limit=MAX_PAGE,
+        next=encode_cursor(rows[-1].ticket.number) if more else None,
+    )
+
+
+async def ticket_or_404(call: Call, db: Connection) -> TicketRow:
+    number = call.ticket_number()
+    row = await listing.ticket_row(db, number)
+    if row is None:
+        raise ApiError(404, f"no ticket #{number}")
+    return row
+
+
+async def get_ticket(call: Call, db: Connection) -> BaseModel:
+    row = await ticket_or_404(call, db)
+    messages, events = await listing.thread_and_events(db, row.ticket.id)
+    return ticket_detail(row, messages, events, call.context.clock.now())
+
+
+def _percentile(values: list[float], share: float) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(share * 100) - 1]
+
+
+async def sla_report(call: Call, db: Connection) -> BaseModel:
+    query: SlaReportQuery = call.query
+    now = call.context.clock.now()
+    rows = await listing.received_between(db, query.since, query.until, query.policy)
+    groups: dict[tuple[str, str], list[TicketRow]] = defaultdict(list)
+    for row in rows:
+        groups[(row.ticket.policy, row.ticket.effective_priority)].append(row)
+    out = []
+    for (policy, priority), members in sorted(groups.items()):
+        states = [respond_clock(row, now).state for row in members]
+        met, breached = states.count("met"), states.count("breached")
+        times = sorted(
+            (row.responded_at - row.ticket.received_at).total_seconds()
+            for row in members
+            if row.responded_at is not None
+        )
+        out.append(
+            ReportRow(
+                policy=policy,
+                priority=priority,
+                clock="respond",
+                count=len(members),
+                met=met,
+                breached=breached,
+                open=states.count("pending"),
+                attainment_percent=round(100 * met / (met + breached), 1)
+                if met + breached
+                else None,
+                median_seconds=statistics.median(times) if times else None,
+                p90_seconds=_percentile(times, 0.9),
+            )
+        )
+    return SlaReport(since=query.since, until=query.until, rows=out)
+
+
+# -- writes: each runs inside one store transaction and calls the ticket service -------------
+
+
+async def post_reply(call: Call, db: Connection) -> BaseModel:
+    row = await ticket_or_404(call, db)
+    if row.ticket.status == "closed":
+        raise ApiError(409, f"ticket #{row.ticket.number} is closed; reopen it to reply")
+    now = call.context.clock.now()
+    body: ReplyRequest = call.body
+    delivery = await call.context.ticket_ops.reply(
+        db, row.ticket, body.body, author=call.caller.staff, actor=call.caller.actor, now=now
+    )
+    return ReplyOut(ticket=row.ticket.number, kind="reply", at=now, delivery=delivery)
+
+
+async def post_note(call: Call, db: Connection) -> BaseModel:
+    row = await ticket_or_404(call, db)
+    now = call.context.clock.now()
+    body: NoteRequest = call.body
+    await call.context.ticket_ops.add_note(
+        db, row.ticket, body.body, actor=call.caller.actor, now=now
+    )
+    return ReplyOut(ticket=row.ticket.number, kind="note", at=now, delivery="none")
+
+
+async def patch_ticket(call: Call, db: Connection) -> BaseModel:
+    row = await ticket_or_404(call, db)
+    ticket, ops, actor = row.ticket, call.context.ticket_ops, call.caller.actor
+    now = call.context.clock.now()
+    patch: TicketPatch = call.body
+    if patch.status is not None:
+        if patch.status != ticket.status:
+            await ops.set_status(db, ticket, patch.status, actor=actor, now=now)
+    elif patch.priority is not None:
+        call.caller.require("lead")
+        if patch.priority != ticket.effective_priority:
+            try:
+                await ops.change_priority(
+                    db, ticket, patch.priority, actor=actor, reason=patch.reason or "", now=now
+                )
+            except ValueError as exc:  # UnknownPriority names the ones the policy has
+                raise ApiError(422, str(exc), field="priority") from None
+    else:
+        assignee = None
+        if patch.assignee:
+            assignee = await staff_sql.staff_by_email(db, patch.assignee.lower())
+            if assignee is None or not assignee.active:
+                raise ApiError(
+                    422, f"{patch.assignee!r} is not an active staff member", field="assignee"
+                )
+        current = row.assignee
+        if (assignee.email if assignee else None) != current:
+            await ops.assign(db, ticket, assignee, actor=actor, now=now)
+    changed = await listing.ticket_row(db, ticket.number)
+    assert changed is not None
+    return ticket_out(changed, now)

@@ -1,0 +1,117 @@
+"""SQL for reading tickets the way the API pages through them: newest first, by keyset.
+
+A page is `number < cursor ORDER BY number DESC LIMIT n+1` over an index that starts with the
+filter column and ends with `number`, so page 2,000 costs what page 1 costs. The respond
+clock's first public reply is the earliest `replied` event of the ticket.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from gateway.store.connection import Connection
+from gateway.store.records import Event, Message, Ticket, from_iso, iso
+
+_RESPONDED = "(SELECT MIN(e.at) FROM events e WHERE e.ticket_id = t.id AND e.kind = 'replied')"
+_SELECT = (
+    f"SELECT t.*, s.email AS assignee_email, {_RESPONDED} AS responded_at"
+    " FROM tickets t LEFT JOIN staff s ON s.id = t.assignee_id"
+)
+OPEN_STATUSES = ("open", "pending")
+# Unanswered with less than this share of the respond window left: "at risk".
+AT_RISK_SHARE = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFilter:
+    status: str | None = None
+    priority: str | None = None
+    policy: str | None = None
+    assignee_id: int | None = None
+    unassigned: bool = False
+    sla: str | None = None  # at-risk | breached
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRow:
+    ticket: Ticket
+    assignee: str | None
+    responded_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> TicketRow:
+        return cls(Ticket.from_row(row), row["assignee_email"], from_iso(row["responded_at"]))
+
+
+async def page_of_tickets(
+    db: Connection, where: TicketFilter, *, before: int | None, limit: int, now: datetime
+) -> list[TicketRow]:
+    """Up to `limit` tickets numbered below `before` (all when None), newest first."""
+    clauses: list[str] = []
+    args: list[object] = []
+    for column, value in (
+        ("t.status", where.status),
+        ("t.effective_priority", where.priority),
+        ("t.policy", where.policy),
+        ("t.assignee_id", where.assignee_id),
+    ):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            args.append(value)
+    if where.unassigned:
+        clauses.append("t.assignee_id IS NULL")
+    if before is not None:
+        clauses.append("t.number < ?")
+        args.append(before)
+    if where.sla == "breached":
+        clauses.append(f"t.due_at IS NOT NULL AND COALESCE({_RESPONDED}, ?) > t.due_at")
+        args.append(iso(now))
+    elif where.sla == "at-risk":
+        clauses.append(
+            f"t.due_at IS NOT NULL AND t.due_at >= ? AND t.status IN ('open', 'pending')"
+            f" AND {_RESPONDED} IS NULL"
+            " AND julianday(t.due_at) - julianday(?)"
+            " < ? * (julianday(t.due_at) - julianday(t.received_at))"
+        )
+        args += [iso(now), iso(now), AT_RISK_SHARE]
+    clause = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    async with db.execute(
+        f"{_SELECT} {clause} ORDER BY t.number DESC LIMIT ?", (*args, limit)
+    ) as cursor:
+        return [TicketRow.from_row(row) for row in await cursor.fetchall()]
+
+
+async def ticket_row(db: Connection, number: int) -> TicketRow | None:
+    async with db.execute(f"{_SELECT} WHERE t.number = ?", (number,)) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else TicketRow.from_row(row)
+
+
+async def thread_and_events(db: Connection, ticket_id: int) -> tuple[list[Message], list[Event]]:
+    async with db.execute(
+        "SELECT * FROM messages WHERE ticket_id = ? ORDER BY id", (ticket_id,)
+    ) as cursor:
+        messages = [Message.from_row(row) for row in await cursor.fetchall()]
+    async with db.execute(
+        "SELECT * FROM events WHERE ticket_id = ? ORDER BY id", (ticket_id,)
+    ) as cursor:
+        events = [Event.from_row(row) for row in await cursor.fetchall()]
+    return messages, events
+
+
+async def received_between(
+    db: Connection, since: datetime, until: datetime, policy: str | None
+) -> list[TicketRow]:
+    """Every ticket received in [since, until), for the attainment report."""
+    args: list[object] = [iso(since), iso(until)]
+    extra = ""
+    if policy is not None:
+        extra = " AND t.policy = ?"
+        args.append(policy)
+    async with db.execute(
+        f"{_SELECT} WHERE t.received_at >= ? AND t.received_at < ?{extra} ORDER BY t.number",
+        args,
+    ) as cursor:
+        return [TicketRow.from_row(row) for row in await cursor.fetchall()]
