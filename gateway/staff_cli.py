@@ -254,7 +254,7 @@ def list_tokens(
     tokens = asyncio.run(with_store(settings, lambda s: s.read(read)))
     if tokens is None:
         raise fail(f"no staff member {address}", NOT_FOUND)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "staff": t.staff_email,
             "name": t.name,
