@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from voice.oncall_config import Escalation, OnCallConfig, Override, Rotation, Staff, Step
-from voice.phone import normalize_e164
+from gateway.config.oncall import Escalation, OnCallConfig, Override, Rotation, Staff, Step
+from gateway.phone import normalize_e164
 
 __all__ = [
     "Escalation",

@@ -22,9 +22,9 @@ from twilio_account import ACCOUNT_SID, AUTH_TOKEN
 from gateway.app import Gateway
 from gateway.clock import ManualClock
 from gateway.config import Settings, load_settings
+from gateway.transports.twilio_sms import TwilioSmsTransport
 from gateway.triage import Decision, Proposer
 from policies import Policy
-from voice.twilio_sms import TwilioSmsTransport
 
 PUBLIC = "https://intake.example.com"
 DESK_ADDRESS = "support@acme.test"

@@ -10,7 +10,7 @@ from conftest import ACCOUNT_SID, AUTH_TOKEN
 from fake_twilio import FakeTwilio
 
 from gateway.transports.base import OutboundSms, SmsTransport, TransportError
-from voice.twilio_sms import TwilioSmsTransport, is_permanent
+from gateway.transports.twilio_sms import TwilioSmsTransport, is_permanent
 
 SENDER = "+12025550199"
 PAGE = OutboundSms(
