@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -33,28 +33,9 @@ target = "primary"
 delay = {delay}
 """
 
-# Each duration field: the TOML that sets it to {value}, and how to read it back.
-FIELDS: dict[str, tuple[str, Any]] = {
-    "ack.window": ("[ack]\nwindow = {value}", lambda s: s.ack.window),
-    "worker.max_defer": ("[worker]\nmax_defer = {value}", lambda s: s.worker.max_defer),
-    "outbox.backoff_initial": (
-        "[outbox]\nbackoff_initial = {value}",
-        lambda s: s.outbox.backoff_initial,
-    ),
-    "outbox.backoff_max": ("[outbox]\nbackoff_max = {value}", lambda s: s.outbox.backoff_max),
-    "outbox.give_up_after": (
-        "[outbox]\ngive_up_after = {value}",
-        lambda s: s.outbox.give_up_after,
-    ),
-    "outbox.send_timeout": ("[outbox]\nsend_timeout = {value}", lambda s: s.outbox.send_timeout),
-    "twilio.transcription_timeout": (
-        "[twilio]\ntranscription_timeout = {value}",
-        lambda s: s.twilio.transcription_timeout,
-    ),
-    "twilio.page_validity": (
-        "[twilio]\npage_validity = {value}",
-        lambda s: s.twilio.page_validity,
-    ),
+# Fields inside arrays of tables: the TOML that sets them to {value}, and how to read it back.
+# Every other duration field is in a plain table and is set as `[table]` `name = {value}`.
+IN_ARRAYS: dict[str, tuple[str, Callable[[Settings], Any]]] = {
     "paging.rate_limit.per": (
         "[[paging.rate_limit]]\ncount = 3\nper = {value}",
         lambda s: s.paging.rate_limit[0].per,
@@ -95,18 +76,37 @@ REFUSED = [
 ]
 
 
-def _duration_fields(model: type[BaseModel], prefix: str = "") -> Iterator[str]:
-    """Every field of the settings tree validated by `parse_duration`, as a dotted path."""
+def _fields(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[str, list[Any]]]:
+    """Every leaf field of the settings tree: dotted path, annotation parts and metadata."""
     for name, info in model.model_fields.items():
         path = f"{prefix}{name}"
+        parts = [info.annotation, *getattr(info.annotation, "__args__", ())]  # `X | None`
         metadata = [*info.metadata]
-        for arg in getattr(info.annotation, "__args__", ()):  # `Duration | None`
-            metadata += getattr(arg, "__metadata__", ())
-        if any(getattr(meta, "func", None) is parse_duration for meta in metadata):
-            yield path
-        for arg in _classes(info.annotation):
-            if issubclass(arg, BaseModel):
-                yield from _duration_fields(arg, f"{path}.")
+        for part in parts:  # `Annotated[timedelta, ...]` inside a union
+            metadata += [getattr(part, "__origin__", None), *getattr(part, "__metadata__", ())]
+        yield path, [*parts, *metadata]
+        for cls in _classes(info.annotation):
+            if issubclass(cls, BaseModel):
+                yield from _fields(cls, f"{path}.")
+
+
+def _duration_fields() -> list[str]:
+    return sorted(
+        path
+        for path, found in _fields(Settings)
+        if any(getattr(meta, "func", None) is parse_duration for meta in found)
+    )
+
+
+def _timedelta_fields() -> list[str]:
+    return sorted(path for path, found in _fields(Settings) if timedelta in found)
+
+
+def _case(field: str) -> tuple[str, Callable[[Settings], Any]]:
+    if field in IN_ARRAYS:
+        return IN_ARRAYS[field]
+    table, name = field.split(".")
+    return f"[{table}]\n{name} = {{value}}", lambda s: getattr(getattr(s, table), name)
 
 
 def _classes(annotation: Any) -> Iterator[type]:
@@ -116,32 +116,38 @@ def _classes(annotation: Any) -> Iterator[type]:
         yield from _classes(arg)
 
 
+DURATION_FIELDS = _duration_fields()
+
+
 def _load(tmp_path: Path, toml: str) -> Settings:
     config = tmp_path / "intake.toml"
     config.write_text(toml)
     return load_settings(config, environ={})
 
 
-def test_the_table_names_every_duration_field_of_the_settings() -> None:
-    assert sorted(_duration_fields(Settings)) == sorted(FIELDS)
+def test_every_timedelta_setting_is_a_duration() -> None:
+    """A new `timedelta` field must be a `Duration`, or it would not take "1h30m"."""
+    assert _timedelta_fields() == DURATION_FIELDS
+    assert set(IN_ARRAYS) <= set(DURATION_FIELDS)
+    assert len(DURATION_FIELDS) >= 11
 
 
-@pytest.mark.parametrize("field", sorted(FIELDS))
+@pytest.mark.parametrize("field", DURATION_FIELDS)
 @pytest.mark.parametrize(("text", "expected"), ACCEPTED, ids=[t for t, _ in ACCEPTED])
 def test_every_duration_field_accepts_the_same_strings(
     tmp_path: Path, field: str, text: str, expected: timedelta
 ) -> None:
-    template, read = FIELDS[field]
+    template, read = _case(field)
     settings = _load(tmp_path, template.replace("{value}", text))
     assert read(settings) == expected
 
 
-@pytest.mark.parametrize("field", sorted(FIELDS))
+@pytest.mark.parametrize("field", DURATION_FIELDS)
 @pytest.mark.parametrize(("text", "message"), REFUSED, ids=[t for t, _ in REFUSED])
 def test_every_duration_field_refuses_nonsense_naming_file_and_key(
     tmp_path: Path, field: str, text: str, message: str
 ) -> None:
-    template, _ = FIELDS[field]
+    template, _ = _case(field)
     with pytest.raises(ConfigError) as caught:
         _load(tmp_path, template.replace("{value}", text))
     error = str(caught.value)
@@ -154,7 +160,7 @@ def test_every_duration_field_refuses_nonsense_naming_file_and_key(
 
 def test_zero_is_a_duration_but_an_escalation_step_must_wait(tmp_path: Path) -> None:
     assert _load(tmp_path, '[ack]\nwindow = "0s"').ack.window == timedelta(0)
-    template, _ = FIELDS["oncall.escalation.step.delay"]
+    template, _ = IN_ARRAYS["oncall.escalation.step.delay"]
     with pytest.raises(ConfigError, match=r"oncall\.escalation\.step\[0\]\.delay: must be longer"):
         _load(tmp_path, template.replace("{value}", '"0s"'))
 
