@@ -24,10 +24,10 @@ from gateway import credentials
 from gateway.cli_common import CONFIG_OPTION, DATA_DIR_OPTION, fail, settings_from_cli, with_store
 from gateway.clock import SystemClock
 from gateway.config import Settings
+from gateway.phone import normalize_e164
 from gateway.store import staff as sql
 from gateway.store.connection import Connection
 from gateway.store.staff import ROLES, StaffMember
-from voice.phone import normalize_e164
 
 USAGE = 2
 NOT_FOUND = 1

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "gateway"))
-
-from api_harness import Api, staff_with_token
-from gateway_harness import SATURDAY_MORNING, DefaultProposer, make_settings
-
 from gateway.app import Gateway
 from gateway.clock import ManualClock
+
+from ..gateway.gateway_harness import SATURDAY_MORNING, DefaultProposer, make_settings
+from .api_harness import Api, staff_with_token
 
 
 @pytest.fixture

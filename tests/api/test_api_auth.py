@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from api_harness import Api, seed_tickets, staff_with_token
-
 from gateway.app import Gateway
 from gateway.store import staff as staff_sql
 from gateway.store.connection import Connection
+
+from .api_harness import Api, seed_tickets, staff_with_token
 
 
 async def test_no_token_is_401_with_json_error(api: Api) -> None:

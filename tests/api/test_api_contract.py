@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 
 from aiohttp import web
-from api_harness import Api, seed_tickets
 
 from gateway.api.app import API_PREFIX, ROUTES
 from gateway.app import Gateway
+
+from .api_harness import Api, seed_tickets
 
 
 async def test_openapi_documents_every_route_and_nothing_else(api: Api, gateway: Gateway) -> None:
