@@ -28,7 +28,9 @@ from gateway.smtp.limits import ClientLimits
 from gateway.store import DATABASE_NAME, Store
 from gateway.transports import EmailTransport, SmsTransport
 from gateway.transports.factory import email_transport_for, sms_transport_for
+from gateway.transports.webhook import WebhookTransport
 from gateway.triage import ClassifierProposer, Proposer
+from gateway.webhooks import Webhooks
 from voice.service import VoiceService
 
 log = logging.getLogger(__name__)
@@ -75,6 +77,16 @@ class Gateway:
         self._shutdown.push_async_callback(self.email_transport.aclose)
         self.sms_transport = self.sms_transport or sms_transport_for(settings)
         self._shutdown.push_async_callback(self.sms_transport.aclose)
+        self.webhooks = Webhooks(settings.webhooks)
+        webhook_transport = WebhookTransport(os.environ)
+        self._shutdown.push_async_callback(webhook_transport.aclose)
+        for hook in settings.webhooks:
+            if not os.environ.get(hook.secret_env):
+                log.warning(
+                    "webhook %s: %s is not set; deliveries fail until it is (none go unsigned)",
+                    hook.url,
+                    hook.secret_env,
+                )
         self.outbox = OutboxWorker(
             self.store,
             self.clock,
@@ -82,6 +94,7 @@ class Gateway:
             email=self.email_transport,
             sms=self.sms_transport,
             metrics=self.metrics,
+            webhook=webhook_transport,
         )
         self.voice = VoiceService.build(
             store=self.store,

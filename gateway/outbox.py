@@ -29,6 +29,7 @@ from gateway.transports import (
     SmsTransport,
     TransportError,
 )
+from gateway.transports.webhook import OutboundWebhook, WebhookTransport
 from gateway.worker import PollingWorker
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ class OutboxWorker(PollingWorker):
         email: EmailTransport,
         sms: SmsTransport,
         metrics: Metrics,
+        webhook: WebhookTransport | None = None,
     ) -> None:
         super().__init__()
         self._store = store
@@ -61,6 +63,7 @@ class OutboxWorker(PollingWorker):
         self._settings = settings
         self._email = email
         self._sms = sms
+        self._webhook = webhook
         self._metrics = metrics
         self._failure_hooks: dict[str, list[FailureHook]] = {}
         self._sent_hooks: dict[str, list[SentHook]] = {}
@@ -129,6 +132,15 @@ class OutboxWorker(PollingWorker):
                 status_callback=payload.get("status_callback"),
             )
             return await self._sms.send_sms(sms, item.idempotency_key)
+        if item.kind == "webhook" and self._webhook is not None:
+            hook = OutboundWebhook(
+                url=payload["url"],
+                event=payload["event"],
+                body=payload["body"].encode("utf-8"),
+                secret_env=payload["secret_env"],
+                timeout=payload["timeout"],
+            )
+            return await self._webhook.send_webhook(hook, item.idempotency_key)
         raise TransportError(f"no transport for kind {item.kind!r}", permanent=True)
 
     async def _record_sent(self, db: Connection, item: OutboxItem, provider_id: str | None) -> None:

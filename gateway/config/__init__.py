@@ -37,11 +37,13 @@ from gateway.config.settings import (
     WorkerSettings,
     load_settings,
 )
+from gateway.config.webhooks import WEBHOOK_EVENTS, WebhookSettings
 
 __all__ = [
     "DEMO_DESK_ADDRESS",
     "DEMO_POLICY",
     "GOALERT_SMS_LIMITS",
+    "WEBHOOK_EVENTS",
     "AckSettings",
     "ConfigError",
     "CustomerSettings",
@@ -62,6 +64,7 @@ __all__ = [
     "Step",
     "StrictModel",
     "TwilioSettings",
+    "WebhookSettings",
     "WorkerSettings",
     "load_settings",
     "parse_duration",

@@ -20,6 +20,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from gateway.config.base import Duration, StrictModel
 from gateway.config.oncall import OnCallConfig
 from gateway.config.paging import PagingSettings
+from gateway.config.webhooks import WebhookSettings
 
 DEMO_DESK_ADDRESS = "support@localhost"
 DEMO_POLICY = "threepbx"
@@ -153,6 +154,7 @@ class Settings(StrictModel):
     twilio: TwilioSettings = TwilioSettings()
     oncall: OnCallConfig | None = None
     paging: PagingSettings = PagingSettings()
+    webhooks: tuple[WebhookSettings, ...] = ()
 
     @field_validator("public_url")
     @classmethod
