@@ -1,20 +1,95 @@
-"""What every `intake` sub-command shares: options, settings from flags, a store to talk to."""
+"""The one convention every `intake` sub-command follows.
+
+- Errors: one sentence on stderr, `intake: <sentence>`; exit 2 for usage and configuration
+  errors (a bad flag, file, key or value), 1 for "not found" (no such ticket).
+- Settings: `--config` and `--data-dir` (and their INTAKE_* variables) mean the same everywhere;
+  `settings_from_cli` is the only way a command reads them.
+- Instants: `parse_instant` reads every `--at`/`--received` the same way.
+- Policies: `load_policy_or_exit` loads a `--policy` by name or file for every command.
+- Stored data: read commands never create a database (`with_store(..., create=False)`).
+- Output: customer text goes through `clean` (no terminal escapes, no bidi controls) and,
+  for rich, `escape`; `--format table|tsv|json` with tab-separated text when piped.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import enum
+import json
+import re
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from gateway.config import ConfigError, Settings, load_settings
 from gateway.store import DATABASE_NAME, Store
 
+if TYPE_CHECKING:
+    from policies import Policy
+
 T = TypeVar("T")
 
-CONFIG_OPTION = typer.Option(None, "--config", help="TOML config file [env: INTAKE_CONFIG].")
-DATA_DIR_OPTION = typer.Option(None, "--data-dir", help="Where data lives [env: INTAKE_DATA_DIR].")
+USAGE = 2  # a bad flag, value, file or configuration
+NOT_FOUND = 1  # the thing asked for does not exist
+
+CONFIG_OPTION = typer.Option(
+    None, "--config", envvar="INTAKE_CONFIG", help="TOML config file.", show_envvar=True
+)
+DATA_DIR_OPTION = typer.Option(
+    None,
+    "--data-dir",
+    help="Where data lives (holds intake.db) [default: from the config, else ./var].",
+)
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+def fail(message: str, code: int = NOT_FOUND) -> typer.Exit:
+    """Print `intake: <message>` on stderr; raise the returned Exit."""
+    typer.echo(f"intake: {clean(message)}", err=True)
+    return typer.Exit(code)
+
+
+def usage_error(message: str) -> NoReturn:
+    raise fail(message, USAGE)
+
+
+class IntakeGroup(TyperGroup):
+    """The top-level command group: click's own usage errors (unknown option, bad choice,
+    missing argument) are worded like ours, `intake: <sentence>`, and exit 2."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except typer.TyperException as error:  # typer's own click: usage and parameter errors
+            ctx = getattr(error, "ctx", None)
+            if type(error).__name__ == "NoArgsIsHelpError":  # `intake tickets`: the help
+                typer.echo(error.format_message(), err=True)
+            else:
+                hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+                typer.echo(f"intake: {error.format_message()}{hint}", err=True)
+            sys.exit(error.exit_code)
+        except typer.Abort:
+            typer.echo("intake: aborted", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+# --- settings and the store ----------------------------------------------------------------
 
 
 def settings_from_cli(
@@ -23,7 +98,7 @@ def settings_from_cli(
     smtp_port: int | None = None,
     http_port: int | None = None,
 ) -> Settings:
-    """Settings with flags over environment over file; a bad value exits 2 with one clear line."""
+    """Settings with flags over environment over file; a bad value exits 2 naming file and key."""
     try:
         return load_settings(
             config,
@@ -35,17 +110,146 @@ def settings_from_cli(
         )
     except ConfigError as exc:
         typer.echo(f"intake: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(USAGE) from None
 
 
-async def with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
-    store = await Store.open(settings.data_dir / DATABASE_NAME)
+def database_path(settings: Settings) -> Path:
+    return settings.data_dir / DATABASE_NAME
+
+
+def require_database(settings: Settings) -> Path:
+    """The database a read command will open; exit 2 naming where we looked if there is none,
+    rather than creating an empty one and showing an empty table."""
+    path = database_path(settings)
+    if not path.is_file():
+        where = settings.data_dir.resolve()
+        usage_error(
+            f"no Intake database in {where} (looked for {path.name}); pass --data-dir or"
+            " --config naming the gateway's data directory"
+        )
+    return path
+
+
+async def with_store(
+    settings: Settings, work: Callable[[Store], Awaitable[T]], *, create: bool = False
+) -> T:
+    """Open the store, run `work`, close it. Only commands that write new data (import) create
+    a database; every other command refuses a missing one (see `require_database`)."""
+    if not create:
+        require_database(settings)
+    store = await Store.open(database_path(settings))
     try:
         return await work(store)
     finally:
         await store.close()
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"intake: {message}", err=True)
-    return typer.Exit(code)
+# --- instants and policies -----------------------------------------------------------------
+
+
+def parse_instant(text: str, tz: tzinfo, option: str = "--at") -> datetime:
+    """An ISO 8601 instant; without an offset it is local time in `tz`."""
+    try:
+        at = datetime.fromisoformat(text.strip())
+    except ValueError:
+        usage_error(f"{option}: not an ISO 8601 time: {text!r} (e.g. 2026-11-23T15:00:00-05:00)")
+    return at.replace(tzinfo=tz) if at.tzinfo is None else at
+
+
+def load_policy_or_exit(name_or_path: str, option: str = "--policy") -> Policy:
+    """A policy by built-in name or file path; any problem exits 2 naming the option."""
+    from policies import PolicyError, load_policy
+
+    try:
+        return load_policy(name_or_path)
+    except PolicyError as error:
+        usage_error(f"{option} {name_or_path}: {error}")
+    except (OSError, KeyError, ValueError) as error:
+        usage_error(f"{option} {name_or_path}: cannot load: {error}")
+
+
+# --- customer text in a terminal -----------------------------------------------------------
+
+# CSI (ESC [ ... final), OSC (ESC ] ... BEL or ESC \), other two-byte escapes, then any C0/C1
+# control except tab and newline, and the Unicode bidi overrides and isolates (which can make
+# "gpj.exe" read as "exe.jpg"). What remains is text a terminal prints as text.
+_TERMINAL_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|\x1b[@-Z\\-_]"
+    r"|\x9b[0-?]*[ -/]*[@-~]"
+    r"|\x9d[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+    r"|[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def clean(text: str | None) -> str:
+    """Customer (or config) text made safe to print: escapes and bidi controls removed."""
+    return _TERMINAL_ESCAPES.sub("", text or "")
+
+
+def one_line(text: str | None) -> str:
+    """`clean`, with tabs and newlines folded to spaces: one cell of a table or TSV row."""
+    return " ".join(clean(text).split())
+
+
+def markup(text: str | None) -> str:
+    """Customer text to put inside a rich markup string: cleaned, and brackets escaped."""
+    from rich.markup import escape
+
+    return escape(clean(text))
+
+
+# --- output formats ------------------------------------------------------------------------
+
+
+class OutputFormat(enum.StrEnum):
+    table = "table"
+    tsv = "tsv"
+    json = "json"
+
+
+FORMAT_OPTION = typer.Option(
+    None,
+    "--format",
+    help="table, tsv or json [default: table on a terminal, tsv when piped].",
+    case_sensitive=False,
+)
+JSON_OPTION = typer.Option(False, "--json", help="Same as --format json.")
+
+
+def output_format(chosen: OutputFormat | None, as_json: bool = False) -> OutputFormat:
+    if as_json:
+        return OutputFormat.json
+    if chosen is not None:
+        return chosen
+    return OutputFormat.table if sys.stdout.isatty() else OutputFormat.tsv
+
+
+def print_rows(
+    fmt: OutputFormat,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    records: Sequence[dict[str, Any]],
+    *,
+    title: str | None = None,
+) -> None:
+    """Rows as a rich table (cells are plain text, never markup), as tab-separated lines with a
+    header, or `records` as a JSON array."""
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps(list(records), indent=2, default=str))
+        return
+    if fmt is OutputFormat.tsv:
+        lines = ["\t".join(columns)]
+        lines += ["\t".join(one_line(cell) for cell in row) for row in rows]
+        typer.echo("\n".join(lines))
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(*columns, title=title)
+    for row in rows:
+        table.add_row(*(Text(one_line(cell)) for cell in row))
+    Console(highlight=False).print(table)

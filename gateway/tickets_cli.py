@@ -1,18 +1,40 @@
-"""`intake tickets`: list, show and re-prioritise tickets; corrections teach the classifier."""
+"""`intake tickets`: list, show and re-prioritise tickets; corrections teach the classifier.
+
+What is stored is shown as stored: listing and showing never need a policy file (a ticket
+whose policy cannot be loaded any more shows its times in UTC), and customer text is printed
+as text, never as markup or terminal escapes.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import json
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
-from gateway.cli_common import CONFIG_OPTION, DATA_DIR_OPTION, fail, settings_from_cli, with_store
+from gateway.cli_common import (
+    CONFIG_OPTION,
+    DATA_DIR_OPTION,
+    FORMAT_OPTION,
+    JSON_OPTION,
+    NOT_FOUND,
+    OutputFormat,
+    clean,
+    fail,
+    output_format,
+    print_rows,
+    settings_from_cli,
+    usage_error,
+    with_store,
+)
 from gateway.clock import SystemClock
+from gateway.config import Settings
 from gateway.policybook import PolicyBook
 from gateway.promise import format_local
 from gateway.store import Store
@@ -20,18 +42,43 @@ from gateway.store import outbox as outbox_sql
 from gateway.store import tickets as sql
 from gateway.store.corrections import insert_correction
 from gateway.store.records import Ticket
+from policies import PolicyError
 
 tickets_app = typer.Typer(no_args_is_help=True)
 
-
-def _local_iso(ticket: Ticket, book: PolicyBook) -> str | None:
-    if ticket.due_at is None:
-        return None
-    return ticket.due_at.astimezone(book.get(ticket.policy).tz).isoformat()
+DEFAULT_LIMIT = 1000
 
 
-def ticket_json(summary: sql.TicketSummary, book: PolicyBook) -> dict[str, Any]:
+class Status(enum.StrEnum):
+    """The statuses a ticket can be in (the `tickets.status` column)."""
+
+    open = "open"
+    closed = "closed"
+
+
+class Zones:
+    """A ticket's local time zone, from its policy when that still loads, else UTC: showing
+    what is stored must not depend on a policy file being where it was."""
+
+    def __init__(self, book: PolicyBook) -> None:
+        self._book = book
+        self._zones: dict[str, tzinfo] = {}
+
+    def of(self, policy: str) -> tzinfo:
+        if policy not in self._zones:
+            try:
+                self._zones[policy] = self._book.get(policy).tz
+            except (PolicyError, OSError, KeyError, ValueError):
+                self._zones[policy] = UTC
+        return self._zones[policy]
+
+    def local(self, at: Any, policy: str) -> str:
+        return format_local(at, self.of(policy)) if at is not None else "-"  # type: ignore[arg-type]
+
+
+def ticket_json(summary: sql.TicketSummary, zones: Zones) -> dict[str, Any]:
     t = summary.ticket
+    tz = zones.of(t.policy)
     return {
         "number": t.number,
         "channel": t.channel,
@@ -44,48 +91,88 @@ def ticket_json(summary: sql.TicketSummary, book: PolicyBook) -> dict[str, Any]:
         "proposed_priority": t.proposed_priority,
         "confidence": t.confidence,
         "policy": t.policy,
-        "received_at": t.received_at.astimezone(book.get(t.policy).tz).isoformat(),
-        "due_at": _local_iso(t, book),
+        "received_at": t.received_at.astimezone(tz).isoformat(),
+        "due_at": t.due_at.astimezone(tz).isoformat() if t.due_at else None,
         "after_hours": t.after_hours,
         "message_count": summary.message_count,
     }
 
 
+def _check_priority(priority: str, settings: Settings, book: PolicyBook) -> None:
+    """An unknown --priority is an error, not an empty list: it must be one that a configured
+    or built-in policy defines."""
+    from policies.loader import builtin_policy_names
+
+    references = [d.policy for d in settings.desks] + [c.policy for c in settings.customers]
+    known = {
+        p.id
+        for reference in (*references, *builtin_policy_names())
+        for p in book.get(reference).priorities
+    }
+    if priority not in known:
+        usage_error(
+            f"--priority {priority!r}: no configured or built-in policy defines it"
+            f" (known: {', '.join(sorted(known))})"
+        )
+
+
 @tickets_app.command("list")
 def list_tickets(
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON array."),
-    status: str | None = typer.Option(None, "--status", help="Only tickets in this status."),
+    status: Status | None = typer.Option(None, "--status", help="Only tickets in this status."),
     priority: str | None = typer.Option(None, "--priority", help="Only this effective priority."),
+    limit: int = typer.Option(DEFAULT_LIMIT, "--limit", min=1, help="Show at most this many."),
+    fmt: OutputFormat | None = FORMAT_OPTION,
+    as_json: bool = JSON_OPTION,
     config: Path | None = CONFIG_OPTION,
     data_dir: Path | None = DATA_DIR_OPTION,
 ) -> None:
     """List tickets, newest first."""
     settings = settings_from_cli(config, data_dir)
-    summaries = asyncio.run(
-        with_store(
-            settings,
-            lambda s: s.read(lambda db: sql.list_tickets(db, status=status, priority=priority)),
-        )
-    )
     book = PolicyBook(settings)
-    rows = [ticket_json(s, book) for s in summaries]
-    if as_json:
-        typer.echo(json.dumps(rows, indent=2))
-        return
-    table = Table("#", "channel", "sender", "subject", "status", "priority", "due", "msgs")
-    for row, summary in zip(rows, summaries, strict=True):
-        due = summary.ticket.due_at
-        table.add_row(
-            str(row["number"]),
-            row["channel"],
-            row["sender"],
-            row["subject"][:50],
-            row["status"],
-            row["priority"],
-            format_local(due, book.get(row["policy"]).tz) if due else "-",
-            str(row["message_count"]),
+    if priority is not None:
+        _check_priority(priority, settings, book)
+
+    async def read(db: Any) -> list[sql.TicketSummary]:
+        # One more than asked, to say so when the list is cut rather than cut it silently.
+        return await sql.list_tickets(
+            db, status=status.value if status else None, priority=priority, limit=limit + 1
         )
-    Console().print(table)
+
+    summaries = asyncio.run(with_store(settings, lambda s: s.read(read)))
+    if len(summaries) > limit:
+        summaries = summaries[:limit]
+        typer.echo(f"intake: showing the newest {limit} tickets; use --limit for more", err=True)
+    zones = Zones(book)
+    chosen = output_format(fmt, as_json)
+    columns = ("#", "channel", "sender", "subject", "status", "priority", "due", "msgs")
+    rows = []
+    for summary in summaries:
+        t = summary.ticket
+        due = (
+            t.due_at.astimezone(zones.of(t.policy)).isoformat(timespec="minutes")
+            if chosen is OutputFormat.tsv and t.due_at
+            else zones.local(t.due_at, t.policy)
+        )
+        subject = t.subject if chosen is OutputFormat.tsv else _shorten(t.subject, 50)
+        rows.append(
+            (
+                str(t.number),
+                t.channel,
+                t.customer,
+                subject,
+                t.status,
+                t.effective_priority,
+                due,
+                str(summary.message_count),
+            )
+        )
+    records = [ticket_json(s, zones) for s in summaries]
+    print_rows(chosen, columns, rows, records)
+
+
+def _shorten(text: str, width: int) -> str:
+    text = " ".join(clean(text).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 async def _ticket_detail(store: Store, number: int) -> dict[str, Any] | None:
@@ -109,7 +196,7 @@ async def _ticket_detail(store: Store, number: int) -> dict[str, Any] | None:
 @tickets_app.command("show")
 def show_ticket(
     number: int = typer.Argument(..., help="Ticket number."),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = JSON_OPTION,
     config: Path | None = CONFIG_OPTION,
     data_dir: Path | None = DATA_DIR_OPTION,
 ) -> None:
@@ -117,19 +204,19 @@ def show_ticket(
     settings = settings_from_cli(config, data_dir)
     detail = asyncio.run(with_store(settings, lambda s: _ticket_detail(s, number)))
     if detail is None:
-        raise fail(f"no ticket #{number}")
-    book = PolicyBook(settings)
+        raise fail(f"no ticket #{number}", NOT_FOUND)
+    zones = Zones(PolicyBook(settings))
     if as_json:
-        typer.echo(json.dumps(_detail_json(detail, book), indent=2, default=str))
+        typer.echo(json.dumps(_detail_json(detail, zones), indent=2, default=str))
         return
-    _print_detail(detail, book)
+    _print_detail(detail, zones)
 
 
-def _detail_json(detail: dict[str, Any], book: PolicyBook) -> dict[str, Any]:
+def _detail_json(detail: dict[str, Any], zones: Zones) -> dict[str, Any]:
     t: Ticket = detail["ticket"]
     return {
         **ticket_json(
-            sql.TicketSummary(t, sum(m.direction == "in" for m in detail["messages"])), book
+            sql.TicketSummary(t, sum(m.direction == "in" for m in detail["messages"])), zones
         ),
         "reasons": list(t.reasons),
         "messages": [
@@ -160,46 +247,70 @@ def _detail_json(detail: dict[str, Any], book: PolicyBook) -> dict[str, Any]:
     }
 
 
-def _print_detail(detail: dict[str, Any], book: PolicyBook) -> None:
-    console = Console()
+def _line(*parts: str | tuple[str, str]) -> Text:
+    """A line of plain text (customer text is never parsed as markup); a (text, style) part
+    is styled. Every part is cleaned of terminal escapes and bidi controls."""
+    line = Text()
+    for part in parts:
+        if isinstance(part, tuple):
+            line.append(clean(part[0]), style=part[1])
+        else:
+            line.append(clean(part))
+    return line
+
+
+def _print_detail(detail: dict[str, Any], zones: Zones) -> None:
+    # soft_wrap: piped output keeps one line per line instead of wrapping at 80 columns.
+    console = Console(highlight=False, soft_wrap=True)
     t: Ticket = detail["ticket"]
-    tz = book.get(t.policy).tz
-    console.print(f"[bold]Ticket #{t.number}[/bold]  {t.subject}")
+
+    def local(at: Any) -> str:
+        return zones.local(at, t.policy)
+
+    console.print(_line((f"Ticket #{t.number}", "bold"), "  ", t.subject))
     console.print(
-        f"  {t.channel} from {t.customer_name} <{t.customer}>  desk {t.desk}  policy {t.policy}"
+        _line(
+            f"  {t.channel} from {t.customer_name} <{t.customer}>  desk {t.desk}  policy {t.policy}"
+        )
     )
     console.print(
-        f"  priority {t.effective_priority} (declared {t.declared_priority or '-'},"
-        f" proposed {t.proposed_priority or '-'}, confidence {t.confidence or 0:.2f})"
-        f"  status {t.status}"
+        _line(
+            f"  priority {t.effective_priority} (declared {t.declared_priority or '-'},"
+            f" proposed {t.proposed_priority or '-'}, confidence {t.confidence or 0:.2f})"
+            f"  status {t.status}"
+        )
     )
     console.print(
-        f"  received {format_local(t.received_at, tz)}"
-        f"{' (after hours)' if t.after_hours else ''};"
-        f" respond by {format_local(t.due_at, tz) if t.due_at else 'no fixed deadline'}"
+        _line(
+            f"  received {local(t.received_at)}{' (after hours)' if t.after_hours else ''};"
+            f" respond by {local(t.due_at) if t.due_at else 'no fixed deadline'}"
+        )
     )
     for reason in t.reasons:
-        console.print(f"    - {reason}")
-    console.print("[bold]Thread[/bold]")
+        console.print(_line(f"    - {reason}"))
+    console.print(_line(("Thread", "bold")))
     for m in detail["messages"]:
         arrow = "<-" if m.direction == "in" else "->"
-        console.print(f"  {arrow} {format_local(m.created_at, tz)} {m.sender}: {m.subject}")
-        for line in (m.latest_text or "").splitlines()[:8]:
-            console.print(f"       {line}", markup=False)
+        console.print(_line(f"  {arrow} {local(m.created_at)} {m.sender}: {m.subject}"))
+        for text in (m.latest_text or "").splitlines()[:8]:
+            console.print(_line(f"       {text}"))
         for a in detail["attachments"][m.id]:
             console.print(
-                f"       [attachment] {a['filename']} ({a['content_type']}, {a['size']} bytes)"
+                _line(
+                    f"       [attachment] {a['filename']} ({a['content_type']}, {a['size']} bytes)"
+                )
             )
-    console.print("[bold]Outbox[/bold]")
+    console.print(_line(("Outbox", "bold")))
     for o in detail["outbox"]:
         console.print(
-            f"  {o.purpose} {o.kind} to {o.recipient}: {o.state} after {o.attempts} attempt(s)"
-            f"{' - ' + o.last_error if o.last_error else ''}",
-            markup=False,
+            _line(
+                f"  {o.purpose} {o.kind} to {o.recipient}: {o.state} after {o.attempts} attempt(s)"
+                f"{' - ' + o.last_error if o.last_error else ''}"
+            )
         )
-    console.print("[bold]Events[/bold]")
+    console.print(_line(("Events", "bold")))
     for e in detail["events"]:
-        console.print(f"  {format_local(e.at, tz)} {e.kind} {json.dumps(e.detail)}", markup=False)
+        console.print(_line(f"  {local(e.at)} {e.kind} {json.dumps(e.detail)}"))
 
 
 @tickets_app.command("set-priority")
