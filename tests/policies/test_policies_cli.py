@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from policies.cli import policies_app, sla_app
+from gateway.cli.policies import policies_app, sla_app
 
 EXAMPLE = """\
 name = "example"
@@ -64,7 +64,7 @@ def test_check_bad_file_exits_2_with_one_line(runner: CliRunner, tmp_path: Path)
     bad.write_text(EXAMPLE.replace('respond = "2 business days"', 'respond = "2 fortnight"'))
     result = runner.invoke(policies_app, ["check", str(bad)])
     assert result.exit_code == 2
-    assert result.output == f"{bad}: priority[1].respond: unknown unit 'fortnight'\n"
+    assert result.output == f"intake: {bad}: priority[1].respond: unknown unit 'fortnight'\n"
 
 
 def test_show_in_plain_words(runner: CliRunner) -> None:
@@ -81,7 +81,7 @@ def test_show_in_plain_words(runner: CliRunner) -> None:
 def test_show_unknown_policy(runner: CliRunner) -> None:
     result = runner.invoke(policies_app, ["show", "nosuch"])
     assert result.exit_code == 2
-    assert result.output.startswith("nosuch: no such policy")
+    assert result.output.startswith("intake: nosuch: no such policy")
     assert "Traceback" not in result.output
 
 
@@ -131,18 +131,18 @@ def test_due_batch_bad_line(runner: CliRunner, example: str) -> None:
     result = runner.invoke(sla_app, ["due", "--policy", example, "--batch"], input=lines)
     assert result.exit_code == 2
     assert result.output.splitlines()[-1].startswith(
-        "stdin line 2: priority: unknown priority 'P9'"
+        "intake: stdin line 2: --priority: unknown priority 'P9'"
     )
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--priority", "P9", "--received", "2026-11-21T10:00"], "priority: unknown priority 'P9'"),
-        (["--priority", "P1", "--received", "tomorrow"], "received: not an ISO 8601 time"),
+        (["--priority", "P9", "--received", "2026-11-21T10:00"], "--priority: unknown priority 'P9'"),
+        (["--priority", "P1", "--received", "tomorrow"], "--received: not an ISO 8601 time"),
         (
             ["--priority", "P1", "--received", "2026-11-21T10:00", "--target", "x"],
-            "target: expected",
+            "--target: expected",
         ),
         (["--priority", "P1"], "--priority and --received are required"),
     ],
@@ -150,7 +150,7 @@ def test_due_batch_bad_line(runner: CliRunner, example: str) -> None:
 def test_due_errors_exit_2(runner: CliRunner, example: str, args: list[str], message: str) -> None:
     result = runner.invoke(sla_app, ["due", "--policy", example, *args])
     assert result.exit_code == 2
-    assert result.output.startswith(message)
+    assert result.output.startswith(f"intake: {message}")
     assert len(result.output.splitlines()) == 1
 
 
@@ -160,7 +160,7 @@ def test_due_bad_policy_file(runner: CliRunner, tmp_path: Path) -> None:
     args = ["due", "--policy", str(bad), "--priority", "P1", "--received", "2026-11-21T10:00"]
     result = runner.invoke(sla_app, args)
     assert result.exit_code == 2
-    assert result.output == f"{bad}: timezone: unknown IANA time zone 'America/Nowhere'\n"
+    assert result.output == f"intake: {bad}: timezone: unknown IANA time zone 'America/Nowhere'\n"
 
 
 def test_explain_the_issue_example(runner: CliRunner, example: str) -> None:

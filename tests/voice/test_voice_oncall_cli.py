@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from voice.cli import oncall_app
+from gateway.cli.oncall import oncall_app
 
 CONFIG = """\
 public_url = "https://intake.example.com"   # the whole gateway config is read and checked
@@ -139,13 +139,18 @@ def test_a_validation_error_names_file_field_and_problem(tmp_path: Path) -> None
     assert error_of(path) == f"intake: {path}: oncall.rotation.order[1]: unknown staff 'zed'"
 
 
-def test_the_first_of_several_errors_is_named(tmp_path: Path) -> None:
+def test_every_one_of_several_errors_is_named(tmp_path: Path) -> None:
+    """A file with several mistakes shows them all, one line each, so one round fixes them."""
     path = tmp_path / "bad.toml"
     path.write_text(CONFIG.replace('"+12025550102"', '"12"').replace('"10m"', '"soon"', 1))
 
-    assert (
-        error_of(path) == f"intake: {path}: oncall.staff[1].phone: '12' is not a valid phone number"
-    )
+    result = runner.invoke(oncall_app, ["now", "--config", str(path)])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2, result.stderr
+    assert lines[0] == f"intake: {path}: oncall.staff[1].phone: '12' is not a valid phone number"
+    assert lines[1].startswith(f"intake: {path}: oncall.")
+    assert "soon" in lines[1]
 
 
 def test_the_rest_of_the_config_is_checked_too(tmp_path: Path) -> None:

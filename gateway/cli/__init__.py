@@ -1,4 +1,6 @@
-"""The `intake` command line. Sub-commands live beside what they drive; this file mounts them."""
+"""The `intake` command line: every command lives in this package and follows the convention of
+`gateway.cli.common` (errors, settings, instants, policies, output). This file mounts them and
+runs `serve`."""
 
 from __future__ import annotations
 
@@ -8,20 +10,21 @@ from pathlib import Path
 
 import typer
 
-from classifier.cli import classifier_app, classify
-from gateway.backfill import import_app
-from gateway.cli_common import (
+from gateway.cli.backfill import import_app
+from gateway.cli.classifier import classifier_app
+from gateway.cli.classify import classify
+from gateway.cli.common import (
     CONFIG_OPTION,
     DATA_DIR_OPTION,
     IntakeGroup,
     settings_from_cli,
     usage_error,
 )
+from gateway.cli.oncall import oncall_app
+from gateway.cli.policies import policies_app, sla_app
+from gateway.cli.tickets import tickets_app
 from gateway.config import Settings
 from gateway.logs import LOG_FORMATS, configure_logging
-from gateway.tickets_cli import tickets_app
-from policies.cli import policies_app, sla_app
-from voice.cli import oncall_app
 
 app = typer.Typer(
     name="intake",
@@ -104,7 +107,3 @@ app.add_typer(oncall_app, name="oncall", help="Show who is on call and the escal
 
 def main() -> None:
     app()
-
-
-if __name__ == "__main__":
-    main()

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from gateway.cli_common import (
+from gateway.cli.common import (
     CONFIG_OPTION,
     DATA_DIR_OPTION,
     FORMAT_OPTION,

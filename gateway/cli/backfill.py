@@ -22,7 +22,7 @@ import typer
 from rich.progress import Progress
 
 import templates
-from gateway.cli_common import (
+from gateway.cli.common import (
     CONFIG_OPTION,
     DATA_DIR_OPTION,
     settings_from_cli,

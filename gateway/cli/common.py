@@ -29,6 +29,8 @@ from gateway.config import ConfigError, Settings, load_settings
 from gateway.store import DATABASE_NAME, Store
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from policies import Policy
 
 T = TypeVar("T")
@@ -37,7 +39,7 @@ USAGE = 2  # a bad flag, value, file or configuration
 NOT_FOUND = 1  # the thing asked for does not exist
 
 CONFIG_OPTION = typer.Option(
-    None, "--config", envvar="INTAKE_CONFIG", help="TOML config file.", show_envvar=True
+    None, "--config", "-c", envvar="INTAKE_CONFIG", help="TOML config file.", show_envvar=True
 )
 DATA_DIR_OPTION = typer.Option(
     None,
@@ -109,7 +111,8 @@ def settings_from_cli(
             },
         )
     except ConfigError as exc:
-        typer.echo(f"intake: {exc}", err=True)
+        # One line per problem: a file with three mistakes shows all three.
+        typer.echo("\n".join(f"intake: {line}" for line in str(exc).splitlines()), err=True)
         raise typer.Exit(USAGE) from None
 
 
@@ -147,23 +150,32 @@ async def with_store(
 # --- instants and policies -----------------------------------------------------------------
 
 
-def parse_instant(text: str, tz: tzinfo, option: str = "--at") -> datetime:
-    """An ISO 8601 instant; without an offset it is local time in `tz`."""
+def read_instant(text: str, tz: tzinfo) -> datetime:
+    """An ISO 8601 instant; without an offset it is local time in `tz`. ValueError if not one."""
     try:
         at = datetime.fromisoformat(text.strip())
     except ValueError:
-        usage_error(f"{option}: not an ISO 8601 time: {text!r} (e.g. 2026-11-23T15:00:00-05:00)")
+        raise ValueError(f"not an ISO 8601 time: {text!r}") from None
     return at.replace(tzinfo=tz) if at.tzinfo is None else at
 
 
+def parse_instant(text: str, tz: tzinfo, option: str = "--at") -> datetime:
+    """`read_instant` for an option: a bad value exits 2 naming the option."""
+    try:
+        return read_instant(text, tz)
+    except ValueError as error:
+        usage_error(f"{option}: {error}")
+
+
 def load_policy_or_exit(name_or_path: str, option: str = "--policy") -> Policy:
-    """A policy by built-in name or file path; any problem exits 2 naming the option."""
+    """A policy by built-in name or file path; any problem exits 2 with one line naming the
+    file (or name), the field and the problem."""
     from policies import PolicyError, load_policy
 
     try:
         return load_policy(name_or_path)
-    except PolicyError as error:
-        usage_error(f"{option} {name_or_path}: {error}")
+    except PolicyError as error:  # already worded `name-or-file: field: problem`
+        usage_error(str(error))
     except (OSError, KeyError, ValueError) as error:
         usage_error(f"{option} {name_or_path}: cannot load: {error}")
 
@@ -192,6 +204,13 @@ def clean(text: str | None) -> str:
 def one_line(text: str | None) -> str:
     """`clean`, with tabs and newlines folded to spaces: one cell of a table or TSV row."""
     return " ".join(clean(text).split())
+
+
+def plain(text: str | None) -> Text:
+    """Text for a rich table cell or print: cleaned, and never parsed as markup."""
+    from rich.text import Text
+
+    return Text(clean(text))
 
 
 def markup(text: str | None) -> str:
