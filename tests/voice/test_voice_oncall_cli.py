@@ -182,3 +182,36 @@ def test_a_bad_at(config_file: Path) -> None:
         error_of(config_file, "--at", "tomorrow")
         == "intake: --at: not an ISO 8601 time: 'tomorrow'"
     )
+
+
+def test_before_the_rotation_starts_nobody_is_on_call(config_file: Path) -> None:
+    """The rotation starts Mon 5 Jan 2026 09:00: a time before it names nobody."""
+    args = ["now", "--config", str(config_file), "--at", "2025-12-31T12:00"]
+    result = runner.invoke(oncall_app, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        "At Wed 2025-12-31 12:00 EST: nobody is on call; the rotation starts"
+        " Mon 2026-01-05 09:00 EST.\n"
+    )
+    as_json = json.loads(runner.invoke(oncall_app, [*args, "--json"]).stdout)
+    assert as_json["on_call"] is None and as_json["chain"] == []
+    assert as_json["rotation_starts"] == "2026-01-05T09:00:00-05:00"
+    first = runner.invoke(
+        oncall_app, ["now", "--config", str(config_file), "--json", "--at", "2026-01-05T09:00"]
+    )
+    assert json.loads(first.stdout)["on_call"]["id"] == "alice"
+
+
+def test_staff_names_print_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "hostile.toml"
+    path.write_text(
+        CONFIG.replace('"Alice Example"', '"[link=https://evil.example]Al[/link] \\u001b[2J"')
+    )
+    result = runner.invoke(
+        oncall_app,
+        ["now", "--config", str(path), "--at", "2026-01-05T10:00"],
+        env={"COLUMNS": "300"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "[link=https://evil.example]Al[/link]" in result.stdout
+    assert "\x1b" not in result.stdout
