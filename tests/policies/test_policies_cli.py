@@ -138,7 +138,10 @@ def test_due_batch_bad_line(runner: CliRunner, example: str) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--priority", "P9", "--received", "2026-11-21T10:00"], "--priority: unknown priority 'P9'"),
+        (
+            ["--priority", "P9", "--received", "2026-11-21T10:00"],
+            "--priority: unknown priority 'P9'",
+        ),
         (["--priority", "P1", "--received", "tomorrow"], "--received: not an ISO 8601 time"),
         (
             ["--priority", "P1", "--received", "2026-11-21T10:00", "--target", "x"],
