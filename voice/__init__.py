@@ -13,5 +13,4 @@
 - `voice.desks`: desks by phone number, policies by name.
 - `voice.service`: builds all of the above for `gateway.app.Gateway`.
 - `voice.twilio_sms`, `voice.file_sms`: SMS transports for the outbox.
-- `voice.cli`: `intake oncall`.
 """
