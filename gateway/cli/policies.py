@@ -15,7 +15,18 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-from gateway.cli.common import USAGE, clean, load_policy_or_exit, plain, read_instant, usage_error
+from gateway.cli.common import (
+    FORMAT_OPTION,
+    USAGE,
+    OutputFormat,
+    clean,
+    load_policy_or_exit,
+    output_format,
+    plain,
+    print_rows,
+    read_instant,
+    usage_error,
+)
 
 if TYPE_CHECKING:
     from policies.model import Policy
@@ -66,19 +77,24 @@ def _due_json(policy: Policy, priority_id: str, received: datetime, target: str)
 
 
 @policies_app.command("list")
-def list_policies() -> None:
+def list_policies(fmt: OutputFormat | None = FORMAT_OPTION) -> None:
     """List the policies shipped with Intake."""
-    from rich.console import Console
-    from rich.table import Table
-
     from policies.loader import builtin_policy_names
 
-    table = Table("name", "title", "time zone", "priorities")
+    rows, records = [], []
     for name in builtin_policy_names():
         policy = _load(name)
-        row = (name, policy.title, policy.tz.key, " ".join(p.id for p in policy.priorities))
-        table.add_row(*map(plain, row))
-    Console().print(table)
+        priorities = [p.id for p in policy.priorities]
+        rows.append((name, policy.title, policy.tz.key, " ".join(priorities)))
+        records.append(
+            {
+                "name": name,
+                "title": policy.title,
+                "timezone": policy.tz.key,
+                "priorities": priorities,
+            }
+        )
+    print_rows(output_format(fmt), ("name", "title", "time zone", "priorities"), rows, records)
 
 
 @policies_app.command("check")

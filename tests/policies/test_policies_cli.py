@@ -192,3 +192,27 @@ def test_explain_no_deadline(runner: CliRunner) -> None:
     assert result.output.startswith(
         "P6 Scheduled Task: respond with no fixed deadline; received Monday"
     )
+
+
+def test_list_piped_is_tab_separated(runner: CliRunner) -> None:
+    result = runner.invoke(policies_app, ["list"])
+    lines = result.output.splitlines()
+    assert lines[0] == "name\ttitle\ttime zone\tpriorities"
+    assert "threepbx\tThreePBX Support Policy\tAmerica/New_York\tP1 P2 P3 P4" in lines
+    as_json = json.loads(runner.invoke(policies_app, ["list", "--format", "json"]).output)
+    assert {"name": "msp", "timezone": "America/New_York"}.items() <= as_json[1].items()
+
+
+def test_policy_text_prints_as_text(runner: CliRunner, tmp_path: Path) -> None:
+    hostile = tmp_path / "hostile.toml"
+    hostile.write_text(
+        EXAMPLE.replace('name = "Urgent"', 'name = "Urgent [/bold] \\u001b[2J"').replace(
+            'name = "example"', 'name = "example"\ntitle = "[link=https://evil.example]Ours[/link]"'
+        )
+    )
+    check = runner.invoke(policies_app, ["check", str(hostile)], env={"COLUMNS": "300"})
+    assert check.exit_code == 0, check.output
+    assert "Urgent [/bold]" in check.output and "\x1b" not in check.output
+    show = runner.invoke(policies_app, ["show", str(hostile)])
+    assert show.exit_code == 0, show.output
+    assert "\x1b" not in show.output
