@@ -9,16 +9,19 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from gateway.cli.common import (
     CONFIG_OPTION,
+    FORMAT_OPTION,
     USAGE,
+    OutputFormat,
     clean,
     fail,
+    output_format,
     parse_instant,
     plain,
+    print_rows,
     settings_from_cli,
 )
 from gateway.clock import SystemClock
@@ -46,11 +49,14 @@ def _oncall() -> None:
 def now(
     config: Path | None = CONFIG_OPTION,
     at: AtOption = None,
+    fmt: OutputFormat | None = FORMAT_OPTION,
     as_json: JsonOption = False,
 ) -> None:
     """Who is on call now (or --at), and who gets paged if they do not acknowledge.
 
     The [oncall] table of the gateway config file names the rotation and escalation."""
+    chosen = output_format(fmt, as_json)
+    as_json = chosen is OutputFormat.json
     schedule = OnCallSchedule(load_oncall_config(config))
     instant = parse_instant(at, schedule.tz) if at else SystemClock().now()
     shift = schedule.shift(instant)
@@ -62,7 +68,7 @@ def now(
     if as_json:
         typer.echo(json.dumps(_as_json(schedule, instant, shift, chain), indent=2))
     else:
-        _print_table(schedule, instant, shift, chain)
+        _print_table(schedule, instant, shift, chain, chosen)
 
 
 def rotation_start(schedule: OnCallSchedule) -> datetime:
@@ -117,8 +123,13 @@ def _minutes(delta: timedelta) -> str:
 
 
 def _print_table(
-    schedule: OnCallSchedule, at: datetime, shift: Shift, chain: list[PageStep]
+    schedule: OnCallSchedule,
+    at: datetime,
+    shift: Shift,
+    chain: list[PageStep],
+    fmt: OutputFormat,
 ) -> None:
+    """Two lines on who is on call, then the chain: a table, or tab-separated when piped."""
     console = Console(highlight=False, soft_wrap=True)
     who = shift.staff
     line = Text(f"At {_local(schedule, at)}: ")
@@ -131,11 +142,8 @@ def _print_table(
             f" → {_local(schedule, shift.end)}"
         )
     )
-    table = Table(title="Escalation chain")
-    for column in ("#", "pages at", "target", "who", "phone", "waits"):
-        table.add_column(column)
-    for step in chain:
-        row = (
+    rows = [
+        (
             str(step.number),
             f"+{_minutes(step.after)}",
             step.target,
@@ -143,8 +151,10 @@ def _print_table(
             step.staff.phone,
             _minutes(step.delay),
         )
-        table.add_row(*map(plain, row))
-    console.print(table)
+        for step in chain
+    ]
+    columns = ("#", "pages at", "target", "who", "phone", "waits")
+    print_rows(fmt, columns, rows, [], title="Escalation chain")
 
 
 def _as_json(

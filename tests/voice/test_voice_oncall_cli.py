@@ -215,3 +215,12 @@ def test_staff_names_print_as_text(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "[link=https://evil.example]Al[/link]" in result.stdout
     assert "\x1b" not in result.stdout
+
+
+def test_piped_chain_is_tab_separated(config_file: Path) -> None:
+    args = ["now", "--config", str(config_file), "--at", "2026-03-09T09:30"]
+    lines = runner.invoke(oncall_app, args).stdout.splitlines()
+    assert lines[2] == "#\tpages at\ttarget\twho\tphone\twaits"
+    assert lines[3] == "1\t+0m\tprimary\tAlice Example (alice)\t+12025550101\t10m"
+    table = runner.invoke(oncall_app, [*args, "--format", "table"], env={"COLUMNS": "200"})
+    assert "Escalation chain" in table.stdout and "\t" not in table.stdout
