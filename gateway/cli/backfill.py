@@ -19,6 +19,7 @@ from functools import partial
 from pathlib import Path
 
 import typer
+from rich.console import Console
 from rich.progress import Progress
 
 import templates
@@ -92,7 +93,7 @@ async def _import(
         total = len(box)
         tickets_before = await store.read(ticket_counts)
         created = 0
-        with Progress() as progress:
+        with Progress(console=Console(stderr=True), transient=True) as progress:
             task = progress.add_task("importing", total=total)
             for raw in _messages(box):
                 meta = {
