@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
-from datetime import UTC, tzinfo
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -57,23 +58,28 @@ class Status(enum.StrEnum):
 
 
 class Zones:
-    """A ticket's local time zone, from its policy when that still loads, else UTC: showing
-    what is stored must not depend on a policy file being where it was."""
+    """A ticket's local time zone, from its policy when that still loads, else UTC (said once on
+    stderr): showing what is stored must not depend on a policy file being where it was."""
 
     def __init__(self, book: PolicyBook) -> None:
         self._book = book
-        self._zones: dict[str, tzinfo] = {}
+        self._zones: dict[str, ZoneInfo] = {}
 
-    def of(self, policy: str) -> tzinfo:
+    def of(self, policy: str) -> ZoneInfo:
         if policy not in self._zones:
             try:
                 self._zones[policy] = self._book.get(policy).tz
             except (PolicyError, OSError, KeyError, ValueError):
-                self._zones[policy] = UTC
+                self._zones[policy] = ZoneInfo("UTC")
+                typer.echo(
+                    f"intake: policy {clean(policy)} is not in the configuration (pass --config);"
+                    " its tickets' times are shown in UTC",
+                    err=True,
+                )
         return self._zones[policy]
 
-    def local(self, at: Any, policy: str) -> str:
-        return format_local(at, self.of(policy)) if at is not None else "-"  # type: ignore[arg-type]
+    def local(self, at: datetime | None, policy: str) -> str:
+        return format_local(at, self.of(policy)) if at is not None else "-"
 
 
 def ticket_json(summary: sql.TicketSummary, zones: Zones) -> dict[str, Any]:

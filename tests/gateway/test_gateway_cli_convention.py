@@ -260,6 +260,10 @@ def test_listing_does_not_need_the_policy_file(tmp_path: Path) -> None:
     assert listed.exit_code == 0, listed.output
     (ticket,) = json.loads(listed.stdout)
     assert ticket["policy"] == "nightdesk" and ticket["due_at"].endswith("+00:00")
+    assert listed.stderr == (
+        "intake: policy nightdesk is not in the configuration (pass --config);"
+        " its tickets' times are shown in UTC\n"
+    )
     for args in (["tickets", "list", "--format", "table"], ["tickets", "show", "1001"]):
         result = runner.invoke(app, [*args, *data])
         assert result.exit_code == 0, result.output
