@@ -16,6 +16,8 @@ import sys
 from datetime import UTC, datetime
 from typing import TextIO
 
+from gateway.terminal import clean
+
 LOG_FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -42,6 +44,14 @@ class DemoteChatter(logging.Filter):
         return True
 
 
+class TextFormatter(logging.Formatter):
+    """The usual one-line format, with terminal escapes and bidi controls removed: a message
+    may quote what a customer or a remote server sent, and stderr is often a terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return clean(super().format(record))
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object a line: time (UTC, ISO 8601), level, logger, message, any `extra`."""
 
@@ -57,7 +67,8 @@ class JsonFormatter(logging.Formatter):
                 line[key] = value
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        # ensure_ascii: control and bidi characters travel as \u escapes, never raw.
+        return json.dumps(line, default=str)
 
 
 def configure_logging(
@@ -70,9 +81,7 @@ def configure_logging(
     if not isinstance(threshold, int):
         raise ValueError(f"not a log level: {level!r} (use DEBUG, INFO, WARNING or ERROR)")
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(
-        JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
-    )
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter(TEXT_FORMAT))
     handler.addFilter(DemoteChatter(threshold))
     handler.set_name("intake")
     root = logging.getLogger()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import enum
 import json
-import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, tzinfo
@@ -27,6 +26,7 @@ from typer.core import TyperGroup
 
 from gateway.config import ConfigError, Settings, load_settings
 from gateway.store import DATABASE_NAME, Store
+from gateway.terminal import clean
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -180,25 +180,7 @@ def load_policy_or_exit(name_or_path: str, option: str = "--policy") -> Policy:
         usage_error(f"{option} {name_or_path}: cannot load: {error}")
 
 
-# --- customer text in a terminal -----------------------------------------------------------
-
-# CSI (ESC [ ... final), OSC (ESC ] ... BEL or ESC \), other two-byte escapes, then any C0/C1
-# control except tab and newline, and the Unicode bidi overrides and isolates (which can make
-# "gpj.exe" read as "exe.jpg"). What remains is text a terminal prints as text.
-_TERMINAL_ESCAPES = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
-    r"|\x1b[@-Z\\-_]"
-    r"|\x9b[0-?]*[ -/]*[@-~]"
-    r"|\x9d[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
-    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
-    r"|[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
-
-
-def clean(text: str | None) -> str:
-    """Customer (or config) text made safe to print: escapes and bidi controls removed."""
-    return _TERMINAL_ESCAPES.sub("", text or "")
+# --- customer text in a terminal (`clean` is gateway.terminal's) ---------------------------
 
 
 def one_line(text: str | None) -> str:

@@ -101,3 +101,14 @@ def test_bad_log_options_are_usage_errors() -> None:
     assert result.stderr.startswith("intake: --log-format: expected one of text, json")
     result = CliRunner().invoke(app, ["serve", "--log-level", "LOUD"])
     assert result.exit_code == 2 and result.stderr.startswith("intake: --log-level: ")
+
+
+def test_log_lines_carry_no_terminal_escapes(restore_logging: None) -> None:
+    hostile = "relay said \x1b]8;;https://evil.example\x07click\x1b]8;;\x07 \u202eok"
+    for log_format in ("text", "json"):
+        out = io.StringIO()
+        configure_logging("INFO", log_format, stream=out)
+        logging.getLogger("gateway.outbox").warning("outbox row 1 failed: %s", hostile)
+        line = out.getvalue()
+        assert "\x1b" not in line and "\x07" not in line and "\u202e" not in line
+        assert "relay said" in line
