@@ -8,7 +8,6 @@ it stays out of shell history and `ps`. A token is printed once, on stdout alone
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import sys
 from datetime import datetime
@@ -16,21 +15,28 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from gateway import credentials
-from gateway.cli_common import CONFIG_OPTION, DATA_DIR_OPTION, fail, settings_from_cli, with_store
+from gateway.cli.common import (
+    CONFIG_OPTION,
+    DATA_DIR_OPTION,
+    FORMAT_OPTION,
+    JSON_OPTION,
+    NOT_FOUND,
+    USAGE,
+    OutputFormat,
+    fail,
+    output_format,
+    print_rows,
+    settings_from_cli,
+    with_store,
+)
 from gateway.clock import SystemClock
 from gateway.config import Settings
 from gateway.phone import normalize_e164
 from gateway.store import staff as sql
 from gateway.store.connection import Connection
 from gateway.store.staff import ROLES, StaffMember
-
-USAGE = 2
-NOT_FOUND = 1
 
 staff_app = typer.Typer(no_args_is_help=True)
 tokens_app = typer.Typer(no_args_is_help=True)
@@ -110,7 +116,7 @@ def add_staff(
         )
         return added if added is not None else f"{address} is already a staff member"
 
-    result = asyncio.run(with_store(settings, lambda s: s.write(write)))
+    result = asyncio.run(with_store(settings, lambda s: s.write(write), create=True))
     if isinstance(result, str):
         raise fail(result, USAGE)
     linked = oncall_ids(settings).get(e164 or "")
@@ -133,32 +139,34 @@ def _staff_json(member: StaffMember, oncall: dict[str, str]) -> dict[str, Any]:
 
 @staff_app.command("list")
 def list_staff(
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON array."),
+    fmt: OutputFormat | None = FORMAT_OPTION,
+    as_json: bool = JSON_OPTION,
     config: Path | None = CONFIG_OPTION,
     data_dir: Path | None = DATA_DIR_OPTION,
 ) -> None:
     """List staff members, their role and the on-call id their phone links them to."""
     settings = settings_from_cli(config, data_dir)
+    chosen = output_format(fmt, as_json)
     members = asyncio.run(with_store(settings, lambda s: s.read(sql.list_staff)))
     oncall = oncall_ids(settings)
-    rows = [_staff_json(m, oncall) for m in members]
-    if as_json:
-        typer.echo(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        typer.echo("no staff yet: add one with `intake staff add EMAIL --name NAME`", err=True)
-        return
-    table = Table("email", "name", "role", "phone", "on call as", "status")
-    for row in rows:
-        table.add_row(
-            escape(row["email"]),
-            escape(row["name"]),
-            row["role"],
-            row["phone"] or "-",
-            escape(row["oncall_id"] or "-"),
-            "active" if row["active"] else f"disabled {row['disabled_at'][:10]}",
+    records = [_staff_json(m, oncall) for m in members]
+    if not records and chosen is not OutputFormat.json:
+        typer.echo(
+            "intake: no staff yet; add one with `intake staff add EMAIL --name NAME`", err=True
         )
-    Console().print(table)
+    rows = [
+        [
+            r["email"],
+            r["name"],
+            r["role"],
+            r["phone"] or "-",
+            r["oncall_id"] or "-",
+            "active" if r["active"] else f"disabled {r['disabled_at'][:10]}",
+        ]
+        for r in records
+    ]
+    columns = ["email", "name", "role", "phone", "on call as", "status"]
+    print_rows(chosen, columns, rows, records)
 
 
 @staff_app.command("disable")
@@ -237,12 +245,14 @@ def _when(at: datetime | None) -> str | None:
 @tokens_app.command("list")
 def list_tokens(
     staff: str | None = typer.Option(None, "--staff", help="Only this staff member's tokens."),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON array."),
+    fmt: OutputFormat | None = FORMAT_OPTION,
+    as_json: bool = JSON_OPTION,
     config: Path | None = CONFIG_OPTION,
     data_dir: Path | None = DATA_DIR_OPTION,
 ) -> None:
     """List API tokens (their first characters, never the token)."""
     settings = settings_from_cli(config, data_dir)
+    chosen = output_format(fmt, as_json)
     address = normalize_email(staff) if staff else None
 
     async def read(db: Connection) -> list[sql.ApiToken] | None:
@@ -254,7 +264,7 @@ def list_tokens(
     tokens = asyncio.run(with_store(settings, lambda s: s.read(read)))
     if tokens is None:
         raise fail(f"no staff member {address}", NOT_FOUND)
-    rows: list[dict[str, Any]] = [
+    records: list[dict[str, Any]] = [
         {
             "staff": t.staff_email,
             "name": t.name,
@@ -265,20 +275,19 @@ def list_tokens(
         }
         for t in tokens
     ]
-    if as_json:
-        typer.echo(json.dumps(rows, indent=2))
-        return
-    table = Table("staff", "name", "token", "created", "last used", "status")
-    for row in rows:
-        table.add_row(
-            escape(row["staff"]),
-            escape(row["name"]),
-            row["hint"],
-            row["created_at"][:16],
-            (row["last_used_at"] or "never")[:16],
-            "revoked" if row["revoked_at"] else "active",
-        )
-    Console().print(table)
+    rows = [
+        [
+            r["staff"],
+            r["name"],
+            r["hint"],
+            r["created_at"][:16],
+            (r["last_used_at"] or "never")[:16],
+            "revoked" if r["revoked_at"] else "active",
+        ]
+        for r in records
+    ]
+    columns = ["staff", "name", "token", "created", "last used", "status"]
+    print_rows(chosen, columns, rows, records)
 
 
 @tokens_app.command("revoke")
