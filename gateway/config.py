@@ -83,7 +83,11 @@ class RelaySettings(_Strict):
     starttls: bool = True
     username_env: str | None = "INTAKE_RELAY_USERNAME"
     password_env: str | None = "INTAKE_RELAY_PASSWORD"
-    timeout: float = Field(30, gt=0)
+    # RFC 5321 section 4.5.3.2: a client waits 5 minutes for the greeting, MAIL and RCPT and
+    # 10 minutes for the answer to the final "." of DATA; a relay that is slow to say 250 has
+    # usually already taken the message, and giving up sooner is how duplicates are made.
+    timeout: float = Field(300, gt=0, description="Seconds to wait for a reply to a command.")
+    data_timeout: float = Field(600, gt=0, description="Seconds to wait for the reply to DATA.")
 
 
 class DeskSettings(_Strict):
@@ -141,11 +145,23 @@ class OutboxSettings(_Strict):
     backoff_initial: timedelta = timedelta(seconds=30)
     backoff_max: timedelta = timedelta(hours=1)
     give_up_after: timedelta = timedelta(days=3)
-    send_timeout: timedelta = timedelta(seconds=30)
+    # A safety net above each transport's own protocol timeouts (the relay alone may wait
+    # 5 + 5 + 5 + 10 minutes); an attempt it cuts off counts as unconfirmed, not failed.
+    send_timeout: timedelta = timedelta(minutes=30)
+    # How often a message whose answer was lost is sent again when the provider cannot be
+    # asked whether it has it (an SMTP relay: same Message-ID, so receivers can deduplicate).
+    unconfirmed_resends: int = Field(1, ge=0)
+    # Twilio's message list is asked this long after a send whose answer was lost.
+    reconcile_after: timedelta = timedelta(seconds=30)
     concurrency: int = Field(8, gt=0)
 
     _duration = field_validator(
-        "backoff_initial", "backoff_max", "give_up_after", "send_timeout", mode="before"
+        "backoff_initial",
+        "backoff_max",
+        "give_up_after",
+        "send_timeout",
+        "reconcile_after",
+        mode="before",
     )(parse_duration)
 
 

@@ -4,6 +4,12 @@ Rows are claimed with a lease (see `store.outbox.claim_due`), handed to the tran
 kind, and finished as `sent`, retried with exponential backoff on a temporary error, or
 `failed` on a permanent one (or after `give_up_after`). Hooks let other parts react to a
 permanent failure inside the same transaction — paging escalates at once, for example.
+
+An attempt whose answer was lost after the message may have been taken (`DeliveryUnconfirmed`,
+or cut off by `send_timeout`) is neither: the row becomes `unconfirmed`. An SMS is then
+reconciled — the transport looks for it at the provider — and sent again only if the
+provider has none; an email (SMTP cannot be asked) is sent again with the same Message-ID at
+most `unconfirmed_resends` times, after which the row settles as `unconfirmed`.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from gateway.clock import Clock
 from gateway.config import OutboxSettings
@@ -23,15 +30,19 @@ from gateway.store.connection import Connection
 from gateway.store.records import OutboxItem
 from gateway.store.tickets import add_event
 from gateway.transports import (
+    DeliveryUnconfirmed,
     EmailTransport,
     OutboundEmail,
     OutboundSms,
+    SmsReconciler,
     SmsTransport,
     TransportError,
 )
 from gateway.worker import PollingWorker
 
 log = logging.getLogger(__name__)
+
+LEASE_MARGIN = timedelta(minutes=1)
 
 FailureHook = Callable[[Connection, OutboxItem, str], Awaitable[None]]
 SentHook = Callable[[Connection, OutboxItem, str | None], Awaitable[None]]
@@ -80,7 +91,8 @@ class OutboxWorker(PollingWorker):
         due = await self._store.read(sql.next_due)
         if due is None or due > now:
             return 0
-        lease_until = now + self._settings.send_timeout * 2
+        # Longer than any attempt can take: the row is due again only if this process died.
+        lease_until = now + self._settings.send_timeout + LEASE_MARGIN
         items = await self._store.write(
             lambda db: sql.claim_due(db, now, lease_until, limit=self._settings.concurrency * 4)
         )
@@ -96,20 +108,110 @@ class OutboxWorker(PollingWorker):
         return len(items)
 
     async def deliver(self, item: OutboxItem) -> None:
+        if item.state == "unconfirmed":
+            await self._follow_up(item)
+        else:
+            await self._attempt(item)
+
+    async def _attempt(self, item: OutboxItem) -> None:
+        timeout = self._settings.send_timeout
         try:
-            provider_id = await asyncio.wait_for(
-                self._send(item), self._settings.send_timeout.total_seconds()
-            )
+            provider_id = await asyncio.wait_for(self._send(item), timeout.total_seconds())
+        except DeliveryUnconfirmed as exc:
+            await self._unconfirmed_attempt(item, str(exc))
         except TransportError as exc:
             await self._failed_attempt(item, str(exc), permanent=exc.permanent)
-        except TimeoutError:
-            await self._failed_attempt(item, "timed out", permanent=False)
+        except TimeoutError:  # the transport may have handed it over before we cut it off
+            await self._unconfirmed_attempt(item, f"no answer within {timeout}")
         except Exception as exc:  # a bug in a transport must not stop the worker
             log.exception("transport crashed on outbox row %d", item.id)
             await self._failed_attempt(item, f"internal error: {exc!r}", permanent=False)
         else:
             await self._store.write(lambda db: self._record_sent(db, item, provider_id))
             self._metrics.outbox_sent.labels(item.kind).inc()
+
+    def _reconciler(self, item: OutboxItem) -> SmsReconciler | None:
+        if item.kind == "sms" and isinstance(self._sms, SmsReconciler):
+            return self._sms
+        return None
+
+    async def _follow_up(self, item: OutboxItem) -> None:
+        """An earlier attempt's answer was lost: ask the provider, or resend within the cap."""
+        reconciler = self._reconciler(item)
+        if reconciler is None:
+            await self._attempt(item)  # scheduled as one of the capped resends
+            return
+        timeout = self._settings.send_timeout.total_seconds()
+        try:
+            others = await self._store.read(
+                lambda db: sql.provider_ids_to(db, item.recipient, besides=item.id)
+            )
+            provider_id = await asyncio.wait_for(
+                reconciler.find_sent_sms(
+                    _sms(item.payload), item.idempotency_key, item.created_at, others
+                ),
+                timeout,
+            )
+        except (TransportError, TimeoutError) as exc:
+            await self._reconcile_later(item, str(exc) or "no answer")
+            return
+        if provider_id is not None:
+            log.info("outbox row %d found at the provider as %s", item.id, provider_id)
+            await self._store.write(
+                lambda db: self._record_sent(db, item, provider_id, confirmed="reconciled")
+            )
+            self._metrics.outbox_sent.labels(item.kind).inc()
+            return
+        if item.unconfirmed > self._settings.unconfirmed_resends:
+            reason = (
+                f"not found at the provider after {item.unconfirmed} sends whose answer was lost"
+            )
+            await self._store.write(lambda db: self._record_failure(db, item, reason))
+            self._metrics.outbox_failed.labels(item.kind).inc()
+            return
+        await self._attempt(item)  # the provider has none: sending is safe
+
+    async def _unconfirmed_attempt(self, item: OutboxItem, error: str) -> None:
+        now = self._clock.now()
+        lost = item.unconfirmed + 1
+        self._metrics.outbox_unconfirmed.labels(item.kind).inc()
+        if self._reconciler(item) is not None:
+            next_at, plan = now + self._settings.reconcile_after, "reconcile"
+        elif lost <= self._settings.unconfirmed_resends:
+            next_at, plan = now + backoff(self._settings, item), "resend"
+        else:
+            next_at, plan = now, "settled"
+        log.warning("outbox row %d (%s) unconfirmed: %s (%s)", item.id, item.purpose, error, plan)
+
+        async def record(db: Connection) -> None:
+            await sql.mark_unconfirmed(db, item.id, error, next_at)
+            if plan == "settled":
+                await sql.settle_unconfirmed(db, item.id, error, now)
+            detail: dict[str, object] = {"to": item.recipient, "error": error, "then": plan}
+            if plan != "settled":
+                detail["at"] = next_at.isoformat()
+            await add_event(db, item.ticket_id, now, f"{item.purpose}-unconfirmed", **detail)
+
+        await self._store.write(record)
+
+    async def _reconcile_later(self, item: OutboxItem, error: str) -> None:
+        now = self._clock.now()
+        if now - item.created_at >= self._settings.give_up_after:
+            reason = f"gave up asking the provider: {error}"
+
+            async def settle(db: Connection) -> None:
+                await sql.settle_unconfirmed(db, item.id, reason, now)
+                await add_event(
+                    db, item.ticket_id, now, f"{item.purpose}-unconfirmed", error=reason
+                )
+
+            await self._store.write(settle)
+            return
+        retry_at = now + backoff(self._settings, item)
+        log.info("outbox row %d: cannot reconcile (%s); again at %s", item.id, error, retry_at)
+        await self._store.write(
+            lambda db: sql.reschedule(db, item.id, f"reconciling: {error}", retry_at)
+        )
 
     async def _send(self, item: OutboxItem) -> str | None:
         payload = item.payload
@@ -121,20 +223,23 @@ class OutboxWorker(PollingWorker):
             )
             return await self._email.send_email(email, item.idempotency_key)
         if item.kind == "sms":
-            sms = OutboundSms(
-                to=payload["to"],
-                body=payload["body"],
-                sender=payload.get("from"),
-                validity_period=payload.get("validity_period"),
-                status_callback=payload.get("status_callback"),
-            )
-            return await self._sms.send_sms(sms, item.idempotency_key)
+            return await self._sms.send_sms(_sms(payload), item.idempotency_key)
         raise TransportError(f"no transport for kind {item.kind!r}", permanent=True)
 
-    async def _record_sent(self, db: Connection, item: OutboxItem, provider_id: str | None) -> None:
+    async def _record_sent(
+        self,
+        db: Connection,
+        item: OutboxItem,
+        provider_id: str | None,
+        *,
+        confirmed: str = "answered",
+    ) -> None:
         now = self._clock.now()
         await sql.mark_sent(db, item.id, provider_id, now)
-        await add_event(db, item.ticket_id, now, f"{item.purpose}-sent", to=item.recipient)
+        detail: dict[str, object] = {"to": item.recipient}
+        if item.unconfirmed:  # say how it became certain, and how many sends it took
+            detail.update(confirmed=confirmed, unconfirmed_before=item.unconfirmed)
+        await add_event(db, item.ticket_id, now, f"{item.purpose}-sent", **detail)
         for hook in self._sent_hooks.get(item.purpose, []):
             await hook(db, item, provider_id)
 
@@ -160,3 +265,13 @@ class OutboxWorker(PollingWorker):
 
     async def next_due(self) -> datetime | None:
         return await self._store.read(sql.next_due)
+
+
+def _sms(payload: dict[str, Any]) -> OutboundSms:
+    return OutboundSms(
+        to=payload["to"],
+        body=payload["body"],
+        sender=payload.get("from"),
+        validity_period=payload.get("validity_period"),
+        status_callback=payload.get("status_callback"),
+    )

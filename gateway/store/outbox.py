@@ -1,4 +1,9 @@
-"""SQL for the outbox: every message that leaves the process, from enqueue to sent or failed."""
+"""SQL for the outbox: every message that leaves the process, from enqueue to sent or failed.
+
+States: `pending` (to send at `next_attempt_at`), `unconfirmed` (handed over but the answer
+was lost: while `sent_at` is NULL the worker reconciles or resends it at `next_attempt_at`;
+with `sent_at` set it is settled, nothing more will be tried), `sent`, `failed`, `cancelled`.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +46,10 @@ async def enqueue(
     return int(cursor.lastrowid) if cursor.rowcount == 1 and cursor.lastrowid else None
 
 
+# Rows the worker still acts on: to send, or unconfirmed and not yet settled.
+_ACTIVE = "(state = 'pending' OR (state = 'unconfirmed' AND sent_at IS NULL))"
+
+
 async def claim_due(
     db: Connection, now: datetime, lease_until: datetime, *, limit: int
 ) -> list[OutboxItem]:
@@ -50,7 +59,7 @@ async def claim_due(
     is why every transport must be idempotent on the row's key.
     """
     async with db.execute(
-        "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?"
+        f"SELECT * FROM outbox WHERE {_ACTIVE} AND next_attempt_at <= ?"
         " ORDER BY next_attempt_at, id LIMIT ?",
         (iso(now), limit),
     ) as cursor:
@@ -65,32 +74,71 @@ async def claim_due(
 
 
 async def mark_sent(db: Connection, outbox_id: int, provider_id: str | None, now: datetime) -> None:
+    """Sent and confirmed; an earlier lost answer stays visible in `unconfirmed`."""
     await db.execute(
         "UPDATE outbox SET state = 'sent', sent_at = ?, provider_id = ?, last_error = NULL"
-        " WHERE id = ? AND state = 'pending'",
+        f" WHERE id = ? AND {_ACTIVE}",
         (iso(now), provider_id, outbox_id),
     )
 
 
 async def mark_retry(db: Connection, outbox_id: int, error: str, next_attempt_at: datetime) -> None:
+    """Not sent (the provider said so, or was never reached): send again then."""
     await db.execute(
-        "UPDATE outbox SET last_error = ?, next_attempt_at = ? WHERE id = ? AND state = 'pending'",
+        "UPDATE outbox SET state = 'pending', last_error = ?, next_attempt_at = ?"
+        f" WHERE id = ? AND {_ACTIVE}",
         (error, iso(next_attempt_at), outbox_id),
+    )
+
+
+async def mark_unconfirmed(
+    db: Connection, outbox_id: int, error: str, next_attempt_at: datetime
+) -> int:
+    """An attempt's answer was lost: reconcile or resend at `next_attempt_at`.
+
+    Returns how many attempts of this row have now ended unconfirmed.
+    """
+    await db.execute(
+        "UPDATE outbox SET state = 'unconfirmed', unconfirmed = unconfirmed + 1,"
+        f" last_error = ?, next_attempt_at = ? WHERE id = ? AND {_ACTIVE}",
+        (error, iso(next_attempt_at), outbox_id),
+    )
+    async with db.execute("SELECT unconfirmed FROM outbox WHERE id = ?", (outbox_id,)) as cursor:
+        row = await cursor.fetchone()
+    return int(row["unconfirmed"]) if row else 0
+
+
+async def reschedule(db: Connection, outbox_id: int, error: str, next_attempt_at: datetime) -> None:
+    """Try the same step again later, in the same state (e.g. reconciling, when the
+    provider could not be asked)."""
+    await db.execute(
+        f"UPDATE outbox SET last_error = ?, next_attempt_at = ? WHERE id = ? AND {_ACTIVE}",
+        (error, iso(next_attempt_at), outbox_id),
+    )
+
+
+async def settle_unconfirmed(db: Connection, outbox_id: int, error: str, now: datetime) -> None:
+    """Nothing more will be tried: the message may or may not have arrived."""
+    await db.execute(
+        "UPDATE outbox SET state = 'unconfirmed', last_error = ?, sent_at = ?"
+        f" WHERE id = ? AND {_ACTIVE}",
+        (error, iso(now), outbox_id),
     )
 
 
 async def mark_failed(db: Connection, outbox_id: int, error: str, now: datetime) -> None:
     await db.execute(
         "UPDATE outbox SET state = 'failed', last_error = ?, sent_at = NULL,"
-        " next_attempt_at = ? WHERE id = ? AND state = 'pending'",
+        f" next_attempt_at = ? WHERE id = ? AND {_ACTIVE}",
         (error, iso(now), outbox_id),
     )
 
 
 async def cancel(db: Connection, key: str, reason: str) -> bool:
+    """Cancel a message not sent yet, or one whose send is unconfirmed (so not resent)."""
     cursor = await db.execute(
         "UPDATE outbox SET state = 'cancelled', last_error = ?"
-        " WHERE idempotency_key = ? AND state = 'pending'",
+        f" WHERE idempotency_key = ? AND {_ACTIVE}",
         (reason, key),
     )
     return cursor.rowcount == 1
@@ -131,7 +179,17 @@ async def outbox_counts(db: Connection) -> dict[str, int]:
 
 async def next_due(db: Connection) -> datetime | None:
     async with db.execute(
-        "SELECT MIN(next_attempt_at) AS at FROM outbox WHERE state = 'pending'"
+        f"SELECT MIN(next_attempt_at) AS at FROM outbox WHERE {_ACTIVE}"
     ) as cursor:
         row = await cursor.fetchone()
     return datetime.fromisoformat(row["at"]) if row and row["at"] else None
+
+
+async def provider_ids_to(db: Connection, recipient: str, *, besides: int) -> set[str]:
+    """Provider ids (MessageSids) other rows to this recipient own: never matched again."""
+    async with db.execute(
+        "SELECT provider_id FROM outbox"
+        " WHERE recipient = ? AND id != ? AND provider_id IS NOT NULL",
+        (recipient, besides),
+    ) as cursor:
+        return {row["provider_id"] for row in await cursor.fetchall()}

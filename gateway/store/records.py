@@ -147,6 +147,7 @@ class OutboxItem:
     provider_id: str | None
     created_at: datetime
     sent_at: datetime | None
+    unconfirmed: int = 0  # attempts whose answer was lost
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> OutboxItem:
@@ -165,6 +166,7 @@ class OutboxItem:
             provider_id=row["provider_id"],
             created_at=_instant(row["created_at"]),
             sent_at=from_iso(row["sent_at"]),
+            unconfirmed=row["unconfirmed"],
         )
 
 

@@ -172,4 +172,12 @@ MIGRATIONS: tuple[str, ...] = (
 
     CREATE INDEX outbox_provider ON outbox(provider_id) WHERE provider_id IS NOT NULL;
     """,
+    # 3: sends whose answer was lost. State `unconfirmed` (reconciled or resent a capped number
+    # of times while `sent_at` is NULL, settled once it is set); `unconfirmed` counts the
+    # attempts of a row that ended without an answer.
+    """
+    ALTER TABLE outbox ADD COLUMN unconfirmed INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX outbox_unconfirmed_due ON outbox(next_attempt_at)
+        WHERE state = 'unconfirmed' AND sent_at IS NULL;
+    """,
 )
