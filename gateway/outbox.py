@@ -189,7 +189,7 @@ class OutboxWorker(PollingWorker):
                 await sql.settle_unconfirmed(db, item.id, error, now)
             detail: dict[str, object] = {"to": item.recipient, "error": error, "then": plan}
             if plan != "settled":
-                detail["at"] = next_at.isoformat()
+                detail["next"] = next_at.isoformat()
             await add_event(db, item.ticket_id, now, f"{item.purpose}-unconfirmed", **detail)
 
         await self._store.write(record)
