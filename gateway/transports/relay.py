@@ -77,7 +77,13 @@ class RelayEmailTransport:
                 f"relay refused every recipient: {exc}", permanent=all(c >= 500 for c in codes)
             ) from exc
         except aiosmtplib.SMTPResponseException as exc:
-            # A reply, even to DATA, is an answer: 4xx means not taken, 5xx never will be.
+            if session.data_started and not 400 <= exc.code < 600:
+                # A reply to DATA that is neither 4xx nor 5xx (or no SMTP reply at all) does
+                # not say the message was refused: it may have been taken.
+                raise DeliveryUnconfirmed(
+                    f"relay answered DATA with {exc.code} {exc.message}", code=str(exc.code)
+                ) from exc
+            # 4xx means not taken (try again later), 5xx never will be.
             raise TransportError(
                 f"relay answered {exc.code} {exc.message}",
                 permanent=exc.code >= 500,
