@@ -108,6 +108,14 @@ class OutboxWorker(PollingWorker):
         return len(items)
 
     async def deliver(self, item: OutboxItem) -> None:
+        if item.attempt_started_at is not None and (
+            item.state == "pending" or self._reconciler(item) is None
+        ):
+            # Its lease ran out in flight: the process stopped while sending, maybe after
+            # the message left. That attempt's answer is lost, like any other.
+            started = item.attempt_started_at.isoformat()
+            await self._unconfirmed_attempt(item, f"the attempt started {started} never ended")
+            return
         if item.state == "unconfirmed":
             await self._follow_up(item)
         else:

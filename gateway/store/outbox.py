@@ -53,10 +53,10 @@ _ACTIVE = "(state = 'pending' OR (state = 'unconfirmed' AND sent_at IS NULL))"
 async def claim_due(
     db: Connection, now: datetime, lease_until: datetime, *, limit: int
 ) -> list[OutboxItem]:
-    """Take due rows and push their next attempt to `lease_until`.
+    """Take due rows, mark them in flight and push their next attempt to `lease_until`.
 
-    If the process dies mid-send the row simply becomes due again when the lease ends, which
-    is why every transport must be idempotent on the row's key.
+    If the process dies mid-send the row becomes due again when the lease ends, still marked
+    in flight (`attempt_started_at`): the worker then treats that attempt as unconfirmed.
     """
     async with db.execute(
         f"SELECT * FROM outbox WHERE {_ACTIVE} AND next_attempt_at <= ?"
@@ -67,8 +67,9 @@ async def claim_due(
     if rows:
         marks = ",".join("?" * len(rows))
         await db.execute(
-            f"UPDATE outbox SET next_attempt_at = ?, attempts = attempts + 1 WHERE id IN ({marks})",
-            (iso(lease_until), *(row.id for row in rows)),
+            "UPDATE outbox SET next_attempt_at = ?, attempts = attempts + 1,"
+            f" attempt_started_at = ? WHERE id IN ({marks})",
+            (iso(lease_until), iso(now), *(row.id for row in rows)),
         )
     return rows
 
@@ -76,7 +77,8 @@ async def claim_due(
 async def mark_sent(db: Connection, outbox_id: int, provider_id: str | None, now: datetime) -> None:
     """Sent and confirmed; an earlier lost answer stays visible in `unconfirmed`."""
     await db.execute(
-        "UPDATE outbox SET state = 'sent', sent_at = ?, provider_id = ?, last_error = NULL"
+        "UPDATE outbox SET attempt_started_at = NULL, state = 'sent', sent_at = ?,"
+        " provider_id = ?, last_error = NULL"
         f" WHERE id = ? AND {_ACTIVE}",
         (iso(now), provider_id, outbox_id),
     )
@@ -85,7 +87,8 @@ async def mark_sent(db: Connection, outbox_id: int, provider_id: str | None, now
 async def mark_retry(db: Connection, outbox_id: int, error: str, next_attempt_at: datetime) -> None:
     """Not sent (the provider said so, or was never reached): send again then."""
     await db.execute(
-        "UPDATE outbox SET state = 'pending', last_error = ?, next_attempt_at = ?"
+        "UPDATE outbox SET attempt_started_at = NULL, state = 'pending', last_error = ?,"
+        " next_attempt_at = ?"
         f" WHERE id = ? AND {_ACTIVE}",
         (error, iso(next_attempt_at), outbox_id),
     )
@@ -99,7 +102,8 @@ async def mark_unconfirmed(
     Returns how many attempts of this row have now ended unconfirmed.
     """
     await db.execute(
-        "UPDATE outbox SET state = 'unconfirmed', unconfirmed = unconfirmed + 1,"
+        "UPDATE outbox SET attempt_started_at = NULL, state = 'unconfirmed',"
+        " unconfirmed = unconfirmed + 1,"
         f" last_error = ?, next_attempt_at = ? WHERE id = ? AND {_ACTIVE}",
         (error, iso(next_attempt_at), outbox_id),
     )
@@ -112,7 +116,8 @@ async def reschedule(db: Connection, outbox_id: int, error: str, next_attempt_at
     """Try the same step again later, in the same state (e.g. reconciling, when the
     provider could not be asked)."""
     await db.execute(
-        f"UPDATE outbox SET last_error = ?, next_attempt_at = ? WHERE id = ? AND {_ACTIVE}",
+        "UPDATE outbox SET attempt_started_at = NULL, last_error = ?, next_attempt_at = ?"
+        f" WHERE id = ? AND {_ACTIVE}",
         (error, iso(next_attempt_at), outbox_id),
     )
 
@@ -120,7 +125,8 @@ async def reschedule(db: Connection, outbox_id: int, error: str, next_attempt_at
 async def settle_unconfirmed(db: Connection, outbox_id: int, error: str, now: datetime) -> None:
     """Nothing more will be tried: the message may or may not have arrived."""
     await db.execute(
-        "UPDATE outbox SET state = 'unconfirmed', last_error = ?, sent_at = ?"
+        "UPDATE outbox SET attempt_started_at = NULL, state = 'unconfirmed', last_error = ?,"
+        " sent_at = ?"
         f" WHERE id = ? AND {_ACTIVE}",
         (error, iso(now), outbox_id),
     )
@@ -128,7 +134,8 @@ async def settle_unconfirmed(db: Connection, outbox_id: int, error: str, now: da
 
 async def mark_failed(db: Connection, outbox_id: int, error: str, now: datetime) -> None:
     await db.execute(
-        "UPDATE outbox SET state = 'failed', last_error = ?, sent_at = NULL,"
+        "UPDATE outbox SET attempt_started_at = NULL, state = 'failed', last_error = ?,"
+        " sent_at = NULL,"
         f" next_attempt_at = ? WHERE id = ? AND {_ACTIVE}",
         (error, iso(now), outbox_id),
     )

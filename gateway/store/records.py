@@ -148,6 +148,7 @@ class OutboxItem:
     created_at: datetime
     sent_at: datetime | None
     unconfirmed: int = 0  # attempts whose answer was lost
+    attempt_started_at: datetime | None = None  # set while an attempt is in flight
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> OutboxItem:
@@ -167,6 +168,7 @@ class OutboxItem:
             created_at=_instant(row["created_at"]),
             sent_at=from_iso(row["sent_at"]),
             unconfirmed=row["unconfirmed"],
+            attempt_started_at=from_iso(row["attempt_started_at"]),
         )
 
 

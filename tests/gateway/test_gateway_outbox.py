@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from gateway_harness import DefaultProposer, mail, make_settings, outgoing_mail,
 from gateway.app import Gateway
 from gateway.clock import ManualClock
 from gateway.config import Settings
+from gateway.store import outbox as outbox_sql
 from gateway.transports import OutboundEmail, TransportError
 from gateway.transports.file_email import FileEmailTransport
 
@@ -142,3 +144,68 @@ async def test_file_transport_is_idempotent_per_key(tmp_path: Path) -> None:
     await transport.send_email(message, "ack-1001-1")
     await transport.send_email(message, "ack-1001-1")
     assert [p.name for p in tmp_path.iterdir()] == ["ack-1001-1.eml"]
+
+
+async def test_an_attempt_cut_short_by_a_crash_is_unconfirmed_not_resent_blindly(
+    settings: Settings, clock: ManualClock
+) -> None:
+    transport = ScriptedEmail(settings.data_dir / "mail-out", [])
+    gw = await _gateway(settings, clock, transport)
+    try:
+        await send(gw, mail())
+        while await gw.intake.run_once():
+            pass
+        now = clock.now()
+        # A worker claims the acknowledgement and dies mid-send (its lease is never released).
+        (claimed,) = await gw.store.write(
+            lambda db: outbox_sql.claim_due(db, now, now + timedelta(minutes=1), limit=10)
+        )
+        assert claimed.purpose == "ack"
+        clock.advance(timedelta(minutes=2))
+        await settle(gw)
+
+        row = dict(query(gw, "SELECT * FROM outbox")[0])
+        assert transport.calls == 0  # not resent at once: the lost attempt may have gone out
+        assert row["state"] == "unconfirmed" and row["unconfirmed"] == 1
+        assert "never ended" in row["last_error"]
+        clock.advance(timedelta(minutes=2))
+        await settle(gw)
+        assert transport.calls == 1 and _outbox(gw)["state"] == "sent"  # the one capped resend
+    finally:
+        await gw.stop()
+
+
+async def test_the_outbox_safety_timeout_counts_as_unconfirmed(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    settings = make_settings(tmp_path, outbox__send_timeout="1s", outbox__unconfirmed_resends=0)
+    transport = HangingEmail()
+    gw = Gateway(
+        settings, clock=clock, proposer=DefaultProposer(), workers=False, email_transport=transport
+    )
+    await gw.start()
+    try:
+        await send(gw, mail())
+        await settle(gw)
+        clock.advance(timedelta(hours=1))
+        await settle(gw)
+        assert transport.calls == 1
+        row = _outbox(gw)
+        assert row["state"] == "unconfirmed" and "no answer within" in str(row["last_error"])
+    finally:
+        await gw.stop()
+
+
+class HangingEmail:
+    """A transport that never returns: the outbox's own timeout has to end the attempt."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def send_email(self, email: OutboundEmail, idempotency_key: str) -> str | None:
+        self.calls += 1
+        await asyncio.Event().wait()
+        return None
+
+    async def aclose(self) -> None:
+        return None
