@@ -9,17 +9,21 @@ the same Message-ID, so a receiver that deduplicates on it still shows one.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 from fake_relay import FakeRelay
 from gateway_harness import DefaultProposer, mail, make_settings, query, send, settle
+from typer.testing import CliRunner
 
 from gateway.app import Gateway
+from gateway.cli import app
 from gateway.clock import ManualClock
 from gateway.config import RelaySettings
 from gateway.transports import DeliveryUnconfirmed, OutboundEmail, TransportError
@@ -203,3 +207,33 @@ async def test_no_resend_at_all_when_the_cap_is_zero(
         assert ack_row(gw)["state"] == "unconfirmed"
     finally:
         await gw.stop()
+
+
+async def test_tickets_show_and_metrics_surface_an_unconfirmed_ack(
+    desk: Gateway, clock: ManualClock, relay: FakeRelay
+) -> None:
+    relay.after_data("drop", count=20)
+    await send(desk, mail())
+    await settle(desk)
+    await run_for(desk, clock, 10)
+    (ticket,) = query(desk, "SELECT number FROM tickets")
+    args = ["tickets", "show", str(ticket["number"]), "--data-dir", str(desk.settings.data_dir)]
+
+    # The CLI runs its own event loop: in a thread, beside the running gateway.
+    shown = await asyncio.to_thread(CliRunner().invoke, app, args)
+    as_json = await asyncio.to_thread(CliRunner().invoke, app, [*args, "--json"])
+
+    assert shown.exit_code == 0, shown.output
+    text = " ".join(shown.output.split())  # as wrapped for the terminal's width
+    assert "ack email to pat@example.com: unconfirmed after" in text
+    assert "(2 without an answer)" in text
+    (ack,) = json.loads(as_json.output)["outbox"]
+    assert ack["state"] == "unconfirmed" and ack["unconfirmed"] == 2
+    host, port = desk.http_address
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"http://{host}:{port}/metrics") as response,
+    ):
+        metrics = await response.text()
+    assert 'intake_outbox_unconfirmed_total{kind="email"} 2.0' in metrics
+    assert "intake_outbox_unconfirmed_rows 1.0" in metrics
