@@ -75,6 +75,8 @@ class OutboxWorker(PollingWorker):
         self._metrics = metrics
         self._failure_hooks: dict[str, list[FailureHook]] = {}
         self._sent_hooks: dict[str, list[SentHook]] = {}
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._news = asyncio.Event()  # set by every commit: maybe something new is due
         store.on_commit(self.notify)
 
     def on_permanent_failure(self, purpose: str, hook: FailureHook) -> None:
@@ -83,29 +85,71 @@ class OutboxWorker(PollingWorker):
     def on_sent(self, purpose: str, hook: SentHook) -> None:
         self._sent_hooks.setdefault(purpose, []).append(hook)
 
+    def notify(self) -> None:
+        super().notify()
+        self._news.set()
+
+    async def run(self) -> None:
+        try:
+            await super().run()
+        finally:  # a delivery cut off here stays in flight: the next start treats it as
+            # unconfirmed (see `deliver`), exactly as after a crash
+            for task in self._in_flight:
+                task.cancel()
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+
     async def run_once(self) -> int:
-        """Deliver every row due now; returns how many were attempted."""
+        """Start every row due now (up to `concurrency` in flight), then wait until all
+        deliveries in flight have ended or new work is due; returns how many were started.
+
+        One slow delivery (a relay may take 10 minutes to answer DATA) must not hold back a
+        page enqueued meanwhile, so deliveries run as tasks and a due row is started as
+        soon as there is room, not after the slowest of the previous round.
+        """
+        started = await self._start_due()
+        while self._in_flight:
+            self._news.clear()
+            everything = asyncio.ensure_future(
+                asyncio.wait(set(self._in_flight), return_when=asyncio.ALL_COMPLETED)
+            )
+            news = asyncio.ensure_future(self._news.wait())
+            try:
+                await asyncio.wait({everything, news}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                everything.cancel()
+                news.cancel()
+            if self._in_flight and await self._room_and_due():
+                break
+        return started
+
+    async def _room_and_due(self) -> bool:
+        if len(self._in_flight) >= self._settings.concurrency:
+            return False
+        due = await self._store.read(sql.next_due)
+        return due is not None and due <= self._clock.now()
+
+    async def _start_due(self) -> int:
+        room = self._settings.concurrency - len(self._in_flight)
         now = self._clock.now()
         # Look before claiming: a claim is a write, and every commit wakes this worker, so
         # claiming blindly would keep an idle gateway committing in a loop.
-        due = await self._store.read(sql.next_due)
-        if due is None or due > now:
+        if room <= 0 or not await self._room_and_due():
             return 0
         # Longer than any attempt can take: the row is due again only if this process died.
         lease_until = now + self._settings.send_timeout + LEASE_MARGIN
-        items = await self._store.write(
-            lambda db: sql.claim_due(db, now, lease_until, limit=self._settings.concurrency * 4)
-        )
-        if not items:
-            return 0
-        limit = asyncio.Semaphore(self._settings.concurrency)
-
-        async def deliver_limited(item: OutboxItem) -> None:
-            async with limit:
-                await self.deliver(item)
-
-        await asyncio.gather(*(deliver_limited(item) for item in items))
+        items = await self._store.write(lambda db: sql.claim_due(db, now, lease_until, limit=room))
+        for item in items:
+            task = asyncio.create_task(self.deliver(item))
+            self._in_flight.add(task)
+            task.add_done_callback(self._delivery_ended)
         return len(items)
+
+    def _delivery_ended(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # Recording the result failed (the store, most likely): the row stays leased
+            # and in flight, and is treated as unconfirmed when its lease ends.
+            log.error("outbox delivery failed", exc_info=task.exception())
 
     async def deliver(self, item: OutboxItem) -> None:
         if item.attempt_started_at is not None and (

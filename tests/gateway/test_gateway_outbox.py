@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from gateway_harness import DefaultProposer, mail, make_settings, outgoing_mail, query, send, settle
+from gateway_harness import (
+    DefaultProposer,
+    mail,
+    make_settings,
+    outgoing_mail,
+    query,
+    send,
+    settle,
+    wait_for,
+)
 
 from gateway.app import Gateway
 from gateway.clock import ManualClock
 from gateway.config import Settings
 from gateway.store import outbox as outbox_sql
-from gateway.transports import OutboundEmail, TransportError
+from gateway.transports import OutboundEmail, OutboundSms, TransportError
 from gateway.transports.file_email import FileEmailTransport
 
 pytestmark = pytest.mark.asyncio
@@ -209,3 +219,78 @@ class HangingEmail:
 
     async def aclose(self) -> None:
         return None
+
+
+class BlockedEmail:
+    """An email transport whose sends wait until released: a relay slow to answer DATA."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.started = asyncio.Event()
+
+    async def send_email(self, email: OutboundEmail, idempotency_key: str) -> str | None:
+        self.started.set()
+        await self.release.wait()
+        return "250 queued"
+
+    async def aclose(self) -> None:
+        return None
+
+
+class RecordingSms:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send_sms(self, sms: OutboundSms, idempotency_key: str) -> str | None:
+        self.sent.append(idempotency_key)
+        return f"SM{len(self.sent)}"
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_a_slow_relay_does_not_hold_back_a_page(
+    settings: Settings, clock: ManualClock
+) -> None:
+    email, sms = BlockedEmail(), RecordingSms()
+    gw = Gateway(
+        settings,
+        clock=clock,
+        proposer=DefaultProposer(),
+        workers=False,
+        email_transport=email,
+        sms_transport=sms,
+    )
+    await gw.start()
+    worker = asyncio.create_task(gw.outbox.run())
+    try:
+        await send(gw, mail())
+        while await gw.intake.run_once():
+            pass
+        await asyncio.wait_for(email.started.wait(), 5)  # the ack is with the slow relay
+        now = clock.now()
+        await gw.store.write(
+            lambda db: outbox_sql.enqueue(
+                db,
+                ticket_id=None,
+                kind="sms",
+                purpose="page",
+                key="page:1:1:1",
+                recipient="+12025550101",
+                payload={"to": "+12025550101", "body": "P1 #1001: site down"},
+                now=now,
+            )
+        )
+        await wait_for(lambda: sms.sent == ["page:1:1:1"], timeout=5)
+        assert not email.release.is_set()  # the page did not wait for the relay
+        email.release.set()
+        await wait_for(lambda: _outbox_states(gw) == {"ack": "sent", "page": "sent"}, timeout=5)
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+        await gw.stop()
+
+
+def _outbox_states(gw: Gateway) -> dict[str, str]:
+    return {r["purpose"]: r["state"] for r in query(gw, "SELECT purpose, state FROM outbox")}
