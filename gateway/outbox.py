@@ -249,15 +249,7 @@ class OutboxWorker(PollingWorker):
     async def _reconcile_later(self, item: OutboxItem, error: str) -> None:
         now = self._clock.now()
         if now - item.created_at >= self._settings.give_up_after:
-            reason = f"gave up asking the provider: {error}"
-
-            async def settle(db: Connection) -> None:
-                await sql.settle_unconfirmed(db, item.id, reason, now)
-                await add_event(
-                    db, item.ticket_id, now, f"{item.purpose}-unconfirmed", error=reason
-                )
-
-            await self._store.write(settle)
+            await self._settle_unconfirmed(item, f"gave up asking the provider: {error}")
             return
         retry_at = now + backoff(self._settings, item)
         log.info("outbox row %d: cannot reconcile (%s); again at %s", item.id, error, retry_at)
@@ -298,6 +290,10 @@ class OutboxWorker(PollingWorker):
     async def _failed_attempt(self, item: OutboxItem, error: str, *, permanent: bool) -> None:
         now = self._clock.now()
         expired = now - item.created_at >= self._settings.give_up_after
+        if expired and not permanent and item.unconfirmed:
+            # An earlier attempt may have delivered it: giving up is "unknown", not "failed".
+            await self._settle_unconfirmed(item, f"gave up after {item.attempts} attempts: {error}")
+            return
         if permanent or expired:
             reason = error if permanent else f"gave up after {item.attempts} attempts: {error}"
             log.warning("outbox row %d (%s) failed: %s", item.id, item.purpose, reason)
@@ -307,6 +303,18 @@ class OutboxWorker(PollingWorker):
         retry_at = now + backoff(self._settings, item)
         log.info("outbox row %d: %s; retrying at %s", item.id, error, retry_at.isoformat())
         await self._store.write(lambda db: sql.mark_retry(db, item.id, error, retry_at))
+
+    async def _settle_unconfirmed(self, item: OutboxItem, reason: str) -> None:
+        now = self._clock.now()
+        log.warning("outbox row %d (%s) settled unconfirmed: %s", item.id, item.purpose, reason)
+
+        async def settle(db: Connection) -> None:
+            await sql.settle_unconfirmed(db, item.id, reason, now)
+            await add_event(
+                db, item.ticket_id, now, f"{item.purpose}-unconfirmed", error=reason, then="settled"
+            )
+
+        await self._store.write(settle)
 
     async def _record_failure(self, db: Connection, item: OutboxItem, error: str) -> None:
         now = self._clock.now()

@@ -23,7 +23,7 @@ from gateway.app import Gateway
 from gateway.clock import ManualClock
 from gateway.config import Settings
 from gateway.store import outbox as outbox_sql
-from gateway.transports import OutboundEmail, OutboundSms, TransportError
+from gateway.transports import DeliveryUnconfirmed, OutboundEmail, OutboundSms, TransportError
 from gateway.transports.file_email import FileEmailTransport
 
 pytestmark = pytest.mark.asyncio
@@ -294,3 +294,24 @@ async def test_a_slow_relay_does_not_hold_back_a_page(
 
 def _outbox_states(gw: Gateway) -> dict[str, str]:
     return {r["purpose"]: r["state"] for r in query(gw, "SELECT purpose, state FROM outbox")}
+
+
+async def test_giving_up_after_an_unconfirmed_attempt_settles_as_unconfirmed(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    settings = make_settings(tmp_path, outbox__give_up_after="1h", outbox__backoff_max="10m")
+    lost: list[TransportError] = [DeliveryUnconfirmed("relay gave no answer after DATA")]
+    transport = ScriptedEmail(
+        tmp_path / "mail-out", lost + [TransportError("451 busy", permanent=False)] * 50
+    )
+    gw = await _gateway(settings, clock, transport)
+    try:
+        await send(gw, mail())
+        for _ in range(20):
+            await settle(gw)
+            clock.advance(timedelta(minutes=11))
+        row = _outbox(gw)
+        assert row["state"] == "unconfirmed" and "gave up" in str(row["last_error"])
+        assert query(gw, "SELECT kind FROM events WHERE kind = 'ack-failed'") == []
+    finally:
+        await gw.stop()
