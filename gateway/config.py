@@ -146,8 +146,12 @@ class OutboxSettings(_Strict):
     backoff_max: timedelta = timedelta(hours=1)
     give_up_after: timedelta = timedelta(days=3)
     # A safety net above each transport's own protocol timeouts (the relay alone may wait
-    # 5 + 5 + 5 + 10 minutes); an attempt it cuts off counts as unconfirmed, not failed.
+    # 5 + 5 + 5 + 10 minutes); an attempt it cuts off counts as unconfirmed, not failed. It
+    # is also the lease: a row in flight when the process died is looked at again after it.
     send_timeout: timedelta = timedelta(minutes=30)
+    # The same for an SMS, one HTTP request (Twilio's client gives up after 15 s): short, so
+    # a page in flight at a crash is reconciled within minutes.
+    sms_send_timeout: timedelta = timedelta(minutes=2)
     # How often a message whose answer was lost is sent again when the provider cannot be
     # asked whether it has it (an SMTP relay: same Message-ID, so receivers can deduplicate).
     unconfirmed_resends: int = Field(1, ge=0)
@@ -160,6 +164,7 @@ class OutboxSettings(_Strict):
         "backoff_max",
         "give_up_after",
         "send_timeout",
+        "sms_send_timeout",
         "reconcile_after",
         mode="before",
     )(parse_duration)

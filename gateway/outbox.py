@@ -6,10 +6,11 @@ kind, and finished as `sent`, retried with exponential backoff on a temporary er
 permanent failure inside the same transaction — paging escalates at once, for example.
 
 An attempt whose answer was lost after the message may have been taken (`DeliveryUnconfirmed`,
-or cut off by `send_timeout`) is neither: the row becomes `unconfirmed`. An SMS is then
-reconciled — the transport looks for it at the provider — and sent again only if the
-provider has none; an email (SMTP cannot be asked) is sent again with the same Message-ID at
-most `unconfirmed_resends` times, after which the row settles as `unconfirmed`.
+cut off by `send_timeout` / `sms_send_timeout`, or in flight when the process stopped) is
+neither: the row becomes `unconfirmed`. An SMS is then reconciled — the transport looks for it
+at the provider — and sent again only if the provider has none; an email (SMTP cannot be asked)
+is sent again with the same Message-ID at most `unconfirmed_resends` times, after which the row
+settles as `unconfirmed`.
 """
 
 from __future__ import annotations
@@ -136,8 +137,11 @@ class OutboxWorker(PollingWorker):
         if room <= 0 or not await self._room_and_due():
             return 0
         # Longer than any attempt can take: the row is due again only if this process died.
-        lease_until = now + self._settings.send_timeout + LEASE_MARGIN
-        items = await self._store.write(lambda db: sql.claim_due(db, now, lease_until, limit=room))
+        lease = now + self._settings.send_timeout + LEASE_MARGIN
+        sms_lease = now + self._settings.sms_send_timeout + LEASE_MARGIN
+        items = await self._store.write(
+            lambda db: sql.claim_due(db, now, lease, limit=room, sms_lease_until=sms_lease)
+        )
         for item in items:
             task = asyncio.create_task(self.deliver(item))
             self._in_flight.add(task)
@@ -165,8 +169,12 @@ class OutboxWorker(PollingWorker):
         else:
             await self._attempt(item)
 
+    def _time_limit(self, item: OutboxItem) -> timedelta:
+        settings = self._settings
+        return settings.sms_send_timeout if item.kind == "sms" else settings.send_timeout
+
     async def _attempt(self, item: OutboxItem) -> None:
-        timeout = self._settings.send_timeout
+        timeout = self._time_limit(item)
         try:
             provider_id = await asyncio.wait_for(self._send(item), timeout.total_seconds())
         except DeliveryUnconfirmed as exc:
@@ -193,7 +201,7 @@ class OutboxWorker(PollingWorker):
         if reconciler is None:
             await self._attempt(item)  # scheduled as one of the capped resends
             return
-        timeout = self._settings.send_timeout.total_seconds()
+        timeout = self._time_limit(item).total_seconds()
         try:
             others = await self._store.read(
                 lambda db: sql.provider_ids_to(db, item.recipient, besides=item.id)

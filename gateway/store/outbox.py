@@ -51,7 +51,12 @@ _ACTIVE = "(state = 'pending' OR (state = 'unconfirmed' AND sent_at IS NULL))"
 
 
 async def claim_due(
-    db: Connection, now: datetime, lease_until: datetime, *, limit: int
+    db: Connection,
+    now: datetime,
+    lease_until: datetime,
+    *,
+    limit: int,
+    sms_lease_until: datetime | None = None,
 ) -> list[OutboxItem]:
     """Take due rows, mark them in flight and push their next attempt to `lease_until`.
 
@@ -66,10 +71,11 @@ async def claim_due(
         rows = [OutboxItem.from_row(row) for row in await cursor.fetchall()]
     if rows:
         marks = ",".join("?" * len(rows))
+        sms_lease = sms_lease_until or lease_until
         await db.execute(
-            "UPDATE outbox SET next_attempt_at = ?, attempts = attempts + 1,"
-            f" attempt_started_at = ? WHERE id IN ({marks})",
-            (iso(lease_until), iso(now), *(row.id for row in rows)),
+            "UPDATE outbox SET next_attempt_at = CASE kind WHEN 'sms' THEN ? ELSE ? END,"
+            f" attempts = attempts + 1, attempt_started_at = ? WHERE id IN ({marks})",
+            (iso(sms_lease), iso(lease_until), iso(now), *(row.id for row in rows)),
         )
     return rows
 

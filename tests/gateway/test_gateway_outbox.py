@@ -315,3 +315,66 @@ async def test_giving_up_after_an_unconfirmed_attempt_settles_as_unconfirmed(
         assert query(gw, "SELECT kind FROM events WHERE kind = 'ack-failed'") == []
     finally:
         await gw.stop()
+
+
+class FirstSmsHangs(RecordingSms):
+    """The first send never returns (the process will be stopped during it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+        self.hanging = asyncio.Event()
+
+    async def send_sms(self, sms: OutboundSms, idempotency_key: str) -> str | None:
+        self.calls += 1
+        if self.calls == 1:
+            self.hanging.set()
+            await asyncio.Event().wait()
+        return await super().send_sms(sms, idempotency_key)
+
+
+async def test_an_sms_in_flight_when_the_worker_stops_is_looked_at_again_within_minutes(
+    settings: Settings, clock: ManualClock
+) -> None:
+    sms = FirstSmsHangs()
+    gw = Gateway(
+        settings,
+        clock=clock,
+        proposer=DefaultProposer(),
+        workers=False,
+        email_transport=ScriptedEmail(settings.data_dir / "mail-out", []),
+        sms_transport=sms,
+    )
+    await gw.start()
+    try:
+        now = clock.now()
+        await gw.store.write(
+            lambda db: outbox_sql.enqueue(
+                db,
+                ticket_id=None,
+                kind="sms",
+                purpose="page",
+                key="page:1:1:1",
+                recipient="+12025550101",
+                payload={"to": "+12025550101", "body": "P1 #1001: site down"},
+                now=now,
+            )
+        )
+        worker = asyncio.create_task(gw.outbox.run())
+        await asyncio.wait_for(sms.hanging.wait(), 5)
+        worker.cancel()  # the process stops mid-send
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+
+        clock.advance(timedelta(minutes=2))
+        await settle(gw)
+        assert sms.calls == 1  # still leased
+        clock.advance(timedelta(minutes=1, seconds=1))  # sms_send_timeout (2 min) + 1 min
+        await settle(gw)
+        (row,) = query(gw, "SELECT * FROM outbox")
+        assert row["state"] == "unconfirmed" and sms.calls == 1  # not resent blindly
+        clock.advance(timedelta(minutes=1))
+        await settle(gw)
+        assert sms.sent == ["page:1:1:1"] and _outbox(gw)["state"] == "sent"
+    finally:
+        await gw.stop()
