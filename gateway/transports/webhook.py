@@ -4,7 +4,8 @@ A 2xx is delivered. 408 and 429 and every 5xx, a timeout or a connection failure
 temporary: the outbox retries with backoff. Any other status (400, 401, 404, 410, a 3xx we do
 not follow) is permanent: sending the same request again cannot change the answer. The
 delivery id goes in `X-Intake-Delivery` on every attempt, so a receiver that saw it already
-can drop the retry.
+can drop the retry. That is why a timeout is simply temporary here, not `DeliveryUnconfirmed`
+as for SMS and email: webhooks are at-least-once by contract, and the receiver deduplicates.
 """
 
 from __future__ import annotations
