@@ -26,6 +26,7 @@ from gateway.policybook import PolicyBook
 from gateway.smtp import IntakeHandler, SmtpListener
 from gateway.smtp.limits import ClientLimits
 from gateway.store import DATABASE_NAME, Store
+from gateway.ticketing import StaffActions
 from gateway.transports import EmailTransport, SmsTransport
 from gateway.transports.factory import email_transport_for, sms_transport_for
 from gateway.transports.webhook import WebhookTransport
@@ -123,7 +124,15 @@ class Gateway:
         self.voice.add_routes(self.http_app)
         self.http_app.add_subapp(
             API_PREFIX,
-            build_api(ApiContext(self.store, self.clock, settings, self.policies)),
+            build_api(
+                ApiContext(
+                    self.store,
+                    self.clock,
+                    settings,
+                    self.policies,
+                    StaffActions(settings, self.policies, self.webhooks),
+                )
+            ),
         )
         await self._start_http()
         limits = ClientLimits.from_settings(settings.smtp)

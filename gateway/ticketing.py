@@ -9,11 +9,27 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from gateway.config import Settings
+from gateway.policybook import PolicyBook
+from gateway.replies import staff_reply
+from gateway.store import outbox as outbox_sql
 from gateway.store.connection import Connection
 from gateway.store.records import Ticket
-from gateway.store.tickets import NewTicket, add_event, insert_ticket
+from gateway.store.staff import StaffMember, assign
+from gateway.store.tickets import (
+    NewTicket,
+    add_event,
+    insert_message,
+    insert_ticket,
+    set_priority,
+    set_status,
+    thread,
+    ticket_by_id,
+)
 from gateway.triage import Decision
+from gateway.webhooks import Webhooks, ticket_payload
 from policies import Policy
 
 log = logging.getLogger(__name__)
@@ -83,3 +99,130 @@ async def open_ticket(
         extra={"ticket": ticket.number, "event": "ticket-opened"},
     )
     return ticket
+
+
+class StaffActions:
+    """What staff do to a ticket (API and, later, the browser): reply, note, status, assignee,
+    priority. Each records an event naming who (`actor`) and runs in the caller's transaction,
+    with its webhook notification queued in the same commit.
+
+    Thin by design: the ticket lifecycle (statuses and their rules, clocks, reply threading
+    and staff mail) grows these into the ticket service proper.
+    """
+
+    def __init__(self, settings: Settings, policies: PolicyBook, webhooks: Webhooks) -> None:
+        self._settings = settings
+        self._policies = policies
+        self._webhooks = webhooks
+
+    async def reply(
+        self,
+        db: Connection,
+        ticket: Ticket,
+        body: str,
+        *,
+        author: StaffMember,
+        actor: str,
+        now: datetime,
+    ) -> str:
+        """Send a public reply to the customer through the outbox; returns email or sms."""
+        reply = staff_reply(
+            self._settings,
+            ticket,
+            await thread(db, ticket.id),
+            body,
+            author_name=author.name,
+            now=now,
+        )
+        await outbox_sql.enqueue(
+            db,
+            ticket_id=ticket.id,
+            kind=reply.kind,
+            purpose="reply",
+            key=reply.key,
+            recipient=reply.recipient,
+            payload=reply.payload,
+            now=now,
+        )
+        await insert_message(db, ticket.id, reply.message, now)
+        await add_event(db, ticket.id, now, "replied", by=actor, channel=reply.kind)
+        after = await ticket_by_id(db, ticket.id)
+        assert after is not None
+        await self._webhooks.emit(
+            db,
+            "ticket.replied",
+            ticket_payload(after, by=actor, channel=reply.kind, body=body),
+            now,
+            ticket_id=ticket.id,
+        )
+        return reply.kind
+
+    async def add_note(
+        self, db: Connection, ticket: Ticket, body: str, *, actor: str, now: datetime
+    ) -> None:
+        """An internal note: an event on the ticket, never a message to the customer."""
+        await add_event(db, ticket.id, now, "note", by=actor, body=body)
+
+    async def set_status(
+        self, db: Connection, ticket: Ticket, status: str, *, actor: str, now: datetime
+    ) -> None:
+        await set_status(db, ticket.id, status, now)
+        await add_event(
+            db, ticket.id, now, "status-changed", old=ticket.status, new=status, by=actor
+        )
+        await self._updated(db, ticket.id, now, actor, status={"old": ticket.status, "new": status})
+
+    async def assign(
+        self,
+        db: Connection,
+        ticket: Ticket,
+        assignee: StaffMember | None,
+        *,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        await assign(db, ticket.id, assignee.id if assignee else None, now)
+        to = assignee.email if assignee else None
+        await add_event(db, ticket.id, now, "assigned", to=to, by=actor)
+        await self._updated(db, ticket.id, now, actor, assignee={"new": to})
+
+    async def change_priority(
+        self,
+        db: Connection,
+        ticket: Ticket,
+        priority: str,
+        *,
+        actor: str,
+        reason: str,
+        now: datetime,
+    ) -> None:
+        """A new priority; the respond deadline is recomputed from the original arrival."""
+        policy = self._policies.get(ticket.policy)
+        known = [p.id for p in policy.priorities]
+        if priority not in known:
+            raise ValueError(
+                f"policy {policy.name} has no priority {priority!r} (known: {', '.join(known)})"
+            )
+        due = policy.deadline(priority, ticket.received_at, "respond")
+        await set_priority(db, ticket.id, effective=priority, due_at=due, now=now)
+        await add_event(
+            db,
+            ticket.id,
+            now,
+            "priority-changed",
+            old=ticket.effective_priority,
+            new=priority,
+            due=due.isoformat() if due else None,
+            by=actor,
+            reason=reason,
+        )
+        change = {"old": ticket.effective_priority, "new": priority, "reason": reason}
+        await self._updated(db, ticket.id, now, actor, priority=change)
+
+    async def _updated(
+        self, db: Connection, ticket_id: int, now: datetime, actor: str, **changes: Any
+    ) -> None:
+        after = await ticket_by_id(db, ticket_id)
+        assert after is not None
+        payload = ticket_payload(after, by=actor, changes=changes)
+        await self._webhooks.emit(db, "ticket.updated", payload, now, ticket_id=ticket_id)

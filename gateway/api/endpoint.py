@@ -27,6 +27,7 @@ from gateway.policybook import PolicyBook
 from gateway.store import Store
 from gateway.store import staff as staff_sql
 from gateway.store.connection import Connection
+from gateway.ticketing import StaffActions
 
 M = TypeVar("M", bound=BaseModel)
 MAX_IDEMPOTENCY_KEY = 200
@@ -40,7 +41,7 @@ class ApiContext:
     clock: Clock
     settings: Settings
     policies: PolicyBook
-    ticket_ops: Any = None  # the ticket service, for the write routes
+    ticket_ops: StaffActions  # the ticket service's staff operations, for the write routes
 
 
 @dataclass

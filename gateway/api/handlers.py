@@ -26,6 +26,7 @@ from gateway.api.models import (
     TicketPatch,
 )
 from gateway.api.views import respond_clock, ticket_detail, ticket_out
+from gateway.replies import Unreachable
 from gateway.store import listing
 from gateway.store import staff as staff_sql
 from gateway.store.connection import Connection
@@ -148,9 +149,12 @@ async def post_reply(call: Call, db: Connection) -> BaseModel:
         raise ApiError(409, f"ticket #{row.ticket.number} is closed; reopen it to reply")
     now = call.context.clock.now()
     body: ReplyRequest = call.body
-    delivery = await call.context.ticket_ops.reply(
-        db, row.ticket, body.body, author=call.caller.staff, actor=call.caller.actor, now=now
-    )
+    try:
+        delivery = await call.context.ticket_ops.reply(
+            db, row.ticket, body.body, author=call.caller.staff, actor=call.caller.actor, now=now
+        )
+    except Unreachable as exc:
+        raise ApiError(409, str(exc)) from None
     return ReplyOut(ticket=row.ticket.number, kind="reply", at=now, delivery=delivery)
 
 

@@ -253,3 +253,11 @@ async def store_response(
         " VALUES (?, ?, ?, ?, ?, ?)",
         (staff_id, key, request_hash, status, response, iso(now)),
     )
+
+
+async def assign(db: Connection, ticket_id: int, staff_id: int | None, now: datetime) -> None:
+    """Set (or clear, with None) the staff member a ticket is assigned to."""
+    await db.execute(
+        "UPDATE tickets SET assignee_id = ?, updated_at = ? WHERE id = ?",
+        (staff_id, iso(now), ticket_id),
+    )

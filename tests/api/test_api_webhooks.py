@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -23,6 +24,7 @@ from gateway.store.connection import Connection
 from gateway.store.records import OutboxItem
 
 from ..gateway.gateway_harness import DefaultProposer, make_settings, query
+from .api_harness import Api, seed_tickets, staff_with_token
 
 SECRET = "s3cret-for-tests"
 
@@ -190,3 +192,25 @@ def test_config_names_an_unknown_event(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match=r"webhooks\[0\]\.events: .*unknown event 'ticket.made'"):
         load_settings(config, environ={})
+
+
+async def test_api_changes_reach_the_receiver_signed(hooked: Gateway, receiver: Receiver) -> None:
+    (number,) = await seed_tickets(hooked, 1)
+    token = await staff_with_token(hooked, "lee@example.com", "lead")
+    host, port = hooked.http_address
+    async with aiohttp.ClientSession() as session:
+        api = Api(session, f"http://{host}:{port}/api/v1", token)
+        status, _ = await api.call(
+            "PATCH", f"/tickets/{number}", json={"priority": "P1", "reason": "site down"}
+        )
+        assert status == 200
+        status, _ = await api.call("POST", f"/tickets/{number}/replies", json={"body": "On it"})
+        assert status == 201
+    while await hooked.outbox.run_once():
+        pass
+    events = [(r["event"], r["valid"]) for r in receiver.received]
+    assert events == [("ticket.updated", True), ("ticket.replied", True)]
+    updated = receiver.received[0]["body"]["data"]
+    assert updated["ticket"]["number"] == number
+    assert updated["changes"]["priority"] == {"old": "P3", "new": "P1", "reason": "site down"}
+    assert updated["by"] == "api:lee@example.com"
