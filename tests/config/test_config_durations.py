@@ -48,6 +48,11 @@ IN_ARRAYS: dict[str, tuple[str, Callable[[Settings], Any]]] = {
         ONCALL.replace("{delay}", '"1m"').replace("{fallback_delay}", "{value}"),
         lambda s: s.oncall.escalation.fallback_delay,
     ),
+    "webhooks.timeout": (
+        '[[webhooks]]\nurl = "https://h.example/x"\nevents = ["*"]\nsecret_env = "S"\n'
+        "timeout = {value}",
+        lambda s: s.webhooks[0].timeout,
+    ),
 }
 
 ACCEPTED = [
@@ -153,6 +158,7 @@ def test_every_duration_field_refuses_nonsense_naming_file_and_key(
     error = str(caught.value)
     assert error.startswith(f"{tmp_path / 'intake.toml'}: ")
     key = re.sub(r"\.(rate_limit|step)\.", r".\1[0].", field)
+    key = re.sub(r"^(webhooks)\.", r"\1[0].", key)  # an array of tables at the top level
     assert f": {key}: " in error, error
     assert message in error
     assert "Traceback" not in error and "pydantic" not in error
