@@ -225,5 +225,6 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX tickets_policy_number ON tickets(policy, number);
     CREATE INDEX tickets_assignee_number ON tickets(assignee_id, number);
     CREATE INDEX tickets_received ON tickets(received_at);
+    CREATE INDEX tickets_due ON tickets(due_at);
     """,
 )
