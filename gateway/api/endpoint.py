@@ -14,6 +14,7 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -31,6 +32,8 @@ from gateway.ticketing import StaffActions
 
 M = TypeVar("M", bound=BaseModel)
 MAX_IDEMPOTENCY_KEY = 200
+# How long a key is remembered: far beyond any client's retries (Stripe keeps 24 hours).
+IDEMPOTENCY_WINDOW = timedelta(days=7)
 
 
 @dataclass
@@ -150,6 +153,7 @@ def endpoint(route: Route, context: ApiContext) -> Callable[[web.Request], Await
         ).hexdigest()
 
         async def once(db: Connection) -> tuple[int, str, bool]:
+            await staff_sql.forget_responses(db, caller.staff.id, now - IDEMPOTENCY_WINDOW)
             earlier = await staff_sql.stored_response(db, caller.staff.id, key)
             if earlier is not None:
                 if earlier.request_hash != fingerprint:

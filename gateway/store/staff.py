@@ -226,6 +226,14 @@ async def touch_token(db: Connection, token_id: int, now: datetime) -> None:
 # -- Idempotency-Key ---------------------------------------------------------------------------
 
 
+async def forget_responses(db: Connection, staff_id: int, before: datetime) -> None:
+    """Drop this staff member's keys older than `before` (a range of the primary key)."""
+    await db.execute(
+        "DELETE FROM api_idempotency WHERE staff_id = ? AND created_at < ?",
+        (staff_id, iso(before)),
+    )
+
+
 async def stored_response(db: Connection, staff_id: int, key: str) -> StoredResponse | None:
     async with db.execute(
         "SELECT request_hash, status, response FROM api_idempotency WHERE staff_id = ? AND key = ?",

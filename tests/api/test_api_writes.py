@@ -8,8 +8,10 @@ import asyncio
 import email
 import email.policy
 import json
+from datetime import timedelta
 
 from gateway.app import Gateway
+from gateway.clock import ManualClock
 
 from ..gateway.gateway_harness import mail, outgoing_mail, query, send, settle
 from .api_harness import Api, seed_tickets, staff_with_token
@@ -152,3 +154,16 @@ async def test_replying_to_a_closed_ticket_is_a_conflict(api: Api, gateway: Gate
     status, body = await api.call("POST", f"/tickets/{number}/replies", json={"body": "x"})
     assert (status, body["error"]["code"]) == (409, "conflict")
     assert "closed" in body["error"]["message"]
+
+
+async def test_a_key_is_remembered_for_seven_days(
+    api: Api, gateway: Gateway, clock: ManualClock
+) -> None:
+    (number,) = await seed_tickets(gateway, 1)
+    path, headers = f"/tickets/{number}/notes", {"Idempotency-Key": "weekly"}
+    assert (await api.call("POST", path, json={"body": "a"}, headers=headers))[0] == 201
+    clock.advance(timedelta(days=6))
+    assert (await api.call("POST", path, json={"body": "b"}, headers=headers))[0] == 422
+    clock.advance(timedelta(days=2))
+    assert (await api.call("POST", path, json={"body": "b"}, headers=headers))[0] == 201
+    assert query(gateway, "SELECT COUNT(*) FROM api_idempotency")[0][0] == 1
