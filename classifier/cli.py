@@ -1,6 +1,9 @@
 """`intake classify` and `intake classifier train|evaluate`.
 
 Heavy imports (spaCy, the model) happen inside the commands so `intake --help` stays fast.
+What the commands need from the gateway (its mail parser, the store's corrections) is passed
+in as `ClassifierInputs` through the command context: the classifier never imports the gateway.
+`train` and `evaluate` drive `classifier.training`, which exists only in a source checkout.
 """
 
 from __future__ import annotations
@@ -8,18 +11,36 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from classifier.dataset import HELDOUT_FILE
+from classifier.locations import HELDOUT_FILE
 
 if TYPE_CHECKING:
     from classifier.decide import Proposal
-    from classifier.evaluate import PolicyReport
+    from classifier.training.evaluate import PolicyReport
     from policies import Policy
+
+# Subject, latest text (no quoted history) and raw declared-priority hints of one RFC 822 mail.
+MailText = tuple[str, str, Sequence[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifierInputs:
+    """What the commands need from the application, passed in as the click context's object:
+    a mail reader for `classify` and the staff corrections for `train --include-corrections`."""
+
+    read_mail: Callable[[bytes], MailText]
+    load_corrections: Callable[[Path], Sequence[Mapping[str, object]]]
+
+
+def _inputs(ctx: typer.Context) -> ClassifierInputs | None:
+    found = ctx.find_object(ClassifierInputs)
+    return found if isinstance(found, ClassifierInputs) else None
 
 classifier_app = typer.Typer(help="Train and evaluate the triage classifier.", no_args_is_help=True)
 
@@ -32,6 +53,7 @@ _MAIL_HEADERS = (b"from:", b"subject:", b"date:", b"message-id:", b"received:", 
 
 
 def classify(
+    ctx: typer.Context,
     policy: str = typer.Option(..., "--policy", help="Policy name or policy file."),
     jsonl: bool = typer.Option(
         False, "--jsonl", help='Read lines {"id", "subject", "body"} from stdin, one answer each.'
@@ -52,7 +74,7 @@ def classify(
                 _write(ident, proposal, problem)
             sys.stdout.flush()
         return
-    subject, body, declared = _read_message(sys.stdin.buffer.read(), loaded)
+    subject, body, declared = _read_message(sys.stdin.buffer.read(), loaded, _inputs(ctx))
     _write(None, triage.propose(loaded, subject, body, declared=declared), None)
 
 
@@ -120,16 +142,17 @@ def _write(ident: object, proposal: Proposal, problem: str | None) -> None:
     sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
-def _read_message(raw: bytes, policy: Policy) -> tuple[str, str, str | None]:
-    """Subject, latest text and declared level of one message: RFC 822 or plain text."""
+def _read_message(
+    raw: bytes, policy: Policy, inputs: ClassifierInputs | None
+) -> tuple[str, str, str | None]:
+    """Subject, latest text and declared level of one message: RFC 822 or plain text. Mail is
+    read by the application's parser when one is passed in, else by the standard library."""
     if not _looks_like_mail(raw):
         return "", raw.decode("utf-8", "replace"), None
-    try:
-        from gateway.parsing import parse_message
-    except ImportError:  # the gateway's parser is optional here
+    if inputs is None:
         return (*_read_mail_stdlib(raw), None)
-    parsed = parse_message(raw)
-    return parsed.subject, parsed.latest_text, policy.match_declared(parsed.declared_hints)
+    subject, latest, hints = inputs.read_mail(raw)
+    return subject, latest, policy.match_declared(hints)
 
 
 def _looks_like_mail(raw: bytes) -> bool:
@@ -163,6 +186,7 @@ def _read_mail_stdlib(raw: bytes) -> tuple[str, str]:
 
 @classifier_app.command("train")
 def train_command(
+    ctx: typer.Context,
     include_corrections: bool = typer.Option(
         False, "--include-corrections", help="Also learn from staff corrections in the store."
     ),
@@ -181,14 +205,17 @@ def train_command(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from classifier.train import train
+    from classifier.training.corrections import correction_rows
+    from classifier.training.train import train
 
     console = Console(stderr=True)
     corrections = []
     if include_corrections:
-        from classifier.corrections import load_correction_rows
-
-        corrections = load_correction_rows(data_dir)
+        inputs = _inputs(ctx)
+        if inputs is None:
+            typer.echo("error: --include-corrections: no store to read corrections from", err=True)
+            raise typer.Exit(2)
+        corrections = correction_rows(inputs.load_corrections(data_dir))
         console.print(f"{len(corrections)} staff corrections from {data_dir}")
     columns = (
         TextColumn("training"),
@@ -225,8 +252,8 @@ def evaluate_command(
     """Per policy: accuracy, per-level precision and recall, top-priority recall, confusion."""
     from rich.console import Console
 
-    from classifier.dataset import DatasetError, read_rows
-    from classifier.evaluate import evaluate
+    from classifier.training.dataset import DatasetError, read_rows
+    from classifier.training.evaluate import evaluate
     from classifier.triage import Triage
 
     console = Console()
@@ -248,7 +275,7 @@ def evaluate_command(
 def _print_report(console: Any, report: PolicyReport, show_errors: bool) -> None:
     from rich.table import Table
 
-    from classifier.evaluate import TARGET_ACCURACY, TARGET_TOP_RECALL
+    from classifier.training.evaluate import TARGET_ACCURACY, TARGET_TOP_RECALL
 
     ok = "[green]meets targets[/green]" if report.meets_targets else "[red]below targets[/red]"
     console.print(

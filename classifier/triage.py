@@ -37,7 +37,8 @@ class Triage:
     @classmethod
     def load(cls, path: Path | None = None) -> Triage:
         """The shipped model (`classifier/model/`), or rules only if none is there."""
-        from classifier.pipeline import MODEL_DIR, load_pipeline
+        from classifier.locations import MODEL_DIR
+        from classifier.pipeline import load_pipeline
 
         nlp, trained = load_pipeline(path or MODEL_DIR)
         return cls(nlp, trained=trained)

@@ -15,6 +15,7 @@ from gateway.backfill import import_app
 from gateway.cli_common import CONFIG_OPTION, DATA_DIR_OPTION, settings_from_cli
 from gateway.config import Settings
 from gateway.tickets_cli import tickets_app
+from gateway.triage import classifier_inputs
 from policies.cli import policies_app, sla_app
 from voice.cli import oncall_app
 
@@ -24,6 +25,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"obj": classifier_inputs()},  # the gateway's mail parser and store
 )
 
 

@@ -11,11 +11,13 @@ import typer
 from typer.testing import CliRunner
 
 from classifier.cli import classifier_app, classify
+from gateway.triage import classifier_inputs
 
 
 @pytest.fixture(scope="module")
 def app() -> typer.Typer:
-    app = typer.Typer()
+    """Mounted as `intake` mounts it: the gateway passes its mail parser and store in."""
+    app = typer.Typer(context_settings={"obj": classifier_inputs()})
     app.command("classify")(classify)
     app.add_typer(classifier_app, name="classifier")
     return app
@@ -78,6 +80,28 @@ def test_one_rfc822_message(app: typer.Typer) -> None:
     answer = json.loads(out)
     assert answer["priority"] == "P3"
     assert any("staging" in reason for reason in answer["reasons"])
+
+
+def test_rfc822_without_the_gateway_is_read_by_the_standard_library() -> None:
+    bare = typer.Typer()
+    bare.command("classify")(classify)
+    bare.command("other")(lambda: None)
+    raw = (
+        b"From: Ann <ann@example.com>\r\nSubject: No dial tone\r\n\r\n"
+        b"Every desk phone in the building is dead.\r\n"
+    )
+    result = CliRunner().invoke(bare, ["classify", "--policy", "threepbx"], input=raw)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["priority"] == "P1"
+
+
+def test_corrections_need_the_store_passed_in(tmp_path: Path) -> None:
+    bare = typer.Typer()
+    bare.add_typer(classifier_app, name="classifier")
+    args = ["classifier", "train", "--include-corrections", "--data-dir", str(tmp_path)]
+    result = CliRunner().invoke(bare, [*args, "--output", str(tmp_path / "m")])
+    assert result.exit_code == 2
+    assert "--include-corrections" in result.output
 
 
 def test_unknown_policy_is_a_clear_error(app: typer.Typer) -> None:

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from classifier import Triage
-from classifier.dataset import HELDOUT_FILE, TRAIN_FILE, Row, read_rows
-from classifier.evaluate import TARGET_ACCURACY, TARGET_TOP_RECALL, evaluate
-from classifier.pipeline import MODEL_DIR, has_model
+from classifier.locations import MODEL_DIR
+from classifier.pipeline import has_model
+from classifier.training.dataset import HELDOUT_FILE, TRAIN_FILE, Row, read_rows
+from classifier.training.evaluate import TARGET_ACCURACY, TARGET_TOP_RECALL, evaluate
 from policies import Policy
 
 
@@ -50,7 +51,7 @@ def test_training_reproduces_the_shipped_model(
 ) -> None:
     """Training is deterministic: a fresh run from the shipped data proposes exactly what the
     shipped model proposes (so the model in the repository is the one the data builds)."""
-    from classifier.train import train
+    from classifier.training.train import train
 
     result = train(output=tmp_path / "model")
     assert result.corrections == 0 and result.examples >= 3000
@@ -65,7 +66,7 @@ def test_training_reproduces_the_shipped_model(
 
 
 def test_corrections_with_unknown_levels_are_skipped() -> None:
-    from classifier.train import label_corrections
+    from classifier.training.train import label_corrections
 
     rows = [
         Row("threepbx", "P9", None, "email", "x", "phones are down"),

@@ -16,9 +16,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from classifier.dataset import TRAIN_FILE, Row, read_rows
 from classifier.decide import PolicyLike, level_for
+from classifier.locations import MODEL_DIR, TRAIN_FILE
 from classifier.text import compose, has_words
+from classifier.training.dataset import Row, read_rows
 from policies.triage import SEVERITIES
 
 EPOCHS = 4
@@ -56,7 +57,7 @@ def train(
     from spacy.training import Example
     from spacy.util import fix_random_seed, minibatch
 
-    from classifier.pipeline import MODEL_DIR, new_pipeline
+    from classifier.pipeline import new_pipeline
 
     started = time.perf_counter()
     rows = list(rows if rows is not None else read_rows(TRAIN_FILE))

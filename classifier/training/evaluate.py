@@ -7,8 +7,8 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from classifier.dataset import Row
 from classifier.decide import Proposal
+from classifier.training.dataset import Row
 from classifier.triage import Triage
 
 TARGET_ACCURACY = 0.85

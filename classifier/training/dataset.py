@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-DATA_DIR = Path(__file__).parent / "data"
-TRAIN_FILE = DATA_DIR / "train.jsonl"
-HELDOUT_FILE = DATA_DIR / "heldout.jsonl"
+from classifier.locations import HELDOUT_FILE, TRAIN_FILE
+
+__all__ = ["HELDOUT_FILE", "TRAIN_FILE", "DatasetError", "Row", "iter_rows", "read_rows"]
+
 
 
 class DatasetError(ValueError):
