@@ -30,10 +30,23 @@ reason = "Priority 1 does not include development issues or problems in staging 
 
 A severity that no rule matches gets the policy's default priority. Level ids are checked
 against the policy's priorities by `TriageRules.check_levels`.
+
+Three more fields say what the contract does where the classifier should not decide alone:
+
+```toml
+[triage]
+unreadable_level = "P2"         # text it cannot read (another language): this level, flagged
+                                # for human triage (omitted: the default priority, flagged)
+uncertain_level = "P2"          # conflicting signals or low confidence: this level, flagged
+outrank_client_flags_at = 0.8   # a more urgent proposal at this confidence or above replaces a
+                                # priority taken only from a mail client's flag (X-Priority,
+                                # Importance): not the customer's deliberate declaration
+```
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from typing import Literal, get_args
 
@@ -122,6 +135,9 @@ class TriageRules(BaseModel):
     min_confidence: float = Field(default=0.4, ge=0.0, le=1.0)
     rules: tuple[TriageRule, ...] = ()
     caps: tuple[TriageCap, ...] = ()
+    unreadable_level: str | None = Field(default=None, min_length=1)
+    uncertain_level: str | None = Field(default=None, min_length=1)
+    outrank_client_flags_at: float | None = Field(default=None, ge=0.0, le=1.0)
 
     def check_levels(self, known: Sequence[str]) -> list[str]:
         """Problems with level ids, as `field: problem` strings (empty when all are known)."""
@@ -132,4 +148,19 @@ class TriageRules(BaseModel):
         for i, cap in enumerate(self.caps):
             if cap.highest not in known:
                 problems.append(f"triage.caps[{i}].highest: unknown level {cap.highest!r}")
+        for name in ("unreadable_level", "uncertain_level"):
+            level = getattr(self, name)
+            if level is not None and level not in known:
+                problems.append(f"triage.{name}: unknown level {level!r}")
         return problems
+
+
+# Declared-priority hints a mail client sets on its own: `gateway.parsing.declared` writes a
+# priority header as lower-case "name:value" with no spaces ("x-priority:1", "importance:high").
+# A flag, not the customer's deliberate declaration. (A subject tag keeps its case and spacing.)
+_CLIENT_FLAG = re.compile(r"(x-priority|importance|priority|x-msmail-priority):[a-z0-9-]+")
+
+
+def is_client_flag(hint: str) -> bool:
+    """True for a hint taken from a mail client's priority header ("x-priority:1")."""
+    return bool(_CLIENT_FLAG.fullmatch(hint))

@@ -147,7 +147,7 @@ def _severity_for(triage: Triage, policy: PolicyLike, row: Row) -> str | None:
     text = compose(row.subject, row.body)
     if not has_words(text):
         return None
-    probabilities, hits = triage.analyse([text])[0]
+    probabilities, hits, _ = triage.analyse([text])[0]
     signals = frozenset(hit.name for hit in hits)
     fits = [s for s in SEVERITIES if level_for(policy, s, signals).level == row.level]
     if not fits:
