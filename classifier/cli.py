@@ -275,13 +275,28 @@ def evaluate_command(
 def _print_report(console: Any, report: PolicyReport, show_errors: bool) -> None:
     from rich.table import Table
 
-    from classifier.training.evaluate import TARGET_ACCURACY, TARGET_TOP_RECALL
+    from classifier.training.evaluate import (
+        TARGET_ACCEPTABLE,
+        TARGET_ACCURACY,
+        TARGET_RAISED_TO_TOP,
+        TARGET_TOP_RECALL,
+    )
 
     ok = "[green]meets targets[/green]" if report.meets_targets else "[red]below targets[/red]"
+    if report.graded:
+        targets = (
+            f"acceptable ≥ {TARGET_ACCEPTABLE}, top recall ≥ {TARGET_TOP_RECALL}, "
+            f"raised to top ≤ {TARGET_RAISED_TO_TOP}"
+        )
+    else:
+        targets = f"accuracy ≥ {TARGET_ACCURACY}, top recall ≥ {TARGET_TOP_RECALL}"
+    raised, below = report.raised_to_top
     console.print(
         f"\n[bold]{report.policy}[/bold]  n={report.n}  accuracy {report.accuracy:.3f}  "
-        f"top-priority ({report.top}) recall {report.top_recall:.3f}  {ok} "
-        f"(≥ {TARGET_ACCURACY}, ≥ {TARGET_TOP_RECALL})"
+        + (f"acceptable {report.acceptable:.3f}  " if report.graded else "")
+        + f"top-priority ({report.top}) recall {report.top_recall:.3f}  "
+        f"precision {_fmt(report.top_precision)}  raised to top {raised}/{below}  "
+        f"needs human {report.needs_human}  {ok} ({targets})"
     )
     levels = Table("level", "support", "precision", "recall", box=None)
     for level in report.levels:
