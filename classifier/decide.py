@@ -29,6 +29,12 @@ NO_CLEAR_SIGNAL = "no clear signal"
 RULES_ONLY = "rules only: no trained model loaded"
 MAX_PHRASES = 2  # per signal, in reasons
 SCOPE = ("production", "nonproduction")
+# What a lead reads besides the kind of problem: whose service and how much of it, which
+# environment, and when. Quoted in the reasons whenever found, whatever rule decided.
+CONTEXT = (
+    "widespread", "all", "some", "one", "production", "nonproduction", "newinstall",
+    "ongoing", "rfo", "resolved", "out_of_scope",
+)  # fmt: skip
 # Rule evidence that the message is about something: with any of these, "unclear" is not an
 # answer (the model's "unclear" mass is spread over the other severities instead).
 EVIDENCE = frozenset(
@@ -146,7 +152,9 @@ class Decider:
         self.uncertain = policy.triage.uncertain_level or self.default
         self.outrank_flags_at = policy.triage.outrank_client_flags_at
         used = {n for r in self.rules for n in (*r.signals, *r.unless)}
-        self.used = frozenset(used | {n for c in self.caps for n in c.signals})
+        self.used = frozenset(
+            used | {n for c in self.caps for n in (*c.signals, *c.unless)}
+        )
         self._memo: dict[frozenset[str], dict[str, LevelChoice]] = {}
 
     def level_for(
@@ -316,9 +324,17 @@ def _without_unclear(probabilities: Mapping[str, float]) -> dict[str, float]:
 
 
 def quote(hit: Hit) -> str:
-    if hit.name in SCOPE:
+    if hit.name in SCOPE or hit.name == "newinstall":
         return f"mentions '{hit.phrase}' ({LABELS[hit.name]})"
     return f"'{hit.phrase}' ({LABELS[hit.name]})"
+
+
+def _first_of_each(hits: Sequence[Hit], names: Collection[str]) -> list[Hit]:
+    seen: dict[str, Hit] = {}
+    for hit in hits:
+        if hit.name in names and hit.name not in seen:
+            seen[hit.name] = hit
+    return list(seen.values())
 
 
 def _phrases(hits: Sequence[Hit], names: Collection[str]) -> list[str]:
@@ -337,6 +353,7 @@ def _reasons(
     trained: bool,
 ) -> tuple[str, ...]:
     reasons = _phrases(hits, [severity])
+    reasons += [quote(h) for h in _first_of_each(hits, CONTEXT)]
     if mapping.rule is not None:
         reasons += _phrases(hits, [*mapping.rule.signals])
         if mapping.rule.reason:

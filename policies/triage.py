@@ -91,6 +91,15 @@ SignalName = Literal[
     "regression",  # worked before: "stopped", "since yesterday", "no longer"
     "resolved",  # the problem is already resolved
     "monitoring",  # asked to keep the ticket open to monitor
+    # time and kind of request
+    "rfo",  # asks for the reason for (root cause of) an outage that is over
+    "ongoing",  # says the problem is happening now ("still down", "right now", "again")
+    # scope of impact beyond one customer
+    "widespread",  # many customers or tenants affected, not only the writer's organisation
+    # environment
+    "newinstall",  # a new install or go-live, not yet a previously operational service
+    # contract scope
+    "out_of_scope",  # third-party products, carrier-side faults, performance tuning
 ]
 SIGNALS: tuple[SignalName, ...] = get_args(SignalName)
 
@@ -115,15 +124,19 @@ class TriageRule(BaseModel):
 
 
 class TriageCap(BaseModel):
-    """An upper bound: with these signals the proposal is never more urgent than `highest`."""
+    """An upper bound: with these signals (and none of `unless`) the proposal is never more
+    urgent than `highest`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     signals: tuple[SignalName, ...] = Field(min_length=1)
+    unless: tuple[SignalName, ...] = ()
     highest: str = Field(min_length=1)
     reason: str = ""
 
     def applies(self, signals: Collection[str]) -> bool:
+        if any(name in signals for name in self.unless):
+            return False
         return all(name in signals for name in self.signals)
 
 
