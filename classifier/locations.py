@@ -8,7 +8,8 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).parent
 MODEL_DIR = PACKAGE_DIR / "model"
 DATA_DIR = PACKAGE_DIR / "data"
-TRAIN_FILE = DATA_DIR / "train.jsonl"  # generated + realistic hand-paraphrased mail
+TRAIN_FILE = DATA_DIR / "train.jsonl"  # generated from phrase fragments
+REALISTIC_FILE = DATA_DIR / "realistic.jsonl"  # hand-paraphrased public reports, threads, voicemail
 HELDOUT_FILE = DATA_DIR / "heldout.jsonl"  # the project's own hand-written held-out set
 STRESS_FILE = DATA_DIR / "stress.jsonl"
 BLIND_FILE = DATA_DIR / "heldout_blind.jsonl"  # frozen, written by someone who never saw ours
