@@ -1,18 +1,14 @@
-"""`intake classify` and `intake classifier train|evaluate`.
+"""`intake classifier train|evaluate` (`intake classify` lives with the gateway's CLI, which
+reads mail with the gateway's parser).
 
 Heavy imports (spaCy, the model) happen inside the commands so `intake --help` stays fast.
-What the commands need from the gateway (its mail parser, the store's corrections) is passed
-in as `ClassifierInputs` through the command context: the classifier never imports the gateway.
-`train` and `evaluate` drive `classifier.training`, which exists only in a source checkout.
+The classifier never imports the gateway: staff corrections come in as plain records. `train`
+and `evaluate` drive `classifier.training`, which exists only in a source checkout.
 """
 
 from __future__ import annotations
 
-import json
-import re
-import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,187 +17,23 @@ import typer
 from classifier.locations import HELDOUT_FILE
 
 if TYPE_CHECKING:
-    from classifier.decide import Proposal
     from classifier.training.evaluate import PolicyReport
-    from policies import Policy
-
-# Subject, latest text (no quoted history) and raw declared-priority hints of one RFC 822 mail.
-MailText = tuple[str, str, Sequence[str]]
-
-
-@dataclass(frozen=True, slots=True)
-class ClassifierInputs:
-    """What the commands need from the application, passed in as the click context's object:
-    a mail reader for `classify` and the staff corrections for `train --include-corrections`."""
-
-    read_mail: Callable[[bytes], MailText]
-    load_corrections: Callable[[Path], Sequence[Mapping[str, object]]]
-
-
-def _inputs(ctx: typer.Context) -> ClassifierInputs | None:
-    found = ctx.find_object(ClassifierInputs)
-    return found if isinstance(found, ClassifierInputs) else None
 
 classifier_app = typer.Typer(help="Train and evaluate the triage classifier.", no_args_is_help=True)
-
-CHUNK = 512  # JSON lines classified per batch
-_HEADER = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*:")
-_MAIL_HEADERS = (b"from:", b"subject:", b"date:", b"message-id:", b"received:", b"to:")
-
-
-# --- intake classify -------------------------------------------------------------------------
-
-
-def classify(
-    ctx: typer.Context,
-    policy: str = typer.Option(..., "--policy", help="Policy name or policy file."),
-    jsonl: bool = typer.Option(
-        False, "--jsonl", help='Read lines {"id", "subject", "body"} from stdin, one answer each.'
-    ),
-) -> None:
-    """Propose priorities under a policy: one message on stdin (plain text or RFC 822), or
-    JSON lines with --jsonl. Prints {"id", "priority", "confidence", "reasons"} per message."""
-    from classifier.triage import Triage
-
-    loaded = _load_policy(policy)
-    triage = Triage.load()
-    if jsonl:
-        for chunk in _chunks(_read_jsonl(sys.stdin.buffer), CHUNK):
-            items = [(subject, body, declared) for _, subject, body, declared, _ in chunk]
-            for (ident, *_, problem), proposal in zip(
-                chunk, triage.propose_many(loaded, items), strict=True
-            ):
-                _write(ident, proposal, problem)
-            sys.stdout.flush()
-        return
-    subject, body, declared = _read_message(sys.stdin.buffer.read(), loaded, _inputs(ctx))
-    _write(None, triage.propose(loaded, subject, body, declared=declared), None)
-
-
-def _load_policy(name: str) -> Policy:
-    from policies import PolicyError, load_policy
-
-    try:
-        return load_policy(name)
-    except (PolicyError, OSError, KeyError, ValueError) as exc:
-        typer.echo(f"error: --policy {name!r}: {exc}", err=True)
-        raise typer.Exit(2) from None
-
-
-Parsed = tuple[Any, str, str, str | None, str | None]  # id, subject, body, declared, problem
-
-
-def _read_jsonl(stream: Iterable[bytes]) -> Iterator[Parsed]:
-    """Each input line, parsed; a bad line still yields a row (and an answer) with its problem."""
-    for number, raw in enumerate(stream, 1):
-        if not raw.strip():
-            continue
-        try:
-            data = json.loads(raw.decode("utf-8", "replace"))
-        except ValueError:
-            yield None, "", "", None, f"line {number}: not JSON"
-            continue
-        if not isinstance(data, dict):
-            yield None, "", "", None, f"line {number}: not a JSON object"
-            continue
-        declared = data.get("declared")
-        yield (
-            data.get("id"),
-            _text(data.get("subject")),
-            _text(data.get("body")),
-            declared if isinstance(declared, str) else None,
-            None,
-        )
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def _chunks(rows: Iterable[Parsed], size: int) -> Iterator[list[Parsed]]:
-    chunk: list[Parsed] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def _write(ident: object, proposal: Proposal, problem: str | None) -> None:
-    reasons = list(proposal.reasons) + ([problem] if problem else [])
-    line = {
-        "id": ident,
-        "priority": proposal.priority,
-        "confidence": proposal.confidence,
-        "reasons": reasons,
-    }
-    sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
-
-
-def _read_message(
-    raw: bytes, policy: Policy, inputs: ClassifierInputs | None
-) -> tuple[str, str, str | None]:
-    """Subject, latest text and declared level of one message: RFC 822 or plain text. Mail is
-    read by the application's parser when one is passed in, else by the standard library."""
-    if not _looks_like_mail(raw):
-        return "", raw.decode("utf-8", "replace"), None
-    if inputs is None:
-        return (*_read_mail_stdlib(raw), None)
-    subject, latest, hints = inputs.read_mail(raw)
-    return subject, latest, policy.match_declared(hints)
-
-
-def _looks_like_mail(raw: bytes) -> bool:
-    """A header block (only header lines or continuations) naming at least one mail header."""
-    head = raw.lstrip(b"\r\n").split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
-    lines = [line for line in head.splitlines() if line.strip()]
-    if not lines or not _HEADER.match(lines[0]):
-        return False
-    if not all(_HEADER.match(line) or line[:1] in (b" ", b"\t") for line in lines):
-        return False
-    return any(line.lower().startswith(_MAIL_HEADERS) for line in lines)
-
-
-def _read_mail_stdlib(raw: bytes) -> tuple[str, str]:
-    import email
-    from email import policy as email_policy
-    from email.message import EmailMessage
-
-    message = email.message_from_bytes(raw, policy=email_policy.default)
-    assert isinstance(message, EmailMessage)
-    part = message.get_body(preferencelist=("plain", "html"))
-    try:
-        body = part.get_content() if part is not None else ""
-    except (LookupError, ValueError):
-        body = ""
-    return str(message.get("subject", "")), str(body)
 
 
 # --- intake classifier train -----------------------------------------------------------------
 
 
-@classifier_app.command("train")
 def train_command(
-    ctx: typer.Context,
-    include_corrections: bool = typer.Option(
-        False, "--include-corrections", help="Also learn from staff corrections in the store."
-    ),
-    data_dir: Path = typer.Option(
-        Path("var"),
-        "--data-dir",
-        envvar="INTAKE_DATA_DIR",
-        help="The gateway's data directory (holds intake.db with the corrections).",
-    ),
-    output: Path | None = typer.Option(
-        None, "--output", help="Save the model here instead of the package's classifier/model/."
-    ),
-    epochs: int = typer.Option(4, "--epochs", min=1, max=50, help="Passes over the data."),
+    *,
+    corrections: Sequence[Mapping[str, object]] | None = None,
+    source: Path | None = None,
+    output: Path | None = None,
+    epochs: int = 4,
 ) -> None:
-    """Train the severity model on the shipped training set (never the held-out set)."""
+    """Train the severity model on the shipped training set (never the held-out set), plus
+    the staff corrections the caller read from its store (`source` names where, for the log)."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -209,14 +41,10 @@ def train_command(
     from classifier.training.train import train
 
     console = Console(stderr=True)
-    corrections = []
-    if include_corrections:
-        inputs = _inputs(ctx)
-        if inputs is None:
-            typer.echo("error: --include-corrections: no store to read corrections from", err=True)
-            raise typer.Exit(2)
-        corrections = correction_rows(inputs.load_corrections(data_dir))
-        console.print(f"{len(corrections)} staff corrections from {data_dir}")
+    rows = []
+    if corrections is not None:
+        rows = correction_rows(corrections)
+        console.print(f"{len(rows)} staff corrections from {source}")
     columns = (
         TextColumn("training"),
         BarColumn(),
@@ -229,7 +57,7 @@ def train_command(
         def step(epoch: int, total: int, loss: float) -> None:
             progress.update(task, completed=epoch, loss=f"{loss:.3f}")
 
-        result = train(output=output, epochs=epochs, corrections=corrections, progress=step)
+        result = train(output=output, epochs=epochs, corrections=rows, progress=step)
     console.print(
         f"trained on {result.examples} messages ({result.corrections} corrections, "
         f"{result.skipped} skipped) in {result.seconds:.1f} s; saved to {result.path}"
@@ -260,7 +88,7 @@ def evaluate_command(
     try:
         rows = read_rows(data)
     except (OSError, DatasetError) as exc:
-        typer.echo(f"error: --data: {exc}", err=True)
+        typer.echo(f"intake: --data: {exc}", err=True)
         raise typer.Exit(2) from None
     triage = Triage.load(model)
     if not triage.trained:

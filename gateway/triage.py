@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from policies import Policy
 from policies.triage import is_client_flag
 
 if TYPE_CHECKING:
     from classifier import Triage
-    from classifier.cli import ClassifierInputs
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,27 +30,6 @@ class Proposer(Protocol):
     def decide(
         self, policy: Policy, subject: str, body: str, declared_hints: Sequence[str]
     ) -> Decision: ...
-
-
-def classifier_inputs() -> ClassifierInputs:
-    """What `intake classify` and `intake classifier train` need from the gateway, passed in
-    (the classifier does not import the gateway)."""
-    from classifier.cli import ClassifierInputs
-
-    return ClassifierInputs(read_mail=_read_mail, load_corrections=_load_corrections)
-
-
-def _read_mail(raw: bytes) -> tuple[str, str, tuple[str, ...]]:
-    from gateway.parsing import parse_message
-
-    parsed = parse_message(raw)
-    return parsed.subject, parsed.latest_text, parsed.declared_hints
-
-
-def _load_corrections(data_dir: Path) -> list[dict[str, Any]]:
-    from gateway.store.corrections import load_corrections
-
-    return load_corrections(data_dir)
 
 
 class ClassifierProposer:

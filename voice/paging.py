@@ -21,6 +21,7 @@ from jinja2 import Environment
 
 from gateway.clock import Clock
 from gateway.config import Settings
+from gateway.config.oncall import Staff
 from gateway.policybook import PolicyBook
 from gateway.promise import format_local
 from gateway.store import outbox as outbox_sql
@@ -31,7 +32,7 @@ from gateway.store.paging import Chain
 from gateway.store.records import Ticket
 from policies import Policy
 from voice.commands import parse_staff_text
-from voice.oncall import OnCallSchedule, PageStep, Staff
+from voice.oncall import OnCallSchedule, PageStep
 from voice.paths import SMS_STATUS, absolute_url
 from voice.ratelimit import earliest_send, longest_window
 
@@ -256,6 +257,12 @@ class Paging:
                 await outbox_sql.cancel(db, page.outbox_key, f"acknowledged by {staff.id}")
             await tickets_sql.add_event(
                 db, ticket.id, now, "page-acknowledged", staff=staff.id, name=staff.name, via="sms"
+            )
+            log.info(
+                "ticket %d: page acknowledged by %s",
+                ticket.number,
+                staff.id,
+                extra={"ticket": ticket.number, "event": "page-acknowledged"},
             )
         due = f" Respond by {format_local(ticket.due_at, policy.tz)}." if ticket.due_at else ""
         return (
