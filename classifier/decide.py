@@ -43,6 +43,10 @@ EVIDENCE = frozenset(
 # Evidence of a particular kind of problem: with it, a weak reading is an uncertain one (flagged
 # for a person); with only a generic "problem" it is no clear signal (the default priority).
 SPECIFIC_EVIDENCE = EVIDENCE - {"fault"}
+# Two readings at least this likely, at least this many levels apart, conflict: the proposal
+# stands (it is the more likely) but a person is asked to look.
+CONFLICT_SCORE = 0.3
+CONFLICT_DISTANCE = 2
 
 
 class PriorityLike(Protocol):
@@ -218,6 +222,13 @@ class Decider:
             )
             reasons = _reasons(best, severity, probabilities, mapped[severity], hits, trained)
             level, confidence = best, scores[best]
+            rival = self.conflicting(scores, best)
+            if rival is not None:
+                needs_human = (
+                    f"conflicting evidence: {best} {scores[best]:.2f} against {rival} "
+                    f"{scores[rival]:.2f}"
+                )
+                reasons = (*reasons, f"needs human triage ({needs_human}): proposed {best}")
         declared_id, flag = self.declared_id(declared)
         choice = mapped[severity]
         grounds = _grounds(severity, choice, hits)
@@ -234,6 +245,17 @@ class Decider:
             reclassified=reclassified,
             needs_human=needs_human,
         )
+
+    def conflicting(self, scores: Mapping[str, float], best: str) -> str | None:
+        """A level far from `best` (two or more apart) that the evidence supports almost as
+        much: the reading is a coin toss between, say, an outage and a question."""
+        rank = self.ranks[best]
+        rivals = [
+            level
+            for level, score in scores.items()
+            if abs(self.ranks[level] - rank) >= CONFLICT_DISTANCE and score >= CONFLICT_SCORE
+        ]
+        return max(rivals, key=lambda level: scores[level]) if rivals else None
 
     def empty(self, declared: DeclaredLike = None) -> Proposal:
         declared_id, _ = self.declared_id(declared)

@@ -171,3 +171,20 @@ def _with_triage(policy: Policy, rules: TriageRules) -> Policy:
     clone = copy.copy(policy)
     clone.triage = rules
     return clone
+
+
+def test_conflicting_readings_keep_the_likelier_level_and_ask_a_person(
+    policies: dict[str, Policy],
+) -> None:
+    policy = policies["threepbx"]
+    split = dict.fromkeys(SEVERITIES, 0.0)
+    split["outage"], split["question"] = 0.55, 0.45
+    hits = [Hit("outage", "no dial tone", 3), Hit("all", "every phone", 6)]
+    hits.append(Hit("question", "how do I", 0))
+    proposal = decide(policy, split, hits)
+    assert proposal.priority == "P1"
+    assert proposal.needs_human is not None and "conflicting" in proposal.needs_human
+    assert "P4" in proposal.needs_human
+    clear = dict.fromkeys(SEVERITIES, 0.0)
+    clear["outage"], clear["question"] = 0.9, 0.1
+    assert decide(policy, clear, hits).needs_human is None
