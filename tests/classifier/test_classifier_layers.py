@@ -51,6 +51,7 @@ def test_training_package_is_excluded_from_the_wheel() -> None:
     find = config["tool"]["setuptools"]["packages"]["find"]
     assert "classifier.training" in find["exclude"]
     assert "classifier.training.*" in find["exclude"]
+    assert config["tool"]["setuptools"]["include-package-data"] is False  # only what is listed
     data = config["tool"]["setuptools"]["package-data"]["classifier"]
     assert not any(pattern.startswith("data") for pattern in data)
 
