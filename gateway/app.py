@@ -132,7 +132,9 @@ class Gateway:
         handler = IntakeHandler(
             self.store, self.clock, settings, limits, self.metrics, self.activity
         )
-        self.smtp = SmtpListener(settings.smtp, handler, limits, self.metrics)
+        spool_dir = settings.data_dir / "spool"
+        spool_dir.mkdir(exist_ok=True)
+        self.smtp = SmtpListener(settings.smtp, handler, limits, self.metrics, spool_dir=spool_dir)
         await self.smtp.start()
         self._shutdown.push_async_callback(self.smtp.stop)
         if self.workers:
