@@ -24,6 +24,7 @@ from gateway.outbox import OutboxWorker
 from gateway.policybook import PolicyBook
 from gateway.smtp import IntakeHandler, SmtpListener
 from gateway.smtp.limits import ClientLimits
+from gateway.startup import bind_error, prepare_data_dir
 from gateway.store import DATABASE_NAME, Store
 from gateway.transports import EmailTransport, SmsTransport
 from gateway.transports.file_email import FileEmailTransport
@@ -77,8 +78,8 @@ class Gateway:
     async def start(self) -> None:
         """Start everything; if any part fails, what did start is stopped again."""
         settings = self.settings
+        prepare_data_dir(settings.data_dir)  # before the slow part: a wrong path fails at once
         proposer = self.proposer or ClassifierProposer.load()  # slow and fallible: first
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
         try:
             await self._start_parts(settings, proposer)
         except BaseException:
@@ -161,8 +162,12 @@ class Gateway:
         self._runner = web.AppRunner(self.http_app, access_log=None)
         await self._runner.setup()
         self._shutdown.push_async_callback(self._runner.cleanup)
-        site = web.TCPSite(self._runner, self.settings.http.host, self.settings.http.port)
-        await site.start()
+        http = self.settings.http
+        site = web.TCPSite(self._runner, http.host, http.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            raise bind_error("HTTP", http.host, http.port, "http.port, --http-port", exc) from None
 
     @property
     def http_address(self) -> tuple[str, int]:

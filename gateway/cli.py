@@ -14,6 +14,7 @@ from classifier.cli import classifier_app, classify
 from gateway.backfill import import_app
 from gateway.cli_common import CONFIG_OPTION, DATA_DIR_OPTION, settings_from_cli
 from gateway.config import Settings
+from gateway.startup import StartupError
 from gateway.tickets_cli import tickets_app
 from policies.cli import policies_app, sla_app
 from voice.cli import oncall_app
@@ -42,7 +43,11 @@ def serve(
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    asyncio.run(_serve(settings))
+    try:
+        asyncio.run(_serve(settings))
+    except StartupError as exc:  # the operator can fix it: one sentence, no traceback
+        typer.echo(f"intake: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 async def _serve(settings: Settings) -> None:

@@ -23,6 +23,7 @@ from gateway.smtp import replies
 from gateway.smtp.handler import IntakeHandler
 from gateway.smtp.limits import ClientLimits
 from gateway.smtp.spool import MessageSpool, SpooledEnvelope
+from gateway.startup import StartupError, bind_error
 
 log = logging.getLogger(__name__)
 
@@ -309,12 +310,17 @@ class SmtpListener:
 
     async def start(self) -> tuple[str, int]:
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            self._protocol_factory(),
-            host=self.settings.host,
-            port=self.settings.port,
-            backlog=self.settings.listen_backlog,
-        )
+        try:
+            self._server = await loop.create_server(
+                self._protocol_factory(),
+                host=self.settings.host,
+                port=self.settings.port,
+                backlog=self.settings.listen_backlog,
+            )
+        except OSError as exc:
+            raise bind_error(
+                "SMTP", self.settings.host, self.settings.port, "smtp.port, --smtp-port", exc
+            ) from None
         log.info("SMTP listening on %s:%d", *self.address)
         return self.address
 
@@ -342,5 +348,18 @@ def _tls_context(settings: SmtpSettings) -> ssl.SSLContext | None:
     if settings.tls_cert is None or settings.tls_key is None:
         return None
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(settings.tls_cert, settings.tls_key)
+    for setting, path in (("smtp.tls_cert", settings.tls_cert), ("smtp.tls_key", settings.tls_key)):
+        if not path.is_file():
+            raise StartupError(
+                f"{setting} {path}: no such file; point it at the PEM file,"
+                " or remove tls_cert and tls_key to run without STARTTLS"
+            )
+    try:
+        context.load_cert_chain(settings.tls_cert, settings.tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or str(exc)
+        raise StartupError(
+            f"smtp.tls_cert {settings.tls_cert} / smtp.tls_key {settings.tls_key}: cannot load"
+            f" ({reason}); they must be a PEM certificate chain and its private key"
+        ) from None
     return context
