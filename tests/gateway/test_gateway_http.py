@@ -9,10 +9,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-from gateway_harness import DefaultProposer, mail, make_settings, query, send, settle
 
 from gateway.app import Gateway
 from gateway.clock import ManualClock
+
+from .gateway_harness import DefaultProposer, mail, make_settings, query, send, settle
 
 pytestmark = pytest.mark.asyncio
 

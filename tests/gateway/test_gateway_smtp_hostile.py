@@ -16,11 +16,12 @@ from typing import Any
 
 import aiosmtplib
 import pytest
-from gateway_harness import DESK, DefaultProposer, mail, make_settings, query, send, settle
 
 from gateway.app import Gateway
 from gateway.clock import ManualClock
 from gateway.smtp.limits import network_of
+
+from .gateway_harness import DESK, DefaultProposer, mail, make_settings, query, send, settle
 
 pytestmark = pytest.mark.asyncio
 
