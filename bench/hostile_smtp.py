@@ -30,7 +30,7 @@ from pathlib import Path
 import aiosmtplib
 
 from bench.servers import start_server
-from bench.smtp_intake import percentile, support_mail
+from bench.smtp_intake import _wait_processed, percentile, support_mail
 
 READY = re.compile(r"ready: smtp=([\d.]+):(\d+)")
 ATTACK_LIMIT = 600.0  # seconds: the attacker stops by itself whatever happens
@@ -218,7 +218,10 @@ def main() -> None:
         host, port = at[1], int(at[2])
         try:
             asyncio.run(normal_load(host, port, 200, args.concurrency))  # warm-up
-            ratios = [_round(args, host, port, n) for n in range(1, args.rounds + 1)]
+            _wait_processed(Path(data_dir))
+            ratios = [
+                _round(args, host, port, n, Path(data_dir)) for n in range(1, args.rounds + 1)
+            ]
             before, peak = asyncio.run(
                 large_uploads(host, port, intake.pid, args.uploads, args.upload_mb * 2**20)
             )
@@ -243,27 +246,19 @@ def main() -> None:
     )
 
 
-def _round(args: argparse.Namespace, host: str, port: int, number: int) -> tuple[float, float]:
-    alone_rate, alone_lat, alone_refused = asyncio.run(
-        normal_load(host, port, args.messages, args.concurrency)
+def _round(
+    args: argparse.Namespace, host: str, port: int, number: int, data_dir: Path
+) -> tuple[float, float]:
+    """The same load alone and under attack; which goes first alternates between rounds, and
+    each starts once the previous load has been processed (the workers share the CPU)."""
+    results: dict[bool, tuple[float, list[float], int]] = {}
+    for attacked in (False, True) if number % 2 else (True, False):
+        _wait_processed(data_dir)
+        results[attacked] = _measure(args, host, port, attacked)
+    (alone_rate, alone_lat, alone_refused), (hostile_rate, hostile_lat, hostile_refused) = (
+        results[False],
+        results[True],
     )
-    stop = multiprocessing.Event()
-    attacker = multiprocessing.Process(
-        target=attack,
-        args=(host, port, args.slow, args.tricklers, args.noop_every, stop),
-        daemon=True,
-    )
-    attacker.start()
-    time.sleep(max(3.0, args.noop_every + 1))  # let the slow senders take their slots
-    try:
-        hostile_rate, hostile_lat, hostile_refused = asyncio.run(
-            normal_load(host, port, args.messages, args.concurrency)
-        )
-    finally:
-        stop.set()
-        attacker.join(timeout=60)
-        if attacker.is_alive():
-            attacker.kill()
     alone_p99, hostile_p99 = percentile(alone_lat, 0.99), percentile(hostile_lat, 0.99)
     print(
         f"round {number}: {args.messages} messages, {args.concurrency} normal connections;"
@@ -278,6 +273,28 @@ def _round(args: argparse.Namespace, host: str, port: int, number: int) -> tuple
         f"  refusals {hostile_refused}"
     )
     return hostile_rate / alone_rate, alone_p99 / hostile_p99
+
+
+def _measure(
+    args: argparse.Namespace, host: str, port: int, attacked: bool
+) -> tuple[float, list[float], int]:
+    if not attacked:
+        return asyncio.run(normal_load(host, port, args.messages, args.concurrency))
+    stop = multiprocessing.Event()
+    attacker = multiprocessing.Process(
+        target=attack,
+        args=(host, port, args.slow, args.tricklers, args.noop_every, stop),
+        daemon=True,
+    )
+    attacker.start()
+    time.sleep(max(3.0, args.noop_every + 1))  # let the slow senders take their slots
+    try:
+        return asyncio.run(normal_load(host, port, args.messages, args.concurrency))
+    finally:
+        stop.set()
+        attacker.join(timeout=60)
+        if attacker.is_alive():
+            attacker.kill()
 
 
 if __name__ == "__main__":
