@@ -201,9 +201,10 @@ class CustomerNotices:
     async def sms_ack(
         self, db: Connection, ticket: Ticket, policy: Policy, *, to: str | None, now: datetime
     ) -> Notice | Withheld:
-        reason = await no_ack_reason(db, self._settings.ack, to, now)
+        exempt = None if to else "no number to text"  # withheld, or not a phone number
+        reason = await no_ack_reason(db, self._settings.ack, to, now, exempt=exempt)
         if reason or to is None:
-            return Withheld("ack", reason or "no number to text")
+            return Withheld("ack", reason or exempt or "")
         desk = self._desk(ticket)
         body = one_line(
             self._templates.get_template("ack_sms.txt.j2").render(

@@ -124,7 +124,11 @@ class Paging:
                     reason=f"{priority} pages after hours, but this ticket's chain was stopped",
                 )
             return  # acknowledged (someone has it) or run out
-        if pages_now:
+        order = [p.id for p in policy.priorities]
+        lowered = order.index(priority) > order.index(change.before.effective_priority)
+        if policy.pages_after_hours(priority) or not lowered:
+            # Still urgent enough (a raise never stops a chain, e.g. an after-hours voicemail
+            # raised to a priority that would not page by itself): go on, re-worded.
             await self._reword_unsent(db, chain, ticket)
             return
         if await sql.stop_chain(db, chain.id):
@@ -135,7 +139,7 @@ class Paging:
                 ticket.id,
                 now,
                 "page-chain-stopped",
-                reason=f"{priority} does not page now ({why}: {change.reason})",
+                reason=f"{priority} does not page ({why}: {change.reason})",
             )
 
     async def _reword_unsent(self, db: Connection, chain: Chain, ticket: Ticket) -> None:

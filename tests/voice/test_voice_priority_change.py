@@ -174,7 +174,7 @@ async def test_lowering_a_paged_ticket_stops_its_chain(desk: Desk) -> None:
     (chain,) = desk.query("SELECT * FROM page_chains")
     assert chain["state"] == "stopped" and chain["next_at"] is None
     (stopped,) = detail(desk, "page-chain-stopped")
-    assert "P4 does not page now" in stopped["reason"]
+    assert "P4 does not page (P1 -> P4 by cli:" in stopped["reason"]
     assert "only one handset, not an outage" in stopped["reason"]
 
     desk.clock.advance(timedelta(hours=1))
@@ -182,6 +182,20 @@ async def test_lowering_a_paged_ticket_stops_its_chain(desk: Desk) -> None:
     assert desk.sent_to(BOB) == [] and len(desk.sent_to(ALICE)) == 1
     _ack, promise = desk.sent_to(CUSTOMER)
     assert f"ticket #{number} is now P4" in promise
+
+
+async def test_raising_a_paged_voicemail_to_a_priority_that_would_not_page_keeps_paging(
+    desk: Desk,
+) -> None:
+    number = await desk.voicemail(1, QUESTION)  # P4: paged as an after-hours voicemail
+    assert len(desk.sent_to(ALICE)) == 1
+    await set_priority(desk, number, "P3")
+    (chain,) = desk.query("SELECT state FROM page_chains")
+    assert chain["state"] == "active" and desk.events("page-chain-stopped") == []
+    desk.clock.advance(timedelta(minutes=10, seconds=1))
+    await desk.settle()
+    (escalated,) = desk.sent_to(BOB)
+    assert escalated.startswith(f"P3 #{number} (escalated, page 2):")
 
 
 async def test_lowering_cancels_a_page_still_held_back(desk: Desk) -> None:
