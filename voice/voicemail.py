@@ -198,7 +198,17 @@ class PhoneIntake:
             return ticket  # settled already (a late or repeated callback)
         if transcript:
             await self._attach_transcript(db, ticket, voicemail, transcript, now)
-        if decision is not None:
+        if decision is not None and await sql.count_events(db, ticket.id, "priority-changed"):
+            # Someone set the priority while the transcript was pending: theirs stands.
+            await sql.add_event(
+                db,
+                ticket.id,
+                now,
+                "classification-not-applied",
+                proposed=decision.effective,
+                reason="the priority was set while the transcript was pending",
+            )
+        elif decision is not None:
             ticket = await self._tickets.classify(db, ticket, decision, now)
         else:
             await sql.add_event(

@@ -253,6 +253,20 @@ async def test_a_late_transcript_that_raises_the_priority_tells_the_caller_once(
     assert changed["by"] == "classifier" and changed["reason"] == "late voicemail transcript"
 
 
+async def test_a_priority_set_before_the_transcript_stands(desk: Desk) -> None:
+    number = await desk.voicemail(1, text=None)
+    await set_priority(desk, number, "P2", "caller phoned the staffed line too")
+    assert desk.sent_to(CUSTOMER) == []  # not acknowledged yet: no separate new promise
+    await desk.phone.transcription(sids("CA", 1), sids("RE", 1), OUTAGE)
+    await desk.settle()
+    (ticket,) = desk.query("SELECT effective_priority FROM tickets")
+    assert ticket["effective_priority"] == "P2"
+    (ack,) = desk.sent_to(CUSTOMER)
+    assert f"ticket #{number} (P2 Partial Outage)" in ack
+    (kept,) = detail(desk, "classification-not-applied")
+    assert kept["proposed"] == "P1"
+
+
 # -- escalation counts from delivery -------------------------------------------------------
 
 
