@@ -110,9 +110,10 @@ class Paging:
         why = f"{change.before.effective_priority} -> {priority} by {change.actor}"
         if chain is None:
             if pages_now:
-                await self._start(
-                    db, ticket, f"{priority} pages after hours ({why})", ticket.subject
-                )
+                first = await tickets_sql.first_message(db, ticket.id, "in")
+                text = first.latest_text if first else ""
+                line = next((ln.strip() for ln in text.splitlines() if ln.strip()), ticket.subject)
+                await self._start(db, ticket, f"{priority} pages after hours ({why})", line)
             return
         if chain.state != "active":
             if pages_now and chain.state == "stopped":

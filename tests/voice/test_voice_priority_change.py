@@ -129,7 +129,7 @@ async def test_set_priority_to_a_priority_that_pages_after_hours_starts_a_page(
     assert f"ticket #{number}: P4 -> P1" in output
 
     (page,) = desk.sent_to(ALICE)
-    assert page.startswith(f"P1 #{number}: SMS from {CUSTOMER}:")
+    assert page.startswith(f"P1 #{number}: SMS from {CUSTOMER}: Hello, how do I change")
     (chain,) = desk.query("SELECT * FROM page_chains")
     assert chain["state"] == "active" and chain["reason"].startswith("P1 pages after hours")
     assert "by cli:" in chain["reason"]
