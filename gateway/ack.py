@@ -257,7 +257,11 @@ class CustomerNotices:
         change: int,
         now: datetime,
     ) -> RenderedEmail:
-        thread = [m.message_id for m in await tickets_sql.thread(db, ticket.id) if m.message_id]
+        thread = [
+            m.message_id
+            for m in await tickets_sql.thread(db, ticket.id)
+            if m.message_id and m.channel == "email"
+        ]
         hostname = self._settings.smtp.hostname
         message_id = f"intake.promise.{ticket.number}.{change}@{hostname}"
         message = EmailMessage(policy=email.policy.SMTP)
