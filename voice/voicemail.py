@@ -26,6 +26,7 @@ from typing import Any
 from gateway.clock import Clock
 from gateway.config import DeskSettings, Settings
 from gateway.metrics import Metrics
+from gateway.phone import normalize_e164
 from gateway.store import tickets as sql
 from gateway.store import voice as voice_sql
 from gateway.store.connection import Connection
@@ -35,7 +36,6 @@ from gateway.ticketing import CLASSIFIER, Arrival, TicketService, default_decisi
 from gateway.triage import Decision
 from voice.desks import DeskDirectory
 from voice.paging import summarize
-from voice.phone import normalize_e164
 
 SUBJECT_WORDS = 60
 

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from gateway_harness import DESK, SATURDAY_MORNING, make_settings
 
 import templates
 from gateway.ack import CustomerNotices
@@ -36,6 +35,8 @@ from gateway.ticketing import (
 )
 from gateway.triage import Decision
 from policies import Policy
+
+from .gateway_harness import DESK, SATURDAY_MORNING, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 CUSTOMER = "pat@example.com"

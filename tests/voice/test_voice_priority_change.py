@@ -16,8 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_twilio import FakeTwilio
-from phone_harness import (
+from typer.testing import CliRunner
+
+from gateway import tickets_cli
+from gateway.cli import app
+
+from .fake_twilio import FakeTwilio
+from .phone_harness import (
     ALICE,
     BOB,
     CUSTOMER,
@@ -31,10 +36,6 @@ from phone_harness import (
     running_desk,
     sids,
 )
-from typer.testing import CliRunner
-
-from gateway import tickets_cli
-from gateway.cli import app
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:twilio")
 

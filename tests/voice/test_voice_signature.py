@@ -8,11 +8,12 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from conftest import AUTH_TOKEN
 from multidict import MultiDict
 from twilio.request_validator import RequestValidator
 
 from voice.signature import make_validator, verify_twilio_request
+
+from .twilio_account import AUTH_TOKEN
 
 PUBLIC = "https://intake.example.com"
 CALL = {"CallSid": "CA" + "1" * 32, "From": "+12025550123", "To": "+12025550100"}
