@@ -134,7 +134,15 @@ class TicketService:
         )
         if decision.reclassified:
             await sql.add_event(db, ticket.id, now, "reclassified", reason=decision.reclassified)
-        log.info("ticket %d opened (%s, %s)", ticket.number, arrival.channel, decision.effective)
+        log.info(
+            "ticket %d opened: %s, %s under %s%s",
+            ticket.number,
+            ticket.channel,
+            ticket.effective_priority,
+            policy.name,
+            ", after hours" if ticket.after_hours else "",
+            extra={"ticket": ticket.number, "event": "ticket-opened"},
+        )
         return ticket
 
     async def classify(
@@ -229,11 +237,12 @@ class TicketService:
         for hook in self._hooks:
             await hook.priority_changed(db, change_, policy)
         log.info(
-            "ticket %d priority %s -> %s by %s",
+            "ticket %d: priority %s -> %s by %s",
             ticket.number,
             ticket.effective_priority,
             priority,
             actor,
+            extra={"ticket": ticket.number, "event": "priority-changed"},
         )
         return change_
 

@@ -7,7 +7,8 @@ the moment it started: step 1 is paged at once, and each later step when the pre
 delay has passed without an acknowledgement, or at once when the previous page could not be
 delivered. A step's delay counts from when its page was handed to the carrier (the outbox
 marked it sent), not from when it was queued: a page held back by a rate limit, or retried
-through a Twilio outage, gets its full delay to be answered.
+for a while, gets its full delay to be answered. Until the carrier has it, the step is due
+at its planned send time plus the delay, so a page that never leaves still escalates.
 
 A priority change (any caller, through the ticket service) is a hook too: after hours, a
 ticket raised to a priority that pages starts a chain; a ticket lowered to one that does not
@@ -236,7 +237,10 @@ class Paging:
             send_at=send_at,
             now=now,
         )
-        await sql.advance_chain(db, chain.id, step=number)
+        # Due when the page was to leave plus the step's delay; moved later when the page is
+        # actually handed to the carrier (`page_sent`). A page the carrier never takes (an
+        # outage, an answer lost for good) still escalates: nobody can have answered it.
+        await sql.advance_chain(db, chain.id, step=number, next_at=send_at + step.delay)
         detail = {"step": number, "round": step.round, "target": step.target, "reason": reason}
         await tickets_sql.add_event(
             db, ticket.id, now, "paged", staff=step.staff.id, name=step.staff.name, **detail
@@ -336,6 +340,12 @@ class Paging:
                 await outbox_sql.cancel(db, page.outbox_key, f"acknowledged by {staff.id}")
             await tickets_sql.add_event(
                 db, ticket.id, now, "page-acknowledged", staff=staff.id, name=staff.name, via="sms"
+            )
+            log.info(
+                "ticket %d: page acknowledged by %s",
+                ticket.number,
+                staff.id,
+                extra={"ticket": ticket.number, "event": "page-acknowledged"},
             )
         due = f" Respond by {format_local(ticket.due_at, policy.tz)}." if ticket.due_at else ""
         return (

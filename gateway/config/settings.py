@@ -68,7 +68,11 @@ class RelaySettings(StrictModel):
     starttls: bool = True
     username_env: str | None = "INTAKE_RELAY_USERNAME"
     password_env: str | None = "INTAKE_RELAY_PASSWORD"
-    timeout: float = Field(30, gt=0)
+    # RFC 5321 section 4.5.3.2: a client waits 5 minutes for the greeting, MAIL and RCPT and
+    # 10 minutes for the answer to the final "." of DATA; a relay that is slow to say 250 has
+    # usually already taken the message, and giving up sooner is how duplicates are made.
+    timeout: float = Field(300, gt=0, description="Seconds to wait for a reply to a command.")
+    data_timeout: float = Field(600, gt=0, description="Seconds to wait for the reply to DATA.")
 
 
 class DeskSettings(StrictModel):
@@ -122,7 +126,18 @@ class OutboxSettings(StrictModel):
     backoff_initial: Duration = timedelta(seconds=30)
     backoff_max: Duration = timedelta(hours=1)
     give_up_after: Duration = timedelta(days=3)
-    send_timeout: Duration = timedelta(seconds=30)
+    # A safety net above each transport's own protocol timeouts (the relay alone may wait
+    # 5 + 5 + 5 + 10 minutes); an attempt it cuts off counts as unconfirmed, not failed. It
+    # is also the lease: a row in flight when the process died is looked at again after it.
+    send_timeout: Duration = timedelta(minutes=30)
+    # The same for an SMS, one HTTP request (Twilio's client gives up after 15 s): short, so
+    # a page in flight at a crash is reconciled within minutes.
+    sms_send_timeout: Duration = timedelta(minutes=2)
+    # How often a message whose answer was lost is sent again when the provider cannot be
+    # asked whether it has it (an SMTP relay: same Message-ID, so receivers can deduplicate).
+    unconfirmed_resends: int = Field(1, ge=0)
+    # Twilio's message list is asked this long after a send whose answer was lost.
+    reconcile_after: Duration = timedelta(seconds=30)
     concurrency: int = Field(8, gt=0)
 
 
@@ -202,11 +217,14 @@ def _check_policies(settings: Settings, source: str) -> None:
 
     named = [(f"desks[{i}].policy", d.policy) for i, d in enumerate(settings.desks)]
     named += [(f"customers[{i}].policy", c.policy) for i, c in enumerate(settings.customers)]
+    problems = []
     for key, name in named:
         try:
             load_policy(name)
         except (PolicyError, OSError, KeyError) as exc:
-            raise ConfigError(f"{source}: {key}: cannot load policy {name!r}: {exc}") from None
+            problems.append(f"{source}: {key}: cannot load policy {name!r}: {exc}")
+    if problems:
+        raise ConfigError("\n".join(problems))
 
 
 _ENV_KEYS: dict[str, tuple[str, ...]] = {
@@ -254,8 +272,12 @@ def load_settings(
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        problem = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{source}: {_loc(tuple(first['loc']))}: {problem}") from None
+        # Every problem, one line each, so a file with three mistakes takes one round to fix.
+        raise ConfigError(
+            "\n".join(
+                f"{source}: {_loc(tuple(e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+                for e in exc.errors()
+            )
+        ) from None
     _check_policies(settings, source)
     return settings

@@ -121,19 +121,23 @@ async def due_chains(db: Connection, now: datetime, *, limit: int = 100) -> list
         return [Chain.from_row(row) for row in await cursor.fetchall()]
 
 
-async def advance_chain(db: Connection, chain_id: int, *, step: int) -> None:
-    """`step` is paged now; its delay starts when the carrier has it (`start_step_delay`)."""
+async def advance_chain(db: Connection, chain_id: int, *, step: int, next_at: datetime) -> None:
+    """`step` is paged now; the next is due at `next_at` unless its page is sent later (see
+    `start_step_delay`)."""
     await db.execute(
-        "UPDATE page_chains SET step = ?, next_at = NULL WHERE id = ? AND state = 'active'",
-        (step, chain_id),
+        "UPDATE page_chains SET step = ?, next_at = ? WHERE id = ? AND state = 'active'",
+        (step, iso(next_at), chain_id),
     )
 
 
-async def start_step_delay(db: Connection, chain_id: int, *, step: int, next_at: datetime) -> bool:
-    """The page of `step` was handed to the carrier: the next step is due at `next_at`."""
+async def start_step_delay(
+    db: Connection, chain_id: int, *, step: int, next_at: datetime
+) -> bool:
+    """The page of `step` was handed to the carrier: the next step is not due before `next_at`."""
     cursor = await db.execute(
-        "UPDATE page_chains SET next_at = ? WHERE id = ? AND state = 'active' AND step = ?",
-        (iso(next_at), chain_id, step),
+        "UPDATE page_chains SET next_at = ?"
+        " WHERE id = ? AND state = 'active' AND step = ? AND next_at < ?",
+        (iso(next_at), chain_id, step, iso(next_at)),
     )
     return cursor.rowcount == 1
 

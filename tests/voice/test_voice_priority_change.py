@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from gateway import tickets_cli
 from gateway.cli import app
+from gateway.cli import tickets as tickets_cli
 
 from .fake_twilio import FakeTwilio
 from .phone_harness import (
@@ -290,3 +290,23 @@ async def test_a_held_page_gets_its_full_delay_before_escalating(desk: Desk) -> 
     assert len(detail(desk, "page-escalated")) == 2 and len(desk.sent_to(BOB)) == 2
     (_, second) = detail(desk, "page-escalated")
     assert second["reason"] == "not acknowledged by Alice Example within 0:10:00"
+
+
+async def test_a_retried_page_gets_its_full_delay_from_when_it_was_sent(
+    tmp_path: Path, oncall_table: dict[str, Any], fake_twilio: FakeTwilio, twilio_env: None
+) -> None:
+    async with running_desk(tmp_path, oncall_table, fake_twilio, ack__enabled=False) as quiet:
+        quiet.fake.fail_next(1, 503)  # Twilio refuses the page for now: retried after ~30 s
+        await quiet.voicemail(1, OUTAGE)
+        start = quiet.clock.now()
+        assert quiet.sent_to(ALICE) == []
+        quiet.clock.set(start + timedelta(seconds=40))
+        await quiet.settle()
+        assert len(quiet.sent_to(ALICE)) == 1
+
+        quiet.clock.set(start + timedelta(minutes=10, seconds=1))
+        await quiet.settle()
+        assert quiet.sent_to(BOB) == []  # alice has had the page for 9 min 21 s
+        quiet.clock.set(start + timedelta(minutes=10, seconds=41))
+        await quiet.settle()
+        assert len(quiet.sent_to(BOB)) == 1
