@@ -37,6 +37,7 @@ class RenderedEmail:
     message_id: str  # without angle brackets
     subject: str
     data: str  # the whole RFC 5322 message, 7-bit clean, CRLF line ends
+    text: str  # its plain-text part, as the thread shows it
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,11 +133,12 @@ def render_ack_email(
     message["Auto-Submitted"] = "auto-replied"
     message["X-Auto-Response-Suppress"] = "All"
     message["X-Intake-Ticket"] = str(ticket.number)
-    message.set_content(templates.get_template("ack_email.txt.j2").render(context))
+    text = templates.get_template("ack_email.txt.j2").render(context)
+    message.set_content(text)
     message.add_alternative(
         templates.get_template("ack_email.html.j2").render(context), subtype="html"
     )
-    return RenderedEmail(message_id, subject, message.as_bytes().decode("ascii", "replace"))
+    return RenderedEmail(message_id, subject, message.as_bytes().decode("ascii", "replace"), text)
 
 
 def one_line(text: str) -> str:
@@ -194,9 +196,8 @@ class CustomerNotices:
             message_id=message_id,
             now=now,
         )
-        return self._email_notice(
-            "ack", f"ack-{ticket.number}-{inbox_id}", desk, recipient, rendered, ""
-        )
+        key = f"ack-{ticket.number}-{inbox_id}"
+        return self._email_notice("ack", key, desk, recipient, rendered)
 
     async def sms_ack(
         self, db: Connection, ticket: Ticket, policy: Policy, *, to: str | None, now: datetime
@@ -245,7 +246,7 @@ class CustomerNotices:
             return self._sms_notice("promise", key, desk, ack.recipient, body)
         text = self._templates.get_template("promise_email.txt.j2").render(context)
         rendered = await self._promise_email(db, ticket, desk, ack.recipient, text, change, now)
-        return self._email_notice("promise", key, desk, ack.recipient, rendered, text)
+        return self._email_notice("promise", key, desk, ack.recipient, rendered)
 
     async def _promise_email(
         self,
@@ -278,7 +279,9 @@ class CustomerNotices:
         message["X-Auto-Response-Suppress"] = "All"
         message["X-Intake-Ticket"] = str(ticket.number)
         message.set_content(text)
-        return RenderedEmail(message_id, subject, message.as_bytes().decode("ascii", "replace"))
+        return RenderedEmail(
+            message_id, subject, message.as_bytes().decode("ascii", "replace"), text
+        )
 
     # -- shared ----------------------------------------------------------------------------
 
@@ -289,7 +292,6 @@ class CustomerNotices:
         desk: DeskSettings,
         recipient: str,
         rendered: RenderedEmail,
-        text: str,
     ) -> Notice:
         return Notice(
             kind="email",
@@ -309,8 +311,8 @@ class CustomerNotices:
                 content_hash=None,
                 sender=desk.address,
                 subject=rendered.subject,
-                body_text=text,
-                latest_text=text,
+                body_text=rendered.text,
+                latest_text=rendered.text,
                 meta={"purpose": purpose, "to": recipient},
             ),
         )

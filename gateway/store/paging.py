@@ -130,9 +130,7 @@ async def advance_chain(db: Connection, chain_id: int, *, step: int, next_at: da
     )
 
 
-async def start_step_delay(
-    db: Connection, chain_id: int, *, step: int, next_at: datetime
-) -> bool:
+async def start_step_delay(db: Connection, chain_id: int, *, step: int, next_at: datetime) -> bool:
     """The page of `step` was handed to the carrier: the next step is not due before `next_at`."""
     cursor = await db.execute(
         "UPDATE page_chains SET next_at = ?"

@@ -248,6 +248,8 @@ async def test_the_new_promise_is_emailed_once_in_the_thread(desk: Desk) -> None
     assert "by Sat 21 Nov 2026, 11:00 EST" in text
     thread = await desk.store.read(lambda db: sql.thread(db, ticket.id))
     assert [m.meta.get("purpose") for m in thread] == ["ack", "promise"]
+    # The thread shows what the customer was sent (issue 10.9: not an empty text).
+    assert f"opened ticket #{ticket.number}" in thread[0].body_text
     assert "P1 System-wide Outage" in thread[-1].body_text
 
 
