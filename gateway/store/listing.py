@@ -73,6 +73,8 @@ async def page_of_tickets(
         clauses.append(f"t.due_at IS NOT NULL AND COALESCE({_RESPONDED}, ?) > t.due_at")
         args.append(iso(now))
     elif where.sla == "at-risk":
+        # julianday() is SQLite's: a PostgreSQL backend needs EXTRACT(EPOCH ...) here, or a
+        # stored warning time once the SLA warnings exist.
         clauses.append(
             f"t.due_at IS NOT NULL AND t.due_at >= ? AND t.status IN ('open', 'pending')"
             f" AND {_RESPONDED} IS NULL"
