@@ -125,10 +125,7 @@ class Gateway:
             webhook=webhook_transport,
         )
         self.tickets, paging = ticket_service_for(
-            settings,
-            self.clock,
-            self.policies,
-            hooks=self.hooks,
+            settings, self.clock, self.policies, hooks=self.hooks
         )
         self.voice = VoiceService.build(
             store=self.store,
