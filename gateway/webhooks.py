@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from gateway.clock import Clock
 from gateway.config import WebhookSettings
@@ -45,6 +46,13 @@ def ticket_payload(ticket: Ticket, **extra: Any) -> dict[str, Any]:
         },
         **extra,
     }
+
+
+def origin(url: str) -> str:
+    """What the outbox shows as the recipient: scheme and host only, since a webhook URL's
+    path or query often carries a secret of its own (`/services/T0/B0/XXXX`)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
 class Webhooks:
@@ -79,7 +87,7 @@ class Webhooks:
                 kind=KIND,
                 purpose="webhook",
                 key=delivery,
-                recipient=subscription.url,
+                recipient=origin(subscription.url),
                 payload={
                     "url": subscription.url,
                     "event": event,

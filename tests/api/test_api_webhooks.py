@@ -112,7 +112,9 @@ async def test_a_delivery_is_signed_over_the_raw_body(hooked: Gateway, receiver:
     assert got["delivery"] == delivery == got["body"]["id"]
     assert got["event"] == got["body"]["event"] == "ticket.updated"
     assert got["body"]["data"] == {"hello": "world"}
-    assert (await _row(hooked, delivery)).state == "sent"
+    row = await _row(hooked, delivery)
+    assert row.state == "sent"
+    assert row.recipient == receiver.url.rsplit("/", 1)[0]  # no path: it may hold a secret
 
 
 async def test_5xx_and_429_are_retried_with_the_same_delivery_id(
