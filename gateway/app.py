@@ -32,7 +32,7 @@ from gateway.store import DATABASE_NAME, Store
 from gateway.ticketing import StaffActions, TicketService
 from gateway.transports import EmailTransport, SmsTransport
 from gateway.transports.factory import email_transport_for, sms_transport_for
-from gateway.transports.webhook import WebhookTransport
+from gateway.transports.webhook import WebhookTransport, origin
 from gateway.triage import ClassifierProposer, Proposer
 from gateway.webhooks import TicketWebhooks, Webhooks
 from voice.paging import Paging
@@ -112,7 +112,7 @@ class Gateway:
             if not os.environ.get(hook.secret_env):
                 log.warning(
                     "webhook %s: %s is not set; deliveries fail until it is (none go unsigned)",
-                    hook.url,
+                    origin(hook.url),
                     hook.secret_env,
                 )
         self.outbox = OutboxWorker(

@@ -16,7 +16,6 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from gateway.clock import Clock
 from gateway.config import WebhookSettings
@@ -24,6 +23,7 @@ from gateway.hooks import PriorityChange
 from gateway.store import outbox as outbox_sql
 from gateway.store.connection import Connection
 from gateway.store.records import Ticket, iso
+from gateway.transports.webhook import origin
 from policies import Policy
 
 KIND = "webhook"
@@ -46,13 +46,6 @@ def ticket_payload(ticket: Ticket, **extra: Any) -> dict[str, Any]:
         },
         **extra,
     }
-
-
-def origin(url: str) -> str:
-    """What the outbox shows as the recipient: scheme and host only, since a webhook URL's
-    path or query often carries a secret of its own (`/services/T0/B0/XXXX`)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
 class Webhooks:
