@@ -9,7 +9,7 @@ from typing import TypeVar
 import typer
 
 from gateway.config import ConfigError, Settings, load_settings
-from gateway.store import DATABASE_NAME, Store
+from gateway.store import Store, open_store
 
 T = TypeVar("T")
 
@@ -39,7 +39,7 @@ def settings_from_cli(
 
 
 async def with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
-    store = await Store.open(settings.data_dir / DATABASE_NAME)
+    store = await open_store(settings)
     try:
         return await work(store)
     finally:
