@@ -8,6 +8,8 @@ test also goes through the store's `password_env` path.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import glob
 import os
@@ -19,10 +21,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SUPERUSER = "intake"
 PASSWORD = "intake-test-password"
-PASSWORD_ENV = "INTAKE_TEST_PG_PASSWORD"
+PASSWORD_ENV = "INTAKE_DB_PASSWORD"  # the store's default `password_env`
 
 
 def server_binaries() -> Path | None:
@@ -32,7 +35,9 @@ def server_binaries() -> Path | None:
         return Path(found).parent
     candidates = sorted(
         glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-        key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0,
+        key=lambda p: (
+            int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0
+        ),
     )
     return Path(candidates[-1]).parent if candidates else None
 
@@ -156,3 +161,31 @@ def running_server(*, durable: bool = False) -> Iterator[PgServer]:
         )
         time.sleep(0.1)
         shutil.rmtree(top, ignore_errors=True)
+
+
+def query_sync(url: str, sql: str, *args: Any) -> list[Any]:
+    """Run one store-dialect statement (with `?`) against `url` and return its rows.
+
+    For synchronous test helpers that read what a gateway stored: the query runs on its own
+    thread with its own event loop, so it works from inside a running test's loop too.
+    """
+    from gateway.store.postgres import translate
+
+    async def run() -> list[Any]:
+        import asyncpg
+
+        connection = await asyncpg.connect(url, password=PASSWORD)
+        try:
+            return list(await connection.fetch(translate(sql)[0], *args))
+        finally:
+            await connection.close()
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, run()).result()
+
+
+async def open_test_store(store_url: str | None, data_dir: Path) -> Any:
+    """The store a parametrised test runs on (`store_url` fixture: None is SQLite)."""
+    from gateway.store import Store
+
+    return await Store.connect(store_url, default_path=data_dir / "intake.db", password=PASSWORD)

@@ -24,6 +24,7 @@ from gateway.clock import ManualClock
 from gateway.config import Settings, load_settings
 from gateway.triage import Decision, Proposer
 from policies import Policy
+from tests.pg_server import query_sync
 from voice.twilio_sms import TwilioSmsTransport
 
 PUBLIC = "https://intake.example.com"
@@ -90,6 +91,8 @@ async def settle(gw: Gateway) -> None:
 
 
 def query(gw: Gateway, sql: str, *args: Any) -> list[sqlite3.Row]:
+    if gw.settings.store.url is not None:  # PostgreSQL
+        return query_sync(gw.settings.store.url, sql, *args)
     db = sqlite3.connect(gw.store.path)
     db.row_factory = sqlite3.Row
     try:

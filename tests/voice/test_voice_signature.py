@@ -8,10 +8,10 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from conftest import AUTH_TOKEN
 from multidict import MultiDict
 from twilio.request_validator import RequestValidator
 
+from conftest import AUTH_TOKEN
 from voice.signature import make_validator, verify_twilio_request
 
 PUBLIC = "https://intake.example.com"

@@ -6,9 +6,9 @@ import socket
 from collections.abc import AsyncIterator
 
 import pytest
-from conftest import ACCOUNT_SID, AUTH_TOKEN
 from fake_twilio import FakeTwilio
 
+from conftest import ACCOUNT_SID, AUTH_TOKEN
 from gateway.transports.base import OutboundSms, SmsTransport, TransportError
 from voice.twilio_sms import TwilioSmsTransport, is_permanent
 
