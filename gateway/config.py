@@ -133,8 +133,12 @@ class WorkerSettings(_Strict):
         description="During a burst, processing yields to accepting for at most this long.",
     )
     batch: int = Field(8, gt=0, description="Messages processed between checks for a burst.")
+    claim_lease: timedelta = Field(
+        timedelta(seconds=30),
+        description="How long a node that died keeps the messages it claimed from the others.",
+    )
 
-    _duration = field_validator("max_defer", mode="before")(parse_duration)
+    _duration = field_validator("max_defer", "claim_lease", mode="before")(parse_duration)
 
 
 class OutboxSettings(_Strict):

@@ -271,6 +271,9 @@ def _open_writer(path: Path) -> sqlite3.Connection:
     connection.execute("PRAGMA foreign_keys = ON")
     connection.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
     _migrate(connection)
+    # A SQLite file has one node: claims found at start were left by a process that died,
+    # and waiting out their lease would only delay its mail.
+    connection.execute("UPDATE inbox SET claimed_until = NULL WHERE claimed_until IS NOT NULL")
     return connection
 
 

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from gateway.store.connection import Connection
+from gateway.store.connection import Connection, skip_locked
 from gateway.store.records import OutboxItem, iso
 
 
@@ -47,11 +47,12 @@ async def claim_due(
     """Take due rows and push their next attempt to `lease_until`.
 
     If the process dies mid-send the row simply becomes due again when the lease ends, which
-    is why every transport must be idempotent on the row's key.
+    is why every transport must be idempotent on the row's key. On PostgreSQL, rows another
+    node is claiming at this moment are locked and skipped, so two nodes never send one row.
     """
     async with db.execute(
         "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?"
-        " ORDER BY next_attempt_at, id LIMIT ?",
+        " ORDER BY next_attempt_at, id LIMIT ?" + skip_locked(db),
         (iso(now), limit),
     ) as cursor:
         rows = [OutboxItem.from_row(row) for row in await cursor.fetchall()]
