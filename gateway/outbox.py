@@ -97,9 +97,9 @@ class OutboxWorker(PollingWorker):
 
     async def deliver(self, item: OutboxItem) -> None:
         try:
-            provider_id = await asyncio.wait_for(
-                self._send(item), self._settings.send_timeout.total_seconds()
-            )
+            # asyncio.timeout, not wait_for, which on Python 3.11 can swallow a cancellation.
+            async with asyncio.timeout(self._settings.send_timeout.total_seconds()):
+                provider_id = await self._send(item)
         except TransportError as exc:
             await self._failed_attempt(item, str(exc), permanent=exc.permanent)
         except TimeoutError:

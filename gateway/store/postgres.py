@@ -21,6 +21,7 @@ COMMIT, hence a single WAL flush, for all of them.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import re
@@ -39,6 +40,7 @@ T = TypeVar("T")
 MIGRATION_LOCK = 0x696E74616B65
 STATEMENT_CACHE_SIZE = 1024
 CONNECT_TIMEOUT_SECONDS = 10.0
+CLOSE_TIMEOUT_SECONDS = 10.0
 
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\?")
 _HAS_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
@@ -176,8 +178,15 @@ class PgBackend:
             return int(await raw.fetchval("SELECT version FROM intake_schema"))
 
     async def close(self) -> None:
-        await self._readers.close()
-        await self._writer.close()
+        # Everything handed in was committed before this; a pool that still cannot close
+        # (a server that stopped answering) must not keep the process from exiting.
+        for pool in (self._readers, self._writer):
+            try:
+                async with asyncio.timeout(CLOSE_TIMEOUT_SECONDS):
+                    await pool.close()
+            except TimeoutError:
+                log.warning("database connections did not close in time; dropping them")
+                pool.terminate()
 
 
 async def _commit_ops(raw: asyncpg.Connection, ops: Sequence[Any]) -> list[Outcome]:
