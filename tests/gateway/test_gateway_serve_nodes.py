@@ -19,8 +19,7 @@ def _config(path: Path, url: str) -> Path:
     # Short leases, so that the dead node's claims pass to the other within the test (the
     # outbox lease is twice the send timeout).
     path.write_text(
-        f'[store]\nurl = "{url}"\n\n[worker]\nclaim_lease = "3s"\n\n'
-        '[outbox]\nsend_timeout = "2s"\n'
+        f'[store]\nurl = "{url}"\n\n[worker]\nclaim_lease = "3s"\n\n[outbox]\nsend_timeout = "2s"\n'
     )
     return path
 
