@@ -26,31 +26,11 @@ from gateway.smtp import IntakeHandler, SmtpListener
 from gateway.smtp.limits import ClientLimits
 from gateway.store import open_store
 from gateway.transports import EmailTransport, SmsTransport
-from gateway.transports.file_email import FileEmailTransport
-from gateway.transports.relay import RelayEmailTransport
+from gateway.transports.factory import email_transport_for, sms_transport_for
 from gateway.triage import ClassifierProposer, Proposer
 from voice.service import VoiceService
 
 log = logging.getLogger(__name__)
-
-
-def email_transport_for(settings: Settings) -> EmailTransport:
-    if settings.relay is not None:
-        return RelayEmailTransport(settings.relay, settings.smtp.hostname)
-    return FileEmailTransport(settings.data_dir / "mail-out")
-
-
-def sms_transport_for(settings: Settings) -> SmsTransport:
-    from voice.file_sms import FileSmsTransport
-    from voice.twilio_sms import TwilioSmsTransport
-
-    sid = os.environ.get(settings.twilio.account_sid_env)
-    token = os.environ.get(settings.twilio.auth_token_env)
-    if sid and token:
-        return TwilioSmsTransport(
-            sid, token, sender=settings.twilio.sms_from, api_base_url=settings.twilio.api_base_url
-        )
-    return FileSmsTransport(settings.data_dir / "sms-out.jsonl", sender=settings.twilio.sms_from)
 
 
 @dataclass

@@ -1,8 +1,6 @@
 """Voice and on-call: Twilio webhooks, request signatures, the on-call schedule, paging, SMS.
 
-- `voice.phone`: E.164 normalisation.
-- `voice.oncall` (+ `voice.oncall_config`): the `[oncall]` config and who is on call when.
-- `voice.settings`: the `[paging]` config (voicemail rule, per-recipient rate limits).
+- `voice.oncall`: who is on call when (its `[oncall]` config is `gateway.config.oncall`).
 - `voice.signature`: X-Twilio-Signature checks for aiohttp requests.
 - `voice.twiml`, `voice.paths`: TwiML answers and the webhook URLs they point at.
 - `voice.webhooks`: the Twilio routes; `voice.batch`: cheap webhooks committed in batches.
@@ -12,6 +10,9 @@
 - `voice.worker`: the voice worker and the escalation worker.
 - `voice.desks`: desks by phone number, policies by name.
 - `voice.service`: builds all of the above for `gateway.app.Gateway`.
-- `voice.twilio_sms`, `voice.file_sms`: SMS transports for the outbox.
 - `voice.cli`: `intake oncall`.
+
+Settings (`[twilio]`, `[oncall]`, `[paging]`) live in `gateway.config`, phone-number helpers in
+`gateway.phone` and the SMS transports in `gateway.transports`: voice is a channel, so it
+imports the core and nothing but the application assembly and the CLI imports it.
 """

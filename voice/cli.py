@@ -14,7 +14,8 @@ from rich.table import Table
 
 from gateway.cli_common import settings_from_cli
 from gateway.clock import SystemClock
-from voice.oncall import OnCallConfig, OnCallSchedule, PageStep, Shift, Staff
+from gateway.config.oncall import OnCallConfig, Staff
+from voice.oncall import OnCallSchedule, PageStep, Shift
 
 oncall_app = typer.Typer(
     help="Show the on-call schedule and escalation chain.", no_args_is_help=True

@@ -21,8 +21,8 @@ from gateway.store import voice as sql
 from gateway.store.connection import Connection
 from gateway.store.records import OutboxItem
 from gateway.store.tickets import add_event
+from gateway.transports.twilio_sms import TEMPORARY_CODES
 from voice.paging import Paging
-from voice.twilio_sms import TEMPORARY_CODES
 
 log = logging.getLogger(__name__)
 

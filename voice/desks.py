@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from gateway.config import DeskSettings, Settings
-from voice.phone import normalize_e164
+from gateway.phone import normalize_e164
 
 log = logging.getLogger(__name__)
 

@@ -18,20 +18,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from voice.oncall_config import Escalation, OnCallConfig, Override, Rotation, Staff, Step
-from voice.phone import normalize_e164
+from gateway.config.oncall import OnCallConfig, Staff
+from gateway.phone import normalize_e164
 
-__all__ = [
-    "Escalation",
-    "OnCallConfig",
-    "OnCallSchedule",
-    "Override",
-    "PageStep",
-    "Rotation",
-    "Shift",
-    "Staff",
-    "Step",
-]
+__all__ = ["OnCallSchedule", "PageStep", "Shift"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from jinja2 import Environment
 
 from gateway.clock import Clock
 from gateway.config import Settings
+from gateway.config.oncall import Staff
 from gateway.policybook import PolicyBook
 from gateway.promise import format_local
 from gateway.store import outbox as outbox_sql
@@ -31,7 +32,7 @@ from gateway.store.paging import Chain
 from gateway.store.records import Ticket
 from policies import Policy
 from voice.commands import parse_staff_text
-from voice.oncall import OnCallSchedule, PageStep, Staff
+from voice.oncall import OnCallSchedule, PageStep
 from voice.paths import SMS_STATUS, absolute_url
 from voice.ratelimit import earliest_send, longest_window
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from voice.settings import RateLimit
+from gateway.config.paging import RateLimit
 
 
 def earliest_send(

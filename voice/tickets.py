@@ -24,6 +24,7 @@ from gateway.clock import Clock
 from gateway.config import DeskSettings, Settings
 from gateway.hooks import TicketHook
 from gateway.metrics import Metrics
+from gateway.phone import normalize_e164
 from gateway.policybook import PolicyBook
 from gateway.promise import promise_for
 from gateway.store import outbox as outbox_sql
@@ -38,7 +39,6 @@ from policies import Policy
 from voice.desks import DeskDirectory
 from voice.paging import summarize
 from voice.paths import SMS_STATUS, absolute_url
-from voice.phone import normalize_e164
 
 SUBJECT_WORDS = 60
 

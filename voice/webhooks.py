@@ -25,6 +25,7 @@ from twilio.request_validator import RequestValidator
 from gateway.clock import Clock
 from gateway.config import DeskSettings, Settings
 from gateway.metrics import Metrics
+from gateway.phone import mask, normalize_e164
 from gateway.policybook import PolicyBook
 from gateway.store import Store, StoreClosed
 from gateway.store import inbox as inbox_sql
@@ -36,7 +37,6 @@ from voice.delivery import Delivery
 from voice.desks import DeskDirectory
 from voice.oncall import OnCallSchedule
 from voice.paging import Paging
-from voice.phone import mask, normalize_e164
 from voice.signature import verify_twilio_request
 from voice.tickets import PhoneTickets, Recording
 

@@ -6,11 +6,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from gateway_harness import SATURDAY_MORNING, DefaultProposer, make_settings
 
 from gateway.app import Gateway
 from gateway.clock import ManualClock
 from gateway.config import Settings
+
+from .gateway_harness import SATURDAY_MORNING, DefaultProposer, make_settings
 
 
 @pytest.fixture

@@ -84,11 +84,13 @@ async def send(
 
 
 async def settle(gw: Gateway) -> None:
-    """Run the workers until nothing is left to do (deterministic, no sleeps)."""
+    """Run every worker until none has anything left to do now (no sleeps, no real time)."""
     for _ in range(100):
-        processed = await gw.intake.run_once()
-        delivered = await gw.outbox.run_once()
-        if not processed and not delivered:
+        done = await gw.intake.run_once()
+        done += await gw.voice.worker.run_once()
+        done += await gw.voice.escalation.run_once()
+        done += await gw.outbox.run_once()
+        if not done:
             return
     raise AssertionError("workers did not settle")
 

@@ -8,12 +8,13 @@ import mailbox
 from email.message import EmailMessage
 from pathlib import Path
 
-from gateway_harness import SATURDAY_MORNING, DefaultProposer, mail, make_settings, send, settle
 from typer.testing import CliRunner
 
 from gateway.app import Gateway
 from gateway.cli import app
 from gateway.clock import ManualClock
+
+from .gateway_harness import SATURDAY_MORNING, DefaultProposer, mail, make_settings, send, settle
 
 runner = CliRunner()
 

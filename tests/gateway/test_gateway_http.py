@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-from gateway_harness import mail, send, settle
 
 from gateway.app import Gateway
+
+from .gateway_harness import mail, send, settle
 
 pytestmark = pytest.mark.asyncio
 

@@ -8,7 +8,12 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from gateway_harness import (
+
+from gateway.app import Gateway
+from gateway.clock import ManualClock
+from gateway.config import Settings
+
+from .gateway_harness import (
     DESK,
     DefaultProposer,
     mail,
@@ -18,10 +23,6 @@ from gateway_harness import (
     send,
     settle,
 )
-
-from gateway.app import Gateway
-from gateway.clock import ManualClock
-from gateway.config import Settings
 
 pytestmark = pytest.mark.asyncio
 

@@ -6,13 +6,22 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from gateway_harness import DefaultProposer, mail, make_settings, outgoing_mail, query, send, settle
 
 from gateway.app import Gateway
 from gateway.clock import ManualClock
 from gateway.config import Settings
 from gateway.transports import OutboundEmail, TransportError
 from gateway.transports.file_email import FileEmailTransport
+
+from .gateway_harness import (
+    DefaultProposer,
+    mail,
+    make_settings,
+    outgoing_mail,
+    query,
+    send,
+    settle,
+)
 
 pytestmark = pytest.mark.asyncio
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import aiosmtplib
 import pytest
-from gateway_harness import mail
+
+from .gateway_harness import mail
 
 READY = re.compile(r"intake ready: smtp=(?P<host>[\d.]+):(?P<port>\d+) http=(?P<http>\S+)")
 

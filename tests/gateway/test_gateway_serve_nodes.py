@@ -8,9 +8,10 @@ import signal
 from pathlib import Path
 
 import pytest
-from test_gateway_serve import _blast, _wait, intake_serve
 
 from tests.pg_server import query_sync
+
+from .test_gateway_serve import _blast, _wait, intake_serve
 
 pytestmark = pytest.mark.asyncio
 

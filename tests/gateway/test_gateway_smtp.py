@@ -7,11 +7,12 @@ from pathlib import Path
 
 import aiosmtplib
 import pytest
-from gateway_harness import DESK, DefaultProposer, mail, make_settings, query, send
 
 from gateway.app import Gateway
 from gateway.clock import ManualClock
 from gateway.config import Settings
+
+from .gateway_harness import DESK, DefaultProposer, mail, make_settings, query, send
 
 pytestmark = pytest.mark.asyncio
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from parsing_mail import mail, multipart, part
 
 from gateway.parsing import automated_reason, parse_message
+
+from .parsing_mail import mail, multipart, part
 
 CUSTOMER = "jane@example.com"
 

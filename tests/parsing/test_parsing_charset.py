@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 
 import pytest
-from parsing_mail import mail, multipart, part
 
 from gateway.parsing import parse_message
 from gateway.parsing.charset import decode_bytes, decode_guessing
 from gateway.parsing.detect import detect_charset
+
+from .parsing_mail import mail, multipart, part
 
 RUSSIAN = "Привет! Сервер не работает с утра, помогите пожалуйста."
 JAPANESE = "お世話になっております。サーバーが停止しています。"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from parsing_mail import mail
 
 from gateway.parsing import declared_hints, parse_message
+
+from .parsing_mail import mail
 
 
 def hints(subject: str = "", body: str = "", **headers: str) -> tuple[str, ...]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from parsing_mail import mail, multipart, part
 
 from gateway.parsing import body, parse_message
 from gateway.parsing.html_text import html_to_text
+
+from .parsing_mail import mail, multipart, part
 
 
 def test_paragraphs_breaks_and_inline_markup() -> None:

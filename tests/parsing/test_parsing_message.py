@@ -6,9 +6,10 @@ import hashlib
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from parsing_mail import mail, multipart, part
 
 from gateway.parsing import Attachment, ParsedMessage, parse_message
+
+from .parsing_mail import mail, multipart, part
 
 # -- headers ------------------------------------------------------------------------------------
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from parsing_mail import mail, multipart, part
 
 from gateway.parsing import parse_message
 from gateway.parsing.reply import latest_reply
+
+from .parsing_mail import mail, multipart, part
 
 GMAIL = """\
 Thanks, restarting fixed it.

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from policy_samples import local, utc
 
 from policies import builtin_policy_names, load_policy
+
+from .policy_samples import local, utc
 
 SEEDS = ["jelastic", "msp", "restcomm-premium", "restcomm-standard", "threepbx"]
 

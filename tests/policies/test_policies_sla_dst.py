@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from policy_samples import ALL_DAYS, due, local, policy_from, sample_policy, utc
+
+from .policy_samples import ALL_DAYS, due, local, policy_from, sample_policy, utc
 
 # (zone, the Sunday of the change, hours the clock moves: +1 spring forward, -1 fall back)
 CHANGES = [

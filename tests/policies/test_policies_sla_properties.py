@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from policy_samples import ALL_DAYS, policy_from, sample_policy
 
 from policies import Policy, load_policy
 from policies.loader import builtin_policy_names
+
+from .policy_samples import ALL_DAYS, policy_from, sample_policy
 
 ODD_NIGHTS = """
 name = "odd-nights"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from policy_samples import due, local, policy_from, sample_policy, utc
+
+from .policy_samples import due, local, policy_from, sample_policy, utc
 
 NINE_TO_FIVE = sample_policy(
     "4 business hours",

@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_twilio import FakeTwilio
-from phone_harness import Desk, running_desk
-from twilio_account import ACCOUNT_SID, AUTH_TOKEN
 
-__all__ = ["ACCOUNT_SID", "AUTH_TOKEN"]
+from .fake_twilio import FakeTwilio
+from .phone_harness import Desk, running_desk
+from .twilio_account import ACCOUNT_SID, AUTH_TOKEN
 
 
 @pytest.fixture

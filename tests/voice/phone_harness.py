@@ -15,17 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from fake_twilio import FakeTwilio
 from twilio.request_validator import RequestValidator
-from twilio_account import ACCOUNT_SID, AUTH_TOKEN
 
 from gateway.app import Gateway
 from gateway.clock import ManualClock
 from gateway.config import Settings, load_settings
+from gateway.transports.twilio_sms import TwilioSmsTransport
 from gateway.triage import Decision, Proposer
 from policies import Policy
-from tests.pg_server import query_sync
-from voice.twilio_sms import TwilioSmsTransport
+
+from ..gateway.gateway_harness import query, settle
+from .fake_twilio import FakeTwilio
+from .twilio_account import ACCOUNT_SID, AUTH_TOKEN
 
 PUBLIC = "https://intake.example.com"
 DESK_ADDRESS = "support@acme.test"
@@ -76,29 +77,6 @@ def phone_settings(data_dir: Path, oncall: Mapping[str, Any], **extra: Any) -> S
     for key, value in extra.items():
         overrides[tuple(key.split("__"))] = value
     return load_settings(None, environ={}, overrides=overrides)
-
-
-async def settle(gw: Gateway) -> None:
-    """Run every worker until none has anything left to do now (no sleeps, no real time)."""
-    for _ in range(100):
-        done = await gw.intake.run_once()
-        done += await gw.voice.worker.run_once()
-        done += await gw.voice.escalation.run_once()
-        done += await gw.outbox.run_once()
-        if not done:
-            return
-    raise AssertionError("workers did not settle")
-
-
-def query(gw: Gateway, sql: str, *args: Any) -> list[sqlite3.Row]:
-    if gw.settings.store.url is not None:  # PostgreSQL
-        return query_sync(gw.settings.store.url, sql, *args)
-    db = sqlite3.connect(gw.store.path)
-    db.row_factory = sqlite3.Row
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
 
 
 def events(gw: Gateway, kind: str | None = None) -> list[sqlite3.Row]:

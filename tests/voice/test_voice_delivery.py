@@ -12,8 +12,9 @@ from typing import Any
 
 import aiosmtplib
 import pytest
-from fake_twilio import FakeTwilio
-from phone_harness import ALICE, BOB, DESK_ADDRESS, Desk, running_desk
+
+from .fake_twilio import FakeTwilio
+from .phone_harness import ALICE, BOB, DESK_ADDRESS, Desk, running_desk
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:twilio")
 

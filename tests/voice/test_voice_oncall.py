@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from voice.oncall import OnCallConfig, OnCallSchedule
+from gateway.config.oncall import OnCallConfig
+from voice.oncall import OnCallSchedule
 
 NEW_YORK = ZoneInfo("America/New_York")
 

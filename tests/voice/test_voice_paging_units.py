@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from gateway.config.paging import GOALERT_SMS_LIMITS, RateLimit
 from voice.commands import Acknowledge, parse_staff_text
 from voice.ratelimit import earliest_send
-from voice.settings import GOALERT_SMS_LIMITS, RateLimit
 
 T0 = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)

@@ -21,11 +21,12 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
-from fake_twilio import FakeTwilio
-from phone_harness import ALICE, BOB, CUSTOMER, DESK_NUMBER, OUTAGE, PUBLIC, SENDER, Phone, sids
-from twilio_account import ACCOUNT_SID, AUTH_TOKEN
 
 from policies.loader import POLICY_DIR
+
+from .fake_twilio import FakeTwilio
+from .phone_harness import ALICE, BOB, CUSTOMER, DESK_NUMBER, OUTAGE, PUBLIC, SENDER, Phone, sids
+from .twilio_account import ACCOUNT_SID, AUTH_TOKEN
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:twilio")
 

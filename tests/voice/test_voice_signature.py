@@ -11,8 +11,9 @@ from aiohttp import web
 from multidict import MultiDict
 from twilio.request_validator import RequestValidator
 
-from conftest import AUTH_TOKEN
 from voice.signature import make_validator, verify_twilio_request
+
+from .twilio_account import AUTH_TOKEN
 
 PUBLIC = "https://intake.example.com"
 CALL = {"CallSid": "CA" + "1" * 32, "From": "+12025550123", "To": "+12025550100"}

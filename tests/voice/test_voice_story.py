@@ -13,8 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_twilio import FakeTwilio
-from phone_harness import (
+
+from gateway.triage import ClassifierProposer
+
+from .fake_twilio import FakeTwilio
+from .phone_harness import (
     ALICE,
     BOB,
     CUSTOMER,
@@ -26,8 +29,6 @@ from phone_harness import (
     running_desk,
     sids,
 )
-
-from gateway.triage import ClassifierProposer
 
 # twilio's async client still passes aiohttp's deprecated `auth=BasicAuth(...)`: not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:twilio")

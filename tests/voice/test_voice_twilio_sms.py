@@ -6,11 +6,12 @@ import socket
 from collections.abc import AsyncIterator
 
 import pytest
-from fake_twilio import FakeTwilio
 
-from conftest import ACCOUNT_SID, AUTH_TOKEN
 from gateway.transports.base import OutboundSms, SmsTransport, TransportError
-from voice.twilio_sms import TwilioSmsTransport, is_permanent
+from gateway.transports.twilio_sms import TwilioSmsTransport, is_permanent
+
+from .fake_twilio import FakeTwilio
+from .twilio_account import ACCOUNT_SID, AUTH_TOKEN
 
 SENDER = "+12025550199"
 PAGE = OutboundSms(

@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_twilio import FakeTwilio
-from phone_harness import (
+
+from gateway.clock import ManualClock
+
+from .fake_twilio import FakeTwilio
+from .phone_harness import (
     ALICE,
     BOB,
     CUSTOMER,
@@ -23,8 +26,6 @@ from phone_harness import (
     running_desk,
     sids,
 )
-
-from gateway.clock import ManualClock
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:twilio")
 
@@ -54,7 +55,7 @@ async def test_unsigned_and_forged_requests_are_refused(desk: Desk, path: str) -
 
 async def test_a_tampered_form_is_refused(desk: Desk) -> None:
     form = Phone.call_form(sids("CA", 1))
-    from phone_harness import PUBLIC, sign
+    from .phone_harness import PUBLIC, sign
 
     signature = sign(PUBLIC + "/voice/incoming", form)
     status, _ = await desk.phone.post(

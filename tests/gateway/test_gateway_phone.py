@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from voice.phone import mask, normalize_e164
+from gateway.phone import mask, normalize_e164
 
 
 @pytest.mark.parametrize(

@@ -23,8 +23,8 @@ from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioS
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
+from gateway.phone import mask
 from gateway.transports.base import OutboundSms, TransportError
-from voice.phone import mask
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,5 @@
 """Fixtures every test directory shares: the store backends, SQLite and a real PostgreSQL.
 
-This file sits at the repository root so that the repository, not `tests/`, goes on sys.path
-(`tests/policies` would shadow the `policies` package).
-
 One PostgreSQL server runs per test session (started from the server binaries in a
 temporary directory, see `pg_server.py`); each test gets its own database, copied from a
 migrated template so that no test pays for the migrations. Without the binaries the

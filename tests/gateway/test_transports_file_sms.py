@@ -10,7 +10,7 @@ from typing import Any
 
 from gateway.clock import ManualClock
 from gateway.transports.base import OutboundSms, SmsTransport
-from voice.file_sms import FileSmsTransport
+from gateway.transports.file_sms import FileSmsTransport
 
 SMS = OutboundSms(to="+12025550101", body="Ticket 4821: Reply 4821 A", validity_period=600)
 CLOCK = ManualClock(datetime(2026, 3, 9, 13, 30, tzinfo=UTC))

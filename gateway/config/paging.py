@@ -1,4 +1,4 @@
-"""The `[paging]` table of the gateway's config: when voicemails page, and per-recipient limits.
+"""The `[paging]` table of the config: when voicemails page, and per-recipient limits.
 
     [paging]
     voicemail = "always"          # after-hours voicemails page whatever their priority
@@ -19,16 +19,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from voice.oncall_config import Duration
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from gateway.config.base import Duration, StrictModel
 
 
-class RateLimit(_Strict):
+class RateLimit(StrictModel):
     """At most `count` pages to one number within any window of `per`."""
 
     count: int = Field(gt=0)
@@ -43,7 +39,7 @@ GOALERT_SMS_LIMITS = (
 )
 
 
-class PagingSettings(_Strict):
+class PagingSettings(StrictModel):
     voicemail: Literal["always", "priority"] = "always"
     rate_limit: tuple[RateLimit, ...] = GOALERT_SMS_LIMITS
     sms_resends: int = Field(2, ge=0, le=10)

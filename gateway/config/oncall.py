@@ -1,4 +1,4 @@
-"""The `[oncall]` table of the gateway's config: staff, rotation, overrides, escalation.
+"""The `[oncall]` table of the config: staff, rotation, overrides, escalation.
 
 Shape (TOML)::
 
@@ -38,60 +38,21 @@ field (`rotation.order[2]`, `override[1].end`), so a config file error can point
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from voice.phone import normalize_e164
+from gateway.config.base import Duration, StrictModel
+from gateway.phone import normalize_e164
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RESERVED_TARGETS = ("primary", "secondary", "fallback")
 
-_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 
-
-def parse_duration(value: object) -> object:
-    """'90s', '10m', '1h30m', '2d' (or an integer of seconds) → timedelta.
-
-    Anything else is handed on unchanged for pydantic to reject (or accept a timedelta).
-    """
-    if isinstance(value, bool):
-        raise PydanticCustomError("duration", "expected a duration like '90s', '10m' or '1h30m'")
-    if isinstance(value, int):
-        return timedelta(seconds=value)
-    if not isinstance(value, str):
-        return value
-    match = _DURATION.fullmatch(value.strip().lower())
-    if not value.strip() or match is None:
-        raise PydanticCustomError(
-            "duration",
-            "expected a duration like '90s', '10m' or '1h30m', got '{value}'",
-            {"value": value},
-        )
-    days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-
-
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Staff(_Model):
+class Staff(StrictModel):
     """Someone who can be paged."""
 
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)
@@ -116,7 +77,7 @@ class Staff(_Model):
         return normalized
 
 
-class Rotation(_Model):
+class Rotation(StrictModel):
     """Who is on call when no override applies: `order` taking turns, one shift each."""
 
     kind: Literal["daily", "weekly"]
@@ -151,7 +112,7 @@ class Rotation(_Model):
         return timedelta(days=7 if self.kind == "weekly" else 1)
 
 
-class Override(_Model):
+class Override(StrictModel):
     """`staff` is on call from `start` (inclusive) to `end` (exclusive), whatever the rotation."""
 
     staff: str
@@ -164,7 +125,7 @@ class Override(_Model):
         return _localize(self.start, tz), _localize(self.end, tz)
 
 
-class Step(_Model):
+class Step(StrictModel):
     target: str = Field(min_length=1)
     delay: Duration
 
@@ -176,14 +137,14 @@ class Step(_Model):
         return value
 
 
-class Escalation(_Model):
+class Escalation(StrictModel):
     step: tuple[Step, ...] = Field(min_length=1)
     repeat: int = Field(default=0, ge=0, le=10)
     fallback: str | None = None
     fallback_delay: Duration | None = None
 
 
-class OnCallConfig(_Model):
+class OnCallConfig(StrictModel):
     """The whole `[oncall]` table (see the module docstring for the TOML shape)."""
 
     timezone: str

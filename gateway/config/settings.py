@@ -1,7 +1,8 @@
-"""Settings: built-in demo defaults < TOML config file < INTAKE_* environment < command-line flags.
+"""The whole config file (`Settings`) and how it is loaded.
 
-Everything is validated up front by pydantic; a bad file fails with one line that names the
-file, the key and the problem, before anything starts listening.
+Precedence: built-in demo defaults < TOML config file < INTAKE_* environment < command-line
+flags. Everything is validated up front by pydantic; a bad file fails with one line that names
+the file, the key and the problem, before anything starts listening.
 """
 
 from __future__ import annotations
@@ -14,37 +15,21 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from voice.oncall import OnCallConfig
-from voice.settings import PagingSettings
+from gateway.config.base import Duration, StrictModel
+from gateway.config.oncall import OnCallConfig
+from gateway.config.paging import PagingSettings
 
 DEMO_DESK_ADDRESS = "support@localhost"
 DEMO_POLICY = "threepbx"
-_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 class ConfigError(Exception):
     """A configuration problem, already worded for the user: `file: key: problem`."""
 
 
-def parse_duration(value: Any) -> timedelta:
-    """Accepts 90, "90s", "10m", "1h", "2d" (a bare number is seconds)."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    if isinstance(value, str) and (match := _DURATION.match(value)):
-        return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
-    raise ValueError(f"not a duration: {value!r} (use e.g. '90s', '10m', '1h', '2d')")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SmtpSettings(_Strict):
+class SmtpSettings(StrictModel):
     host: str = "127.0.0.1"
     port: int = Field(2525, ge=0, le=65535)
     hostname: str = Field(
@@ -69,13 +54,13 @@ class SmtpSettings(_Strict):
         return self
 
 
-class HttpSettings(_Strict):
+class HttpSettings(StrictModel):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
     max_body: int = Field(64 * 1024, gt=0, description="Largest webhook body accepted (bytes).")
 
 
-class RelaySettings(_Strict):
+class RelaySettings(StrictModel):
     """Outbound SMTP relay; credentials come from the environment, never from the file."""
 
     host: str
@@ -86,7 +71,7 @@ class RelaySettings(_Strict):
     timeout: float = Field(30, gt=0)
 
 
-class DeskSettings(_Strict):
+class DeskSettings(StrictModel):
     """A support address (and optionally the phone number callers dial) served under a policy."""
 
     address: str
@@ -104,7 +89,7 @@ class DeskSettings(_Strict):
         return value.strip().lower()
 
 
-class CustomerSettings(_Strict):
+class CustomerSettings(StrictModel):
     """Customers under a contract: `match` is an address (a@b.com) or a domain (b.com)."""
 
     match: str
@@ -117,58 +102,46 @@ class CustomerSettings(_Strict):
         return value.strip().lower().lstrip("@")
 
 
-class AckSettings(_Strict):
+class AckSettings(StrictModel):
     enabled: bool = True
     max_per_sender: int = Field(5, ge=0, description="Acknowledgements per sender per window.")
-    window: timedelta = timedelta(hours=1)
-
-    _duration = field_validator("window", mode="before")(parse_duration)
+    window: Duration = timedelta(hours=1)
 
 
-class WorkerSettings(_Strict):
+class WorkerSettings(StrictModel):
     """Background processing of accepted messages."""
 
-    max_defer: timedelta = Field(
+    max_defer: Duration = Field(
         timedelta(seconds=10),
         description="During a burst, processing yields to accepting for at most this long.",
     )
     batch: int = Field(8, gt=0, description="Messages processed between checks for a burst.")
-    claim_lease: timedelta = Field(
+    claim_lease: Duration = Field(
         timedelta(seconds=30),
         description="How long a node that died keeps the messages it claimed from the others.",
     )
 
-    _duration = field_validator("max_defer", "claim_lease", mode="before")(parse_duration)
 
-
-class OutboxSettings(_Strict):
-    backoff_initial: timedelta = timedelta(seconds=30)
-    backoff_max: timedelta = timedelta(hours=1)
-    give_up_after: timedelta = timedelta(days=3)
-    send_timeout: timedelta = timedelta(seconds=30)
+class OutboxSettings(StrictModel):
+    backoff_initial: Duration = timedelta(seconds=30)
+    backoff_max: Duration = timedelta(hours=1)
+    give_up_after: Duration = timedelta(days=3)
+    send_timeout: Duration = timedelta(seconds=30)
     concurrency: int = Field(8, gt=0)
 
-    _duration = field_validator(
-        "backoff_initial", "backoff_max", "give_up_after", "send_timeout", mode="before"
-    )(parse_duration)
 
-
-class TwilioSettings(_Strict):
+class TwilioSettings(StrictModel):
     """Credentials come from TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN in the environment."""
 
     account_sid_env: str = "TWILIO_ACCOUNT_SID"
     auth_token_env: str = "TWILIO_AUTH_TOKEN"
     api_base_url: str | None = Field(None, description="Override the REST API host (tests).")
     sms_from: str | None = Field(None, description="Default number SMS are sent from (E.164).")
-    transcription_timeout: timedelta = timedelta(minutes=10)
-    page_validity: timedelta = timedelta(minutes=30)
-
-    _duration = field_validator("transcription_timeout", "page_validity", mode="before")(
-        parse_duration
-    )
+    transcription_timeout: Duration = timedelta(minutes=10)
+    page_validity: Duration = timedelta(minutes=30)
 
 
-class StoreSettings(_Strict):
+class StoreSettings(StrictModel):
     """Where tickets live: SQLite in `data_dir` unless `url` names a PostgreSQL database."""
 
     url: str | None = Field(
@@ -194,7 +167,7 @@ class StoreSettings(_Strict):
         return value
 
 
-class Settings(_Strict):
+class Settings(StrictModel):
     data_dir: Path = Path("var")
     store: StoreSettings = StoreSettings()
     public_url: str = "http://127.0.0.1:8080"
