@@ -1,14 +1,11 @@
-"""`intake classify` and `intake classifier train|evaluate`.
+"""`intake classifier train|evaluate` (`intake classify` lives with the gateway's CLI, which
+reads mail with the gateway's parser).
 
 Heavy imports (spaCy, the model) happen inside the commands so `intake --help` stays fast.
 """
 
 from __future__ import annotations
 
-import json
-import re
-import sys
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,145 +14,9 @@ import typer
 from classifier.dataset import HELDOUT_FILE
 
 if TYPE_CHECKING:
-    from classifier.decide import Proposal
     from classifier.evaluate import PolicyReport
-    from policies import Policy
 
 classifier_app = typer.Typer(help="Train and evaluate the triage classifier.", no_args_is_help=True)
-
-CHUNK = 512  # JSON lines classified per batch
-_HEADER = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*:")
-_MAIL_HEADERS = (b"from:", b"subject:", b"date:", b"message-id:", b"received:", b"to:")
-
-
-# --- intake classify -------------------------------------------------------------------------
-
-
-def classify(
-    policy: str = typer.Option(..., "--policy", help="Policy name or policy file."),
-    jsonl: bool = typer.Option(
-        False, "--jsonl", help='Read lines {"id", "subject", "body"} from stdin, one answer each.'
-    ),
-) -> None:
-    """Propose priorities under a policy: one message on stdin (plain text or RFC 822), or
-    JSON lines with --jsonl. Prints {"id", "priority", "confidence", "reasons"} per message."""
-    from classifier.triage import Triage
-
-    loaded = _load_policy(policy)
-    triage = Triage.load()
-    if jsonl:
-        for chunk in _chunks(_read_jsonl(sys.stdin.buffer), CHUNK):
-            items = [(subject, body, declared) for _, subject, body, declared, _ in chunk]
-            for (ident, *_, problem), proposal in zip(
-                chunk, triage.propose_many(loaded, items), strict=True
-            ):
-                _write(ident, proposal, problem)
-            sys.stdout.flush()
-        return
-    subject, body, declared = _read_message(sys.stdin.buffer.read(), loaded)
-    _write(None, triage.propose(loaded, subject, body, declared=declared), None)
-
-
-def _load_policy(name: str) -> Policy:
-    from policies import PolicyError, load_policy
-
-    try:
-        return load_policy(name)
-    except (PolicyError, OSError, KeyError, ValueError) as exc:
-        typer.echo(f"error: --policy {name!r}: {exc}", err=True)
-        raise typer.Exit(2) from None
-
-
-Parsed = tuple[Any, str, str, str | None, str | None]  # id, subject, body, declared, problem
-
-
-def _read_jsonl(stream: Iterable[bytes]) -> Iterator[Parsed]:
-    """Each input line, parsed; a bad line still yields a row (and an answer) with its problem."""
-    for number, raw in enumerate(stream, 1):
-        if not raw.strip():
-            continue
-        try:
-            data = json.loads(raw.decode("utf-8", "replace"))
-        except ValueError:
-            yield None, "", "", None, f"line {number}: not JSON"
-            continue
-        if not isinstance(data, dict):
-            yield None, "", "", None, f"line {number}: not a JSON object"
-            continue
-        declared = data.get("declared")
-        yield (
-            data.get("id"),
-            _text(data.get("subject")),
-            _text(data.get("body")),
-            declared if isinstance(declared, str) else None,
-            None,
-        )
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def _chunks(rows: Iterable[Parsed], size: int) -> Iterator[list[Parsed]]:
-    chunk: list[Parsed] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def _write(ident: object, proposal: Proposal, problem: str | None) -> None:
-    reasons = list(proposal.reasons) + ([problem] if problem else [])
-    line = {
-        "id": ident,
-        "priority": proposal.priority,
-        "confidence": proposal.confidence,
-        "reasons": reasons,
-    }
-    sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
-
-
-def _read_message(raw: bytes, policy: Policy) -> tuple[str, str, str | None]:
-    """Subject, latest text and declared level of one message: RFC 822 or plain text."""
-    if not _looks_like_mail(raw):
-        return "", raw.decode("utf-8", "replace"), None
-    try:
-        from gateway.parsing import parse_message
-    except ImportError:  # the gateway's parser is optional here
-        return (*_read_mail_stdlib(raw), None)
-    parsed = parse_message(raw)
-    return parsed.subject, parsed.latest_text, policy.match_declared(parsed.declared_hints)
-
-
-def _looks_like_mail(raw: bytes) -> bool:
-    """A header block (only header lines or continuations) naming at least one mail header."""
-    head = raw.lstrip(b"\r\n").split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
-    lines = [line for line in head.splitlines() if line.strip()]
-    if not lines or not _HEADER.match(lines[0]):
-        return False
-    if not all(_HEADER.match(line) or line[:1] in (b" ", b"\t") for line in lines):
-        return False
-    return any(line.lower().startswith(_MAIL_HEADERS) for line in lines)
-
-
-def _read_mail_stdlib(raw: bytes) -> tuple[str, str]:
-    import email
-    from email import policy as email_policy
-    from email.message import EmailMessage
-
-    message = email.message_from_bytes(raw, policy=email_policy.default)
-    assert isinstance(message, EmailMessage)
-    part = message.get_body(preferencelist=("plain", "html"))
-    try:
-        body = part.get_content() if part is not None else ""
-    except (LookupError, ValueError):
-        body = ""
-    return str(message.get("subject", "")), str(body)
 
 
 # --- intake classifier train -----------------------------------------------------------------
@@ -233,7 +94,7 @@ def evaluate_command(
     try:
         rows = read_rows(data)
     except (OSError, DatasetError) as exc:
-        typer.echo(f"error: --data: {exc}", err=True)
+        typer.echo(f"intake: --data: {exc}", err=True)
         raise typer.Exit(2) from None
     triage = Triage.load(model)
     if not triage.trained:

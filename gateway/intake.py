@@ -216,7 +216,8 @@ class EmailIntake(PollingWorker):
                 meta=meta,
                 inbox_id=item.id,
             ),
-            now,
+            # When it reached us, not when a worker got to it: a backfilled message keeps its Date.
+            item.received_at,
         )
         for attachment in parsed.attachments:
             await sql.insert_attachment(

@@ -21,7 +21,7 @@ from gateway.store import Store
 from gateway.store import outbox as sql
 from gateway.store.connection import Connection
 from gateway.store.records import OutboxItem
-from gateway.store.tickets import add_event
+from gateway.store.tickets import add_event, ticket_by_id
 from gateway.transports import (
     EmailTransport,
     OutboundEmail,
@@ -135,6 +135,15 @@ class OutboxWorker(PollingWorker):
         now = self._clock.now()
         await sql.mark_sent(db, item.id, provider_id, now)
         await add_event(db, item.ticket_id, now, f"{item.purpose}-sent", to=item.recipient)
+        ticket = await ticket_by_id(db, item.ticket_id) if item.ticket_id is not None else None
+        if ticket is not None:  # one line per acknowledgement or page; no address, no number
+            log.info(
+                "ticket %d: %s %s sent",
+                ticket.number,
+                item.purpose,
+                item.kind,
+                extra={"ticket": ticket.number, "event": f"{item.purpose}-sent"},
+            )
         for hook in self._sent_hooks.get(item.purpose, []):
             await hook(db, item, provider_id)
 

@@ -6,6 +6,7 @@ the after-hours flag are always computed the same way from the policy.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +15,8 @@ from gateway.store.records import Ticket
 from gateway.store.tickets import NewTicket, add_event, insert_ticket
 from gateway.triage import Decision
 from policies import Policy
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,4 +73,13 @@ async def open_ticket(
     )
     if decision.reclassified:
         await add_event(db, ticket.id, now, "reclassified", reason=decision.reclassified)
+    log.info(
+        "ticket %d opened: %s, %s under %s%s",
+        ticket.number,
+        ticket.channel,
+        ticket.effective_priority,
+        policy.name,
+        ", after hours" if ticket.after_hours else "",
+        extra={"ticket": ticket.number, "event": "ticket-opened"},
+    )
     return ticket

@@ -10,7 +10,6 @@
 - `voice.worker`: the voice worker and the escalation worker.
 - `voice.desks`: desks by phone number, policies by name.
 - `voice.service`: builds all of the above for `gateway.app.Gateway`.
-- `voice.cli`: `intake oncall`.
 
 Settings (`[twilio]`, `[oncall]`, `[paging]`) live in `gateway.config`, phone-number helpers in
 `gateway.phone` and the SMS transports in `gateway.transports`: voice is a channel, so it

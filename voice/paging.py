@@ -258,6 +258,12 @@ class Paging:
             await tickets_sql.add_event(
                 db, ticket.id, now, "page-acknowledged", staff=staff.id, name=staff.name, via="sms"
             )
+            log.info(
+                "ticket %d: page acknowledged by %s",
+                ticket.number,
+                staff.id,
+                extra={"ticket": ticket.number, "event": "page-acknowledged"},
+            )
         due = f" Respond by {format_local(ticket.due_at, policy.tz)}." if ticket.due_at else ""
         return (
             f"Intake: acknowledged ticket {ticket.number} ({ticket.effective_priority}),"

@@ -233,11 +233,14 @@ def _check_policies(settings: Settings, source: str) -> None:
 
     named = [(f"desks[{i}].policy", d.policy) for i, d in enumerate(settings.desks)]
     named += [(f"customers[{i}].policy", c.policy) for i, c in enumerate(settings.customers)]
+    problems = []
     for key, name in named:
         try:
             load_policy(name)
         except (PolicyError, OSError, KeyError) as exc:
-            raise ConfigError(f"{source}: {key}: cannot load policy {name!r}: {exc}") from None
+            problems.append(f"{source}: {key}: cannot load policy {name!r}: {exc}")
+    if problems:
+        raise ConfigError("\n".join(problems))
 
 
 _ENV_KEYS: dict[str, tuple[str, ...]] = {
@@ -286,8 +289,12 @@ def load_settings(
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        problem = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{source}: {_loc(tuple(first['loc']))}: {problem}") from None
+        # Every problem, one line each, so a file with three mistakes takes one round to fix.
+        raise ConfigError(
+            "\n".join(
+                f"{source}: {_loc(tuple(e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+                for e in exc.errors()
+            )
+        ) from None
     _check_policies(settings, source)
     return settings

@@ -10,15 +10,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from classifier.cli import classifier_app, classify
+from gateway.cli import app as intake_app
 
 
 @pytest.fixture(scope="module")
 def app() -> typer.Typer:
-    app = typer.Typer()
-    app.command("classify")(classify)
-    app.add_typer(classifier_app, name="classifier")
-    return app
+    return intake_app
 
 
 def run(app: typer.Typer, args: list[str], stdin: bytes | str) -> tuple[int, str]:
@@ -48,14 +45,21 @@ def test_jsonl_keeps_order_and_shape(app: typer.Typer) -> None:
         assert isinstance(answer["reasons"], list)
 
 
-def test_jsonl_bad_lines_still_get_an_answer(app: typer.Typer) -> None:
-    stdin = b'{"id": 1, "subject": "x", "body": "y"}\nnot json\n[1, 2]\n\xff\xfe\n'
-    code, out = run(app, ["classify", "--policy", "msp", "--jsonl"], stdin)
-    assert code == 0
-    answers = [json.loads(line) for line in out.splitlines()]
-    assert len(answers) == 4
-    assert answers[1]["priority"] == "P4"
-    assert "line 2: not JSON" in answers[1]["reasons"]
+def test_jsonl_bad_line_is_an_error_naming_the_line(app: typer.Typer) -> None:
+    """A line that is not a JSON object is not a message to classify: the lines before it are
+    answered, then the command stops with a sentence naming the line (it used to answer
+    "not json" with the default priority and exit 0)."""
+    for bad, problem in (
+        (b"not json", "not JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b"\xff\xfe", "not UTF-8"),
+    ):
+        stdin = b'{"id": 1, "subject": "x", "body": "y"}\n\n' + bad + b'\n{"id": 3}\n'
+        result = CliRunner().invoke(app, ["classify", "--policy", "msp", "--jsonl"], input=stdin)
+        assert result.exit_code == 2
+        answers = [json.loads(line) for line in result.stdout.splitlines()]
+        assert [a["id"] for a in answers] == [1]
+        assert result.stderr.startswith(f"intake: stdin line 3: {problem}")
 
 
 def test_one_plain_text_message(app: typer.Typer) -> None:
@@ -83,7 +87,11 @@ def test_one_rfc822_message(app: typer.Typer) -> None:
 def test_unknown_policy_is_a_clear_error(app: typer.Typer) -> None:
     result = CliRunner().invoke(app, ["classify", "--policy", "no-such-policy"], input="x")
     assert result.exit_code == 2
-    assert "--policy" in result.output
+    assert "no-such-policy" in result.output
+    # Worded like every other command that takes --policy.
+    other = CliRunner().invoke(app, ["policies", "show", "no-such-policy"])
+    assert result.stderr.splitlines()[0] == other.stderr.splitlines()[0]
+    assert result.stderr.startswith("intake: no-such-policy: no such policy")
 
 
 def test_evaluate_prints_the_figures_and_checks_targets(app: typer.Typer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -78,7 +79,7 @@ async def _wait(predicate: object, timeout: float = 60.0) -> None:
 
 @pytest.mark.asyncio
 async def test_demo_desk_ticket_and_acknowledgement_then_sigterm(tmp_path: Path) -> None:
-    with intake_serve(tmp_path) as server:
+    with intake_serve(tmp_path, "--log-format", "json") as server:
         await aiosmtplib.send(
             mail(),
             sender="pat@example.com",
@@ -100,6 +101,11 @@ async def test_demo_desk_ticket_and_acknowledgement_then_sigterm(tmp_path: Path)
     # in the acknowledgement is P1's: respond within one hour.
     assert ticket["effective_priority"] == "P1" and ticket["proposed_priority"] == "P1"
     assert "Priority: P1 System-wide Outage" in text and "respond within 1 hour, by" in text
+    # The log a desk reads: JSON lines, one per ticket and acknowledgement, no SMTP chatter.
+    records = [json.loads(line) for line in (tmp_path / "serve.log").read_text().splitlines()]
+    events = [(r.get("event"), r.get("ticket")) for r in records if r.get("event")]
+    assert events == [("ticket-opened", 1001), ("ack-sent", 1001)]
+    assert not [r for r in records if r["logger"].startswith("mail.")]
 
 
 async def _blast(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from policies.cli import policies_app, sla_app
+from gateway.cli.policies import policies_app, sla_app
 
 EXAMPLE = """\
 name = "example"
@@ -64,7 +64,7 @@ def test_check_bad_file_exits_2_with_one_line(runner: CliRunner, tmp_path: Path)
     bad.write_text(EXAMPLE.replace('respond = "2 business days"', 'respond = "2 fortnight"'))
     result = runner.invoke(policies_app, ["check", str(bad)])
     assert result.exit_code == 2
-    assert result.output == f"{bad}: priority[1].respond: unknown unit 'fortnight'\n"
+    assert result.output == f"intake: {bad}: priority[1].respond: unknown unit 'fortnight'\n"
 
 
 def test_show_in_plain_words(runner: CliRunner) -> None:
@@ -81,7 +81,7 @@ def test_show_in_plain_words(runner: CliRunner) -> None:
 def test_show_unknown_policy(runner: CliRunner) -> None:
     result = runner.invoke(policies_app, ["show", "nosuch"])
     assert result.exit_code == 2
-    assert result.output.startswith("nosuch: no such policy")
+    assert result.output.startswith("intake: nosuch: no such policy")
     assert "Traceback" not in result.output
 
 
@@ -131,18 +131,21 @@ def test_due_batch_bad_line(runner: CliRunner, example: str) -> None:
     result = runner.invoke(sla_app, ["due", "--policy", example, "--batch"], input=lines)
     assert result.exit_code == 2
     assert result.output.splitlines()[-1].startswith(
-        "stdin line 2: priority: unknown priority 'P9'"
+        "intake: stdin line 2: --priority: unknown priority 'P9'"
     )
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--priority", "P9", "--received", "2026-11-21T10:00"], "priority: unknown priority 'P9'"),
-        (["--priority", "P1", "--received", "tomorrow"], "received: not an ISO 8601 time"),
+        (
+            ["--priority", "P9", "--received", "2026-11-21T10:00"],
+            "--priority: unknown priority 'P9'",
+        ),
+        (["--priority", "P1", "--received", "tomorrow"], "--received: not an ISO 8601 time"),
         (
             ["--priority", "P1", "--received", "2026-11-21T10:00", "--target", "x"],
-            "target: expected",
+            "--target: expected",
         ),
         (["--priority", "P1"], "--priority and --received are required"),
     ],
@@ -150,7 +153,7 @@ def test_due_batch_bad_line(runner: CliRunner, example: str) -> None:
 def test_due_errors_exit_2(runner: CliRunner, example: str, args: list[str], message: str) -> None:
     result = runner.invoke(sla_app, ["due", "--policy", example, *args])
     assert result.exit_code == 2
-    assert result.output.startswith(message)
+    assert result.output.startswith(f"intake: {message}")
     assert len(result.output.splitlines()) == 1
 
 
@@ -160,7 +163,7 @@ def test_due_bad_policy_file(runner: CliRunner, tmp_path: Path) -> None:
     args = ["due", "--policy", str(bad), "--priority", "P1", "--received", "2026-11-21T10:00"]
     result = runner.invoke(sla_app, args)
     assert result.exit_code == 2
-    assert result.output == f"{bad}: timezone: unknown IANA time zone 'America/Nowhere'\n"
+    assert result.output == f"intake: {bad}: timezone: unknown IANA time zone 'America/Nowhere'\n"
 
 
 def test_explain_the_issue_example(runner: CliRunner, example: str) -> None:
@@ -189,3 +192,27 @@ def test_explain_no_deadline(runner: CliRunner) -> None:
     assert result.output.startswith(
         "P6 Scheduled Task: respond with no fixed deadline; received Monday"
     )
+
+
+def test_list_piped_is_tab_separated(runner: CliRunner) -> None:
+    result = runner.invoke(policies_app, ["list"])
+    lines = result.output.splitlines()
+    assert lines[0] == "name\ttitle\ttime zone\tpriorities"
+    assert "threepbx\tThreePBX Support Policy\tAmerica/New_York\tP1 P2 P3 P4" in lines
+    as_json = json.loads(runner.invoke(policies_app, ["list", "--format", "json"]).output)
+    assert {"name": "msp", "timezone": "America/New_York"}.items() <= as_json[1].items()
+
+
+def test_policy_text_prints_as_text(runner: CliRunner, tmp_path: Path) -> None:
+    hostile = tmp_path / "hostile.toml"
+    hostile.write_text(
+        EXAMPLE.replace('name = "Urgent"', 'name = "Urgent [/bold] \\u001b[2J"').replace(
+            'name = "example"', 'name = "example"\ntitle = "[link=https://evil.example]Ours[/link]"'
+        )
+    )
+    check = runner.invoke(policies_app, ["check", str(hostile)], env={"COLUMNS": "300"})
+    assert check.exit_code == 0, check.output
+    assert "Urgent [/bold]" in check.output and "\x1b" not in check.output
+    show = runner.invoke(policies_app, ["show", str(hostile)])
+    assert show.exit_code == 0, show.output
+    assert "\x1b" not in show.output

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from voice.cli import oncall_app
+from gateway.cli.oncall import oncall_app
 
 CONFIG = """\
 public_url = "https://intake.example.com"   # the whole gateway config is read and checked
@@ -139,13 +139,18 @@ def test_a_validation_error_names_file_field_and_problem(tmp_path: Path) -> None
     assert error_of(path) == f"intake: {path}: oncall.rotation.order[1]: unknown staff 'zed'"
 
 
-def test_the_first_of_several_errors_is_named(tmp_path: Path) -> None:
+def test_every_one_of_several_errors_is_named(tmp_path: Path) -> None:
+    """A file with several mistakes shows them all, one line each, so one round fixes them."""
     path = tmp_path / "bad.toml"
     path.write_text(CONFIG.replace('"+12025550102"', '"12"').replace('"10m"', '"soon"', 1))
 
-    assert (
-        error_of(path) == f"intake: {path}: oncall.staff[1].phone: '12' is not a valid phone number"
-    )
+    result = runner.invoke(oncall_app, ["now", "--config", str(path)])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2, result.stderr
+    assert lines[0] == f"intake: {path}: oncall.staff[1].phone: '12' is not a valid phone number"
+    assert lines[1].startswith(f"intake: {path}: oncall.")
+    assert "soon" in lines[1]
 
 
 def test_the_rest_of_the_config_is_checked_too(tmp_path: Path) -> None:
@@ -177,3 +182,45 @@ def test_a_bad_at(config_file: Path) -> None:
         error_of(config_file, "--at", "tomorrow")
         == "intake: --at: not an ISO 8601 time: 'tomorrow'"
     )
+
+
+def test_before_the_rotation_starts_nobody_is_on_call(config_file: Path) -> None:
+    """The rotation starts Mon 5 Jan 2026 09:00: a time before it names nobody."""
+    args = ["now", "--config", str(config_file), "--at", "2025-12-31T12:00"]
+    result = runner.invoke(oncall_app, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        "At Wed 2025-12-31 12:00 EST: nobody is on call; the rotation starts"
+        " Mon 2026-01-05 09:00 EST.\n"
+    )
+    as_json = json.loads(runner.invoke(oncall_app, [*args, "--json"]).stdout)
+    assert as_json["on_call"] is None and as_json["chain"] == []
+    assert as_json["rotation_starts"] == "2026-01-05T09:00:00-05:00"
+    first = runner.invoke(
+        oncall_app, ["now", "--config", str(config_file), "--json", "--at", "2026-01-05T09:00"]
+    )
+    assert json.loads(first.stdout)["on_call"]["id"] == "alice"
+
+
+def test_staff_names_print_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "hostile.toml"
+    path.write_text(
+        CONFIG.replace('"Alice Example"', '"[link=https://evil.example]Al[/link] \\u001b[2J"')
+    )
+    result = runner.invoke(
+        oncall_app,
+        ["now", "--config", str(path), "--at", "2026-01-05T10:00"],
+        env={"COLUMNS": "300"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "[link=https://evil.example]Al[/link]" in result.stdout
+    assert "\x1b" not in result.stdout
+
+
+def test_piped_chain_is_tab_separated(config_file: Path) -> None:
+    args = ["now", "--config", str(config_file), "--at", "2026-03-09T09:30"]
+    lines = runner.invoke(oncall_app, args).stdout.splitlines()
+    assert lines[2] == "#\tpages at\ttarget\twho\tphone\twaits"
+    assert lines[3] == "1\t+0m\tprimary\tAlice Example (alice)\t+12025550101\t10m"
+    table = runner.invoke(oncall_app, [*args, "--format", "table"], env={"COLUMNS": "200"})
+    assert "Escalation chain" in table.stdout and "\t" not in table.stdout

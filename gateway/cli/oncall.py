@@ -5,14 +5,25 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+from rich.text import Text
 
-from gateway.cli_common import settings_from_cli
+from gateway.cli.common import (
+    CONFIG_OPTION,
+    FORMAT_OPTION,
+    USAGE,
+    OutputFormat,
+    clean,
+    fail,
+    output_format,
+    parse_instant,
+    plain,
+    print_rows,
+    settings_from_cli,
+)
 from gateway.clock import SystemClock
 from gateway.config.oncall import OnCallConfig, Staff
 from voice.oncall import OnCallSchedule, PageStep, Shift
@@ -21,15 +32,6 @@ oncall_app = typer.Typer(
     help="Show the on-call schedule and escalation chain.", no_args_is_help=True
 )
 
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "-c",
-        envvar="INTAKE_CONFIG",
-        help="The gateway config file (TOML) holding the [oncall] table.",
-    ),
-]
 AtOption = Annotated[
     str | None,
     typer.Option(
@@ -41,24 +43,59 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 
 @oncall_app.callback()
 def _oncall() -> None:
-    """Show the on-call schedule and escalation chain."""
+    """Show the on-call schedule and escalation chain (the [oncall] table of the config)."""
 
 
 @oncall_app.command()
 def now(
-    config: ConfigOption = None,
+    config: Path | None = CONFIG_OPTION,
     at: AtOption = None,
+    fmt: OutputFormat | None = FORMAT_OPTION,
     as_json: JsonOption = False,
 ) -> None:
-    """Who is on call now (or --at), and who gets paged if they do not acknowledge."""
+    """Who is on call now (or --at), and who gets paged if they do not acknowledge.
+
+    The [oncall] table of the gateway config file names the rotation and escalation."""
+    chosen = output_format(fmt, as_json)
+    as_json = chosen is OutputFormat.json
     schedule = OnCallSchedule(load_oncall_config(config))
-    instant = _parse_at(at, schedule) if at else SystemClock().now()
+    instant = parse_instant(at, schedule.tz) if at else SystemClock().now()
     shift = schedule.shift(instant)
+    starts = rotation_start(schedule)
+    if shift.source == "rotation" and instant < starts:
+        _print_not_started(schedule, instant, starts, as_json)
+        return
     chain = schedule.chain(instant)
     if as_json:
         typer.echo(json.dumps(_as_json(schedule, instant, shift, chain), indent=2))
     else:
-        _print_table(schedule, instant, shift, chain)
+        _print_table(schedule, instant, shift, chain, chosen)
+
+
+def rotation_start(schedule: OnCallSchedule) -> datetime:
+    """The first hand-off: before it the rotation has not started and nobody is on call
+    (unless an override says so)."""
+    rotation = schedule.config.rotation
+    return datetime.combine(rotation.start, rotation.handoff, tzinfo=schedule.tz)
+
+
+def _print_not_started(
+    schedule: OnCallSchedule, at: datetime, starts: datetime, as_json: bool
+) -> None:
+    if as_json:
+        document: dict[str, Any] = {
+            "at": at.astimezone(schedule.tz).isoformat(),
+            "timezone": schedule.config.timezone,
+            "on_call": None,
+            "rotation_starts": starts.isoformat(),
+            "chain": [],
+        }
+        typer.echo(json.dumps(document, indent=2))
+        return
+    typer.echo(
+        f"At {_local(schedule, at)}: nobody is on call; the rotation starts"
+        f" {_local(schedule, starts)}."
+    )
 
 
 def load_oncall_config(path: Path | None) -> OnCallConfig:
@@ -66,21 +103,8 @@ def load_oncall_config(path: Path | None) -> OnCallConfig:
     with everything else; any error exits 2 with one line naming the file and field."""
     settings = settings_from_cli(path)
     if settings.oncall is None:
-        _fail(f"intake: {path or 'the configuration'}: oncall: missing [oncall] table")
+        raise fail(f"{path or 'the configuration'}: oncall: missing [oncall] table", USAGE)
     return settings.oncall
-
-
-def _parse_at(text: str, schedule: OnCallSchedule) -> datetime:
-    try:
-        instant = datetime.fromisoformat(text)
-    except ValueError:
-        _fail(f"intake: --at: not an ISO 8601 time: {text!r}")
-    return instant.replace(tzinfo=schedule.tz) if instant.tzinfo is None else instant
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(message, err=True)
-    raise typer.Exit(2)
 
 
 def _local(schedule: OnCallSchedule, at: datetime) -> str:
@@ -100,29 +124,38 @@ def _minutes(delta: timedelta) -> str:
 
 
 def _print_table(
-    schedule: OnCallSchedule, at: datetime, shift: Shift, chain: list[PageStep]
+    schedule: OnCallSchedule,
+    at: datetime,
+    shift: Shift,
+    chain: list[PageStep],
+    fmt: OutputFormat,
 ) -> None:
-    console = Console()
+    """Two lines on who is on call, then the chain: a table, or tab-separated when piped."""
+    console = Console(highlight=False, soft_wrap=True)
     who = shift.staff
+    line = Text(f"At {_local(schedule, at)}: ")
+    line.append(clean(who.name), style="bold")
+    line.append(clean(f" ({who.id}, {who.phone})"))
+    console.print(line)
     console.print(
-        f"At {_local(schedule, at)}: [bold]{escape(who.name)}[/bold] ({who.id}, {who.phone})"
+        plain(
+            f"  {shift.source} shift {_local(schedule, shift.start)}"
+            f" → {_local(schedule, shift.end)}"
+        )
     )
-    console.print(
-        f"  {shift.source} shift {_local(schedule, shift.start)} → {_local(schedule, shift.end)}"
-    )
-    table = Table(title="Escalation chain")
-    for column in ("#", "pages at", "target", "who", "phone", "waits"):
-        table.add_column(column)
-    for step in chain:
-        table.add_row(
+    rows = [
+        (
             str(step.number),
             f"+{_minutes(step.after)}",
             step.target,
-            escape(f"{step.staff.name} ({step.staff.id})"),
+            f"{step.staff.name} ({step.staff.id})",
             step.staff.phone,
             _minutes(step.delay),
         )
-    console.print(table)
+        for step in chain
+    ]
+    columns = ("#", "pages at", "target", "who", "phone", "waits")
+    print_rows(fmt, columns, rows, [], title="Escalation chain")
 
 
 def _as_json(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import mailbox
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
@@ -19,10 +19,17 @@ from functools import partial
 from pathlib import Path
 
 import typer
+from rich.console import Console
 from rich.progress import Progress
 
 import templates
-from gateway.cli_common import CONFIG_OPTION, DATA_DIR_OPTION, fail, settings_from_cli, with_store
+from gateway.cli.common import (
+    CONFIG_OPTION,
+    DATA_DIR_OPTION,
+    settings_from_cli,
+    usage_error,
+    with_store,
+)
 from gateway.clock import SystemClock
 from gateway.config import Settings
 from gateway.intake import EmailIntake
@@ -86,7 +93,7 @@ async def _import(
         total = len(box)
         tickets_before = await store.read(ticket_counts)
         created = 0
-        with Progress() as progress:
+        with Progress(console=Console(stderr=True), transient=True) as progress:
             task = progress.add_task("importing", total=total)
             for raw in _messages(box):
                 meta = {
@@ -118,11 +125,34 @@ async def _import(
             f"imported {created} of {total} messages ({skipped} seen before); {tickets} new tickets"
         )
 
-    return await with_store(settings, run)
+    return await with_store(settings, run, create=True)
+
+
+def _open_mbox(path: Path) -> mailbox.Mailbox[mailbox.Message]:
+    if path.is_dir():
+        usage_error(
+            f"{path}: is a directory, not an mbox file (for a Maildir: intake import maildir)"
+        )
+    with path.open("rb") as file:
+        start = file.read(5)
+    if start and start != b"From ":
+        usage_error(f"{path}: not an mbox file (it does not start with a 'From ' line)")
+    return mailbox.mbox(str(path), create=False)
+
+
+def _open_maildir(path: Path) -> mailbox.Mailbox[mailbox.Message]:
+    if not path.is_dir():
+        usage_error(f"{path}: is a file, not a Maildir directory (for an mbox: intake import mbox)")
+    missing = [sub for sub in ("cur", "new") if not (path / sub).is_dir()]
+    if missing:
+        usage_error(
+            f"{path}: not a Maildir (no {' or '.join(m + '/' for m in missing)} folder inside)"
+        )
+    return mailbox.Maildir(str(path), factory=None, create=False)
 
 
 def _run(
-    box_factory: type,
+    open_box: Callable[[Path], mailbox.Mailbox[mailbox.Message]],
     path: Path,
     to: str | None,
     ack: bool,
@@ -131,10 +161,19 @@ def _run(
 ) -> None:
     settings = settings_from_cli(config, data_dir)
     if to and settings.desk_for(to) is None:
-        raise fail(f"--to {to}: not a desk address in the configuration", 2)
+        usage_error(f"--to {to}: not a desk address in the configuration")
     if not path.exists():
-        raise fail(f"{path}: no such file or directory", 2)
-    box = box_factory(str(path), create=False)
+        usage_error(f"{path}: no such file or directory")
+    try:
+        box = open_box(path)
+        count = len(box)
+    except OSError as error:
+        usage_error(f"{path}: cannot read: {error.strerror or error}")
+    except mailbox.Error as error:
+        usage_error(f"{path}: cannot read the mailbox: {error}")
+    if count == 0:
+        typer.echo(f"{path}: no messages; nothing imported")
+        return
     typer.echo(asyncio.run(_import(settings, box, to, ack)))
 
 
@@ -147,7 +186,7 @@ def import_mbox(
     data_dir: Path | None = DATA_DIR_OPTION,
 ) -> None:
     """Import every message of an mbox file."""
-    _run(mailbox.mbox, path, to, ack, config, data_dir)
+    _run(_open_mbox, path, to, ack, config, data_dir)
 
 
 @import_app.command("maildir")
@@ -159,4 +198,4 @@ def import_maildir(
     data_dir: Path | None = DATA_DIR_OPTION,
 ) -> None:
     """Import every message of a Maildir."""
-    _run(mailbox.Maildir, path, to, ack, config, data_dir)
+    _run(_open_maildir, path, to, ack, config, data_dir)

@@ -1,7 +1,9 @@
 """``intake policies ...`` and ``intake sla ...``: inspect contracts and compute deadlines.
 
-Errors exit with status 2 and one line naming the file (or option), the field and the problem.
-Heavy imports (pydantic, holidays, rich) happen inside the commands, not at ``--help`` time.
+Errors follow the CLI convention (`gateway.cli.common`): `intake: ` and one line naming the
+file (or option), the field and the problem; exit 2. Policy text (titles, names) is printed as
+text, never as markup. Heavy imports (pydantic, holidays, rich) happen inside the commands,
+not at ``--help`` time.
 """
 
 from __future__ import annotations
@@ -12,6 +14,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING, NoReturn
 
 import typer
+
+from gateway.cli.common import (
+    FORMAT_OPTION,
+    USAGE,
+    OutputFormat,
+    clean,
+    load_policy_or_exit,
+    output_format,
+    plain,
+    print_rows,
+    read_instant,
+    usage_error,
+)
 
 if TYPE_CHECKING:
     from policies.model import Policy
@@ -28,31 +43,23 @@ RECEIVED_HELP = (
 
 
 def _fail(message: str) -> NoReturn:
-    typer.echo(message, err=True)
-    raise typer.Exit(2)
+    usage_error(message)
 
 
 def _load(name_or_path: str) -> Policy:
-    from policies.errors import PolicyError
-    from policies.loader import load_policy
-
-    try:
-        return load_policy(name_or_path)
-    except PolicyError as error:
-        _fail(str(error))
+    return load_policy_or_exit(name_or_path)
 
 
 def _received(text: str, policy: Policy) -> datetime:
     try:
-        at = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(f"received: not an ISO 8601 time: {text!r}") from None
-    return at.replace(tzinfo=policy.tz) if at.tzinfo is None else at
+        return read_instant(text, policy.tz)
+    except ValueError as error:
+        raise ValueError(f"--received: {error}") from None
 
 
 def _check_target(target: str) -> str:
     if target not in TARGET_CHOICES:
-        raise ValueError(f"target: expected one of {', '.join(TARGET_CHOICES)}, got {target!r}")
+        raise ValueError(f"--target: expected one of {', '.join(TARGET_CHOICES)}, got {target!r}")
     return target
 
 
@@ -60,7 +67,7 @@ def _due_json(policy: Policy, priority_id: str, received: datetime, target: str)
     try:
         due = policy.deadline(priority_id, received, target)
     except KeyError as error:
-        raise ValueError(f"priority: {error.args[0]}") from None
+        raise ValueError(f"--priority: {error.args[0]}") from None
     return json.dumps(
         {
             "due": None if due is None else due.isoformat(),
@@ -70,18 +77,24 @@ def _due_json(policy: Policy, priority_id: str, received: datetime, target: str)
 
 
 @policies_app.command("list")
-def list_policies() -> None:
+def list_policies(fmt: OutputFormat | None = FORMAT_OPTION) -> None:
     """List the policies shipped with Intake."""
-    from rich.console import Console
-    from rich.table import Table
-
     from policies.loader import builtin_policy_names
 
-    table = Table("name", "title", "time zone", "priorities")
+    rows, records = [], []
     for name in builtin_policy_names():
         policy = _load(name)
-        table.add_row(name, policy.title, policy.tz.key, " ".join(p.id for p in policy.priorities))
-    Console().print(table)
+        priorities = [p.id for p in policy.priorities]
+        rows.append((name, policy.title, policy.tz.key, " ".join(priorities)))
+        records.append(
+            {
+                "name": name,
+                "title": policy.title,
+                "timezone": policy.tz.key,
+                "priorities": priorities,
+            }
+        )
+    print_rows(output_format(fmt), ("name", "title", "time zone", "priorities"), rows, records)
 
 
 @policies_app.command("check")
@@ -97,15 +110,17 @@ def check_policy(file: str = typer.Argument(..., help="Policy file to validate."
         policy = load_policy_file(file)
     except PolicyError as error:
         for problem in error.all():
-            typer.echo(str(problem), err=True)
-        raise typer.Exit(2) from None
+            typer.echo(f"intake: {problem}", err=True)
+        raise typer.Exit(USAGE) from None
     typer.echo(
-        f"{policy.source}: ok — {policy.name}, {policy.tz.key}, {policy.hours.summary()}"
-        + (f", {policy.holidays} holidays closed" if policy.holidays else "")
+        clean(
+            f"{policy.source}: ok — {policy.name}, {policy.tz.key}, {policy.hours.summary()}"
+            + (f", {policy.holidays} holidays closed" if policy.holidays else "")
+        )
     )
     table = Table("priority", "name", "respond", "resolve", "reason for outage", "after hours")
     for p in policy.priorities:
-        table.add_row(
+        row = (
             p.id + (" (default)" if p is policy.default_priority else ""),
             p.name,
             p.respond.text,
@@ -113,6 +128,7 @@ def check_policy(file: str = typer.Argument(..., help="Policy file to validate."
             p.rfo.text if p.rfo else "-",
             p.after_hours,
         )
+        table.add_row(*map(plain, row))
     Console().print(table)
 
 
@@ -121,7 +137,7 @@ def show_policy(name: str = typer.Argument(..., help=POLICY_HELP)) -> None:
     """Print a contract in plain words."""
     from policies.wording import describe_policy
 
-    typer.echo(describe_policy(_load(name)))
+    typer.echo(clean(describe_policy(_load(name))))
 
 
 @sla_app.command("due")
@@ -183,8 +199,10 @@ def sla_explain(
 
     policy = _load(policy_name)
     try:
-        typer.echo(explain(policy, priority, _received(received, policy), _check_target(target)))
+        typer.echo(
+            clean(explain(policy, priority, _received(received, policy), _check_target(target)))
+        )
     except KeyError as error:
-        _fail(f"priority: {error.args[0]}")
+        _fail(f"--priority: {error.args[0]}")
     except ValueError as error:
         _fail(str(error))

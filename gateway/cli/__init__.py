@@ -1,22 +1,30 @@
-"""The `intake` command line. Sub-commands live beside what they drive; this file mounts them."""
+"""The `intake` command line: every command lives in this package and follows the convention of
+`gateway.cli.common` (errors, settings, instants, policies, output). This file mounts them and
+runs `serve`."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
-import sys
 from pathlib import Path
 
 import typer
 
-from classifier.cli import classifier_app, classify
-from gateway.backfill import import_app
-from gateway.cli_common import CONFIG_OPTION, DATA_DIR_OPTION, settings_from_cli
+from gateway.cli.backfill import import_app
+from gateway.cli.classifier import classifier_app
+from gateway.cli.classify import classify
+from gateway.cli.common import (
+    CONFIG_OPTION,
+    DATA_DIR_OPTION,
+    IntakeGroup,
+    settings_from_cli,
+    usage_error,
+)
+from gateway.cli.oncall import oncall_app
+from gateway.cli.policies import policies_app, sla_app
+from gateway.cli.tickets import tickets_app
 from gateway.config import Settings
-from gateway.tickets_cli import tickets_app
-from policies.cli import policies_app, sla_app
-from voice.cli import oncall_app
+from gateway.logs import LOG_FORMATS, configure_logging
 
 app = typer.Typer(
     name="intake",
@@ -24,6 +32,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Help text is plain text: "[env: ...]" or "[oncall]" must print, not be read as markup.
+    rich_markup_mode=None,
+    cls=IntakeGroup,
 )
 
 
@@ -31,17 +42,27 @@ app = typer.Typer(
 def serve(
     config: Path | None = CONFIG_OPTION,
     data_dir: Path | None = DATA_DIR_OPTION,
-    smtp_port: int | None = typer.Option(None, "--smtp-port", help="[env: INTAKE_SMTP_PORT]"),
-    http_port: int | None = typer.Option(None, "--http-port", help="[env: INTAKE_HTTP_PORT]"),
-    log_level: str = typer.Option("INFO", "--log-level", envvar="INTAKE_LOG_LEVEL"),
+    smtp_port: int | None = typer.Option(
+        None, "--smtp-port", envvar="INTAKE_SMTP_PORT", show_envvar=True
+    ),
+    http_port: int | None = typer.Option(
+        None, "--http-port", envvar="INTAKE_HTTP_PORT", show_envvar=True
+    ),
+    log_level: str = typer.Option(
+        "INFO", "--log-level", envvar="INTAKE_LOG_LEVEL", help="DEBUG, INFO, WARNING or ERROR."
+    ),
+    log_format: str = typer.Option(
+        "text", "--log-format", envvar="INTAKE_LOG_FORMAT", help="text, or json for log shippers."
+    ),
 ) -> None:
     """Run the gateway: SMTP, HTTP and workers in one process."""
     settings = settings_from_cli(config, data_dir, smtp_port, http_port)
-    logging.basicConfig(
-        level=log_level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    if log_format not in LOG_FORMATS:
+        usage_error(f"--log-format: expected one of {', '.join(LOG_FORMATS)}, got {log_format!r}")
+    try:
+        configure_logging(log_level, log_format)
+    except ValueError as error:
+        usage_error(f"--log-level: {error}")
     asyncio.run(_serve(settings))
 
 
@@ -86,7 +107,3 @@ app.add_typer(oncall_app, name="oncall", help="Show who is on call and the escal
 
 def main() -> None:
     app()
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,41 @@
+"""`intake classifier train|evaluate`: the classifier's own commands, mounted here so that
+`--config`/`--data-dir` find the staff corrections the same way every other command finds
+the gateway's data (the classifier package itself knows nothing of the gateway's settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from classifier.cli import evaluate_command, train_command
+from gateway.cli.common import CONFIG_OPTION, DATA_DIR_OPTION, require_database, settings_from_cli
+
+classifier_app = typer.Typer(no_args_is_help=True)
+classifier_app.command("evaluate")(evaluate_command)
+
+
+@classifier_app.command("train")
+def train(
+    include_corrections: bool = typer.Option(
+        False, "--include-corrections", help="Also learn from staff corrections in the store."
+    ),
+    config: Path | None = CONFIG_OPTION,
+    data_dir: Path | None = DATA_DIR_OPTION,
+    output: Path | None = typer.Option(
+        None, "--output", help="Save the model here instead of the package's classifier/model/."
+    ),
+    epochs: int = typer.Option(4, "--epochs", min=1, max=50, help="Passes over the data."),
+) -> None:
+    """Train the severity model on the shipped training set (never the held-out set)."""
+    corrections_dir = Path("var")
+    if include_corrections:
+        settings = settings_from_cli(config, data_dir)
+        require_database(settings)
+        corrections_dir = settings.data_dir
+    train_command(
+        include_corrections=include_corrections,
+        data_dir=corrections_dir,
+        output=output,
+        epochs=epochs,
+    )

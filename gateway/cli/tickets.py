@@ -1,0 +1,380 @@
+"""`intake tickets`: list, show and re-prioritise tickets; corrections teach the classifier.
+
+What is stored is shown as stored: listing and showing never need a policy file (a ticket
+whose policy cannot be loaded any more shows its times in UTC), and customer text is printed
+as text, never as markup or terminal escapes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from gateway.cli.common import (
+    CONFIG_OPTION,
+    DATA_DIR_OPTION,
+    FORMAT_OPTION,
+    JSON_OPTION,
+    NOT_FOUND,
+    OutputFormat,
+    clean,
+    fail,
+    output_format,
+    print_rows,
+    settings_from_cli,
+    usage_error,
+    with_store,
+)
+from gateway.clock import SystemClock
+from gateway.config import Settings
+from gateway.policybook import PolicyBook
+from gateway.promise import format_local
+from gateway.store import Store
+from gateway.store import outbox as outbox_sql
+from gateway.store import tickets as sql
+from gateway.store.corrections import insert_correction
+from gateway.store.records import Ticket
+from policies import PolicyError
+
+tickets_app = typer.Typer(no_args_is_help=True)
+
+DEFAULT_LIMIT = 1000
+
+
+class Status(enum.StrEnum):
+    """The statuses a ticket can be in (the `tickets.status` column)."""
+
+    open = "open"
+    closed = "closed"
+
+
+class Zones:
+    """A ticket's local time zone, from its policy when that still loads, else UTC (said once on
+    stderr): showing what is stored must not depend on a policy file being where it was."""
+
+    def __init__(self, book: PolicyBook) -> None:
+        self._book = book
+        self._zones: dict[str, ZoneInfo] = {}
+
+    def of(self, policy: str) -> ZoneInfo:
+        if policy not in self._zones:
+            try:
+                self._zones[policy] = self._book.get(policy).tz
+            except (PolicyError, OSError, KeyError, ValueError):
+                self._zones[policy] = ZoneInfo("UTC")
+                typer.echo(
+                    f"intake: policy {clean(policy)} is not in the configuration (pass --config);"
+                    " its tickets' times are shown in UTC",
+                    err=True,
+                )
+        return self._zones[policy]
+
+    def local(self, at: datetime | None, policy: str) -> str:
+        return format_local(at, self.of(policy)) if at is not None else "-"
+
+
+def ticket_json(summary: sql.TicketSummary, zones: Zones) -> dict[str, Any]:
+    t = summary.ticket
+    tz = zones.of(t.policy)
+    return {
+        "number": t.number,
+        "channel": t.channel,
+        "sender": t.customer,
+        "sender_name": t.customer_name,
+        "subject": t.subject,
+        "status": t.status,
+        "priority": t.effective_priority,
+        "declared_priority": t.declared_priority,
+        "proposed_priority": t.proposed_priority,
+        "confidence": t.confidence,
+        "policy": t.policy,
+        "received_at": t.received_at.astimezone(tz).isoformat(),
+        "due_at": t.due_at.astimezone(tz).isoformat() if t.due_at else None,
+        "after_hours": t.after_hours,
+        "message_count": summary.message_count,
+    }
+
+
+def _check_priority(priority: str, settings: Settings, book: PolicyBook) -> None:
+    """An unknown --priority is an error, not an empty list: it must be one that a configured
+    or built-in policy defines."""
+    from policies.loader import builtin_policy_names
+
+    references = [d.policy for d in settings.desks] + [c.policy for c in settings.customers]
+    known = {
+        p.id
+        for reference in (*references, *builtin_policy_names())
+        for p in book.get(reference).priorities
+    }
+    if priority not in known:
+        usage_error(
+            f"--priority {priority!r}: no configured or built-in policy defines it"
+            f" (known: {', '.join(sorted(known))})"
+        )
+
+
+@tickets_app.command("list")
+def list_tickets(
+    status: Status | None = typer.Option(None, "--status", help="Only tickets in this status."),
+    priority: str | None = typer.Option(None, "--priority", help="Only this effective priority."),
+    limit: int = typer.Option(DEFAULT_LIMIT, "--limit", min=1, help="Show at most this many."),
+    fmt: OutputFormat | None = FORMAT_OPTION,
+    as_json: bool = JSON_OPTION,
+    config: Path | None = CONFIG_OPTION,
+    data_dir: Path | None = DATA_DIR_OPTION,
+) -> None:
+    """List tickets, newest first."""
+    settings = settings_from_cli(config, data_dir)
+    book = PolicyBook(settings)
+    if priority is not None:
+        _check_priority(priority, settings, book)
+
+    async def read(db: Any) -> list[sql.TicketSummary]:
+        # One more than asked, to say so when the list is cut rather than cut it silently.
+        return await sql.list_tickets(
+            db, status=status.value if status else None, priority=priority, limit=limit + 1
+        )
+
+    summaries = asyncio.run(with_store(settings, lambda s: s.read(read)))
+    if len(summaries) > limit:
+        summaries = summaries[:limit]
+        typer.echo(f"intake: showing the newest {limit} tickets; use --limit for more", err=True)
+    zones = Zones(book)
+    chosen = output_format(fmt, as_json)
+    columns = ("#", "channel", "sender", "subject", "status", "priority", "due", "msgs")
+    rows = []
+    for summary in summaries:
+        t = summary.ticket
+        due = (
+            t.due_at.astimezone(zones.of(t.policy)).isoformat(timespec="minutes")
+            if chosen is OutputFormat.tsv and t.due_at
+            else zones.local(t.due_at, t.policy)
+        )
+        subject = t.subject if chosen is OutputFormat.tsv else _shorten(t.subject, 50)
+        rows.append(
+            (
+                str(t.number),
+                t.channel,
+                t.customer,
+                subject,
+                t.status,
+                t.effective_priority,
+                due,
+                str(summary.message_count),
+            )
+        )
+    records = [ticket_json(s, zones) for s in summaries]
+    print_rows(chosen, columns, rows, records)
+
+
+def _shorten(text: str, width: int) -> str:
+    text = " ".join(clean(text).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+async def _ticket_detail(store: Store, number: int) -> dict[str, Any] | None:
+    async def read(db: Any) -> dict[str, Any] | None:
+        ticket = await sql.ticket_by_number(db, number)
+        if ticket is None:
+            return None
+        messages = await sql.thread(db, ticket.id)
+        attachments = {m.id: await sql.attachments_of(db, m.id) for m in messages}
+        return {
+            "ticket": ticket,
+            "messages": messages,
+            "attachments": attachments,
+            "events": await sql.events_of(db, ticket.id),
+            "outbox": await outbox_sql.outbox_of_ticket(db, ticket.id),
+        }
+
+    return await store.read(read)
+
+
+@tickets_app.command("show")
+def show_ticket(
+    number: int = typer.Argument(..., help="Ticket number."),
+    as_json: bool = JSON_OPTION,
+    config: Path | None = CONFIG_OPTION,
+    data_dir: Path | None = DATA_DIR_OPTION,
+) -> None:
+    """Show a ticket: thread, priorities, deadline, acknowledgement and outbox state."""
+    settings = settings_from_cli(config, data_dir)
+    detail = asyncio.run(with_store(settings, lambda s: _ticket_detail(s, number)))
+    if detail is None:
+        raise fail(f"no ticket #{number}", NOT_FOUND)
+    zones = Zones(PolicyBook(settings))
+    if as_json:
+        typer.echo(json.dumps(_detail_json(detail, zones), indent=2, default=str))
+        return
+    _print_detail(detail, zones)
+
+
+def _detail_json(detail: dict[str, Any], zones: Zones) -> dict[str, Any]:
+    t: Ticket = detail["ticket"]
+    return {
+        **ticket_json(
+            sql.TicketSummary(t, sum(m.direction == "in" for m in detail["messages"])), zones
+        ),
+        "reasons": list(t.reasons),
+        "messages": [
+            {
+                "direction": m.direction,
+                "from": m.sender,
+                "subject": m.subject,
+                "at": m.created_at.isoformat(),
+                "text": m.latest_text or m.body_text,
+                "meta": m.meta,
+                "attachments": detail["attachments"][m.id],
+            }
+            for m in detail["messages"]
+        ],
+        "events": [{"at": e.at.isoformat(), "kind": e.kind, **e.detail} for e in detail["events"]],
+        "outbox": [
+            {
+                "purpose": o.purpose,
+                "kind": o.kind,
+                "to": o.recipient,
+                "state": o.state,
+                "attempts": o.attempts,
+                "last_error": o.last_error,
+                "sent_at": o.sent_at.isoformat() if o.sent_at else None,
+            }
+            for o in detail["outbox"]
+        ],
+    }
+
+
+def _line(*parts: str | tuple[str, str]) -> Text:
+    """A line of plain text (customer text is never parsed as markup); a (text, style) part
+    is styled. Every part is cleaned of terminal escapes and bidi controls."""
+    line = Text()
+    for part in parts:
+        if isinstance(part, tuple):
+            line.append(clean(part[0]), style=part[1])
+        else:
+            line.append(clean(part))
+    return line
+
+
+def _print_detail(detail: dict[str, Any], zones: Zones) -> None:
+    # soft_wrap: piped output keeps one line per line instead of wrapping at 80 columns.
+    console = Console(highlight=False, soft_wrap=True)
+    t: Ticket = detail["ticket"]
+
+    def local(at: Any) -> str:
+        return zones.local(at, t.policy)
+
+    console.print(_line((f"Ticket #{t.number}", "bold"), "  ", t.subject))
+    console.print(
+        _line(
+            f"  {t.channel} from {t.customer_name} <{t.customer}>  desk {t.desk}  policy {t.policy}"
+        )
+    )
+    console.print(
+        _line(
+            f"  priority {t.effective_priority} (declared {t.declared_priority or '-'},"
+            f" proposed {t.proposed_priority or '-'}, confidence {t.confidence or 0:.2f})"
+            f"  status {t.status}"
+        )
+    )
+    console.print(
+        _line(
+            f"  received {local(t.received_at)}{' (after hours)' if t.after_hours else ''};"
+            f" respond by {local(t.due_at) if t.due_at else 'no fixed deadline'}"
+        )
+    )
+    for reason in t.reasons:
+        console.print(_line(f"    - {reason}"))
+    console.print(_line(("Thread", "bold")))
+    for m in detail["messages"]:
+        arrow = "<-" if m.direction == "in" else "->"
+        console.print(_line(f"  {arrow} {local(m.created_at)} {m.sender}: {m.subject}"))
+        for text in (m.latest_text or "").splitlines()[:8]:
+            console.print(_line(f"       {text}"))
+        for a in detail["attachments"][m.id]:
+            console.print(
+                _line(
+                    f"       [attachment] {a['filename']} ({a['content_type']}, {a['size']} bytes)"
+                )
+            )
+    console.print(_line(("Outbox", "bold")))
+    for o in detail["outbox"]:
+        console.print(
+            _line(
+                f"  {o.purpose} {o.kind} to {o.recipient}: {o.state} after {o.attempts} attempt(s)"
+                f"{' - ' + o.last_error if o.last_error else ''}"
+            )
+        )
+    console.print(_line(("Events", "bold")))
+    for e in detail["events"]:
+        console.print(_line(f"  {local(e.at)} {e.kind} {json.dumps(e.detail)}"))
+
+
+@tickets_app.command("set-priority")
+def set_priority(
+    number: int = typer.Argument(..., help="Ticket number."),
+    priority: str = typer.Argument(..., help="New priority id under the ticket's policy."),
+    reason: str = typer.Option(..., "--reason", help="Why: kept with the correction."),
+    config: Path | None = CONFIG_OPTION,
+    data_dir: Path | None = DATA_DIR_OPTION,
+) -> None:
+    """Correct a ticket's priority; the deadline follows and the classifier can learn from it."""
+    settings = settings_from_cli(config, data_dir)
+    book = PolicyBook(settings)
+    result = asyncio.run(
+        with_store(settings, lambda s: _correct(s, book, number, priority, reason))
+    )
+    typer.echo(result)
+
+
+async def _correct(store: Store, book: PolicyBook, number: int, priority: str, reason: str) -> str:
+    now = SystemClock().now()
+
+    async def write(db: Any) -> str:
+        ticket = await sql.ticket_by_number(db, number)
+        if ticket is None:
+            raise fail(f"no ticket #{number}")
+        policy = book.get(ticket.policy)
+        try:
+            policy.priority(priority)
+        except KeyError:
+            known = ", ".join(p.id for p in policy.priorities)
+            raise fail(
+                f"policy {policy.name} has no priority {priority!r} (known: {known})", 2
+            ) from None
+        first = next((m for m in await sql.thread(db, ticket.id) if m.direction == "in"), None)
+        due = policy.deadline(priority, ticket.received_at, "respond")
+        await sql.set_priority(db, ticket.id, effective=priority, due_at=due, now=now)
+        await insert_correction(
+            db,
+            ticket_number=number,
+            policy=policy.name,
+            subject=ticket.subject,
+            body=first.latest_text if first else "",
+            old_priority=ticket.effective_priority,
+            new_priority=priority,
+            reason=reason,
+            now=now,
+        )
+        await sql.add_event(
+            db,
+            ticket.id,
+            now,
+            "priority-corrected",
+            old=ticket.effective_priority,
+            new=priority,
+            reason=reason,
+        )
+        due_text = format_local(due, policy.tz) if due else "no fixed deadline"
+        return f"ticket #{number}: {ticket.effective_priority} -> {priority}; respond by {due_text}"
+
+    return await store.write(write)
