@@ -17,14 +17,17 @@ from gateway.cli.common import (
     CONFIG_OPTION,
     DATA_DIR_OPTION,
     IntakeGroup,
+    fail,
     settings_from_cli,
     usage_error,
 )
 from gateway.cli.oncall import oncall_app
 from gateway.cli.policies import policies_app, sla_app
+from gateway.cli.store import store_app
 from gateway.cli.tickets import tickets_app
 from gateway.config import Settings
 from gateway.logs import LOG_FORMATS, configure_logging
+from gateway.store.postgres import StoreUnavailable
 
 app = typer.Typer(
     name="intake",
@@ -63,7 +66,10 @@ def serve(
         configure_logging(log_level, log_format)
     except ValueError as error:
         usage_error(f"--log-level: {error}")
-    asyncio.run(_serve(settings))
+    try:
+        asyncio.run(_serve(settings))
+    except StoreUnavailable as exc:
+        raise fail(str(exc)) from None
 
 
 async def _serve(settings: Settings) -> None:
@@ -103,6 +109,7 @@ app.add_typer(sla_app, name="sla", help="Compute and explain committed deadlines
 app.command("classify", help="Propose priorities for messages under a policy.")(classify)
 app.add_typer(classifier_app, name="classifier", help="Train and evaluate the triage classifier.")
 app.add_typer(oncall_app, name="oncall", help="Show who is on call and the escalation chain.")
+app.add_typer(store_app, name="store", help="Check the database; move a desk to PostgreSQL.")
 
 
 def main() -> None:

@@ -136,6 +136,10 @@ class PgConnection:
 Outcome = tuple[Any, BaseException | None]
 
 
+class StoreUnavailable(RuntimeError):
+    """The database cannot be reached or refuses us; the message names it, never a password."""
+
+
 class PgBackend:
     """Two asyncpg pools: one connection that group-commits writes, a few for reads."""
 
@@ -156,7 +160,10 @@ class PgBackend:
             # must mean the message is on the database's disk.
             "server_settings": {"synchronous_commit": "on", "application_name": "intake"},
         }
-        writer = await asyncpg.create_pool(url, min_size=1, max_size=1, **options)
+        try:
+            writer = await asyncpg.create_pool(url, min_size=1, max_size=1, **options)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise StoreUnavailable(f"cannot connect to {url}: {exc}") from exc
         try:
             await migrate(writer)
             reader_pool = await asyncpg.create_pool(url, min_size=1, max_size=readers, **options)
