@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gateway.metrics import Metrics
-from gateway.store import Store
+from gateway.store import Store, StoreUnavailable
 from gateway.store.inbox import inbox_counts
 from gateway.store.outbox import outbox_counts
 
@@ -18,8 +19,20 @@ STORE = web.AppKey("store", Store)
 METRICS = web.AppKey("metrics", Metrics)
 
 
+@web.middleware
+async def database_unavailable(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Any route, the database gone: 503 (the caller retries; nothing was committed)."""
+    try:
+        return await handler(request)
+    except StoreUnavailable as exc:
+        log.error("%s %s: %s", request.method, request.path, exc)
+        raise web.HTTPServiceUnavailable(text="database unavailable, try again later") from None
+
+
 def build_http_app(store: Store, metrics: Metrics, *, max_body: int) -> web.Application:
-    app = web.Application(client_max_size=max_body)
+    app = web.Application(client_max_size=max_body, middlewares=[database_unavailable])
     app[STORE] = store
     app[METRICS] = metrics
     app.router.add_get("/healthz", healthz)

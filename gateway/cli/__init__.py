@@ -27,7 +27,7 @@ from gateway.cli.store import store_app
 from gateway.cli.tickets import tickets_app
 from gateway.config import Settings
 from gateway.logs import LOG_FORMATS, configure_logging
-from gateway.store.postgres import StoreUnavailable
+from gateway.store import StoreUnavailable
 
 app = typer.Typer(
     name="intake",

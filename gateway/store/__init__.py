@@ -9,13 +9,20 @@ import os
 from typing import TYPE_CHECKING
 
 from gateway.store.connection import Connection
-from gateway.store.core import Store, StoreClosed
+from gateway.store.core import Store, StoreClosed, StoreUnavailable
 from gateway.store.corrections import DATABASE_NAME
 
 if TYPE_CHECKING:
     from gateway.config import Settings
 
-__all__ = ["DATABASE_NAME", "Connection", "Store", "StoreClosed", "open_store"]
+__all__ = [
+    "DATABASE_NAME",
+    "Connection",
+    "Store",
+    "StoreClosed",
+    "StoreUnavailable",
+    "open_store",
+]
 
 
 async def open_store(settings: Settings) -> Store:

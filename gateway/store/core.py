@@ -48,6 +48,11 @@ class StoreClosed(RuntimeError):
     """The store is shutting down; nothing more can be written."""
 
 
+class StoreUnavailable(RuntimeError):
+    """The database cannot be reached or refuses us; the message names it, never a password.
+    Nothing of the failed write was committed: callers answer "try again later"."""
+
+
 class Backend(Protocol):
     """What a database offers the store: a batch of ops in one transaction, and reads."""
 

@@ -22,14 +22,16 @@ COMMIT, hence a single WAL flush, for all of them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any, TypeVar
 
 import asyncpg
 
+from gateway.store.core import StoreUnavailable
 from gateway.store.schema import MIGRATIONS, postgres_script, tables_with_rowid
 
 log = logging.getLogger(__name__)
@@ -135,9 +137,33 @@ class PgConnection:
 
 Outcome = tuple[Any, BaseException | None]
 
+# What a lost or refused connection raises (as opposed to an error in one op's SQL).
+CONNECTION_ERRORS = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InvalidCatalogNameError,
+    asyncpg.InvalidAuthorizationSpecificationError,
+    asyncpg.AdminShutdownError,
+)
 
-class StoreUnavailable(RuntimeError):
-    """The database cannot be reached or refuses us; the message names it, never a password."""
+
+@contextlib.asynccontextmanager
+async def _connection(pool: asyncpg.Pool, url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection; losing the database is `StoreUnavailable`, whatever the driver
+    called it, so that SMTP answers 451 and webhooks 503 rather than a 500."""
+    try:
+        raw = await pool.acquire()
+    except CONNECTION_ERRORS as exc:
+        raise StoreUnavailable(f"cannot connect to {url}: {exc}") from exc
+    try:
+        yield raw
+    except CONNECTION_ERRORS as exc:
+        raise StoreUnavailable(f"lost the connection to {url}: {exc}") from exc
+    finally:
+        await pool.release(raw)
 
 
 class PgBackend:
@@ -162,7 +188,7 @@ class PgBackend:
         }
         try:
             writer = await asyncpg.create_pool(url, min_size=1, max_size=1, **options)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except (*CONNECTION_ERRORS, asyncpg.PostgresError) as exc:
             raise StoreUnavailable(f"cannot connect to {url}: {exc}") from exc
         try:
             await migrate(writer)
@@ -173,15 +199,15 @@ class PgBackend:
         return cls(url, writer, reader_pool)
 
     async def commit(self, ops: Sequence[Any]) -> list[Outcome]:
-        async with self._writer.acquire() as raw:
+        async with _connection(self._writer, self.url) as raw:
             return await _commit_ops(raw, ops)
 
     async def read(self, op: Any) -> Any:
-        async with self._readers.acquire() as raw:
+        async with _connection(self._readers, self.url) as raw:
             return await op(PgConnection(raw))
 
     async def schema_version(self) -> int:
-        async with self._readers.acquire() as raw:
+        async with _connection(self._readers, self.url) as raw:
             return int(await raw.fetchval("SELECT version FROM intake_schema"))
 
     async def close(self) -> None:
