@@ -46,6 +46,7 @@ async def _refresh_gauges(store: Store, metrics: Metrics) -> tuple[dict[str, int
     metrics.inbox_pending.set(inbox.get("new", 0))
     metrics.outbox_pending.set(outbox.get("pending", 0))
     metrics.outbox_failed_total.set(outbox.get("failed", 0))
+    metrics.outbox_unconfirmed_rows.set(outbox.get("unconfirmed", 0))
     return inbox, outbox
 
 

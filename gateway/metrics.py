@@ -36,6 +36,17 @@ class Metrics:
         self.outbox_failed = Counter(
             "intake_outbox_failed", "Outbound messages that failed for good.", ["kind"], registry=r
         )
+        self.outbox_unconfirmed = Counter(
+            "intake_outbox_unconfirmed",
+            "Send attempts whose answer was lost (reconciled or resent a capped number of times).",
+            ["kind"],
+            registry=r,
+        )
+        self.outbox_unconfirmed_rows = Gauge(
+            "intake_outbox_unconfirmed_rows",
+            "Outbound messages in state unconfirmed (being reconciled, or settled unknown).",
+            registry=r,
+        )
         self.outbox_pending = Gauge(
             "intake_outbox_pending", "Outbound messages waiting.", registry=r
         )

@@ -245,6 +245,7 @@ def _detail_json(detail: dict[str, Any], zones: Zones) -> dict[str, Any]:
                 "to": o.recipient,
                 "state": o.state,
                 "attempts": o.attempts,
+                "unconfirmed": o.unconfirmed,
                 "last_error": o.last_error,
                 "sent_at": o.sent_at.isoformat() if o.sent_at else None,
             }
@@ -311,6 +312,7 @@ def _print_detail(detail: dict[str, Any], zones: Zones) -> None:
         console.print(
             _line(
                 f"  {o.purpose} {o.kind} to {o.recipient}: {o.state} after {o.attempts} attempt(s)"
+                f"{f' ({o.unconfirmed} without an answer)' if o.unconfirmed else ''}"
                 f"{' - ' + o.last_error if o.last_error else ''}"
             )
         )

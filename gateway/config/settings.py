@@ -68,7 +68,11 @@ class RelaySettings(StrictModel):
     starttls: bool = True
     username_env: str | None = "INTAKE_RELAY_USERNAME"
     password_env: str | None = "INTAKE_RELAY_PASSWORD"
-    timeout: float = Field(30, gt=0)
+    # RFC 5321 section 4.5.3.2: a client waits 5 minutes for the greeting, MAIL and RCPT and
+    # 10 minutes for the answer to the final "." of DATA; a relay that is slow to say 250 has
+    # usually already taken the message, and giving up sooner is how duplicates are made.
+    timeout: float = Field(300, gt=0, description="Seconds to wait for a reply to a command.")
+    data_timeout: float = Field(600, gt=0, description="Seconds to wait for the reply to DATA.")
 
 
 class DeskSettings(StrictModel):
@@ -126,7 +130,18 @@ class OutboxSettings(StrictModel):
     backoff_initial: Duration = timedelta(seconds=30)
     backoff_max: Duration = timedelta(hours=1)
     give_up_after: Duration = timedelta(days=3)
-    send_timeout: Duration = timedelta(seconds=30)
+    # A safety net above each transport's own protocol timeouts (the relay alone may wait
+    # 5 + 5 + 5 + 10 minutes); an attempt it cuts off counts as unconfirmed, not failed. It
+    # is also the lease: a row in flight when the process died is looked at again after it.
+    send_timeout: Duration = timedelta(minutes=30)
+    # The same for an SMS, one HTTP request (Twilio's client gives up after 15 s): short, so
+    # a page in flight at a crash is reconciled within minutes.
+    sms_send_timeout: Duration = timedelta(minutes=2)
+    # How often a message whose answer was lost is sent again when the provider cannot be
+    # asked whether it has it (an SMTP relay: same Message-ID, so receivers can deduplicate).
+    unconfirmed_resends: int = Field(1, ge=0)
+    # Twilio's message list is asked this long after a send whose answer was lost.
+    reconcile_after: Duration = timedelta(seconds=30)
     concurrency: int = Field(8, gt=0)
 
 

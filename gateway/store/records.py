@@ -147,6 +147,8 @@ class OutboxItem:
     provider_id: str | None
     created_at: datetime
     sent_at: datetime | None
+    unconfirmed: int = 0  # attempts whose answer was lost
+    attempt_started_at: datetime | None = None  # set while an attempt is in flight
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> OutboxItem:
@@ -165,6 +167,8 @@ class OutboxItem:
             provider_id=row["provider_id"],
             created_at=_instant(row["created_at"]),
             sent_at=from_iso(row["sent_at"]),
+            unconfirmed=row["unconfirmed"],
+            attempt_started_at=from_iso(row["attempt_started_at"]),
         )
 
 

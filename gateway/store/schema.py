@@ -182,7 +182,17 @@ MIGRATIONS: tuple[str, ...] = (
 
     CREATE INDEX outbox_provider ON outbox(provider_id) WHERE provider_id IS NOT NULL;
     """,
-    # 3: claims with a lease, so that several nodes never process the same inbox row; a node
+    # 3: sends whose answer was lost. State `unconfirmed` (reconciled or resent a capped number
+    # of times while `sent_at` is NULL, settled once it is set); `unconfirmed` counts the
+    # attempts of a row that ended without an answer; `attempt_started_at` is set while an
+    # attempt is in flight, so a row whose process died mid-send is known to be unconfirmed.
+    """
+    ALTER TABLE outbox ADD COLUMN unconfirmed INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE outbox ADD COLUMN attempt_started_at TEXT;
+    CREATE INDEX outbox_unconfirmed_due ON outbox(next_attempt_at)
+        WHERE state = 'unconfirmed' AND sent_at IS NULL;
+    """,
+    # 4: claims with a lease, so that several nodes never process the same inbox row; a node
     # that dies mid-claim leaves a lease that simply runs out.
     """
     ALTER TABLE inbox ADD COLUMN claimed_until TEXT;
@@ -191,7 +201,7 @@ MIGRATIONS: tuple[str, ...] = (
 
 # Statements run on PostgreSQL only, after the migration of the same number.
 POSTGRES_ONLY: dict[int, str] = {
-    3: """
+    4: """
     CREATE SEQUENCE ticket_numbers;
     SELECT setval('ticket_numbers', GREATEST(1000, (SELECT COALESCE(MAX(number), 0) FROM tickets)));
     """,

@@ -7,11 +7,21 @@
 """
 
 from gateway.transports.base import (
+    DeliveryUnconfirmed,
     EmailTransport,
     OutboundEmail,
     OutboundSms,
+    SmsReconciler,
     SmsTransport,
     TransportError,
 )
 
-__all__ = ["EmailTransport", "OutboundEmail", "OutboundSms", "SmsTransport", "TransportError"]
+__all__ = [
+    "DeliveryUnconfirmed",
+    "EmailTransport",
+    "OutboundEmail",
+    "OutboundSms",
+    "SmsReconciler",
+    "SmsTransport",
+    "TransportError",
+]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 
 class TransportError(Exception):
@@ -18,6 +20,20 @@ class TransportError(Exception):
         super().__init__(message)
         self.permanent = permanent
         self.code = code
+
+
+class DeliveryUnconfirmed(TransportError):
+    """The message reached the provider and may have been accepted, but its answer was lost.
+
+    A relay that drops the connection (or falls silent) after the final "." of DATA, Twilio
+    answering after our timeout or with a 2xx body that is not JSON: the message may well
+    be on its way, so sending it again blindly is how one acknowledgement turns into nine.
+    The outbox records the row as unconfirmed and reconciles it (`ReconcilingTransport`) or
+    sends it again only a capped number of times, with the same Message-ID.
+    """
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message, permanent=False, code=code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +58,21 @@ class SmsTransport(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class SmsReconciler(Protocol):
+    """An SMS transport that can tell, after an unconfirmed send, whether the provider has it."""
+
+    async def find_sent_sms(
+        self, sms: OutboundSms, idempotency_key: str, since: datetime, exclude: Set[str]
+    ) -> str | None:
+        """The provider's id of the message sent for this key, or None if it has none.
+
+        `since` is when the outbox row was created, `exclude` the provider ids other rows
+        own. Raises `TransportError` when the provider cannot be asked right now.
+        """
+        ...
 
 
 class EmailTransport(Protocol):

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gateway.transports.base import OutboundSms, SmsTransport, TransportError
-from gateway.transports.twilio_sms import TwilioSmsTransport, is_permanent
+from gateway.transports.base import (
+    DeliveryUnconfirmed,
+    OutboundSms,
+    SmsReconciler,
+    SmsTransport,
+    TransportError,
+)
+from gateway.transports.twilio_sms import TwilioSmsTransport, fingerprint, is_permanent
 
 from .fake_twilio import FakeTwilio
 from .twilio_account import ACCOUNT_SID, AUTH_TOKEN
@@ -43,7 +50,7 @@ async def send_failure(transport: TwilioSmsTransport) -> TransportError:
 
 def test_implements_the_transport_protocol() -> None:
     sms: SmsTransport = TwilioSmsTransport(ACCOUNT_SID, AUTH_TOKEN, sender=SENDER)
-    assert sms is not None
+    assert isinstance(sms, SmsReconciler)
 
 
 async def test_sends_the_message_and_returns_its_sid(
@@ -253,3 +260,118 @@ async def test_twilio_edge_and_region_do_not_rewrite_the_api_base_url(
         assert await sms.send_sms(PAGE, "k")
     finally:
         await sms.aclose()
+
+
+# Sent, answer unknown: the message may be at Twilio, so this is not a retryable failure.
+
+
+async def send_unconfirmed(transport: TwilioSmsTransport) -> DeliveryUnconfirmed:
+    with pytest.raises(DeliveryUnconfirmed) as caught:
+        await transport.send_sms(PAGE, "page:1:1:1")
+    return caught.value
+
+
+async def test_a_late_answer_is_unconfirmed_and_reconciled(
+    transport: TwilioSmsTransport, fake_twilio: FakeTwilio
+) -> None:
+    since = datetime.now(UTC)
+    fake_twilio.answer_late_next(delay=5)
+
+    error = await send_unconfirmed(transport)
+    found = await transport.find_sent_sms(PAGE, "page:1:1:1", since, set())
+
+    assert error.code == "timeout" and not error.permanent
+    [message] = fake_twilio.messages
+    assert found == message["sid"]
+
+
+async def test_a_2xx_that_is_not_json_is_unconfirmed_not_failed(
+    transport: TwilioSmsTransport, fake_twilio: FakeTwilio
+) -> None:
+    fake_twilio.answer_garbage_next(status=201, body="<html>Created</html>")
+
+    error = await send_unconfirmed(transport)
+
+    assert error.code == "response" and len(fake_twilio.messages) == 1
+
+
+async def test_a_connection_dropped_after_the_request_is_unconfirmed(
+    transport: TwilioSmsTransport, fake_twilio: FakeTwilio
+) -> None:
+    fake_twilio.drop_after_create_next()
+
+    error = await send_unconfirmed(transport)
+
+    assert error.code == "connection-lost" and len(fake_twilio.messages) == 1
+
+
+async def test_a_connection_refused_is_a_plain_temporary_failure() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    sms = TwilioSmsTransport(
+        ACCOUNT_SID, AUTH_TOKEN, sender=SENDER, api_base_url=f"http://127.0.0.1:{port}"
+    )
+    try:
+        error = await send_failure(sms)
+    finally:
+        await sms.aclose()
+
+    assert not isinstance(error, DeliveryUnconfirmed)  # nothing reached Twilio: resend freely
+
+
+async def test_reconciling_finds_nothing_when_twilio_never_got_it(
+    transport: TwilioSmsTransport, fake_twilio: FakeTwilio
+) -> None:
+    await transport.send_sms(OutboundSms(to=PAGE.to, body="another ticket"), "ack:2")
+
+    found = await transport.find_sent_sms(PAGE, "page:1:1:1", datetime.now(UTC), set())
+
+    assert found is None
+    listing = fake_twilio.requests[-1]
+    assert listing.method == "GET" and listing.form["To"] == PAGE.to
+    assert listing.form["From"] == SENDER
+
+
+async def test_reconciling_skips_messages_other_rows_own_and_older_ones(
+    transport: TwilioSmsTransport, fake_twilio: FakeTwilio
+) -> None:
+    first = await transport.send_sms(PAGE, "page:1:1:1")
+    assert first is not None
+    later = datetime.now(UTC) + timedelta(hours=1)
+
+    assert await transport.find_sent_sms(PAGE, "page:1:1:2", datetime.now(UTC), {first}) is None
+    assert await transport.find_sent_sms(PAGE, "page:1:1:2", later, set()) is None
+
+
+async def test_reconciling_tolerates_smart_encoding_and_a_footer(
+    transport: TwilioSmsTransport, fake_twilio: FakeTwilio
+) -> None:
+    sent = OutboundSms(to=PAGE.to, body="Ticket 12 — “Café” down. Reply 12 A")
+    fake_twilio.answer_garbage_next()
+    await send_unconfirmed_sms(transport, sent)
+    fake_twilio.messages[0]["body"] = 'Ticket 12 - "Cafe" down. Reply 12 A\nReply STOP to stop'
+
+    found = await transport.find_sent_sms(sent, "k", datetime.now(UTC), set())
+
+    assert found == fake_twilio.messages[0]["sid"]
+
+
+async def test_reconciling_when_twilio_cannot_be_asked_is_a_temporary_error(
+    transport: TwilioSmsTransport, fake_twilio: FakeTwilio
+) -> None:
+    fake_twilio.fail_list_next(1, status=503)
+
+    with pytest.raises(TransportError) as caught:
+        await transport.find_sent_sms(PAGE, "k", datetime.now(UTC), set())
+
+    assert not caught.value.permanent
+
+
+def test_fingerprint_keeps_letters_and_digits_only() -> None:
+    assert fingerprint("Ticket #12 — “Café”!") == "ticket12cafe"
+
+
+async def send_unconfirmed_sms(transport: TwilioSmsTransport, sms: OutboundSms) -> None:
+    with pytest.raises(DeliveryUnconfirmed):
+        await transport.send_sms(sms, "k")
