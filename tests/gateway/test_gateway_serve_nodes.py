@@ -17,10 +17,12 @@ pytestmark = pytest.mark.asyncio
 
 
 def _config(path: Path, url: str) -> Path:
-    # Short leases, so that the dead node's claims pass to the other within the test (the
-    # outbox lease is twice the send timeout).
+    # Short leases and retries, so that the dead node's claims pass to the other within the
+    # test (an outbox row in flight when its node died is due again a minute after its send
+    # timeout, and then follows the unconfirmed-send rules: resent under the same key).
     path.write_text(
-        f'[store]\nurl = "{url}"\n\n[worker]\nclaim_lease = "3s"\n\n[outbox]\nsend_timeout = "2s"\n'
+        f'[store]\nurl = "{url}"\n\n[worker]\nclaim_lease = "3s"\n\n'
+        '[outbox]\nsend_timeout = "2s"\nbackoff_initial = "1s"\n'
     )
     return path
 
@@ -55,10 +57,14 @@ async def test_two_nodes_one_killed_mid_burst_lose_nothing_and_send_once(
 
             def drained() -> bool:
                 new = _count(pg_url, "SELECT COUNT(*) FROM inbox WHERE state = 'new'")
-                pending = _count(pg_url, "SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
+                pending = _count(
+                    pg_url,
+                    "SELECT COUNT(*) FROM outbox WHERE state = 'pending'"
+                    " OR (state = 'unconfirmed' AND sent_at IS NULL)",
+                )
                 return new == 0 and pending == 0
 
-            await _wait(drained)
+            await _wait(drained, timeout=180)
             accepted = accepted_a + accepted_b + more
             node_a.process.send_signal(signal.SIGTERM)
             node_a.process.wait(timeout=30)
