@@ -127,3 +127,21 @@ def test_an_unreachable_database_is_one_sentence(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "cannot connect to postgresql://intake@127.0.0.1:1/intake" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_the_store_url_never_holds_a_password_and_comes_from_the_environment(
+    tmp_path: Path,
+) -> None:
+    from gateway.config import ConfigError, load_settings
+
+    config = tmp_path / "intake.toml"
+    config.write_text('[store]\nurl = "postgresql://intake:hunter2@db/intake"\n')
+    with pytest.raises(ConfigError) as refused:
+        load_settings(config, environ={})
+    assert "store.password_env" in str(refused.value) and "hunter2" not in str(refused.value)
+    config.write_text('[store]\nurl = "mysql://db/intake"\n')
+    with pytest.raises(ConfigError, match="postgresql://"):
+        load_settings(config, environ={})
+    settings = load_settings(None, environ={"INTAKE_STORE_URL": "postgresql://intake@db/x"})
+    assert settings.store.url == "postgresql://intake@db/x"
+    assert settings.store.password_env == "INTAKE_DB_PASSWORD"
