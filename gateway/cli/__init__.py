@@ -17,7 +17,6 @@ from gateway.cli.common import (
     CONFIG_OPTION,
     DATA_DIR_OPTION,
     IntakeGroup,
-    fail,
     settings_from_cli,
     usage_error,
 )
@@ -27,7 +26,7 @@ from gateway.cli.store import store_app
 from gateway.cli.tickets import tickets_app
 from gateway.config import Settings
 from gateway.logs import LOG_FORMATS, configure_logging
-from gateway.store import StoreUnavailable
+from gateway.startup import StartupError
 
 app = typer.Typer(
     name="intake",
@@ -68,8 +67,9 @@ def serve(
         usage_error(f"--log-level: {error}")
     try:
         asyncio.run(_serve(settings))
-    except StoreUnavailable as exc:
-        raise fail(str(exc)) from None
+    except StartupError as exc:  # the operator can fix it: one sentence, no traceback
+        typer.echo(f"intake: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 async def _serve(settings: Settings) -> None:

@@ -18,6 +18,7 @@ from gateway.cli.common import (
     usage_error,
     with_store,
 )
+from gateway.startup import StartupError
 from gateway.store import transfer
 
 store_app = typer.Typer(no_args_is_help=True)
@@ -35,7 +36,7 @@ def check(
     settings = settings_from_cli(config, data_dir)
     try:
         health = asyncio.run(with_store(settings, transfer.health))
-    except (OSError, RuntimeError) as exc:
+    except (OSError, RuntimeError, StartupError) as exc:
         raise fail(f"cannot open the store: {exc}") from None
     if as_json:
         typer.echo(json.dumps(health.as_dict(), indent=2))
@@ -83,7 +84,7 @@ def migrate(
         counts = asyncio.run(transfer.copy_sqlite_to_postgres(source, to, password=password))
     except transfer.TransferError as exc:
         raise fail(str(exc)) from None
-    except (OSError, RuntimeError) as exc:  # unreachable server, refused login, ...
+    except (OSError, RuntimeError, StartupError) as exc:  # unreachable server, refused login
         raise fail(f"cannot copy to {to}: {exc}") from None
     for count in counts:
         typer.echo(f"{count.table}: {count.source} copied")

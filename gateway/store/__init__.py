@@ -9,7 +9,7 @@ import os
 from typing import TYPE_CHECKING
 
 from gateway.store.connection import Connection
-from gateway.store.core import Store, StoreClosed, StoreUnavailable
+from gateway.store.core import Store, StoreClosed, StoreUnavailable, StoreUnusable
 from gateway.store.corrections import DATABASE_NAME
 
 if TYPE_CHECKING:
@@ -21,6 +21,7 @@ __all__ = [
     "Store",
     "StoreClosed",
     "StoreUnavailable",
+    "StoreUnusable",
     "open_store",
 ]
 

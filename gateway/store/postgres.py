@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from gateway.store.core import StoreUnavailable
+from gateway.store.core import StoreUnavailable, StoreUnusable
 from gateway.store.schema import MIGRATIONS, postgres_script, tables_with_rowid
 
 log = logging.getLogger(__name__)
@@ -189,7 +189,10 @@ class PgBackend:
         try:
             writer = await asyncpg.create_pool(url, min_size=1, max_size=1, **options)
         except (*CONNECTION_ERRORS, asyncpg.PostgresError) as exc:
-            raise StoreUnavailable(f"cannot connect to {url}: {exc}") from exc
+            raise StoreUnusable(
+                f"cannot connect to {url}: {exc}; check [store] url, that the server is up,"
+                " and the password variable ([store] password_env)"
+            ) from None
         try:
             await migrate(writer)
             reader_pool = await asyncpg.create_pool(url, min_size=1, max_size=readers, **options)
