@@ -13,7 +13,7 @@ import pytest
 from gateway.clock import ManualClock
 
 from .fake_twilio import FakeTwilio
-from .phone_harness import ALICE, BOB, NIGHT, running_desk
+from .phone_harness import ALICE, BOB, CUSTOMER, NIGHT, OUTAGE, running_desk, sids
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:twilio")
 
@@ -55,3 +55,39 @@ async def test_escalation_is_taken_once_and_continues_on_the_survivor(
         assert [row["phone"] for row in steps][:2] == [ALICE, BOB]
         sent = [(m["to"], m["body"]) for m in fake_twilio.messages]
         assert len(sent) == len(set(sent)), "an SMS was sent twice"
+
+
+async def test_a_text_delivered_to_both_nodes_is_one_ticket_and_one_reply(
+    tmp_path: Path,
+    pg_url: str,
+    oncall_table: dict[str, Any],
+    fake_twilio: FakeTwilio,
+    twilio_env: None,
+) -> None:
+    # Twilio retries a webhook it got no answer for, to the fallback URL: the other node.
+    clock = ManualClock(NIGHT)
+    async with (
+        running_desk(
+            tmp_path / "a", oncall_table, fake_twilio, clock=clock, store__url=pg_url
+        ) as node_a,
+        running_desk(
+            tmp_path / "b", oncall_table, fake_twilio, clock=clock, store__url=pg_url
+        ) as node_b,
+    ):
+        texts = [
+            node.phone.text(CUSTOMER, f"{OUTAGE} ({n})", sids("SM", n))
+            for n in range(20)
+            for node in (node_a, node_b)
+        ]
+        answers = await asyncio.gather(*texts)
+        assert {status for status, _ in answers} == {200}
+        await asyncio.gather(node_a.settle(), node_b.settle())
+        await asyncio.gather(node_a.settle(), node_b.settle())
+        inbox = node_a.query("SELECT source_key FROM inbox WHERE channel = 'sms'")
+        assert len(inbox) == 20
+        tickets = node_a.query("SELECT number FROM tickets")
+        messages = node_a.query("SELECT COUNT(*) AS n FROM messages WHERE direction = 'in'")
+        assert len(tickets) == 1 and messages[0]["n"] == 20  # one customer, one thread
+        sent = [(m["to"], m["body"]) for m in fake_twilio.messages]
+        assert len(sent) == len(set(sent)), "an SMS was sent twice"
+        assert len(node_a.sent_to(CUSTOMER)) == 1  # one acknowledgement for the ticket
