@@ -13,16 +13,14 @@ import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from gateway.config.base import Duration, StrictModel
+from gateway.config.demo import DEMO_DESKS, with_demo_defaults
 from gateway.config.oncall import OnCallConfig
 from gateway.config.paging import PagingSettings
-
-DEMO_DESK_ADDRESS = "support@localhost"
-DEMO_POLICY = "threepbx"
 
 
 class ConfigError(Exception):
@@ -84,6 +82,11 @@ class DeskSettings(StrictModel):
     phone: str | None = Field(None, description="Twilio number callers dial for this desk (E.164).")
     forward_to: str | None = Field(None, description="Staffed line to <Dial> in business hours.")
     sms_from: str | None = Field(None, description="Number acknowledgements are texted from.")
+    paging: Literal["after-hours", "always"] = Field(
+        "after-hours",
+        description="When urgent tickets page: after hours (as the policy says) or at any hour"
+        " (an emergency address).",
+    )
 
     @field_validator("address")
     @classmethod
@@ -158,9 +161,7 @@ class Settings(StrictModel):
     smtp: SmtpSettings = SmtpSettings()
     http: HttpSettings = HttpSettings()
     relay: RelaySettings | None = None
-    desks: tuple[DeskSettings, ...] = (
-        DeskSettings(address=DEMO_DESK_ADDRESS, policy=DEMO_POLICY, name="Demo Support"),
-    )
+    desks: tuple[DeskSettings, ...] = tuple(DeskSettings(**desk) for desk in DEMO_DESKS)
     customers: tuple[CustomerSettings, ...] = ()
     ack: AckSettings = AckSettings()
     outbox: OutboxSettings = OutboxSettings()
@@ -168,6 +169,12 @@ class Settings(StrictModel):
     twilio: TwilioSettings = TwilioSettings()
     oncall: OnCallConfig | None = None
     paging: PagingSettings = PagingSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _demo_desk(cls, data: Any) -> Any:
+        # A config that names no desk runs the demo desk, rotation included (config/demo.py).
+        return with_demo_defaults(data) if isinstance(data, dict) else data
 
     @field_validator("public_url")
     @classmethod

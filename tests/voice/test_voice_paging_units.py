@@ -97,3 +97,13 @@ def test_fit_shortens_the_first_part_first_and_never_exceeds_160() -> None:
     long_sender = "a" * 200 + "@example.com"
     text = fit(render, [summary, long_sender])
     assert septets(text) <= SINGLE_SMS and text.endswith("Reply 1001 A to ack.")
+
+
+def test_a_reserve_keeps_the_last_slot_of_wide_windows() -> None:
+    earlier = [T0 - timedelta(minutes=m) for m in (2, 4, 6, 8)]
+    assert earliest_send(earlier, GOALERT_SMS_LIMITS, T0) == T0  # the 5th of 15 minutes
+    held = earliest_send(earlier, GOALERT_SMS_LIMITS, T0, reserve=1)
+    assert held == T0 + timedelta(minutes=7)  # kept for an urgent page: wait for the oldest
+    assert earliest_send([T0 - 30 * MINUTE / 60], GOALERT_SMS_LIMITS, T0, reserve=1) == T0 + (
+        30 * MINUTE / 60
+    )  # one a minute stays one a minute
