@@ -3,8 +3,8 @@
 - `voice.oncall`: who is on call when (its `[oncall]` config is `gateway.config.oncall`).
 - `voice.signature`: X-Twilio-Signature checks for aiohttp requests.
 - `voice.twiml`, `voice.paths`: TwiML answers and the webhook URLs they point at.
-- `voice.webhooks`: the Twilio routes; `voice.batch`: cheap webhooks committed in batches.
-- `voice.tickets`: voicemail and SMS tickets, the caller's SMS acknowledgement.
+- `voice.webhooks`: the Twilio routes, each committed through the store's group commit.
+- `voice.voicemail`: the phone flows (voicemails, customer texts) on the ticket service.
 - `voice.paging` (+ `voice.ratelimit`, `voice.commands`): page chains, escalation, acks.
 - `voice.delivery`: SMS delivery statuses, resends, escalation on permanent failure.
 - `voice.worker`: the voice worker and the escalation worker.
