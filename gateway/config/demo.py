@@ -1,4 +1,4 @@
-"""The demo desk `make run` starts when no config file names any desk.
+"""The demo desk `make run` starts: no config file, so these defaults.
 
 Two addresses under the `threepbx` contract, and an on-call rotation of fictional people with
 fictional numbers (555-01xx is reserved for fiction in North America) whose pages land in
@@ -9,8 +9,10 @@ fictional numbers (555-01xx is reserved for fiction in North America) whose page
 - `urgent@localhost` is the demo's emergency address: its urgent tickets page at any hour
   (`paging = "always"` on the desk), so a new user sees a page whatever the time of day.
 
-A config file that names its own desks gets neither (and no rotation unless it has an
-`[oncall]` table): nobody is paged by a demo by accident.
+Only a run without any config file gets the demo rotation (a config file without an
+`[oncall]` table pages nobody, and one that names its desks serves only those): nobody is
+paged by a demo by accident. Do not export Twilio credentials to the demo: its pages would
+go to Twilio, for numbers that do not exist.
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ DEMO_ONCALL: dict[str, Any] = {
 
 
 def with_demo_defaults(data: dict[str, Any]) -> dict[str, Any]:
-    """`data` (a parsed config) with the demo desks and rotation when it names no desks."""
+    """`data` (settings given without a config file) with the demo desks and rotation, unless
+    it names desks of its own."""
     if "desks" in data:
         return data
     return {**data, "desks": list(DEMO_DESKS), "oncall": data.get("oncall", DEMO_ONCALL)}

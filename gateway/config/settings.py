@@ -213,12 +213,6 @@ class Settings(StrictModel):
     oncall: OnCallConfig | None = None
     paging: PagingSettings = PagingSettings()
 
-    @model_validator(mode="before")
-    @classmethod
-    def _demo_desk(cls, data: Any) -> Any:
-        # A config that names no desk runs the demo desk, rotation included (config/demo.py).
-        return with_demo_defaults(data) if isinstance(data, dict) else data
-
     @field_validator("public_url")
     @classmethod
     def _absolute_url(cls, value: str) -> str:
@@ -328,6 +322,8 @@ def load_settings(
     for path, value in (overrides or {}).items():
         if value is not None:
             _set_path(data, path, value)
+    if config_file is None:
+        data = with_demo_defaults(data)  # `make run`: the demo desk and its rotation
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
