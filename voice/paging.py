@@ -326,8 +326,12 @@ class Paging:
         reserve = 0 if credible else paging.reserve
         at = earliest_send(sent, paging.rate_limit, now, reserve=reserve)
         if at > now:
-            await sql.hold_pages(db, [w.page.id for w in waiting], at)
-            for w in waiting:
+            # Only pages whose hold moves are written: in a flood, the pages already held
+            # until `at` are not touched again for every page that joins them.
+            moved = [w for w in waiting if w.page.send_at != at]
+            if moved:
+                await sql.hold_pages(db, [w.page.id for w in moved], at)
+            for w in moved:
                 await self._delay_step(db, w.chain, w.page.step, at)
                 if w.page.send_at == w.page.created_at:  # held for the first time
                     await tickets_sql.add_event(
@@ -355,13 +359,10 @@ class Paging:
         """The pages queued for `phone` whose chain still wants them, best ranked first."""
         waiting = []
         threshold = self._settings.paging.credible_confidence
-        for page in await sql.queued_pages_to(db, phone):
-            chain = await sql.chain_by_id(db, page.chain_id)
-            if chain is None or chain.state != "active" or chain.step != page.step:
+        for page, chain, ticket in await sql.queued_with_chains(db, phone):
+            if chain.state != "active" or chain.step != page.step:
                 await sql.set_page_state(db, page.id, "cancelled")
                 continue
-            ticket = await tickets_sql.ticket_by_id(db, chain.ticket_id)
-            assert ticket is not None
             policy = self._policies.get(ticket.policy)
             proposed = ticket.proposed_priority
             credible = (

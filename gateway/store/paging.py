@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from gateway.store.connection import Connection
-from gateway.store.records import from_iso, iso
+from gateway.store.records import Ticket, from_iso, iso
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +245,29 @@ async def reword_unsent_page(db: Connection, outbox_key: str, body: str) -> None
         " WHERE idempotency_key = ? AND state = 'pending'",
         (body, outbox_key),
     )
+
+
+async def queued_with_chains(db: Connection, phone: str) -> list[tuple[Page, Chain, Ticket]]:
+    """The pages queued for `phone`, each with its chain and ticket: three reads however
+    many pages wait (a flood queues hundreds)."""
+    pages = await queued_pages_to(db, phone)
+    if not pages:
+        return []
+    async with db.execute(
+        "SELECT c.* FROM page_chains c WHERE c.id IN"
+        " (SELECT chain_id FROM pages WHERE phone = ? AND state = 'queued')",
+        (phone,),
+    ) as cursor:
+        chains = {row["id"]: Chain.from_row(row) for row in await cursor.fetchall()}
+    async with db.execute(
+        "SELECT t.* FROM tickets t WHERE t.id IN (SELECT c.ticket_id FROM pages p"
+        " JOIN page_chains c ON c.id = p.chain_id WHERE p.phone = ? AND p.state = 'queued')",
+        (phone,),
+    ) as cursor:
+        tickets = {row["id"]: Ticket.from_row(row) for row in await cursor.fetchall()}
+    return [
+        (page, chains[page.chain_id], tickets[chains[page.chain_id].ticket_id]) for page in pages
+    ]
 
 
 async def phones_due(db: Connection, now: datetime) -> list[str]:
