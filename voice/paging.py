@@ -65,13 +65,14 @@ from voice.commands import Command, parse_staff_text
 from voice.oncall import OnCallSchedule
 from voice.paths import SMS_STATUS, absolute_url
 from voice.ratelimit import earliest_send, longest_window
-from voice.smstext import fit, shorten
+from voice.smstext import fit, septets, shorten, to_gsm7
 
 log = logging.getLogger(__name__)
 
 SUMMARY_CHARS = 100
 NOTE_CHARS = 1600  # Twilio's longest inbound message
-OTHERS_LISTED = 12  # ticket numbers an SMS of many pages names before "..."
+SUMMARY_FLOOR = 20  # septets of the first ticket's summary kept before others are cut
+OTHERS_LISTED = 12  # other tickets an SMS of many pages names ("#1002") before "..."
 CHANNEL_LABELS = {"voice": "voicemail", "email": "email", "sms": "SMS"}
 
 
@@ -428,13 +429,13 @@ class Paging:
         shortened to fit), the others by number."""
         first = waiting[0]
         ticket, policy, step = first.ticket, first.policy, first.page.step
-        others = [f"#{w.ticket.number}" for w in waiting[1:]]
+        others = [f"#{w.ticket.number}" for w in waiting[1:]]  # ranked lower: numbers only
         listed = " ".join(others[:OTHERS_LISTED]) + (" ..." if len(others) > OTHERS_LISTED else "")
         template = self._templates.get_template("page_sms.txt.j2")
         now = self._clock.now()
 
         def render(parts: Sequence[str]) -> str:
-            others_text, first_line, customer = parts
+            first_line, others_text, customer = parts
             return template.render(
                 ticket_number=ticket.number,
                 priority_id=ticket.effective_priority,
@@ -449,7 +450,14 @@ class Paging:
                 link=ticket_link(self._settings.public_url, ticket.number),
             ).strip()
 
-        return fit(render, [listed, first.chain.summary, ticket.customer])
+        # The first ticket's summary keeps a few words before the other tickets give way,
+        # then goes too; the customer is shortened last.
+        customer = to_gsm7(ticket.customer)
+        return fit(
+            render,
+            [first.chain.summary, listed, customer],
+            floors=[SUMMARY_FLOOR, 0, septets(customer)],
+        )
 
     async def page_sent(self, db: Connection, item: OutboxItem, provider_id: str | None) -> None:
         """Outbox hook: the SMS is with the carrier, so the delay of every step it carried

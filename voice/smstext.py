@@ -111,20 +111,31 @@ def shorten(text: str, budget: int) -> str:
 
 
 def fit(
-    render: Callable[[Sequence[str]], str], parts: Sequence[str], limit: int = SINGLE_SMS
+    render: Callable[[Sequence[str]], str],
+    parts: Sequence[str],
+    limit: int = SINGLE_SMS,
+    *,
+    floors: Sequence[int] = (),
 ) -> str:
     """`render(parts)` within `limit` septets of GSM-7, shortening `parts` first to last.
 
     `render` lays the parts out with fixed GSM-7 text (a template); the parts are customer
-    or desk text, transliterated here. The first part gives way first; when it is gone, the
-    next. If the fixed text alone is too long, the message is cut (never sent over budget).
+    or desk text, transliterated here. The first part gives way first, down to its floor in
+    `floors` (0 when not given), then the next; when every part is at its floor, they give
+    way in the same order down to nothing. If the fixed text alone is too long, the message
+    is cut (never sent over budget).
     """
     current = [to_gsm7(part) for part in parts]
     message = to_gsm7(render(current))
-    for index in range(len(current)):
-        excess = septets(message) - limit
-        if excess <= 0:
-            return message
-        current[index] = shorten(current[index], max(0, septets(current[index]) - excess))
-        message = to_gsm7(render(current))
+    floor = [*floors, *[0] * len(current)][: len(current)]
+    for minimum in (floor, [0] * len(current)):
+        for index in range(len(current)):
+            excess = septets(message) - limit
+            if excess <= 0:
+                return message
+            size = septets(current[index])
+            target = max(minimum[index], size - excess)
+            if target < size:
+                current[index] = shorten(current[index], target)
+                message = to_gsm7(render(current))
     return message if septets(message) <= limit else shorten(message, limit)

@@ -74,6 +74,11 @@ async def test_aa_acknowledges_all_of_mine(desk: Desk) -> None:
     numbers = [await desk.voicemail(n, caller=f"+1202555012{n}") for n in (1, 2, 3)]
     desk.clock.advance(timedelta(seconds=61))
     await desk.settle()
+    first, bundle = page_bodies(desk, ALICE)  # the two held back go together, a minute later
+    assert first.startswith(f"P1 #{numbers[0]}:")
+    assert bundle.startswith(f"P1 #{numbers[1]}:") and f"+1 more: #{numbers[2]}." in bundle
+    assert bundle.endswith(f"Reply {numbers[1]} A, or AA for all.")
+    assert septets(bundle) <= SINGLE_SMS
     _, reply = await desk.phone.text(ALICE, "AA", sids("SM", 1))
     assert "acknowledged 3 pages" in reply and all(str(n) in reply for n in numbers)
     acks = [json.loads(e["detail"]) for e in desk.events("page-acknowledged")]

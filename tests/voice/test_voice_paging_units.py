@@ -107,3 +107,14 @@ def test_a_reserve_keeps_the_last_slot_of_wide_windows() -> None:
     assert earliest_send([T0 - 30 * MINUTE / 60], GOALERT_SMS_LIMITS, T0, reserve=1) == T0 + (
         30 * MINUTE / 60
     )  # one a minute stays one a minute
+
+
+def test_fit_keeps_a_floor_of_the_first_part_before_cutting_the_next() -> None:
+    def render(parts: Sequence[str]) -> str:
+        return f"{'x' * 100} {parts[0]} +2 more: {parts[1]}. Reply"
+
+    text = fit(render, ["no dial tone on any phone at any site", "#1002 #1003"], floors=[12])
+    assert septets(text) <= SINGLE_SMS
+    assert "+2 more: #1002 #1003." in text and " no dial tone on any phone... " in text
+    text = fit(render, ["no dial tone on any phone at any site", "#1002 #1003 " * 5], floors=[12])
+    assert septets(text) <= SINGLE_SMS and " no dial..." in text and "+2 more: #1002" in text
