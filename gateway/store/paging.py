@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from gateway.store.connection import Connection
+from gateway.store.connection import Connection, for_update
 from gateway.store.records import Ticket, from_iso, iso
 
 
@@ -146,6 +146,16 @@ async def due_chains(db: Connection, now: datetime, *, limit: int = 100) -> list
         return [Chain.from_row(row) for row in await cursor.fetchall()]
 
 
+async def lock_chain(db: Connection, chain_id: int) -> Chain | None:
+    """`chain_by_id`, locked until commit: of two nodes about to take the chain's next step,
+    the second waits for the first and then sees the step already taken."""
+    async with db.execute(
+        "SELECT * FROM page_chains WHERE id = ?" + for_update(db), (chain_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else Chain.from_row(row)
+
+
 async def advance_chain(db: Connection, chain_id: int, *, step: int, next_at: datetime) -> None:
     """`step` is paged now; the next is due at `next_at` unless its page is sent later (see
     `start_step_delay`)."""
@@ -222,8 +232,11 @@ async def page_by_id(db: Connection, page_id: int) -> Page | None:
 
 
 async def queued_pages_to(db: Connection, phone: str) -> list[Page]:
+    """Locked until commit: of two nodes dispatching one number, the second waits for the
+    first and then finds the pages it sent no longer queued (never two SMS for them)."""
     async with db.execute(
-        "SELECT * FROM pages WHERE phone = ? AND state = 'queued' ORDER BY id", (phone,)
+        "SELECT * FROM pages WHERE phone = ? AND state = 'queued' ORDER BY id" + for_update(db),
+        (phone,),
     ) as cursor:
         return [Page.from_row(row) for row in await cursor.fetchall()]
 
