@@ -33,10 +33,16 @@ TARGET = timedelta(minutes=2)
 
 @pytest.fixture
 async def quiet(
-    tmp_path: Path, oncall_table: dict[str, Any], fake_twilio: FakeTwilio, twilio_env: None
+    tmp_path: Path,
+    oncall_table: dict[str, Any],
+    fake_twilio: FakeTwilio,
+    twilio_env: None,
+    store_url: str | None,
 ) -> AsyncIterator[Desk]:
-    """The night desk without acknowledgements: every SMS to Twilio is a page."""
-    async with running_desk(tmp_path, oncall_table, fake_twilio, ack__enabled=False) as desk:
+    """The night desk without acknowledgements: every SMS to Twilio is a page; on each backend."""
+    async with running_desk(
+        tmp_path, oncall_table, fake_twilio, ack__enabled=False, store__url=store_url
+    ) as desk:
         desk.fake.now = desk.clock.now
         yield desk
 
@@ -122,11 +128,20 @@ async def test_a_trickle_of_declared_p1s_leaves_room_for_a_real_one(quiet: Desk)
 
 
 async def test_a_page_held_past_its_validity_raises_the_alarm_and_escalates(
-    tmp_path: Path, oncall_table: dict[str, Any], fake_twilio: FakeTwilio, twilio_env: None
+    tmp_path: Path,
+    oncall_table: dict[str, Any],
+    fake_twilio: FakeTwilio,
+    twilio_env: None,
+    store_url: str | None,
 ) -> None:
     limits = [{"count": 1, "per": "2h"}]  # a carrier that takes one text per two hours
     async with running_desk(
-        tmp_path, oncall_table, fake_twilio, ack__enabled=False, paging__rate_limit=limits
+        tmp_path,
+        oncall_table,
+        fake_twilio,
+        ack__enabled=False,
+        paging__rate_limit=limits,
+        store__url=store_url,
     ) as desk:
         first = await desk.voicemail(1)
         second = await desk.voicemail(2, caller="+12025550124")
