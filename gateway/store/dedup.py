@@ -3,6 +3,7 @@ ticket, and how many acknowledgements went out (see gateway/parsing/identity.py 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,18 +18,20 @@ class StoredMail:
 
     id: int
     ticket_id: int
+    direction: str  # in | out (ours)
     sender: str
     fingerprint: str | None  # None for messages stored before fingerprints existed
     content_hash: str | None
 
 
-_COLUMNS = "id, ticket_id, sender, fingerprint, content_hash"
+_COLUMNS = "id, ticket_id, direction, sender, fingerprint, content_hash"
 
 
 def _stored(row: Any) -> StoredMail:
     return StoredMail(
         id=row["id"],
         ticket_id=row["ticket_id"],
+        direction=row["direction"],
         sender=row["sender"],
         fingerprint=row["fingerprint"],
         content_hash=row["content_hash"],
@@ -55,6 +58,18 @@ async def holder_of(db: Connection, message_id: str) -> StoredMail | None:
     return None if row is None else _stored(row)
 
 
+async def holders_of(db: Connection, message_ids: Sequence[str]) -> list[StoredMail]:
+    """The stored messages named by any of these Message-IDs, newest first."""
+    if not message_ids:
+        return []
+    marks = ",".join("?" * len(message_ids))
+    async with db.execute(
+        f"SELECT {_COLUMNS} FROM messages WHERE message_id IN ({marks}) ORDER BY id DESC",
+        tuple(message_ids),
+    ) as cursor:
+        return [_stored(row) for row in await cursor.fetchall()]
+
+
 async def record_identity(
     db: Connection, message_row: int, *, fingerprint: str, subject_stem: str, body_hash: str
 ) -> None:
@@ -70,7 +85,8 @@ async def same_text_from(
     """The latest message with this subject stem and text from `sender` since `since`, on a
     ticket that is not closed."""
     async with db.execute(
-        "SELECT m.id, m.ticket_id, m.sender, m.fingerprint, m.content_hash FROM messages m"
+        "SELECT m.id, m.ticket_id, m.direction, m.sender, m.fingerprint, m.content_hash"
+        " FROM messages m"
         " JOIN tickets t ON t.id = m.ticket_id"
         " WHERE m.direction = 'in' AND m.body_hash = ? AND m.subject_stem = ?"
         " AND m.sender = ? AND m.created_at >= ? AND t.status != 'closed'"
