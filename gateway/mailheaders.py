@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from collections.abc import Sequence
 
 # A Subject people can read in a mail client's list; RFC 5322 suggests lines of 78 and
 # allows 998 characters, and the full text is in the ticket anyway.
@@ -92,3 +93,17 @@ def new_message_id(purpose: str, ticket_number: int, hostname: str) -> str:
     purpose = _ID_PART.sub("-", purpose) or "msg"
     host = _ID_PART.sub("-", hostname) or "localhost"
     return f"intake.{purpose}.{ticket_number}.{secrets.token_hex(12)}@{host}"
+
+
+MAX_REFERENCES = 20
+_MSG_ID_TEXT = re.compile(r"[!-;=?-~]{1,250}")  # printable ASCII without "<", ">" or spaces
+
+
+def message_id_refs(ids: Sequence[str]) -> list[str]:
+    """Message-IDs (without brackets) safe to quote in In-Reply-To/References: printable
+    ASCII without spaces or brackets, at most 250 characters each; the last
+    `MAX_REFERENCES`, which keep the thread's root (first) and its newest messages."""
+    usable = [i for i in dict.fromkeys(ids) if _MSG_ID_TEXT.fullmatch(i)]
+    if len(usable) > MAX_REFERENCES:
+        usable = [usable[0], *usable[-(MAX_REFERENCES - 1) :]]
+    return usable
