@@ -3,7 +3,7 @@
 - `voice.oncall`: who is on call when (its `[oncall]` config is `gateway.config.oncall`).
 - `voice.signature`: X-Twilio-Signature checks for aiohttp requests.
 - `voice.twiml`, `voice.paths`: TwiML answers and the webhook URLs they point at.
-- `voice.webhooks`: the Twilio routes; `voice.batch`: cheap webhooks committed in batches.
+- `voice.webhooks`: the Twilio routes, each committed through the store's group commit.
 - `voice.tickets`: voicemail and SMS tickets, the caller's SMS acknowledgement.
 - `voice.paging` (+ `voice.ratelimit`, `voice.commands`): page chains, escalation, acks.
 - `voice.delivery`: SMS delivery statuses, resends, escalation on permanent failure.

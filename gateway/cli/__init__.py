@@ -25,6 +25,7 @@ from gateway.cli.policies import policies_app, sla_app
 from gateway.cli.tickets import tickets_app
 from gateway.config import Settings
 from gateway.logs import LOG_FORMATS, configure_logging
+from gateway.startup import StartupError
 
 app = typer.Typer(
     name="intake",
@@ -63,7 +64,11 @@ def serve(
         configure_logging(log_level, log_format)
     except ValueError as error:
         usage_error(f"--log-level: {error}")
-    asyncio.run(_serve(settings))
+    try:
+        asyncio.run(_serve(settings))
+    except StartupError as exc:  # the operator can fix it: one sentence, no traceback
+        typer.echo(f"intake: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 async def _serve(settings: Settings) -> None:
