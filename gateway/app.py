@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 import templates
+from gateway.ack import CustomerNotices
 from gateway.activity import ListenerActivity
 from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
@@ -27,12 +28,34 @@ from gateway.smtp import IntakeHandler, SmtpListener
 from gateway.smtp.limits import ClientLimits
 from gateway.startup import bind_error, prepare_data_dir
 from gateway.store import DATABASE_NAME, Store
+from gateway.ticketing import TicketService
 from gateway.transports import EmailTransport, SmsTransport
 from gateway.transports.factory import email_transport_for, sms_transport_for
 from gateway.triage import ClassifierProposer, Proposer
-from voice.service import VoiceService
+from voice.paging import Paging
+from voice.paths import SMS_STATUS, absolute_url
+from voice.service import VoiceService, paging_for
 
 log = logging.getLogger(__name__)
+
+
+def ticket_service_for(
+    settings: Settings,
+    clock: Clock,
+    policies: PolicyBook,
+    *,
+    hooks: tuple[TicketHook, ...] = (),
+) -> tuple[TicketService, Paging]:
+    """The ticket service every caller shares (channels, command line): customer notices,
+    and the ticket hooks with paging last. Returns the paging hook too, for the phone side."""
+    environment = templates.environment()
+    paging = paging_for(clock, settings, policies, environment)
+    notices = CustomerNotices(
+        settings,
+        environment,
+        sms_status_callback=absolute_url(settings.public_url, SMS_STATUS),
+    )
+    return TicketService(policies, notices, hooks=(*hooks, paging)), paging
 
 
 @dataclass
@@ -85,17 +108,20 @@ class Gateway:
             sms=self.sms_transport,
             metrics=self.metrics,
         )
+        self.tickets, paging = ticket_service_for(
+            settings, self.clock, self.policies, hooks=self.hooks
+        )
         self.voice = VoiceService.build(
             store=self.store,
             clock=self.clock,
             settings=settings,
             policies=self.policies,
             proposer=proposer,
-            templates=templates.environment(),
             metrics=self.metrics,
             outbox=self.outbox,
             auth_token=os.environ.get(settings.twilio.auth_token_env),
-            hooks=self.hooks,
+            tickets=self.tickets,
+            paging=paging,
         )
         self.intake = EmailIntake(
             self.store,
@@ -103,9 +129,8 @@ class Gateway:
             settings,
             policies=self.policies,
             proposer=proposer,
-            templates=templates.environment(),
+            tickets=self.tickets,
             metrics=self.metrics,
-            hooks=(*self.hooks, self.voice.paging),
             activity=self.activity,
         )
         self.health = Health(
