@@ -283,9 +283,11 @@ class CustomerNotices:
         desk = self._desk(ticket)
         body = one_line(
             self._templates.get_template("ack_sms.txt.j2").render(
-                ticket_number=ticket.number,
-                **promise_for(policy, ticket).template_context(),
-                **speaker_for(self._settings, ticket, policy).template_context(),
+                {
+                    "ticket_number": ticket.number,
+                    **promise_for(policy, ticket).template_context(),
+                    **speaker_for(self._settings, ticket, policy).template_context(),
+                }
             )
         )
         return self._sms_notice("ack", f"ack-{ticket.number}-sms", desk, to, body)

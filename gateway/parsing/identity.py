@@ -5,7 +5,8 @@ alert, and anyone can copy an id they have seen. Three keys, each a hash, answer
 different questions:
 
 - `fingerprint`: is this *the same message* again (a retransmission, a second copy through
-  another route)? Message-ID, sender, Date, subject, text and attachments all equal.
+  another route)? Message-ID, sender, recipients, Date, subject, text and attachments all
+  equal.
 - `subject_stem` + `body_hash`: is this *the same text* again? A customer re-sending the same
   request is a follow-up (issue 10.6); the same text from ever new senders is a mail loop
   (issue 9.5). The stem ignores reply and auto-reply prefixes and our `[#N]` tags, which
@@ -62,12 +63,15 @@ def body_hash(parsed: ParsedMessage) -> str:
 
 
 def fingerprint(parsed: ParsedMessage, envelope_sender: str = "") -> str:
-    """Equal only for copies of one message: Message-ID, sender, Date, subject, text, files."""
+    """Equal only for copies of one message: Message-ID, sender, recipients, Date, subject,
+    text and attachments (a copy differs only in trace headers such as Received)."""
     digest = hashlib.sha256()
     date = parsed.date.isoformat() if parsed.date else ""
     for field in (
         parsed.message_id or "",
         parsed.from_addr or envelope_sender.strip().strip("<>").lower(),
+        ",".join(parsed.to),
+        ",".join(parsed.cc),
         date,
         parsed.subject,
         text_hash(parsed.body_text),
