@@ -149,6 +149,24 @@ async def test_an_internationalised_domain_is_acknowledged_in_ascii(gw: Gateway)
     assert outbox["state"] == "sent"
 
 
+async def test_any_fault_building_the_acknowledgement_holds_only_the_acknowledgement(
+    gw: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("template store unreadable")
+
+    monkeypatch.setattr("gateway.ack.render_ack_email", broken)
+    await send(gw, mail(subject="[P1] Phones down"))
+    await settle(gw)
+    (ticket,) = query(gw, "SELECT * FROM tickets")
+    assert ticket["subject"] == "[P1] Phones down" and ticket["effective_priority"] == "P1"
+    (inbox,) = query(gw, "SELECT state, attempts FROM inbox")
+    assert inbox["state"] == "done" and inbox["attempts"] == 0
+    assert _acks(gw) == [] and query(gw, "SELECT * FROM outbox") == []
+    (held,) = _events(gw, "ack-suppressed")
+    assert "template store unreadable" in held["reason"]
+
+
 # -- 9.3: deduplication never drops a different message ------------------------------------
 
 
