@@ -194,5 +194,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX messages_same_text ON messages(body_hash, subject_stem, created_at)
         WHERE direction = 'in' AND body_hash IS NOT NULL;
     CREATE INDEX outbox_purpose_created ON outbox(purpose, created_at);
+    CREATE INDEX outbox_ticket ON outbox(ticket_id);
+    CREATE INDEX messages_sender ON messages(sender) WHERE direction = 'in';
     """,
 )
