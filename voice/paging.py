@@ -172,7 +172,7 @@ class Paging:
 
     async def escalate(self, db: Connection, chain_id: int, *, from_step: int, reason: str) -> bool:
         """Page the step after `from_step`, unless the chain moved on (or stopped) meanwhile."""
-        chain = await sql.chain_by_id(db, chain_id)
+        chain = await sql.lock_chain(db, chain_id)
         if chain is None or chain.state != "active" or chain.step != from_step:
             return False
         if self.schedule is not None and from_step < len(self.schedule.chain(chain.started_at)):

@@ -63,8 +63,15 @@ class VoiceWorker(PollingWorker):
     async def run_once(self, limit: int = 100) -> int:
         done = 0
         for channel in ("voice", "sms"):
-            items = await self._store.read(
-                partial(inbox_sql.pending_inbox, channel=channel, limit=limit)
+            now = self._clock.now()
+            items = await self._store.write(
+                partial(
+                    inbox_sql.claim_pending,
+                    channel=channel,
+                    now=now,
+                    lease_until=now + self._settings.worker.claim_lease,
+                    limit=limit,
+                )
             )
             for item in items:
                 await self.process(item)
@@ -207,7 +214,7 @@ class VoiceWorker(PollingWorker):
         return len(overdue)
 
     async def _timed_out(self, recording_sid: str, note: str, db: Connection) -> None:
-        voicemail = await voice_sql.voicemail_by_recording(db, recording_sid)
+        voicemail = await voice_sql.lock_voicemail(db, recording_sid)
         if voicemail is not None and voicemail.pending:
             await self._phone.settle(db, voicemail, state="timed-out", note=note)
 

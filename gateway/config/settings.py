@@ -191,6 +191,10 @@ class WorkerSettings(StrictModel):
         description="During a burst, processing yields to accepting for at most this long.",
     )
     batch: int = Field(8, gt=0, description="Messages processed between checks for a burst.")
+    claim_lease: Duration = Field(
+        timedelta(seconds=30),
+        description="How long a node that died keeps the messages it claimed from the others.",
+    )
 
 
 class OutboxSettings(StrictModel):
@@ -223,8 +227,35 @@ class TwilioSettings(StrictModel):
     page_validity: Duration = timedelta(minutes=30)
 
 
+class StoreSettings(StrictModel):
+    """Where tickets live: SQLite in `data_dir` unless `url` names a PostgreSQL database."""
+
+    url: str | None = Field(
+        None, description="postgresql://user@host[:port]/db, or sqlite: (the default)."
+    )
+    password_env: str = Field(
+        "INTAKE_DB_PASSWORD", description="Environment variable holding the database password."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _supported_url(cls, value: str | None) -> str | None:
+        if value is None or value == "sqlite:" or value.startswith("sqlite:///"):
+            return value
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError(f"must be postgresql://user@host/db or sqlite:, got {value!r}")
+        userinfo = value.split("://", 1)[1].split("@", 1)[0] if "@" in value else ""
+        if ":" in userinfo:
+            raise ValueError(
+                "must not contain a password: put it in the environment variable named by"
+                " store.password_env"
+            )
+        return value
+
+
 class Settings(StrictModel):
     data_dir: Path = Path("var")
+    store: StoreSettings = StoreSettings()
     public_url: str = "http://127.0.0.1:8080"
     smtp: SmtpSettings = SmtpSettings()
     http: HttpSettings = HttpSettings()
@@ -310,6 +341,7 @@ def _check_policies(settings: Settings, source: str) -> None:
 
 _ENV_KEYS: dict[str, tuple[str, ...]] = {
     "INTAKE_DATA_DIR": ("data_dir",),
+    "INTAKE_STORE_URL": ("store", "url"),
     "INTAKE_PUBLIC_URL": ("public_url",),
     "INTAKE_SMTP_HOST": ("smtp", "host"),
     "INTAKE_SMTP_PORT": ("smtp", "port"),

@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from gateway.store.connection import Connection
+from gateway.store.connection import Connection, for_update
 from gateway.store.records import from_iso, iso
 
 
@@ -119,6 +119,16 @@ async def due_chains(db: Connection, now: datetime, *, limit: int = 100) -> list
         (iso(now), limit),
     ) as cursor:
         return [Chain.from_row(row) for row in await cursor.fetchall()]
+
+
+async def lock_chain(db: Connection, chain_id: int) -> Chain | None:
+    """`chain_by_id`, locked until commit: of two nodes about to take the chain's next step,
+    the second waits for the first and then sees the step already taken."""
+    async with db.execute(
+        "SELECT * FROM page_chains WHERE id = ?" + for_update(db), (chain_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else Chain.from_row(row)
 
 
 async def advance_chain(db: Connection, chain_id: int, *, step: int, next_at: datetime) -> None:
