@@ -197,7 +197,18 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE inbox ADD COLUMN claimed_until TEXT;
     """,
-    # 5: what makes an email the same message, the same text again or a loop (issue 9.3, 9.5,
+    # 5: pages wait per recipient and go out coalesced: a page is `queued` until the rate
+    # limits let an SMS go to its number, then `sent` in that SMS (`sms_key`, shared by every
+    # page it carried); `overdue_at` records the alarm for a page that waited past its validity.
+    """
+    ALTER TABLE pages ADD COLUMN state TEXT NOT NULL DEFAULT 'sent';
+    ALTER TABLE pages ADD COLUMN sms_key TEXT;
+    ALTER TABLE pages ADD COLUMN overdue_at TEXT;
+    UPDATE pages SET sms_key = outbox_key;
+    CREATE INDEX pages_queued ON pages(send_at) WHERE state = 'queued';
+    CREATE INDEX pages_sms ON pages(sms_key);
+    """,
+    # 6: what makes an email the same message, the same text again or a loop (issue 9.3, 9.5,
     # 10.6): a fingerprint over Message-ID, sender, Date and content; the subject stem and a
     # hash of the newest text. A Message-ID names the first message stored with it; a
     # different message reusing it is stored without (its id stays in `meta`).
