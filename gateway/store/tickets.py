@@ -161,12 +161,8 @@ async def insert_message(db: Connection, ticket_id: int, new: NewMessage, now: d
             iso(now),
         ),
     )
-    await db.execute(
-        "UPDATE tickets SET updated_at = ?,"
-        " status = CASE WHEN ? = 'in' AND status = 'closed' THEN 'open' ELSE status END"
-        " WHERE id = ?",
-        (iso(now), new.direction, ticket_id),
-    )
+    # Status is the ticket service's (gateway/ticketing.py): a message never changes it here.
+    await db.execute("UPDATE tickets SET updated_at = ? WHERE id = ?", (iso(now), ticket_id))
     return int(cursor.lastrowid or 0)
 
 
@@ -222,6 +218,57 @@ async def set_status(db: Connection, ticket_id: int, status: str, now: datetime)
     await db.execute(
         "UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?", (status, iso(now), ticket_id)
     )
+
+
+async def set_lifecycle(
+    db: Connection,
+    ticket_id: int,
+    *,
+    status: str,
+    resolved_at: datetime | None,
+    auto_close_at: datetime | None,
+    monitoring: bool,
+    now: datetime,
+) -> None:
+    """Status and the lifecycle columns that go with it, written together (the ticket
+    service decides them; see gateway/ticketing.py)."""
+    await db.execute(
+        "UPDATE tickets SET status = ?, resolved_at = ?, auto_close_at = ?, monitoring = ?,"
+        " updated_at = ? WHERE id = ?",
+        (
+            status,
+            iso(resolved_at) if resolved_at else None,
+            iso(auto_close_at) if auto_close_at else None,
+            int(monitoring),
+            iso(now),
+            ticket_id,
+        ),
+    )
+
+
+async def set_previous_ticket(db: Connection, ticket_id: int, previous_id: int) -> None:
+    await db.execute(
+        "UPDATE tickets SET previous_ticket_id = ? WHERE id = ?", (previous_id, ticket_id)
+    )
+
+
+async def due_to_close(db: Connection, now: datetime, *, limit: int) -> list[Ticket]:
+    """Resolved tickets whose auto-close time has come, oldest due first (partial index)."""
+    async with db.execute(
+        "SELECT * FROM tickets WHERE status = 'resolved' AND auto_close_at <= ?"
+        " ORDER BY auto_close_at, id LIMIT ?",
+        (iso(now), limit),
+    ) as cursor:
+        return [Ticket.from_row(row) for row in await cursor.fetchall()]
+
+
+async def next_ticket_of(db: Connection, ticket_id: int) -> Ticket | None:
+    """The ticket opened by a message on this (closed) one, if any."""
+    async with db.execute(
+        "SELECT * FROM tickets WHERE previous_ticket_id = ? ORDER BY id LIMIT 1", (ticket_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else Ticket.from_row(row)
 
 
 async def add_event(
