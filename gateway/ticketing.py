@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway.config import Settings
+from gateway.lifecycle import Lifecycle, TicketClosed
 from gateway.policybook import PolicyBook
 from gateway.replies import staff_reply
 from gateway.store import outbox as outbox_sql
@@ -24,7 +25,6 @@ from gateway.store.tickets import (
     insert_message,
     insert_ticket,
     set_priority,
-    set_status,
     thread,
     ticket_by_id,
 )
@@ -114,6 +114,7 @@ class StaffActions:
         self._settings = settings
         self._policies = policies
         self._webhooks = webhooks
+        self.lifecycle = Lifecycle(policies, webhooks)
 
     async def reply(
         self,
@@ -124,8 +125,19 @@ class StaffActions:
         author: StaffMember,
         actor: str,
         now: datetime,
+        token: str | None = None,
     ) -> str:
-        """Send a public reply to the customer through the outbox; returns email or sms."""
+        """Send a public reply to the customer through the outbox; returns email or sms.
+
+        Recorded as an outbound message and a `replied` event (`public`, `by`, `channel`),
+        which the SLA clocks read: it meets the respond clock and restarts the ongoing one.
+        A closed ticket is final (TicketClosed). With a `token` already used on this ticket,
+        nothing is sent or recorded again."""
+        if ticket.status == "closed":
+            raise TicketClosed(
+                f"ticket #{ticket.number} is closed, which is final; a new message from the"
+                " customer opens a new ticket"
+            )
         reply = staff_reply(
             self._settings,
             ticket,
@@ -133,8 +145,9 @@ class StaffActions:
             body,
             author_name=author.name,
             now=now,
+            token=token,
         )
-        await outbox_sql.enqueue(
+        queued = await outbox_sql.enqueue(
             db,
             ticket_id=ticket.id,
             kind=reply.kind,
@@ -144,8 +157,10 @@ class StaffActions:
             payload=reply.payload,
             now=now,
         )
+        if queued is None:  # this very reply was queued before (a redelivered staff mail)
+            return reply.kind
         await insert_message(db, ticket.id, reply.message, now)
-        await add_event(db, ticket.id, now, "replied", by=actor, channel=reply.kind)
+        await add_event(db, ticket.id, now, "replied", public=True, by=actor, channel=reply.kind)
         after = await ticket_by_id(db, ticket.id)
         assert after is not None
         await self._webhooks.emit(
@@ -164,13 +179,17 @@ class StaffActions:
         await add_event(db, ticket.id, now, "note", by=actor, body=body)
 
     async def set_status(
-        self, db: Connection, ticket: Ticket, status: str, *, actor: str, now: datetime
+        self,
+        db: Connection,
+        ticket: Ticket,
+        status: str,
+        *,
+        actor: str,
+        now: datetime,
+        reason: str = "",
     ) -> None:
-        await set_status(db, ticket.id, status, now)
-        await add_event(
-            db, ticket.id, now, "status-changed", old=ticket.status, new=status, by=actor
-        )
-        await self._updated(db, ticket.id, now, actor, status={"old": ticket.status, "new": status})
+        """By the lifecycle's rules (gateway/lifecycle.py); LifecycleError if not allowed."""
+        await self.lifecycle.set_status(db, ticket, status, actor=actor, now=now, reason=reason)
 
     async def assign(
         self,
