@@ -37,7 +37,7 @@ LOAD_SNIPPET = (
 
 def messages(count: int) -> list[tuple[str, str, str]]:
     """(policy, subject, body), round-robin over the policies."""
-    from classifier.generate import POLICY_DOMAIN, generate
+    from classifier.training.generate import POLICY_DOMAIN, generate
 
     per_policy = -(-count // len(POLICY_DOMAIN))
     rows = generate(per_policy=per_policy, seed=987_654)

@@ -8,7 +8,7 @@ proposal = triage.propose(policy, subject, body, declared=None)
 See `docs/design.md` and `policies/triage.py` (the `[triage]` table a contract maps with).
 """
 
-from classifier.decide import Proposal
+from classifier.decide import Declared, Proposal
 from classifier.triage import Triage
 
-__all__ = ["Proposal", "Triage"]
+__all__ = ["Declared", "Proposal", "Triage"]

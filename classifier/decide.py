@@ -7,6 +7,11 @@ then caps), given the signals the message shows. A level's score is the summed p
 the severities that map to it; the best level is proposed if its score reaches the policy's
 `min_confidence` and the text is not best read as "unclear". Otherwise the policy's default
 priority is proposed with the reason "no clear signal".
+
+Where the classifier should not decide alone it says so: text in a language it cannot read, and
+evidence too weak to reach `min_confidence`, get the level the policy's `[triage]` table chooses
+for such messages (`unreadable_level`, `uncertain_level`) and `needs_human`, the reason a person
+must look, which is also the last of the reasons.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from classifier.evidence import Hit
+from classifier.language import ENGLISH, Reading
 from classifier.lexicon import LABELS
 from policies.triage import SEVERITIES, TriageCap, TriageRule, TriageRules
 
@@ -23,11 +29,24 @@ NO_CLEAR_SIGNAL = "no clear signal"
 RULES_ONLY = "rules only: no trained model loaded"
 MAX_PHRASES = 2  # per signal, in reasons
 SCOPE = ("production", "nonproduction")
+# What a lead reads besides the kind of problem: whose service and how much of it, which
+# environment, and when. Quoted in the reasons whenever found, whatever rule decided.
+CONTEXT = (
+    "widespread", "all", "some", "one", "production", "nonproduction", "newinstall",
+    "ongoing", "rfo", "resolved", "out_of_scope",
+)  # fmt: skip
 # Rule evidence that the message is about something: with any of these, "unclear" is not an
 # answer (the model's "unclear" mass is spread over the other severities instead).
 EVIDENCE = frozenset(
     {"outage", "degraded", "minor", "trivial", "question", "request", "scheduled", "fault"}
 )
+# Evidence of a particular kind of problem: with it, a weak reading is an uncertain one (flagged
+# for a person); with only a generic "problem" it is no clear signal (the default priority).
+SPECIFIC_EVIDENCE = EVIDENCE - {"fault"}
+# Two readings at least this likely, at least this many levels apart, conflict: the proposal
+# stands (it is the more likely) but a person is asked to look.
+CONFLICT_SCORE = 0.3
+CONFLICT_DISTANCE = 2
 
 
 class PriorityLike(Protocol):
@@ -54,6 +73,18 @@ class PolicyLike(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Declared:
+    """A declared level, and whether it came only from a mail client's priority flag
+    (X-Priority, Importance): a flag is not the customer's deliberate declaration."""
+
+    level: str
+    client_flag: bool = False
+
+
+DeclaredLike = str | Declared | None
+
+
+@dataclass(frozen=True, slots=True)
 class Proposal:
     """The classifier's answer for one message under one policy."""
 
@@ -63,6 +94,7 @@ class Proposal:
     declared: str | None  # the customer's declared level id, if any
     effective: str  # the level that applies under the policy
     reclassified: str | None = None  # why a declared priority was overridden, if it was
+    needs_human: str | None = None  # why a person should triage this message, if they should
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,15 +125,18 @@ def decide(
     policy: PolicyLike,
     probabilities: Mapping[str, float],
     hits: Sequence[Hit],
-    declared: str | None = None,
+    declared: DeclaredLike = None,
     *,
     trained: bool = True,
+    language: Reading = ENGLISH,
 ) -> Proposal:
     """Propose a level for one analysed message and settle the effective priority."""
-    return Decider(policy).decide(probabilities, hits, declared, trained=trained)
+    return Decider(policy).decide(
+        probabilities, hits, declared, trained=trained, language=language
+    )
 
 
-def empty_proposal(policy: PolicyLike, declared: str | None = None) -> Proposal:
+def empty_proposal(policy: PolicyLike, declared: DeclaredLike = None) -> Proposal:
     """Nothing to read: the default priority, or the declared one where the customer sets it."""
     return Decider(policy).empty(declared)
 
@@ -117,8 +152,13 @@ class Decider:
         self.rules = policy.triage.rules or generic_rules(policy)
         self.caps = policy.triage.caps
         self.min_confidence = policy.triage.min_confidence
+        self.unreadable = policy.triage.unreadable_level or self.default
+        self.uncertain = policy.triage.uncertain_level or self.default
+        self.outrank_flags_at = policy.triage.outrank_client_flags_at
         used = {n for r in self.rules for n in (*r.signals, *r.unless)}
-        self.used = frozenset(used | {n for c in self.caps for n in c.signals})
+        self.used = frozenset(
+            used | {n for c in self.caps for n in (*c.signals, *c.unless)}
+        )
         self._memo: dict[frozenset[str], dict[str, LevelChoice]] = {}
 
     def level_for(
@@ -147,10 +187,13 @@ class Decider:
         self,
         probabilities: Mapping[str, float],
         hits: Sequence[Hit],
-        declared: str | None = None,
+        declared: DeclaredLike = None,
         *,
         trained: bool = True,
+        language: Reading = ENGLISH,
     ) -> Proposal:
+        if not language.readable:
+            return self.unreadable_proposal(language, declared)
         signals = frozenset(hit.name for hit in hits)
         if signals & EVIDENCE and probabilities.get("unclear", 0.0) < 1.0:
             probabilities = _without_unclear(probabilities)
@@ -161,9 +204,17 @@ class Decider:
             scores[choice.level] += probabilities.get(severity, 0.0)
         best = min(ranks, key=lambda level: (-round(scores[level], 6), ranks[level]))
         top_severity = max(SEVERITIES, key=lambda s: probabilities.get(s, 0.0))
+        needs_human = None
         if top_severity == "unclear" or scores[best] < self.min_confidence:
             reasons = _unclear_reasons(best, scores[best], self.default, hits, trained)
             level, confidence, severity = self.default, scores[self.default], "unclear"
+            if signals & SPECIFIC_EVIDENCE and top_severity != "unclear":
+                level, confidence = self.uncertain, scores[self.uncertain]
+                needs_human = (
+                    f"uncertain: the evidence points several ways (best guess {best} only "
+                    f"{scores[best]:.2f})"
+                )
+                reasons = (*reasons, _flag(needs_human, level, "uncertain"))
         else:
             severity = max(
                 (s for s in SEVERITIES if mapped[s].level == best),
@@ -171,31 +222,73 @@ class Decider:
             )
             reasons = _reasons(best, severity, probabilities, mapped[severity], hits, trained)
             level, confidence = best, scores[best]
-        declared_id = self.declared_id(declared)
+            rival = self.conflicting(scores, best)
+            if rival is not None:
+                needs_human = (
+                    f"conflicting evidence: {best} {scores[best]:.2f} against {rival} "
+                    f"{scores[rival]:.2f}"
+                )
+                reasons = (*reasons, f"needs human triage ({needs_human}): proposed {best}")
+        declared_id, flag = self.declared_id(declared)
         choice = mapped[severity]
         grounds = _grounds(severity, choice, hits)
-        effective, reclassified = self.effective(level, declared_id, grounds, hits, choice)
+        confidence = round(min(max(confidence, 0.0), 1.0), 4)
+        effective, reclassified = self.effective(
+            level, declared_id, grounds, hits, choice, confidence=confidence, client_flag=flag
+        )
         return Proposal(
             priority=level,
-            confidence=round(min(max(confidence, 0.0), 1.0), 4),
+            confidence=confidence,
             reasons=reasons,
             declared=declared_id,
             effective=effective,
             reclassified=reclassified,
+            needs_human=needs_human,
         )
 
-    def empty(self, declared: str | None = None) -> Proposal:
-        declared_id = self.declared_id(declared)
+    def conflicting(self, scores: Mapping[str, float], best: str) -> str | None:
+        """A level far from `best` (two or more apart) that the evidence supports almost as
+        much: the reading is a coin toss between, say, an outage and a question."""
+        rank = self.ranks[best]
+        rivals = [
+            level
+            for level, score in scores.items()
+            if abs(self.ranks[level] - rank) >= CONFLICT_DISTANCE and score >= CONFLICT_SCORE
+        ]
+        return max(rivals, key=lambda level: scores[level]) if rivals else None
+
+    def empty(self, declared: DeclaredLike = None) -> Proposal:
+        declared_id, _ = self.declared_id(declared)
         choice = LevelChoice(self.default, None, None)
         effective, why = self.effective(self.default, declared_id, frozenset(), (), choice)
         return Proposal(self.default, 0.0, (NO_CLEAR_SIGNAL,), declared_id, effective, why)
 
-    def declared_id(self, declared: str | None) -> str | None:
-        if not declared:
-            return None
-        if declared in self.ranks:
-            return declared
-        return self.policy.match_declared([declared])
+    def unreadable_proposal(self, language: Reading, declared: DeclaredLike = None) -> Proposal:
+        """Text the classifier cannot read: the policy's level for it, flagged for a person."""
+        declared_id, _ = self.declared_id(declared)
+        evidence = f" ({language.evidence})" if language.evidence else ""
+        why = f"written in {language.language}{evidence}: the classifier reads English only"
+        reasons = (why, _flag("cannot read this language", self.unreadable, "unreadable"))
+        choice = LevelChoice(self.unreadable, None, None)
+        effective, reclassified = self.effective(
+            self.unreadable, declared_id, frozenset(), (), choice
+        )
+        return Proposal(
+            self.unreadable, 0.0, reasons, declared_id, effective, reclassified, why
+        )
+
+    def declared_id(self, declared: DeclaredLike) -> tuple[str | None, bool]:
+        """The declared level id, and whether it came only from a mail client's flag."""
+        level: str | None
+        if isinstance(declared, Declared):
+            level, flag = declared.level, declared.client_flag
+        else:
+            level, flag = declared, False
+        if not level:
+            return None, False
+        if level in self.ranks:
+            return level, flag
+        return self.policy.match_declared([level]), flag
 
     def effective(
         self,
@@ -204,15 +297,27 @@ class Decider:
         grounds: Collection[str],
         hits: Sequence[Hit],
         choice: LevelChoice,
+        *,
+        confidence: float = 0.0,
+        client_flag: bool = False,
     ) -> tuple[str, str | None]:
         """The policy's word: the declared level stands where the customer sets it, unless a
-        reclassify signal is among the grounds of a lower proposal."""
+        reclassify signal is among the grounds of a lower proposal, or the declaration is only
+        a mail client's flag and a confident proposal is more urgent."""
         if declared is None:
             return proposed, None
         if not self.policy.customer_sets_priority:
             if declared == proposed:
                 return proposed, None
             why = f"declared {declared} is a hint only: this contract assigns priority by impact"
+            return proposed, why
+        higher = self.ranks[proposed] < self.ranks[declared]
+        threshold = self.outrank_flags_at
+        if client_flag and higher and threshold is not None and confidence >= threshold:
+            why = (
+                f"declared {declared} came from a mail client's priority flag, not the "
+                f"customer: raised to {proposed} (confidence {confidence:.2f} ≥ {threshold:.2f})"
+            )
             return proposed, why
         lower = self.ranks[proposed] > self.ranks[declared]
         reclassify_on = [name for name in self.policy.reclassify if name in grounds]
@@ -241,9 +346,17 @@ def _without_unclear(probabilities: Mapping[str, float]) -> dict[str, float]:
 
 
 def quote(hit: Hit) -> str:
-    if hit.name in SCOPE:
+    if hit.name in SCOPE or hit.name == "newinstall":
         return f"mentions '{hit.phrase}' ({LABELS[hit.name]})"
     return f"'{hit.phrase}' ({LABELS[hit.name]})"
+
+
+def _first_of_each(hits: Sequence[Hit], names: Collection[str]) -> list[Hit]:
+    seen: dict[str, Hit] = {}
+    for hit in hits:
+        if hit.name in names and hit.name not in seen:
+            seen[hit.name] = hit
+    return list(seen.values())
 
 
 def _phrases(hits: Sequence[Hit], names: Collection[str]) -> list[str]:
@@ -262,6 +375,7 @@ def _reasons(
     trained: bool,
 ) -> tuple[str, ...]:
     reasons = _phrases(hits, [severity])
+    reasons += [quote(h) for h in _first_of_each(hits, CONTEXT)]
     if mapping.rule is not None:
         reasons += _phrases(hits, [*mapping.rule.signals])
         if mapping.rule.reason:
@@ -287,6 +401,10 @@ def _unclear_reasons(
     if not trained:
         reasons.append(RULES_ONLY)
     return tuple(dict.fromkeys(reasons))
+
+
+def _flag(why: str, level: str, kind: str) -> str:
+    return f"needs human triage ({why}): {level}, this contract's level for {kind} messages"
 
 
 def _grounds(severity: str, choice: LevelChoice, hits: Sequence[Hit]) -> set[str]:

@@ -39,10 +39,15 @@ GROUPS: dict[str, str] = {
     "regression": "regression",
     "resolved": "resolved",
     "monitoring": "monitoring",
+    "rfo": "rfo",
+    "ongoing": "time",
+    "widespread": "customers",
+    "newinstall": "install",
+    "out_of_scope": "out_of_scope",
 }
 
 # A match of these is ignored when a negation stands just before it ("is not down").
-NEGATABLE = frozenset({"outage", "degraded", "all", "fault", "regression"})
+NEGATABLE = frozenset({"outage", "degraded", "all", "fault", "regression", "ongoing", "widespread"})
 NEGATIONS = frozenset({"not", "no", "never", "nothing", "without", "hardly"})
 
 CRITICAL_VERBS = [
@@ -83,6 +88,14 @@ MONTHS = [
 ONE_NOT_BEFORE = [
     "of", "in", "way", "more", "time", "can", "could", "will", "would", "should", "may", "is",
     "was", "has", "had", "does", "did", "must", "seems", "knows", "answers", "picks",
+]  # fmt: skip
+CUSTOMER_QUANTIFIERS = [
+    "all", "multiple", "many", "several", "most", "other", "numerous", "various", "different",
+    "dozens", "hundreds", "every", "lots",
+]  # fmt: skip
+CUSTOMER_NOUNS = [
+    "customers", "clients", "tenants", "companies", "organisations", "organizations",
+    "businesses", "resellers", "firms", "practices", "customer", "client", "tenant",
 ]  # fmt: skip
 TIME_UNITS = ["seconds", "minutes", "hours", "days", "second", "minute", "hour", "day", "mins"]
 
@@ -312,6 +325,56 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "keep this open", "leave this open", "keep it open", "leave it open",
         "keep the case open", "leave the case open", "observe", "watch it",
     ),
+    "rfo": (
+        "root cause", "root-cause", "rca", "reason for outage", "reason for the outage", "rfo",
+        "post-mortem", "postmortem", "post mortem", "incident report", "outage report",
+        "what caused", "what happened", "why it happened", "why this happened",
+        "why the service was down", "why it went down", "why it was down", "why we were down",
+        "why were we down", "why was it down", "why did it go down", "explanation of the outage",
+        "explanation for the outage", "full explanation", "write-up", "incident summary",
+        "cause of the outage", "cause of the incident", "cause of the interruption",
+        "last night's outage", "yesterday's outage", "the outage yesterday",
+        "the outage last night", "the earlier outage", "the recent outage", "the incident on",
+        "after-action", "lessons learned", "make sure it does not happen again",
+        "prevent it from happening again", "prevent a recurrence", "so it does not happen again",
+    ),
+    "ongoing": (
+        "still down", "still not working", "still failing", "still dead", "still no",
+        "still broken", "still happening", "still an issue", "still affected", "down again",
+        "failing again", "right now", "as we speak",
+        "at the moment", "currently down", "currently failing", "is ongoing", "ongoing outage",
+        "still ongoing", "keeps happening", "is happening now", "now down", "now failing",
+        "is now down", "are now down", "now fails", "now fail", "every call now",
+    ),
+    "widespread": (
+        "all customers", "all of our customers", "all our customers", "all clients",
+        "all of our clients", "all our clients", "multiple customers", "many customers",
+        "several customers", "multiple clients", "many clients", "several clients",
+        "all tenants", "multiple tenants", "several tenants", "every customer", "every client",
+        "every tenant", "all of your customers", "other customers too", "other clients too",
+        "widespread", "global outage", "globally", "whole customer base",
+        "entire customer base", "all resellers", "multiple resellers", "many of our customers",
+        "most of our customers", "most customers", "across customers", "other companies",
+        "platform-wide", "all our hosted customers", "all hosted customers", "all regions",
+    ),
+    "newinstall": (
+        "new install", "new installation", "new system install", "new deployment",
+        "new setup", "not live yet", "not yet live", "before go-live", "before going live",
+        "go-live", "go live", "going live", "cutover", "cut-over", "before cutover",
+        "onboarding", "initial setup", "initial installation", "first installation",
+        "test installation", "test install", "new site install", "being installed",
+        "just installed", "just set up", "still setting up", "porting in progress",
+        "not in use yet", "pilot",
+    ),
+    "out_of_scope": (
+        "carrier confirmed", "carrier has confirmed", "carrier confirms",
+        "the carrier confirmed", "carrier-side", "carrier side", "on the carrier's side",
+        "upstream carrier", "upstream provider", "our isp", "isp confirmed", "third-party",
+        "third party", "3rd party", "3rd-party", "performance tuning", "tune performance",
+        "tuning the performance", "tune the performance", "optimise performance",
+        "optimize performance", "our own application", "our custom application",
+        "our application code", "bug in our code", "technology preview", "tech preview",
+    ),
     "nonproduction": (
         "staging", "stage environment", "staging environment", "staging server",
         "development environment", "dev environment", "dev server", "dev box", "dev cluster",
@@ -331,7 +394,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "not customer facing", "not customer-facing", "not live yet", "before go-live",
         "before going live", "not in use yet", "not yet live", "test machine", "our lab",
         "in the lab", "lab setup", "free trial", "trial license", "evaluation license",
-        "production is okay", "prod is okay",
+        "production is okay", "prod is okay", "new install", "new installation",
+        "test installation", "test install", "before cutover", "pilot",
     ),
     "production": (
         "production", "prod", "live system", "live environment", "live service",
@@ -649,6 +713,17 @@ PATTERNS: dict[str, list[Pattern]] = {
         [{"NORM": "extension"}, {"LIKE_NUM": True}],
         [{"NORM": "ext"}, {"ORTH": ".", "OP": "?"}, {"LIKE_NUM": True}],
     ],
+    "widespread": [
+        # "several of our customers", "multiple client sites", "all 30 tenants", "other customers"
+        [
+            {"NORM": {"IN": CUSTOMER_QUANTIFIERS}},
+            {"NORM": {"IN": ["of", "our", "the", "your", "my"]}, "OP": "{0,2}"},
+            {"LIKE_NUM": True, "OP": "?"},
+            {"IS_ALPHA": True, "NORM": {"NOT_IN": ["users", "staff", "our"]}, "OP": "?"},
+            {"NORM": {"IN": CUSTOMER_NOUNS}},
+        ],
+        [{"LIKE_NUM": True}, {"NORM": {"IN": CUSTOMER_NOUNS}}],
+    ],
     "nonproduction": [
         [
             {"NORM": {"IN": ["in", "on", "our"]}},
@@ -692,4 +767,9 @@ LABELS: dict[str, str] = {
     "regression": "worked before",
     "resolved": "already resolved",
     "monitoring": "kept open for monitoring",
+    "rfo": "asks for the reason for an outage that is over",
+    "ongoing": "happening now",
+    "widespread": "affects many customers",
+    "newinstall": "new install, not yet in service",
+    "out_of_scope": "outside the support scope",
 }

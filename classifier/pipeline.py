@@ -15,11 +15,11 @@ from spacy.language import Language
 import classifier.features  # registers the "intake.SignalBOW.v1" architecture
 import classifier.signals  # registers the "intake_signals" component
 import classifier.tokenizer  # registers the "intake.Tokenizer.v1" tokenizer
+from classifier.locations import MODEL_DIR
 from policies.triage import SEVERITIES
 
 log = logging.getLogger(__name__)
 
-MODEL_DIR = Path(__file__).parent / "model"
 TEXTCAT_CONFIG = {
     "model": {
         "@architectures": "intake.SignalBOW.v1",

@@ -26,10 +26,12 @@ from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from classifier.evidence import Hit
+from classifier.language import ENGLISH, function_words_language
 from classifier.lexicon import GROUPS, NEGATABLE, NEGATIONS, PATTERNS, PHRASES
 from classifier.patterns import AnchoredMatcher
 
 EXTENSION = "intake_signals"
+LANGUAGE = "intake_language"  # a `Reading`: English, or the language its function words show
 
 
 def variants(phrase: str) -> set[str]:
@@ -63,6 +65,7 @@ class SignalTagger:
             return ()
         table = doc.to_array([NORM, LIKE_NUM, IS_ALPHA, IS_PUNCT])
         norms: list[int] = table[:, 0].tolist()
+        doc._.set(LANGUAGE, function_words_language(norms, doc.vocab.strings))
         punct: list[int] = table[:, 3].tolist()
         matches = [(self.names[key], start, end) for key, start, end in self.phrases(doc)]
         matches += self.patterns.match(norms, table[:, 1].tolist(), table[:, 2].tolist(), doc)
@@ -144,6 +147,8 @@ def signal_names(doc: Doc) -> frozenset[str]:
 
 if not Doc.has_extension(EXTENSION):
     Doc.set_extension(EXTENSION, default=())
+if not Doc.has_extension(LANGUAGE):
+    Doc.set_extension(LANGUAGE, default=ENGLISH)
 
 
 @Language.factory("intake_signals")

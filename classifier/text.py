@@ -18,6 +18,16 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd\ufeff]+")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 _WORDLIKE = re.compile(r"[^\W_]", re.UNICODE)
+# Where quoted history starts in a reply: "On Mon, 3 Jun 2024, Ann wrote:", Outlook's
+# "-----Original Message-----" or "From: ... " block, its underscore rule, or a "> " line.
+_QUOTE_START = re.compile(
+    r"^[ \t]*(?:On\b[^\n]{0,200}\bwrote:[ \t]*$"
+    r"|-{2,}[ \t]*(?:Original|Forwarded) Message[ \t]*-{2,}"
+    r"|_{10,}[ \t]*$"
+    r"|From:[^\n]*\n[ \t]*(?:Sent|Date):"
+    r"|>)",
+    re.MULTILINE | re.IGNORECASE,
+)
 
 
 def clean(text: str, limit: int = MAX_CHARS) -> str:
@@ -36,10 +46,21 @@ def clean(text: str, limit: int = MAX_CHARS) -> str:
     return text[:limit]
 
 
+def latest_reply(body: str) -> str:
+    """The newest text of a reply: everything before its quoted history. (The gateway's mail
+    parser already does this for mail; here it covers bodies given to the classifier whole.)
+    A body that is all quotation is kept whole."""
+    match = _QUOTE_START.search(body)
+    if match is None:
+        return body
+    latest = body[: match.start()]
+    return latest if has_words(latest) else body
+
+
 def compose(subject: str, body: str, limit: int = MAX_CHARS) -> str:
     """The text to classify: subject, then the latest message (or transcript)."""
     subject = clean(subject or "", limit=300)
-    body = clean(body or "", limit=limit)
+    body = clean(latest_reply(body or "")[: limit * 4], limit=limit)
     if subject and body:
         end = "" if subject[-1] in ".!?:" else "."
         return f"{subject}{end}\n{body}"[:limit]

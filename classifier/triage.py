@@ -7,8 +7,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from classifier.decide import Decider, PolicyLike, Proposal, rule_probabilities
+from classifier.decide import Decider, DeclaredLike, PolicyLike, Proposal, rule_probabilities
 from classifier.evidence import Hit
+from classifier.language import Reading, foreign_script
+from classifier.signals import LANGUAGE
 from classifier.text import compose, has_words
 
 if TYPE_CHECKING:
@@ -22,7 +24,8 @@ BATCH_SIZE = 256
 # "no dial tone" from being outvoted by a friendly tone. Chosen by leave-one-product-out
 # validation on the training set (see `classifier/README.md`).
 RULE_WEIGHT = 0.3
-Item = tuple[str, str] | tuple[str, str, str | None]
+Item = tuple[str, str] | tuple[str, str, DeclaredLike]
+Analysis = tuple[dict[str, float], tuple[Hit, ...], Reading]
 
 
 class Triage:
@@ -37,15 +40,16 @@ class Triage:
     @classmethod
     def load(cls, path: Path | None = None) -> Triage:
         """The shipped model (`classifier/model/`), or rules only if none is there."""
-        from classifier.pipeline import MODEL_DIR, load_pipeline
+        from classifier.locations import MODEL_DIR
+        from classifier.pipeline import load_pipeline
 
         nlp, trained = load_pipeline(path or MODEL_DIR)
         return cls(nlp, trained=trained)
 
-    def analyse(self, texts: Sequence[str]) -> list[tuple[dict[str, float], tuple[Hit, ...]]]:
-        """Severity probabilities and signals for each (already composed, non-empty) text."""
+    def analyse(self, texts: Sequence[str]) -> list[Analysis]:
+        """Severity probabilities, signals and language for each (composed, non-empty) text."""
         results = []
-        for doc in self.nlp.pipe(texts, batch_size=BATCH_SIZE):
+        for text, doc in zip(texts, self.nlp.pipe(texts, batch_size=BATCH_SIZE), strict=True):
             hits: tuple[Hit, ...] = doc._.intake_signals
             ruled = rule_probabilities(hits)
             if not self.trained:
@@ -57,16 +61,19 @@ class Triage:
                 probabilities = {
                     s: (1 - w) * p + w * ruled.get(s, 0.0) for s, p in doc.cats.items()
                 }
-            results.append((probabilities, hits))
+            language = foreign_script(text) or doc._.get(LANGUAGE)
+            results.append((probabilities, hits, language))
         return results
 
     def propose(
-        self, policy: PolicyLike, subject: str, body: str, declared: str | None = None
+        self, policy: PolicyLike, subject: str, body: str, declared: DeclaredLike = None
     ) -> Proposal:
         return self.propose_many(policy, [(subject, body, declared)])[0]
 
     def propose_many(self, policy: PolicyLike, items: Iterable[Item]) -> list[Proposal]:
-        """One proposal per `(subject, body)` or `(subject, body, declared)`, in order."""
+        """One proposal per `(subject, body)` or `(subject, body, declared)`, in order; a
+        declared level is a level id or alias, or a `Declared` saying whether it came only
+        from a mail client's flag."""
         rows = [(item[0], item[1], item[2] if len(item) > 2 else None) for item in items]
         texts = [compose(subject, body) for subject, body, _ in rows]
         readable = [i for i, text in enumerate(texts) if has_words(text)]
@@ -77,8 +84,12 @@ class Triage:
             if i not in analysed:
                 proposals.append(decider.empty(declared))
                 continue
-            probabilities, hits = analysed[i]
-            proposals.append(decider.decide(probabilities, hits, declared, trained=self.trained))
+            probabilities, hits, language = analysed[i]
+            proposals.append(
+                decider.decide(
+                    probabilities, hits, declared, trained=self.trained, language=language
+                )
+            )
         return proposals
 
     def decider(self, policy: PolicyLike) -> Decider:

@@ -17,14 +17,16 @@ from gateway.activity import ListenerActivity
 from gateway.api import API_PREFIX, ApiContext, build_api
 from gateway.clock import Clock, SystemClock
 from gateway.config import Settings
+from gateway.health import Health
 from gateway.hooks import TicketHook
-from gateway.http import build_http_app
+from gateway.http import build_admin_app, build_http_app
 from gateway.intake import EmailIntake
 from gateway.metrics import Metrics
 from gateway.outbox import OutboxWorker
 from gateway.policybook import PolicyBook
 from gateway.smtp import IntakeHandler, SmtpListener
 from gateway.smtp.limits import ClientLimits
+from gateway.startup import bind_error, prepare_data_dir
 from gateway.store import DATABASE_NAME, Store
 from gateway.ticketing import StaffActions
 from gateway.transports import EmailTransport, SmsTransport
@@ -56,13 +58,14 @@ class Gateway:
         self.policies = PolicyBook(self.settings)
         self.activity = ListenerActivity()
         self._runner: web.AppRunner | None = None
+        self._admin_runner: web.AppRunner | None = None
         self._shutdown = contextlib.AsyncExitStack()
 
     async def start(self) -> None:
         """Start everything; if any part fails, what did start is stopped again."""
         settings = self.settings
+        prepare_data_dir(settings.data_dir)  # before the slow part: a wrong path fails at once
         proposer = self.proposer or ClassifierProposer.load()  # slow and fallible: first
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
         try:
             await self._start_parts(settings, proposer)
         except BaseException:
@@ -120,7 +123,17 @@ class Gateway:
             hooks=(*self.hooks, self.voice.paging),
             activity=self.activity,
         )
-        self.http_app = build_http_app(self.store, self.metrics, max_body=settings.http.max_body)
+        self.health = Health(
+            self.store, self.clock, settings.data_dir, min_free_bytes=settings.smtp.max_message_size
+        )
+        separate_admin = settings.http.admin_address is not None
+        self.http_app = build_http_app(
+            self.store,
+            self.metrics,
+            self.health,
+            max_body=settings.http.max_body,
+            admin_routes=not separate_admin,
+        )
         self.voice.add_routes(self.http_app)
         self.http_app.add_subapp(
             API_PREFIX,
@@ -135,11 +148,15 @@ class Gateway:
             ),
         )
         await self._start_http()
+        if separate_admin:
+            await self._start_admin_http()
         limits = ClientLimits.from_settings(settings.smtp)
         handler = IntakeHandler(
             self.store, self.clock, settings, limits, self.metrics, self.activity
         )
-        self.smtp = SmtpListener(settings.smtp, handler, limits, self.metrics)
+        spool_dir = settings.data_dir / "spool"
+        spool_dir.mkdir(exist_ok=True)
+        self.smtp = SmtpListener(settings.smtp, handler, limits, self.metrics, spool_dir=spool_dir)
         await self.smtp.start()
         self._shutdown.push_async_callback(self.smtp.stop)
         if self.workers:
@@ -166,13 +183,40 @@ class Gateway:
         self._runner = web.AppRunner(self.http_app, access_log=None)
         await self._runner.setup()
         self._shutdown.push_async_callback(self._runner.cleanup)
-        site = web.TCPSite(self._runner, self.settings.http.host, self.settings.http.port)
-        await site.start()
+        http = self.settings.http
+        site = web.TCPSite(self._runner, http.host, http.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            raise bind_error("HTTP", http.host, http.port, "http.port, --http-port", exc) from None
+
+    async def _start_admin_http(self) -> None:
+        """/healthz and /metrics on their own listener, apart from the public webhooks."""
+        address = self.settings.http.admin_address
+        assert address is not None
+        self._admin_runner = web.AppRunner(
+            build_admin_app(self.store, self.metrics, self.health), access_log=None
+        )
+        await self._admin_runner.setup()
+        self._shutdown.push_async_callback(self._admin_runner.cleanup)
+        site = web.TCPSite(self._admin_runner, *address)
+        try:
+            await site.start()
+        except OSError as exc:
+            raise bind_error("admin HTTP", *address, "http.admin_listen", exc) from None
 
     @property
     def http_address(self) -> tuple[str, int]:
         assert self._runner is not None
         server = self._runner.addresses[0]
+        return str(server[0]), int(server[1])
+
+    @property
+    def admin_http_address(self) -> tuple[str, int]:
+        """Where /healthz and /metrics are served (the public address unless admin_listen)."""
+        if self._admin_runner is None:
+            return self.http_address
+        server = self._admin_runner.addresses[0]
         return str(server[0]), int(server[1])
 
     async def stop(self) -> None:

@@ -1,4 +1,8 @@
-"""The HTTP side of the gateway: health, Prometheus metrics, and the routes others add."""
+"""The HTTP side of the gateway: health, Prometheus metrics, and the routes others add.
+
+`/healthz` and `/metrics` are admin routes: on the public (webhook) app by default, or on an
+app of their own when `[http] admin_listen` is set, so they need not be exposed publicly.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import logging
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from gateway.health import Health
 from gateway.metrics import Metrics
 from gateway.store import Store
 from gateway.store.inbox import inbox_counts
@@ -16,15 +21,32 @@ log = logging.getLogger(__name__)
 
 STORE = web.AppKey("store", Store)
 METRICS = web.AppKey("metrics", Metrics)
+HEALTH = web.AppKey("health", Health)
 
 
-def build_http_app(store: Store, metrics: Metrics, *, max_body: int) -> web.Application:
+def build_http_app(
+    store: Store, metrics: Metrics, health: Health, *, max_body: int, admin_routes: bool = True
+) -> web.Application:
+    """The public app (webhooks are added by their owners); with the admin routes unless they
+    have a listener of their own."""
     app = web.Application(client_max_size=max_body)
+    if admin_routes:
+        add_admin_routes(app, store, metrics, health)
+    return app
+
+
+def build_admin_app(store: Store, metrics: Metrics, health: Health) -> web.Application:
+    app = web.Application()
+    add_admin_routes(app, store, metrics, health)
+    return app
+
+
+def add_admin_routes(app: web.Application, store: Store, metrics: Metrics, health: Health) -> None:
     app[STORE] = store
     app[METRICS] = metrics
+    app[HEALTH] = health
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", prometheus)
-    return app
 
 
 async def _refresh_gauges(store: Store, metrics: Metrics) -> tuple[dict[str, int], dict[str, int]]:
@@ -38,12 +60,14 @@ async def _refresh_gauges(store: Store, metrics: Metrics) -> tuple[dict[str, int
 
 
 async def healthz(request: web.Request) -> web.Response:
+    status, body = await request.app[HEALTH].report()
     try:
-        inbox, outbox = await _refresh_gauges(request.app[STORE], request.app[METRICS])
-    except Exception as exc:
-        log.exception("health check failed")
-        return web.json_response({"status": "error", "error": type(exc).__name__}, status=503)
-    return web.json_response({"status": "ok", "inbox": inbox, "outbox": outbox})
+        body["inbox"], body["outbox"] = await _refresh_gauges(
+            request.app[STORE], request.app[METRICS]
+        )
+    except Exception:  # already reported by the checks; the counts are a courtesy
+        log.exception("health: could not count queues")
+    return web.json_response(body, status=status)
 
 
 async def prometheus(request: web.Request) -> web.Response:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from policies import Policy
+from policies.triage import is_client_flag
 
 if TYPE_CHECKING:
     from classifier import Triage
@@ -20,6 +21,9 @@ class Decision:
     confidence: float
     reasons: tuple[str, ...]
     reclassified: str | None
+    # Why a person should triage this message (another language, uncertain evidence), if they
+    # should; also the last of `reasons`, which is where the ticket shows it for now.
+    needs_human: str | None = None
 
 
 class Proposer(Protocol):
@@ -43,8 +47,13 @@ class ClassifierProposer:
     def decide(
         self, policy: Policy, subject: str, body: str, declared_hints: Sequence[str]
     ) -> Decision:
+        from classifier import Declared
+
         declared = policy.match_declared(declared_hints)
-        proposal = self._triage.propose(policy, subject, body, declared=declared)
+        deliberate = policy.match_declared([h for h in declared_hints if not is_client_flag(h)])
+        client_flag = declared is not None and deliberate is None
+        given = Declared(declared, client_flag=client_flag) if declared is not None else None
+        proposal = self._triage.propose(policy, subject, body, declared=given)
         return Decision(
             declared=declared,
             proposed=proposal.priority,
@@ -52,4 +61,5 @@ class ClassifierProposer:
             confidence=proposal.confidence,
             reasons=tuple(proposal.reasons),
             reclassified=proposal.reclassified,
+            needs_human=proposal.needs_human,
         )

@@ -30,10 +30,23 @@ reason = "Priority 1 does not include development issues or problems in staging 
 
 A severity that no rule matches gets the policy's default priority. Level ids are checked
 against the policy's priorities by `TriageRules.check_levels`.
+
+Three more fields say what the contract does where the classifier should not decide alone:
+
+```toml
+[triage]
+unreadable_level = "P2"         # text it cannot read (another language): this level, flagged
+                                # for human triage (omitted: the default priority, flagged)
+uncertain_level = "P2"          # conflicting signals or low confidence: this level, flagged
+outrank_client_flags_at = 0.8   # a more urgent proposal at this confidence or above replaces a
+                                # priority taken only from a mail client's flag (X-Priority,
+                                # Importance): not the customer's deliberate declaration
+```
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from typing import Literal, get_args
 
@@ -78,6 +91,15 @@ SignalName = Literal[
     "regression",  # worked before: "stopped", "since yesterday", "no longer"
     "resolved",  # the problem is already resolved
     "monitoring",  # asked to keep the ticket open to monitor
+    # time and kind of request
+    "rfo",  # asks for the reason for (root cause of) an outage that is over
+    "ongoing",  # says the problem is happening now ("still down", "right now", "again")
+    # scope of impact beyond one customer
+    "widespread",  # many customers or tenants affected, not only the writer's organisation
+    # environment
+    "newinstall",  # a new install or go-live, not yet a previously operational service
+    # contract scope
+    "out_of_scope",  # third-party products, carrier-side faults, performance tuning
 ]
 SIGNALS: tuple[SignalName, ...] = get_args(SignalName)
 
@@ -102,15 +124,19 @@ class TriageRule(BaseModel):
 
 
 class TriageCap(BaseModel):
-    """An upper bound: with these signals the proposal is never more urgent than `highest`."""
+    """An upper bound: with these signals (and none of `unless`) the proposal is never more
+    urgent than `highest`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     signals: tuple[SignalName, ...] = Field(min_length=1)
+    unless: tuple[SignalName, ...] = ()
     highest: str = Field(min_length=1)
     reason: str = ""
 
     def applies(self, signals: Collection[str]) -> bool:
+        if any(name in signals for name in self.unless):
+            return False
         return all(name in signals for name in self.signals)
 
 
@@ -122,6 +148,9 @@ class TriageRules(BaseModel):
     min_confidence: float = Field(default=0.4, ge=0.0, le=1.0)
     rules: tuple[TriageRule, ...] = ()
     caps: tuple[TriageCap, ...] = ()
+    unreadable_level: str | None = Field(default=None, min_length=1)
+    uncertain_level: str | None = Field(default=None, min_length=1)
+    outrank_client_flags_at: float | None = Field(default=None, ge=0.0, le=1.0)
 
     def check_levels(self, known: Sequence[str]) -> list[str]:
         """Problems with level ids, as `field: problem` strings (empty when all are known)."""
@@ -132,4 +161,19 @@ class TriageRules(BaseModel):
         for i, cap in enumerate(self.caps):
             if cap.highest not in known:
                 problems.append(f"triage.caps[{i}].highest: unknown level {cap.highest!r}")
+        for name in ("unreadable_level", "uncertain_level"):
+            level = getattr(self, name)
+            if level is not None and level not in known:
+                problems.append(f"triage.{name}: unknown level {level!r}")
         return problems
+
+
+# Declared-priority hints a mail client sets on its own: `gateway.parsing.declared` writes a
+# priority header as lower-case "name:value" with no spaces ("x-priority:1", "importance:high").
+# A flag, not the customer's deliberate declaration. (A subject tag keeps its case and spacing.)
+_CLIENT_FLAG = re.compile(r"(x-priority|importance|priority|x-msmail-priority):[a-z0-9-]+")
+
+
+def is_client_flag(hint: str) -> bool:
+    """True for a hint taken from a mail client's priority header ("x-priority:1")."""
+    return bool(_CLIENT_FLAG.fullmatch(hint))

@@ -73,7 +73,7 @@ class Route:
     path: str  # under /api/v1, aiohttp syntax: /tickets/{number}
     handler: Handler | None
     summary: str
-    role: str | None = "agent"  # None: no token needed
+    role: str | None = "agent"  # None: public, for the OpenAPI document only (no handler)
     query: type[BaseModel] | None = None
     body: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
@@ -127,14 +127,13 @@ def parse_body(raw: bytes, model: type[M]) -> M:
 
 
 def endpoint(route: Route, context: ApiContext) -> Callable[[web.Request], Awaitable[web.Response]]:
-    assert route.handler is not None
-    handler = route.handler
+    assert route.handler is not None and route.role is not None, "handlers need a role"
+    handler, role = route.handler, route.role
 
     async def handle(request: web.Request) -> web.Response:
         store, now = context.store, context.clock.now()
         caller = await authenticate(store, request, now)
-        if route.role is not None:
-            caller.require(route.role)
+        caller.require(role)
         query = parse_query(request, route.query) if route.query else None
         raw = await request.read()
         body = parse_body(raw, route.body) if route.body else None

@@ -26,6 +26,7 @@ from gateway.cli.staff import staff_app, tokens_app
 from gateway.cli.tickets import tickets_app
 from gateway.config import Settings
 from gateway.logs import LOG_FORMATS, configure_logging
+from gateway.startup import StartupError
 
 app = typer.Typer(
     name="intake",
@@ -64,7 +65,11 @@ def serve(
         configure_logging(log_level, log_format)
     except ValueError as error:
         usage_error(f"--log-level: {error}")
-    asyncio.run(_serve(settings))
+    try:
+        asyncio.run(_serve(settings))
+    except StartupError as exc:  # the operator can fix it: one sentence, no traceback
+        typer.echo(f"intake: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 async def _serve(settings: Settings) -> None:

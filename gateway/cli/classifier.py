@@ -28,14 +28,13 @@ def train(
     epochs: int = typer.Option(4, "--epochs", min=1, max=50, help="Passes over the data."),
 ) -> None:
     """Train the severity model on the shipped training set (never the held-out set)."""
-    corrections_dir = Path("var")
+    corrections = None
+    source = None
     if include_corrections:
+        from gateway.store.corrections import load_corrections
+
         settings = settings_from_cli(config, data_dir)
         require_database(settings)
-        corrections_dir = settings.data_dir
-    train_command(
-        include_corrections=include_corrections,
-        data_dir=corrections_dir,
-        output=output,
-        epochs=epochs,
-    )
+        source = settings.data_dir
+        corrections = load_corrections(source)
+    train_command(corrections=corrections, source=source, output=output, epochs=epochs)

@@ -41,6 +41,26 @@ class SmtpSettings(StrictModel):
     max_connections: int = Field(1000, gt=0)
     max_connections_per_client: int = Field(50, gt=0)
     max_messages_per_client_per_minute: int = Field(600, gt=0)
+    max_connections_per_network: int = Field(
+        200, gt=0, description="Connections from one /24 (IPv4) or /64 (IPv6) network."
+    )
+    reserved_connections: int = Field(
+        100,
+        ge=0,
+        description="Last slots kept for new clients: past max_connections minus these, a new"
+        " connection closes the session that has been idle (or NOOP-ing) longest.",
+    )
+    session_budget: float = Field(
+        120, gt=0, description="Seconds a session may spend without delivering a message."
+    )
+    max_idle_commands: int = Field(
+        30, gt=0, description="NOOP/RSET/VRFY/HELP a session may send per message delivered."
+    )
+    data_deadline: float = Field(
+        60, gt=0, description="Seconds DATA may take, plus one per data_min_rate bytes received."
+    )
+    data_min_rate: int = Field(1024, gt=0, description="Bytes per second that extend DATA.")
+    listen_backlog: int = Field(4096, gt=0, description="Pending connections the kernel queues.")
     timeout: float = Field(300, gt=0, description="Idle seconds before a session is dropped.")
     shutdown_grace: float = Field(
         10, ge=0, description="Seconds open sessions get to finish on SIGTERM."
@@ -52,6 +72,8 @@ class SmtpSettings(StrictModel):
     def _cert_and_key_together(self) -> Self:
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("tls_cert and tls_key must be set together")
+        if self.reserved_connections >= self.max_connections:
+            raise ValueError("reserved_connections must be smaller than max_connections")
         return self
 
 
@@ -59,6 +81,27 @@ class HttpSettings(StrictModel):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
     max_body: int = Field(64 * 1024, gt=0, description="Largest webhook body accepted (bytes).")
+    admin_listen: str | None = Field(
+        None,
+        description="host:port for /healthz and /metrics apart from the public webhook port"
+        " (then they are served only there).",
+    )
+
+    @field_validator("admin_listen")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is not None:
+            host, sep, port = value.rpartition(":")
+            if not sep or not host or not port.isdigit() or int(port) > 65535:
+                raise ValueError(f"must be host:port, got {value!r}")
+        return value
+
+    @property
+    def admin_address(self) -> tuple[str, int] | None:
+        if self.admin_listen is None:
+            return None
+        host, _, port = self.admin_listen.rpartition(":")
+        return host.strip("[]"), int(port)
 
 
 class RelaySettings(StrictModel):
@@ -190,8 +233,17 @@ class Settings(StrictModel):
         return self
 
     def desk_for(self, address: str) -> DeskSettings | None:
+        """The desk an address reaches; postmaster (RFC 5321 4.5.1) of a desk's domain, or bare,
+        reaches that domain's first desk."""
         address = address.strip().lower()
-        return next((d for d in self.desks if d.address == address), None)
+        desk = next((d for d in self.desks if d.address == address), None)
+        local, _, domain = address.rpartition("@") if "@" in address else (address, "", "")
+        if desk is None and local == "postmaster":
+            desk = next(
+                (d for d in self.desks if not domain or d.address.rpartition("@")[2] == domain),
+                None,
+            )
+        return desk
 
     def policy_for_customer(self, sender: str) -> str | None:
         """The contract of a customer by exact address first, then by domain (and parents)."""

@@ -14,6 +14,7 @@ from gateway.config import Settings
 from gateway.metrics import Metrics
 from gateway.smtp import replies
 from gateway.smtp.limits import ClientLimits
+from gateway.smtp.spool import SpooledEnvelope
 from gateway.store import Store
 from gateway.store.inbox import insert_inbox
 
@@ -69,9 +70,8 @@ class IntakeHandler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         started = perf_counter()
-        raw = envelope.original_content or b""
-        if isinstance(raw, str):  # only when decode_data is on, which we never set
-            raw = raw.encode("utf-8", "surrogateescape")
+        assert isinstance(envelope, SpooledEnvelope) and envelope.spool is not None
+        spool = envelope.spool
         meta: dict[str, Any] = {
             "mail_from": envelope.mail_from or "",
             "rcpt_tos": list(envelope.rcpt_tos),
@@ -87,7 +87,9 @@ class IntakeHandler:
                     kind="message",
                     received_at=self._clock.now(),
                     meta=meta,
-                    raw=raw,
+                    # Read on the writer thread, inside the commit: one message in memory at
+                    # a time, however many sessions are delivering at once.
+                    raw=spool.read(),
                 )
             )
         except Exception:

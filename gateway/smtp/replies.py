@@ -9,7 +9,13 @@ UNKNOWN_RECIPIENT = "550 5.1.1 <{address}>: recipient address rejected: not serv
 TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
 MESSAGE_TOO_BIG = "552 5.3.4 Message size exceeds fixed maximum message size"
 TOO_MANY_CONNECTIONS = "421 4.7.0 Too many connections from your address, try again later"
+TOO_MANY_FROM_NETWORK = "421 4.7.0 Too many connections from your network, try again later"
 SERVER_BUSY = "421 4.3.2 Too many connections, try again later"
+# Said to the longest-idle session when a new client needs its slot.
+MAKING_ROOM = "421 4.3.2 Closing idle session to serve other clients, try again later"
+SESSION_BUDGET_SPENT = "421 4.4.2 Session idle too long without a message, closing"
+IDLE_COMMANDS_SPENT = "421 4.7.0 Too many commands without a message, closing"
+DATA_TOO_SLOW = "451 4.4.2 Message transfer too slow, closing"
 RATE_LIMITED = "451 4.7.1 Too many messages from your address, try again later"
 SHUTTING_DOWN = "421 4.3.2 Service shutting down, try again later"
 INTERNAL_ERROR = "451 4.3.0 Temporary failure, please try again later"

@@ -3,7 +3,7 @@ per topic (`inbox`, `tickets`, `outbox`, `corrections`, ...) of async functions 
 connection, which business code composes into one transaction with `Store.write`."""
 
 from gateway.store.connection import Connection
-from gateway.store.core import Store, StoreClosed
+from gateway.store.core import Store, StoreClosed, StoreUnusable
 from gateway.store.corrections import DATABASE_NAME
 
-__all__ = ["DATABASE_NAME", "Connection", "Store", "StoreClosed"]
+__all__ = ["DATABASE_NAME", "Connection", "Store", "StoreClosed", "StoreUnusable"]

@@ -24,6 +24,7 @@ from typing import Any, TypeVar, cast
 
 import aiosqlite
 
+from gateway.startup import StartupError
 from gateway.store.connection import Connection, InlineConnection, run_inline
 from gateway.store.schema import MIGRATIONS
 
@@ -43,6 +44,10 @@ BUSY_TIMEOUT_SECONDS = 10.0
 
 class StoreClosed(RuntimeError):
     """The store is shutting down; nothing more can be written."""
+
+
+class StoreUnusable(StartupError):
+    """The database cannot be opened or is not one this version can use; worded for the user."""
 
 
 class Store:
@@ -68,8 +73,14 @@ class Store:
 
     @classmethod
     async def open(cls, path: Path) -> Store:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        writer = await _Writer.open(path)
+        """Open (creating or migrating) the database; StoreUnusable says why it cannot be."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            writer = await _Writer.open(path)
+        except StoreUnusable as exc:
+            raise StoreUnusable(f"database {path}: {exc}") from None
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreUnusable(_explain_open_error(path, exc)) from None
         reader = await aiosqlite.connect(path, isolation_level=None)
         reader.row_factory = sqlite3.Row
         await reader.execute("PRAGMA query_only = ON")
@@ -196,17 +207,43 @@ def _run_in_savepoint(
 def _open_writer(path: Path) -> sqlite3.Connection:
     # isolation_level=None: we issue BEGIN/COMMIT ourselves (group commit needs that control).
     connection = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)
-    connection.row_factory = sqlite3.Row
-    connection.execute("PRAGMA journal_mode = WAL")
-    connection.execute("PRAGMA synchronous = FULL")  # durable at COMMIT, not at checkpoint
-    connection.execute("PRAGMA foreign_keys = ON")
-    connection.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
-    _migrate(connection)
+    try:
+        connection.row_factory = sqlite3.Row
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = FULL")  # durable at COMMIT, not at checkpoint
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
+        _migrate(connection)
+    except BaseException:
+        connection.close()
+        raise
     return connection
+
+
+def _explain_open_error(path: Path, exc: sqlite3.Error | OSError) -> str:
+    text = str(exc)
+    if isinstance(exc, sqlite3.DatabaseError) and "not a database" in text:
+        return (
+            f"database {path} is not an SQLite database (or is damaged): move it aside to"
+            " start with an empty one, or restore it from a backup"
+        )
+    if "readonly" in text or "read-only" in text:
+        return f"database {path} is read-only: make it and its directory writable"
+    if "unable to open" in text or isinstance(exc, OSError):
+        return (
+            f"database {path} cannot be opened ({getattr(exc, 'strerror', None) or text}):"
+            " check that it is a file and that its directory is writable"
+        )
+    return f"database {path} cannot be used ({text}): restore it from a backup"
 
 
 def _migrate(connection: sqlite3.Connection) -> None:
     (version,) = connection.execute("PRAGMA user_version").fetchone()
+    if version > len(MIGRATIONS):
+        raise StoreUnusable(
+            f"schema version {version} is newer than this version of Intake knows"
+            f" ({len(MIGRATIONS)}): run the newer Intake that wrote it, or restore a backup"
+        )
     for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
         log.info("migrating database to version %d", number)
         connection.executescript(

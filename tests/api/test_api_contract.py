@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from pydantic import BaseModel
 
-from gateway.api.app import API_PREFIX, ROUTES
+from gateway.api.app import API_PREFIX, ROUTES, build_api
+from gateway.api.endpoint import ApiContext, Call, Route
 from gateway.app import Gateway
+from gateway.store.connection import Connection
 
 from .api_harness import Api, seed_tickets
 
@@ -144,3 +149,29 @@ async def test_filters(api: Api, gateway: Gateway) -> None:
     assert body["tickets"] == []
     status, body = await api.call("GET", "/tickets", params={"assignee": "who@example.com"})
     assert (status, body["error"]["field"]) == (422, "assignee")
+
+
+async def test_a_body_over_the_limit_is_413_json(api: Api, gateway: Gateway) -> None:
+    (number,) = await seed_tickets(gateway, 1)
+    huge = {"body": "x" * (gateway.settings.http.max_body + 1)}
+    status, body = await api.call("POST", f"/tickets/{number}/notes", json=huge)
+    assert (status, body["error"]["code"]) == (413, "too_large")
+
+
+async def test_an_unexpected_error_is_500_json_without_a_traceback(
+    api: Api, gateway: Gateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(call: Call, db: Connection) -> BaseModel:
+        raise RuntimeError("secret internals")
+
+    context = ApiContext(gateway.store, gateway.clock, gateway.settings, gateway.policies, None)  # type: ignore[arg-type]
+    routes = (Route("GET", "/broken", broken, "Always fails."),)
+    server = TestServer(build_api(context, routes))
+    async with TestClient(server) as client:
+        response = await client.get("/broken", headers=api.headers())
+        assert response.status == 500
+        body = await response.json()
+    assert body == {
+        "error": {"code": "internal", "message": "internal error; the gateway log has the details"}
+    }
+    assert "secret internals" in caplog.text  # in the log, for the operator

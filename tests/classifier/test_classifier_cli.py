@@ -63,7 +63,8 @@ def test_jsonl_bad_line_is_an_error_naming_the_line(app: typer.Typer) -> None:
 
 
 def test_one_plain_text_message(app: typer.Typer) -> None:
-    code, out = run(app, ["classify", "--policy", "msp"], "Everyone is locked out, email is down")
+    text = "Hosted email is down for all of our customers, everyone is locked out"
+    code, out = run(app, ["classify", "--policy", "msp"], text)
     assert code == 0
     answer = json.loads(out)
     assert answer["id"] is None and answer["priority"] == "P1"

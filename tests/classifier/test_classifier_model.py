@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from classifier import Triage
-from classifier.dataset import HELDOUT_FILE, TRAIN_FILE, Row, read_rows
-from classifier.evaluate import TARGET_ACCURACY, TARGET_TOP_RECALL, evaluate
-from classifier.pipeline import MODEL_DIR, has_model
+from classifier.locations import MODEL_DIR
+from classifier.pipeline import has_model
+from classifier.training.dataset import HELDOUT_FILE, TRAIN_FILE, Row, read_rows
+from classifier.training.evaluate import TARGET_ACCURACY, TARGET_TOP_RECALL, evaluate
 from policies import Policy
 
 
@@ -50,7 +51,7 @@ def test_training_reproduces_the_shipped_model(
 ) -> None:
     """Training is deterministic: a fresh run from the shipped data proposes exactly what the
     shipped model proposes (so the model in the repository is the one the data builds)."""
-    from classifier.train import train
+    from classifier.training.train import train
 
     result = train(output=tmp_path / "model")
     assert result.corrections == 0 and result.examples >= 3000
@@ -65,7 +66,7 @@ def test_training_reproduces_the_shipped_model(
 
 
 def test_corrections_with_unknown_levels_are_skipped() -> None:
-    from classifier.train import label_corrections
+    from classifier.training.train import label_corrections
 
     rows = [
         Row("threepbx", "P9", None, "email", "x", "phones are down"),
@@ -82,3 +83,40 @@ def test_triage_tables_name_known_levels(policies: dict[str, Policy], name: str)
     policy = policies[name]
     assert policy.triage.rules, name
     assert policy.triage.check_levels([p.id for p in policy.priorities]) == []
+
+
+def test_graded_scoring_counts_acceptable_levels_and_raises_to_top() -> None:
+    from classifier.training.evaluate import PolicyReport, Scored, level_id
+
+    levels = ("L1", "L2", "L3", "L4")
+    assert [level_id(x, levels) for x in ("P1", "L2", "3", "P4", "P9")] == [
+        "L1",
+        "L2",
+        "L3",
+        "L4",
+        "P9",
+    ]
+    scored = (
+        Scored("L1", "L1", ("L1",), False),
+        Scored("L2", "L1", ("L2", "L1"), False),  # top was defensible: not a wrong raise
+        Scored("L3", "L1", ("L3",), True),  # raised to the top where a lead would not
+        Scored("L4", "L3", ("L4", "L3"), False),
+    )
+    report = PolicyReport("jelastic", levels, scored, graded=True)
+    assert report.accuracy == 0.25
+    assert report.acceptable == 0.75
+    assert report.raised_to_top == (1, 3)
+    assert report.top_precision == 1 / 3
+    assert report.needs_human == 1
+    assert not report.meets_targets
+
+
+def test_the_blind_set_is_the_frozen_copy() -> None:
+    import hashlib
+
+    from classifier.locations import BLIND_FILE
+
+    digest = hashlib.sha256(BLIND_FILE.read_bytes()).hexdigest()
+    assert digest.startswith("1daf25c3385696c1a1f1")  # never edited to fit (PROVENANCE)
+    rows = read_rows(BLIND_FILE)
+    assert len(rows) == 226 and all(row.acceptable for row in rows)

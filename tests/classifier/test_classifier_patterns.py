@@ -8,9 +8,9 @@ import pytest
 from spacy.matcher import Matcher
 
 from classifier import Triage
-from classifier.dataset import HELDOUT_FILE, read_rows
 from classifier.lexicon import PATTERNS
 from classifier.patterns import AnchoredMatcher, compile_step
+from classifier.training.dataset import HELDOUT_FILE, read_rows
 
 EXTRA = [
     "None of the apps on the platform load for us since 5am",

@@ -119,9 +119,16 @@ def test_msp_breadth_decides_global_versus_isolated(
     triage: Triage, policies: dict[str, Policy]
 ) -> None:
     policy = policies["msp"]
-    everyone = triage.propose(policy, "Email down", "Email is down for everyone in the company.")
+    everyone = triage.propose(
+        policy, "Email down", "Hosted email is down for all of our customers, nobody can log in."
+    )
     branch = triage.propose(policy, "Branch", "The Leeds branch has no internet at all.")
     assert everyone.priority == "P1"
     assert branch.priority == "P2"
+    # One customer's whole company is "one or more customers" (P2), not "a significant
+    # majority of customers" (P1): issue 15.
+    company = triage.propose(policy, "Email down", "Email is down for everyone in the company.")
+    assert company.priority == "P2"
+    assert any("affects everyone" in reason for reason in company.reasons)
     scheduled = triage.propose(policy, "Upgrade", "Please schedule the server upgrade next month.")
     assert scheduled.priority == "P6"

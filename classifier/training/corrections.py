@@ -1,22 +1,20 @@
 """Staff corrections (`intake tickets set-priority`) as training rows.
 
-The SQL lives with the rest of the store (`gateway.store.corrections.load_corrections`); this
-module only turns its dicts into `Row`s the trainer understands.
+The classifier takes plain records; reading them from the store is the gateway's job
+(`gateway.store.corrections.load_corrections`), and the CLI passes them in.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Iterable, Mapping
 
-from classifier.dataset import Row
+from classifier.training.dataset import Row
 
 
-def load_correction_rows(data_dir: Path) -> list[Row]:
-    """Every recorded correction under `data_dir`, newest decision per ticket, as rows."""
-    from gateway.store.corrections import load_corrections
-
+def correction_rows(records: Iterable[Mapping[str, object]]) -> list[Row]:
+    """Each correction as a row, newest decision per ticket (records come oldest first)."""
     latest: dict[tuple[str, object], Row] = {}
-    for record in load_corrections(data_dir):
+    for record in records:
         row = Row(
             policy=str(record["policy"]),
             level=str(record["new_priority"]),

@@ -1,8 +1,10 @@
 """The labelled messages: `classifier/data/train.jsonl` (generated) and `heldout.jsonl`.
 
 Each line: {"policy", "level", "severity", "channel": "email"|"voice", "subject", "body",
-"declared"?, "note"?}. `level` is the right proposal under `policy`; `severity` is the
-contract-independent class the text categorizer learns. The held-out file is hand-written with
+"declared"?, "note"?}; a graded evaluation set (the blind held-out set) also has "acceptable"
+(the levels a lead could defend), "why" and "kind". `level` is the right proposal under
+`policy`; `severity` is the contract-independent class the text categorizer learns. The
+held-out file is hand-written with
 different phrasing from the generator and is never read by training.
 """
 
@@ -13,9 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-DATA_DIR = Path(__file__).parent / "data"
-TRAIN_FILE = DATA_DIR / "train.jsonl"
-HELDOUT_FILE = DATA_DIR / "heldout.jsonl"
+from classifier.locations import HELDOUT_FILE, TRAIN_FILE
+
+__all__ = ["HELDOUT_FILE", "TRAIN_FILE", "DatasetError", "Row", "iter_rows", "read_rows"]
+
 
 
 class DatasetError(ValueError):
@@ -32,6 +35,8 @@ class Row:
     body: str
     declared: str | None = None
     note: str | None = None
+    acceptable: tuple[str, ...] = ()  # levels a careful lead could defend (graded sets only)
+    kind: str | None = None  # what sort of message it is, for reading the errors
 
 
 def read_rows(path: Path) -> list[Row]:
@@ -64,5 +69,15 @@ def _row(path: Path, number: int, line: str) -> Row:
         subject=data["subject"],
         body=data["body"],
         declared=data.get("declared"),
-        note=data.get("note"),
+        note=data.get("note") or data.get("why"),
+        acceptable=_levels(where, data.get("acceptable")),
+        kind=data.get("kind") if isinstance(data.get("kind"), str) else None,
     )
+
+
+def _levels(where: str, value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise DatasetError(f"{where}: acceptable: expected a list of level ids")
+    return tuple(value)

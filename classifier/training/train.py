@@ -16,9 +16,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from classifier.dataset import TRAIN_FILE, Row, read_rows
 from classifier.decide import PolicyLike, level_for
+from classifier.locations import MODEL_DIR, REALISTIC_FILE, TRAIN_FILE
 from classifier.text import compose, has_words
+from classifier.training.dataset import Row, read_rows
 from policies.triage import SEVERITIES
 
 EPOCHS = 4
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
     from classifier.triage import Triage
 
 CORRECTION_WEIGHT = 3  # a staff correction counts as this many generated messages
+# A hand-paraphrased real-world message (long threads, voicemail, non-native English) counts as
+# this many generated ones: there are few of them, and they are what real mail looks like.
+REALISTIC_WEIGHT = 3
 
 Progress = Callable[[int, int, float], None]  # (epoch, epochs, loss)
 
@@ -56,10 +60,10 @@ def train(
     from spacy.training import Example
     from spacy.util import fix_random_seed, minibatch
 
-    from classifier.pipeline import MODEL_DIR, new_pipeline
+    from classifier.pipeline import new_pipeline
 
     started = time.perf_counter()
-    rows = list(rows if rows is not None else read_rows(TRAIN_FILE))
+    rows = list(rows if rows is not None else shipped_rows())
     labelled, skipped = label_corrections(corrections)
     weighted = [r for r in rows if r.severity] + [
         r for r in labelled for _ in range(CORRECTION_WEIGHT)
@@ -94,6 +98,12 @@ def train(
     _save(nlp, path)
     seconds = time.perf_counter() - started
     return TrainResult(path, len(examples), len(labelled), skipped, seconds, tuple(losses))
+
+
+def shipped_rows() -> list[Row]:
+    """The training set: generated messages, plus the realistic ones weighted up."""
+    realistic = read_rows(REALISTIC_FILE) if REALISTIC_FILE.exists() else []
+    return read_rows(TRAIN_FILE) + [r for r in realistic for _ in range(REALISTIC_WEIGHT)]
 
 
 def _save(nlp: object, path: Path) -> None:
@@ -146,7 +156,7 @@ def _severity_for(triage: Triage, policy: PolicyLike, row: Row) -> str | None:
     text = compose(row.subject, row.body)
     if not has_words(text):
         return None
-    probabilities, hits = triage.analyse([text])[0]
+    probabilities, hits, _ = triage.analyse([text])[0]
     signals = frozenset(hit.name for hit in hits)
     fits = [s for s in SEVERITIES if level_for(policy, s, signals).level == row.level]
     if not fits:

@@ -1,0 +1,15 @@
+"""Where the classifier's files live: the shipped model (package data) and, in a source
+checkout, the labelled data sets that training and evaluation read (not in the wheel)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).parent
+MODEL_DIR = PACKAGE_DIR / "model"
+DATA_DIR = PACKAGE_DIR / "data"
+TRAIN_FILE = DATA_DIR / "train.jsonl"  # generated from phrase fragments
+REALISTIC_FILE = DATA_DIR / "realistic.jsonl"  # hand-paraphrased public reports, threads, voicemail
+HELDOUT_FILE = DATA_DIR / "heldout.jsonl"  # the project's own hand-written held-out set
+STRESS_FILE = DATA_DIR / "stress.jsonl"
+BLIND_FILE = DATA_DIR / "heldout_blind.jsonl"  # frozen, written by someone who never saw ours
