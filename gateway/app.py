@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 import templates
+from gateway.ack import CustomerNotices
 from gateway.activity import ListenerActivity
 from gateway.api import API_PREFIX, ApiContext, build_api
 from gateway.clock import Clock, SystemClock
@@ -21,6 +22,7 @@ from gateway.health import Health
 from gateway.hooks import TicketHook
 from gateway.http import build_admin_app, build_http_app
 from gateway.intake import EmailIntake
+from gateway.lifecycle import AutoCloser
 from gateway.metrics import Metrics
 from gateway.outbox import OutboxWorker
 from gateway.policybook import PolicyBook
@@ -28,15 +30,38 @@ from gateway.smtp import IntakeHandler, SmtpListener
 from gateway.smtp.limits import ClientLimits
 from gateway.startup import bind_error, prepare_data_dir
 from gateway.store import DATABASE_NAME, Store
-from gateway.ticketing import StaffActions
+from gateway.ticketing import StaffActions, TicketService
 from gateway.transports import EmailTransport, SmsTransport
 from gateway.transports.factory import email_transport_for, sms_transport_for
 from gateway.transports.webhook import WebhookTransport
 from gateway.triage import ClassifierProposer, Proposer
 from gateway.webhooks import Webhooks
-from voice.service import VoiceService
+from voice.paging import Paging
+from voice.paths import SMS_STATUS, absolute_url
+from voice.service import VoiceService, paging_for
 
 log = logging.getLogger(__name__)
+
+
+def ticket_service_for(
+    settings: Settings,
+    clock: Clock,
+    policies: PolicyBook,
+    *,
+    hooks: tuple[TicketHook, ...] = (),
+    webhooks: Webhooks | None = None,
+) -> tuple[TicketService, Paging]:
+    """The ticket service every caller shares (channels, command line): customer notices,
+    and the ticket hooks with paging last. Returns the paging hook too, for the phone side."""
+    environment = templates.environment()
+    paging = paging_for(clock, settings, policies, environment)
+    notices = CustomerNotices(
+        settings,
+        environment,
+        sms_status_callback=absolute_url(settings.public_url, SMS_STATUS),
+    )
+    service = TicketService(policies, notices, hooks=(*hooks, paging), webhooks=webhooks)
+    return service, paging
 
 
 @dataclass
@@ -100,17 +125,21 @@ class Gateway:
             metrics=self.metrics,
             webhook=webhook_transport,
         )
+        self.tickets, paging = ticket_service_for(
+            settings, self.clock, self.policies, hooks=self.hooks, webhooks=self.webhooks
+        )
+        self.staff_actions = StaffActions(settings, self.tickets, self.webhooks)
         self.voice = VoiceService.build(
             store=self.store,
             clock=self.clock,
             settings=settings,
             policies=self.policies,
             proposer=proposer,
-            templates=templates.environment(),
             metrics=self.metrics,
             outbox=self.outbox,
             auth_token=os.environ.get(settings.twilio.auth_token_env),
-            hooks=self.hooks,
+            tickets=self.tickets,
+            paging=paging,
         )
         self.intake = EmailIntake(
             self.store,
@@ -118,11 +147,12 @@ class Gateway:
             settings,
             policies=self.policies,
             proposer=proposer,
-            templates=templates.environment(),
+            tickets=self.tickets,
+            staff_actions=self.staff_actions,
             metrics=self.metrics,
-            hooks=(*self.hooks, self.voice.paging),
             activity=self.activity,
         )
+        self.auto_closer = AutoCloser(self.store, self.clock, self.tickets.lifecycle)
         self.health = Health(
             self.store, self.clock, settings.data_dir, min_free_bytes=settings.smtp.max_message_size
         )
@@ -143,7 +173,7 @@ class Gateway:
                     self.clock,
                     settings,
                     self.policies,
-                    StaffActions(settings, self.policies, self.webhooks),
+                    self.staff_actions,
                 )
             ),
         )
@@ -166,6 +196,7 @@ class Gateway:
                 self.outbox.run(),
                 voice.worker.run(),
                 voice.escalation.run(),
+                self.auto_closer.run(),
             ):
                 self._start_task(worker)
 

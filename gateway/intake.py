@@ -14,24 +14,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jinja2 import Environment
-
-from gateway.ack import ack_message_id, render_ack_email
 from gateway.activity import ListenerActivity
 from gateway.clock import Clock
 from gateway.config import DeskSettings, Settings
-from gateway.hooks import TicketHook
+from gateway.lifecycle import is_final
 from gateway.metrics import Metrics
 from gateway.parsing import ParsedMessage, automated_reason, parse_message, ticket_tag
 from gateway.policybook import PolicyBook
-from gateway.promise import promise_for
 from gateway.store import Store
 from gateway.store import inbox as inbox_sql
-from gateway.store import outbox as outbox_sql
 from gateway.store import tickets as sql
 from gateway.store.connection import Connection
 from gateway.store.records import InboxItem, Ticket
-from gateway.ticketing import Arrival, default_decision, open_ticket
+from gateway.store.staff import staff_by_email
+from gateway.ticketing import SYSTEM, Arrival, StaffActions, TicketService, default_decision
 from gateway.triage import Decision, Proposer
 from gateway.worker import PollingWorker
 from policies import Policy
@@ -57,9 +53,9 @@ class EmailIntake(PollingWorker):
         *,
         policies: PolicyBook,
         proposer: Proposer,
-        templates: Environment,
+        tickets: TicketService,
+        staff_actions: StaffActions,
         metrics: Metrics,
-        hooks: tuple[TicketHook, ...] = (),
         activity: ListenerActivity | None = None,
     ) -> None:
         super().__init__()
@@ -69,9 +65,9 @@ class EmailIntake(PollingWorker):
         self._settings = settings
         self._policies = policies
         self._proposer = proposer
-        self._templates = templates
+        self._tickets = tickets
+        self._staff_actions = staff_actions
         self._metrics = metrics
-        self._hooks = hooks
         store.on_commit(self.notify)
 
     async def hold_back(self) -> float:
@@ -135,11 +131,34 @@ class EmailIntake(PollingWorker):
             self._metrics.duplicates.labels("email").inc()
             return
         ticket = await self._thread_of(db, parsed)
+        author = await staff_by_email(db, parsed.from_addr.lower()) if ticket else None
+        if ticket is not None and author is not None and author.active:
+            # A staff member answering from their own mail client: relayed to the customer as
+            # their public reply (from the desk's address), never a customer message.
+            note = await self._staff_actions.reply_by_mail(
+                db,
+                ticket,
+                parsed.latest_text,
+                author=author,
+                mail_key=parsed.message_id or parsed.content_hash,
+                deliver=not item.meta.get("imported"),
+                inbox=item.id,
+                now=now,
+            )
+            await inbox_sql.finish_inbox(db, item.id, now, note=note)
+            return
+        previous = None
+        if ticket is not None and is_final(ticket):  # a closed ticket: a new one links it
+            previous, ticket = ticket, None
         if ticket is not None:
             await self._append(db, ticket, item, parsed, now)
             self._metrics.replies_threaded.labels("email").inc()
         else:
             ticket = await self._open(db, item, parsed, routing, decision, now)
+            if previous is not None:
+                await self._tickets.lifecycle.link(
+                    db, ticket, previous, actor=f"email:{routing.customer}", now=now
+                )
             self._metrics.tickets_created.labels("email", routing.policy.name).inc()
         await inbox_sql.finish_inbox(db, item.id, now, note=f"ticket {ticket.number}")
 
@@ -157,7 +176,7 @@ class EmailIntake(PollingWorker):
         parsed: ParsedMessage,
         now: datetime,
     ) -> None:
-        await self._store_message(db, ticket.id, item, parsed, now)
+        await self._store_message(db, ticket, item, parsed, now)
         await sql.add_event(db, ticket.id, now, "reply", sender=parsed.from_addr, inbox=item.id)
 
     async def _open(
@@ -177,19 +196,19 @@ class EmailIntake(PollingWorker):
             subject=parsed.subject or "(no subject)",
             received_at=item.received_at,
         )
-        ticket = await open_ticket(db, arrival, routing.policy, decision, now)
-        await self._store_message(db, ticket.id, item, parsed, now)
-        await self._acknowledge(db, ticket, item, parsed, routing, now)
-        policy = routing.policy
+        ticket = await self._tickets.open(
+            db, arrival, routing.policy, decision, now, actor=f"email:{routing.customer}"
+        )
+        await self._store_message(db, ticket, item, parsed, now)
+        await self._acknowledge(db, ticket, item, parsed, routing.policy, now)
         first_line = next((ln.strip() for ln in parsed.latest_text.splitlines() if ln.strip()), "")
-        for hook in self._hooks:
-            await hook.ticket_created(db, ticket, policy, first_line or ticket.subject)
+        await self._tickets.announce(db, ticket, first_line)
         return ticket
 
     async def _store_message(
         self,
         db: Connection,
-        ticket_id: int,
+        ticket: Ticket,
         item: InboxItem,
         parsed: ParsedMessage,
         now: datetime,
@@ -197,9 +216,9 @@ class EmailIntake(PollingWorker):
         meta: dict[str, Any] = {"problems": list(parsed.problems), "to": list(parsed.to)}
         if parsed.date:
             meta["date"] = parsed.date.isoformat()
-        message_id = await sql.insert_message(
+        message_id = await self._tickets.append_message(
             db,
-            ticket_id,
+            ticket,
             sql.NewMessage(
                 direction="in",
                 channel="email",
@@ -231,87 +250,33 @@ class EmailIntake(PollingWorker):
         ticket: Ticket,
         item: InboxItem,
         parsed: ParsedMessage,
-        routing: Routing,
+        policy: Policy,
         now: datetime,
     ) -> None:
         recipient = parsed.reply_to or parsed.from_addr or str(item.meta.get("mail_from") or "")
-        reason = await self._no_ack_reason(db, item, parsed, recipient, now)
-        if reason:
-            await sql.add_event(db, ticket.id, now, "ack-suppressed", reason=reason)
-            return
-        policy = routing.policy
-        message_id = ack_message_id(ticket.number, item.id, self._settings.smtp.hostname)
-        rendered = render_ack_email(
-            self._templates,
-            ticket=ticket,
-            promise=promise_for(policy, ticket.effective_priority, ticket.received_at),
-            desk=routing.desk,
-            policy_title=policy.title,
-            to_address=recipient,
+        notice = await self._tickets.notices.email_ack(
+            db,
+            ticket,
+            policy,
+            recipient=recipient,
+            exempt=self._exempt(item, parsed),
+            inbox_id=item.id,
             in_reply_to=parsed.message_id,
             references=parsed.references,
-            message_id=message_id,
             now=now,
         )
-        await outbox_sql.enqueue(
-            db,
-            ticket_id=ticket.id,
-            kind="email",
-            purpose="ack",
-            key=f"ack-{ticket.number}-{item.id}",
-            recipient=recipient,
-            payload={
-                "envelope_from": routing.desk.address,
-                "recipients": [recipient],
-                "message": rendered.data,
-            },
-            now=now,
-        )
-        # Our acknowledgement is part of the thread: a reply to it lands on this ticket.
-        await sql.insert_message(
-            db,
-            ticket.id,
-            sql.NewMessage(
-                direction="out",
-                channel="email",
-                message_id=rendered.message_id,
-                content_hash=None,
-                sender=routing.desk.address,
-                subject=rendered.subject,
-                body_text="",
-                latest_text="",
-                meta={"purpose": "ack", "to": recipient},
-            ),
-            now,
-        )
+        await self._tickets.tell_customer(db, ticket, notice, now)
 
-    async def _no_ack_reason(
-        self,
-        db: Connection,
-        item: InboxItem,
-        parsed: ParsedMessage,
-        recipient: str,
-        now: datetime,
-    ) -> str | None:
-        if not self._settings.ack.enabled:
-            return "acknowledgements are disabled"
+    def _exempt(self, item: InboxItem, parsed: ParsedMessage) -> str | None:
+        """Email's own reasons not to acknowledge: an import, or mail from a machine."""
         if item.meta.get("imported"):
             return "imported message"
-        reason = automated_reason(
+        return automated_reason(
             parsed,
             item.meta.get("mail_from"),
             own_addresses=[d.address for d in self._settings.desks],
             own_message_id_domain=self._settings.smtp.hostname,
         )
-        if reason:
-            return reason
-        if not recipient:
-            return "no address to answer"
-        window_start = now - self._settings.ack.window
-        sent = await outbox_sql.count_recent(db, recipient, "ack", window_start)
-        if sent >= self._settings.ack.max_per_sender:
-            return f"rate limit: {sent} acknowledgements within {self._settings.ack.window}"
-        return None
 
     async def _record_failure(self, item: InboxItem, exc: Exception) -> None:
         """The raw message is kept whatever happens; after the last attempt it becomes a ticket."""
@@ -343,7 +308,7 @@ class EmailIntake(PollingWorker):
             received_at=item.received_at,
         )
         decision = default_decision(policy, f"processing failed: {error}")
-        ticket = await open_ticket(db, arrival, policy, decision, now)
+        ticket = await self._tickets.open(db, arrival, policy, decision, now, actor=SYSTEM)
         await sql.add_event(db, ticket.id, now, "unprocessable", inbox=item.id, error=error)
         await inbox_sql.finish_inbox(
             db, item.id, now, note=f"unprocessable; ticket {ticket.number}"

@@ -26,16 +26,18 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.clock import Clock
-from gateway.policybook import PolicyBook
 from gateway.store import Store
 from gateway.store import tickets as sql
 from gateway.store.connection import Connection
 from gateway.store.records import Ticket
 from gateway.webhooks import Webhooks, ticket_payload
 from gateway.worker import PollingWorker
+
+if TYPE_CHECKING:
+    from gateway.ticketing import TicketService
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,11 @@ class TicketClosed(LifecycleError):
     """The ticket is closed, which is final."""
 
 
+def is_final(ticket: Ticket) -> bool:
+    """Closed is final: a customer message on it opens a new ticket that links it."""
+    return ticket.status == "closed"
+
+
 def check_status(status: str) -> None:
     if status not in STATUSES:
         raise LifecycleError(f"unknown status {status!r} (known: {', '.join(STATUSES)})")
@@ -73,8 +80,11 @@ class Change:
 
 
 class Lifecycle:
-    def __init__(self, policies: PolicyBook, webhooks: Webhooks | None = None) -> None:
-        self._policies = policies
+    """Built by, and reached through, the ticket service (`TicketService.lifecycle`)."""
+
+    def __init__(self, tickets: TicketService, webhooks: Webhooks | None = None) -> None:
+        self._tickets = tickets
+        self._policies = tickets.policies
         self._webhooks = webhooks
 
     # -- staff (and policy) changes --------------------------------------------------------
@@ -320,27 +330,16 @@ class Lifecycle:
     async def _policy_priority(
         self, db: Connection, ticket: Ticket, priority: str, now: datetime, reason: str
     ) -> Ticket:
-        """A priority the policy prescribes on a lifecycle step. The respond deadline follows
-        from the original arrival, as for any priority change; the customer is not sent a new
-        promise (the ticket is resolved, or its fault fixed and watched)."""
-        policy = self._policies.get(ticket.policy)
-        due = policy.deadline(priority, ticket.received_at, "respond")
-        await sql.set_priority(db, ticket.id, effective=priority, due_at=due, now=now)
-        await sql.add_event(
-            db,
-            ticket.id,
-            now,
-            "priority-changed",
-            old=ticket.effective_priority,
-            new=priority,
-            due=due.isoformat() if due else None,
-            by=POLICY,
-            reason=reason,
+        """A priority the policy prescribes on a lifecycle step, through the ticket service's
+        `change_priority` (deadline from the original arrival, paging hooks follow: a resolved
+        P1 becoming P4 stops its page chain), except that the customer is sent no new promise:
+        the ticket is resolved, or its fault fixed and watched."""
+        change = await self._tickets.change_priority(
+            db, ticket, priority, actor=POLICY, reason=reason, now=now, tell_customer=False
         )
-        after = await _reload(db, ticket.id)
-        change = {"old": ticket.effective_priority, "new": priority, "reason": reason}
-        await self._updated(db, after, now, POLICY, priority=change)
-        return after
+        moved = {"old": ticket.effective_priority, "new": priority, "reason": reason}
+        await self._updated(db, change.after, now, POLICY, priority=moved)
+        return change.after
 
     async def _updated(
         self, db: Connection, ticket: Ticket, now: datetime, actor: str, **changes: Any

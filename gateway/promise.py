@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from gateway.store.records import Ticket
 from policies import Policy
 
 
@@ -36,15 +37,16 @@ class Promise:
         }
 
 
-def promise_for(policy: Policy, priority_id: str, received: datetime) -> Promise:
-    priority = policy.priority(priority_id)
-    due = policy.deadline(priority_id, received, "respond")
+def promise_for(policy: Policy, ticket: Ticket) -> Promise:
+    """The promise of a ticket as it stands: its deadline is the one the ticket service set."""
+    priority = policy.priority(ticket.effective_priority)
+    due = ticket.due_at
     return Promise(
         priority_id=priority.id,
         priority_name=priority.name,
         words=priority.respond.describe(),
         due=due,
         due_local=format_local(due, policy.tz) if due else None,
-        after_hours=policy.is_after_hours(received),
+        after_hours=ticket.after_hours,
         after_hours_note=policy.after_hours_message,
     )

@@ -1,38 +1,51 @@
-"""Opening a ticket: the one place a triage decision becomes a priority, a deadline and a record.
+"""The ticket service: the one owner of a ticket's life, for every channel and every caller.
 
-Every channel (email, voicemail, SMS) opens its tickets here, so the committed deadline and
-the after-hours flag are always computed the same way from the policy.
+Email, voicemail, SMS and the command line (and later the API and the browser) open tickets,
+change their priority, correct them and add messages only through `TicketService`, so that
+what follows from a change follows the same way whoever makes it:
+
+- the response deadline is computed here and nowhere else (`respond_by`), always from the
+  ticket's original arrival;
+- every change is an event on the ticket naming who made it (`actor`, e.g. `cli:alice`,
+  `classifier`, `customer`) and why;
+- a priority change tells the customer the new promise once (when the deadline moved) and
+  runs the ticket hooks, so paging starts, stops or re-words its chain.
+
+Every method runs inside the caller's transaction (`Store.write`), so a change and all its
+consequences commit together or not at all. Channel-specific work (parsing, threading,
+transcripts) stays in the channels; they call in here when it touches a ticket.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from gateway.ack import CustomerNotices, Notice, Withheld
 from gateway.config import Settings
-from gateway.lifecycle import Lifecycle, TicketClosed
+from gateway.hooks import PriorityChange, TicketHook
+from gateway.lifecycle import Lifecycle, TicketClosed, is_final
 from gateway.policybook import PolicyBook
 from gateway.replies import staff_reply
 from gateway.store import outbox as outbox_sql
+from gateway.store import tickets as sql
 from gateway.store.connection import Connection
 from gateway.store.records import Ticket
 from gateway.store.staff import StaffMember, assign
-from gateway.store.tickets import (
-    NewTicket,
-    add_event,
-    insert_message,
-    insert_ticket,
-    set_priority,
-    thread,
-    ticket_by_id,
-)
+from gateway.store.tickets import NewMessage, NewTicket
 from gateway.triage import Decision
 from gateway.webhooks import Webhooks, ticket_payload
 from policies import Policy
 
 log = logging.getLogger(__name__)
+
+# Actors for changes no person made.
+CLASSIFIER = "classifier"
+SYSTEM = "system"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +58,10 @@ class Arrival:
     desk: str
     subject: str
     received_at: datetime
+
+
+class UnknownPriority(ValueError):
+    """The ticket's policy has no such priority; the message lists the ones it has."""
 
 
 def default_decision(policy: Policy, reason: str) -> Decision:
@@ -60,45 +77,240 @@ def default_decision(policy: Policy, reason: str) -> Decision:
     )
 
 
-async def open_ticket(
-    db: Connection, arrival: Arrival, policy: Policy, decision: Decision, now: datetime
-) -> Ticket:
-    received = arrival.received_at
-    ticket = await insert_ticket(
-        db,
-        NewTicket(
-            channel=arrival.channel,
-            customer=arrival.customer,
-            customer_name=arrival.customer_name,
-            desk=arrival.desk,
-            policy=policy.name,
-            subject=arrival.subject,
-            declared_priority=decision.declared,
-            proposed_priority=decision.proposed,
-            effective_priority=decision.effective,
+def respond_by(policy: Policy, priority: str, received_at: datetime) -> datetime | None:
+    """The response deadline of a ticket: the one place it is computed."""
+    return policy.deadline(priority, received_at, "respond")
+
+
+class TicketService:
+    def __init__(
+        self,
+        policies: PolicyBook,
+        notices: CustomerNotices,
+        hooks: Sequence[TicketHook] = (),
+        webhooks: Webhooks | None = None,
+    ) -> None:
+        self.policies = policies
+        self.notices = notices
+        self._hooks = tuple(hooks)
+        # Statuses and their rules (gateway/lifecycle.py), applied through this service.
+        self.lifecycle = Lifecycle(self, webhooks)
+
+    def policy_of(self, ticket: Ticket) -> Policy:
+        return self.policies.get(ticket.policy)
+
+    # -- opening ---------------------------------------------------------------------------
+
+    async def open(
+        self,
+        db: Connection,
+        arrival: Arrival,
+        policy: Policy,
+        decision: Decision,
+        now: datetime,
+        *,
+        actor: str,
+    ) -> Ticket:
+        """Record a new ticket with its priority and deadline; `announce` it once complete."""
+        received = arrival.received_at
+        ticket = await sql.insert_ticket(
+            db,
+            NewTicket(
+                channel=arrival.channel,
+                customer=arrival.customer,
+                customer_name=arrival.customer_name,
+                desk=arrival.desk,
+                policy=policy.name,
+                subject=arrival.subject,
+                declared_priority=decision.declared,
+                proposed_priority=decision.proposed,
+                effective_priority=decision.effective,
+                confidence=decision.confidence,
+                reasons=decision.reasons,
+                received_at=received,
+                due_at=respond_by(policy, decision.effective, received),
+                after_hours=policy.is_after_hours(received),
+            ),
+            now,
+        )
+        await sql.add_event(
+            db,
+            ticket.id,
+            now,
+            "created",
+            by=actor,
+            priority=decision.effective,
+            reasons=list(decision.reasons),
+        )
+        if decision.reclassified:
+            await sql.add_event(db, ticket.id, now, "reclassified", reason=decision.reclassified)
+        log.info(
+            "ticket %d opened: %s, %s under %s%s",
+            ticket.number,
+            ticket.channel,
+            ticket.effective_priority,
+            policy.name,
+            ", after hours" if ticket.after_hours else "",
+            extra={"ticket": ticket.number, "event": "ticket-opened"},
+        )
+        return ticket
+
+    async def classify(
+        self, db: Connection, ticket: Ticket, decision: Decision, now: datetime
+    ) -> Ticket:
+        """The first real priority of a ticket opened before it could be classified (a
+        voicemail awaiting its transcript). Nobody has been told anything yet, so nothing
+        else follows: the channel acknowledges and `announce`s the ticket afterwards."""
+        policy = self.policy_of(ticket)
+        await sql.set_priority(
+            db,
+            ticket.id,
+            effective=decision.effective,
+            due_at=respond_by(policy, decision.effective, ticket.received_at),
+            now=now,
+            proposed=decision.proposed,
             confidence=decision.confidence,
             reasons=decision.reasons,
-            received_at=received,
-            due_at=policy.deadline(decision.effective, received, "respond"),
-            after_hours=policy.is_after_hours(received),
-        ),
-        now,
-    )
-    await add_event(
-        db, ticket.id, now, "created", priority=decision.effective, reasons=list(decision.reasons)
-    )
-    if decision.reclassified:
-        await add_event(db, ticket.id, now, "reclassified", reason=decision.reclassified)
-    log.info(
-        "ticket %d opened: %s, %s under %s%s",
-        ticket.number,
-        ticket.channel,
-        ticket.effective_priority,
-        policy.name,
-        ", after hours" if ticket.after_hours else "",
-        extra={"ticket": ticket.number, "event": "ticket-opened"},
-    )
-    return ticket
+        )
+        await sql.add_event(
+            db,
+            ticket.id,
+            now,
+            "classified",
+            by=CLASSIFIER,
+            priority=decision.effective,
+            reasons=list(decision.reasons),
+        )
+        if decision.reclassified:
+            await sql.add_event(db, ticket.id, now, "reclassified", reason=decision.reclassified)
+        return await self._reload(db, ticket.id)
+
+    async def announce(self, db: Connection, ticket: Ticket, first_line: str) -> None:
+        """The ticket is complete and its customer answered: the hooks (paging) may act."""
+        policy = self.policy_of(ticket)
+        for hook in self._hooks:
+            await hook.ticket_created(db, ticket, policy, first_line or ticket.subject)
+
+    # -- changing --------------------------------------------------------------------------
+
+    async def change_priority(
+        self,
+        db: Connection,
+        ticket: Ticket,
+        priority: str,
+        *,
+        actor: str,
+        reason: str,
+        now: datetime,
+        decision: Decision | None = None,
+        tell_customer: bool = True,
+    ) -> PriorityChange:
+        """Set the priority of an announced ticket, with everything that follows from it.
+
+        The deadline is recomputed from the original arrival; the customer is told the new
+        promise when the deadline moved; the hooks see the change (paging starts a chain
+        when the new priority pages now, stops or re-words one when it does not). With a
+        `decision` (a late transcript) the classifier's proposal and reasons are kept too.
+        Without `tell_customer` (a lifecycle step the policy prescribes, such as ThreePBX's
+        P4 on resolution) the customer is sent no new promise.
+        """
+        policy = self.policy_of(ticket)
+        known = [p.id for p in policy.priorities]
+        if priority not in known:
+            raise UnknownPriority(
+                f"policy {policy.name} has no priority {priority!r} (known: {', '.join(known)})"
+            )
+        due = respond_by(policy, priority, ticket.received_at)
+        await sql.set_priority(
+            db,
+            ticket.id,
+            effective=priority,
+            due_at=due,
+            now=now,
+            proposed=decision.proposed if decision else None,
+            confidence=decision.confidence if decision else None,
+            reasons=decision.reasons if decision else None,
+        )
+        detail: dict[str, object] = {
+            "old": ticket.effective_priority,
+            "new": priority,
+            "due": due.isoformat() if due else None,
+            "by": actor,
+            "reason": reason,
+        }
+        if decision is not None:
+            detail["reasons"] = list(decision.reasons)
+        await sql.add_event(db, ticket.id, now, "priority-changed", **detail)
+        after = await self._reload(db, ticket.id)
+        if tell_customer and due != ticket.due_at:
+            change = await sql.count_events(db, ticket.id, "priority-changed")
+            notice = await self.notices.new_promise(db, after, policy, change=change, now=now)
+            await self.tell_customer(db, after, notice, now)
+        change_ = PriorityChange(before=ticket, after=after, actor=actor, reason=reason, at=now)
+        for hook in self._hooks:
+            await hook.priority_changed(db, change_, policy)
+        log.info(
+            "ticket %d: priority %s -> %s by %s",
+            ticket.number,
+            ticket.effective_priority,
+            priority,
+            actor,
+            extra={"ticket": ticket.number, "event": "priority-changed"},
+        )
+        return change_
+
+    async def set_subject(
+        self, db: Connection, ticket: Ticket, subject: str, *, actor: str, now: datetime
+    ) -> None:
+        """Correct the ticket's subject (a voicemail's, once its transcript is known)."""
+        await sql.set_subject(db, ticket.id, subject, now)
+        await sql.add_event(db, ticket.id, now, "subject-changed", by=actor)
+
+    # -- messages --------------------------------------------------------------------------
+
+    async def append_message(
+        self, db: Connection, ticket: Ticket, message: NewMessage, now: datetime
+    ) -> int:
+        """Add a message to the ticket's thread. A customer's (inbound) message reopens a
+        pending or resolved ticket; a closed ticket is final (TicketClosed: the channel opens
+        a new ticket and `link`s it, see `Lifecycle.link`)."""
+        if message.direction == "in" and ticket.status == "closed":
+            raise TicketClosed(f"ticket #{ticket.number} is closed; a new ticket must be opened")
+        message_id = await sql.insert_message(db, ticket.id, message, now)
+        if message.direction == "in":
+            sender = message.sender or ticket.customer
+            await self.lifecycle.customer_wrote(
+                db, ticket, actor=f"{message.channel}:{sender}", now=now
+            )
+        return message_id
+
+    async def tell_customer(
+        self, db: Connection, ticket: Ticket, notice: Notice | Withheld, now: datetime
+    ) -> None:
+        """Queue a notice for the customer in the outbox and record it in the thread, or
+        record why they are not told."""
+        if isinstance(notice, Withheld):
+            await sql.add_event(
+                db, ticket.id, now, f"{notice.purpose}-suppressed", reason=notice.reason
+            )
+            return
+        queued = await outbox_sql.enqueue(
+            db,
+            ticket_id=ticket.id,
+            kind=notice.kind,
+            purpose=notice.purpose,
+            key=notice.key,
+            recipient=notice.recipient,
+            payload=notice.payload,
+            now=now,
+        )
+        if queued is not None:  # else told already (the same notice, queued before)
+            await self.append_message(db, ticket, notice.message, now)
+
+    async def _reload(self, db: Connection, ticket_id: int) -> Ticket:
+        ticket = await sql.ticket_by_id(db, ticket_id)
+        assert ticket is not None
+        return ticket
 
 
 class StaffActions:
@@ -106,15 +318,14 @@ class StaffActions:
     priority. Each records an event naming who (`actor`) and runs in the caller's transaction,
     with its webhook notification queued in the same commit.
 
-    Thin by design: the ticket lifecycle (statuses and their rules, clocks, reply threading
-    and staff mail) grows these into the ticket service proper.
+    Statuses go through the ticket service's lifecycle and priorities through its
+    `change_priority`, so a staff change has the same consequences as any other.
     """
 
-    def __init__(self, settings: Settings, policies: PolicyBook, webhooks: Webhooks) -> None:
+    def __init__(self, settings: Settings, tickets: TicketService, webhooks: Webhooks) -> None:
         self._settings = settings
-        self._policies = policies
+        self._tickets = tickets
         self._webhooks = webhooks
-        self.lifecycle = Lifecycle(policies, webhooks)
 
     async def reply(
         self,
@@ -141,7 +352,7 @@ class StaffActions:
         reply = staff_reply(
             self._settings,
             ticket,
-            await thread(db, ticket.id),
+            await sql.thread(db, ticket.id),
             body,
             author_name=author.name,
             now=now,
@@ -159,9 +370,11 @@ class StaffActions:
         )
         if queued is None:  # this very reply was queued before (a redelivered staff mail)
             return reply.kind
-        await insert_message(db, ticket.id, reply.message, now)
-        await add_event(db, ticket.id, now, "replied", public=True, by=actor, channel=reply.kind)
-        after = await ticket_by_id(db, ticket.id)
+        await self._tickets.append_message(db, ticket, reply.message, now)
+        await sql.add_event(
+            db, ticket.id, now, "replied", public=True, by=actor, channel=reply.kind
+        )
+        after = await sql.ticket_by_id(db, ticket.id)
         assert after is not None
         await self._webhooks.emit(
             db,
@@ -172,11 +385,62 @@ class StaffActions:
         )
         return reply.kind
 
+    async def reply_by_mail(
+        self,
+        db: Connection,
+        ticket: Ticket,
+        body: str,
+        *,
+        author: StaffMember,
+        mail_key: str,
+        deliver: bool,
+        inbox: int,
+        now: datetime,
+    ) -> str:
+        """A staff member's own mail to the desk about this ticket: their public reply,
+        relayed to the customer from the desk's address (the staff address is never shown to
+        the customer). `mail_key` (the mail's Message-ID, else its content hash) makes a
+        redelivered copy a no-op. An imported mail (`deliver` false) is history: recorded
+        as the reply it was, never sent. Returns the inbox row's note."""
+        actor = f"email:{author.email}"
+        if is_final(ticket) or not body.strip():
+            why = "the ticket is closed" if is_final(ticket) else "the mail has no new text"
+            await sql.add_event(
+                db, ticket.id, now, "staff-mail-ignored", by=actor, inbox=inbox, reason=why
+            )
+            return f"staff mail on ticket {ticket.number} not relayed: {why}"
+        token = hashlib.sha256(mail_key.encode()).hexdigest()[:16]
+        if not deliver:
+            await self._tickets.append_message(
+                db,
+                ticket,
+                NewMessage(
+                    direction="out",
+                    channel="email",
+                    message_id=None,
+                    content_hash=None,
+                    sender=author.email,
+                    subject=ticket.subject,
+                    body_text=body,
+                    latest_text=body,
+                    meta={"purpose": "reply", "by": author.name, "imported": True},
+                ),
+                now,
+            )
+            await sql.add_event(
+                db, ticket.id, now, "replied", public=True, by=actor, channel="email", imported=True
+            )
+            return f"imported staff reply on ticket {ticket.number}"
+        kind = await self.reply(
+            db, ticket, body, author=author, actor=actor, now=now, token=f"mail-{token}"
+        )
+        return f"staff reply on ticket {ticket.number}, relayed by {kind}"
+
     async def add_note(
         self, db: Connection, ticket: Ticket, body: str, *, actor: str, now: datetime
     ) -> None:
         """An internal note: an event on the ticket, never a message to the customer."""
-        await add_event(db, ticket.id, now, "note", by=actor, body=body)
+        await sql.add_event(db, ticket.id, now, "note", by=actor, body=body)
 
     async def set_status(
         self,
@@ -189,7 +453,9 @@ class StaffActions:
         reason: str = "",
     ) -> None:
         """By the lifecycle's rules (gateway/lifecycle.py); LifecycleError if not allowed."""
-        await self.lifecycle.set_status(db, ticket, status, actor=actor, now=now, reason=reason)
+        await self._tickets.lifecycle.set_status(
+            db, ticket, status, actor=actor, now=now, reason=reason
+        )
 
     async def assign(
         self,
@@ -202,7 +468,7 @@ class StaffActions:
     ) -> None:
         await assign(db, ticket.id, assignee.id if assignee else None, now)
         to = assignee.email if assignee else None
-        await add_event(db, ticket.id, now, "assigned", to=to, by=actor)
+        await sql.add_event(db, ticket.id, now, "assigned", to=to, by=actor)
         await self._updated(db, ticket.id, now, actor, assignee={"new": to})
 
     async def change_priority(
@@ -215,25 +481,10 @@ class StaffActions:
         reason: str,
         now: datetime,
     ) -> None:
-        """A new priority; the respond deadline is recomputed from the original arrival."""
-        policy = self._policies.get(ticket.policy)
-        known = [p.id for p in policy.priorities]
-        if priority not in known:
-            raise ValueError(
-                f"policy {policy.name} has no priority {priority!r} (known: {', '.join(known)})"
-            )
-        due = policy.deadline(priority, ticket.received_at, "respond")
-        await set_priority(db, ticket.id, effective=priority, due_at=due, now=now)
-        await add_event(
-            db,
-            ticket.id,
-            now,
-            "priority-changed",
-            old=ticket.effective_priority,
-            new=priority,
-            due=due.isoformat() if due else None,
-            by=actor,
-            reason=reason,
+        """Through the ticket service (deadline from the original arrival, the customer told
+        the new promise, paging follows); UnknownPriority names the policy's priorities."""
+        await self._tickets.change_priority(
+            db, ticket, priority, actor=actor, reason=reason, now=now
         )
         change = {"old": ticket.effective_priority, "new": priority, "reason": reason}
         await self._updated(db, ticket.id, now, actor, priority=change)
@@ -241,7 +492,7 @@ class StaffActions:
     async def _updated(
         self, db: Connection, ticket_id: int, now: datetime, actor: str, **changes: Any
     ) -> None:
-        after = await ticket_by_id(db, ticket_id)
+        after = await sql.ticket_by_id(db, ticket_id)
         assert after is not None
         payload = ticket_payload(after, by=actor, changes=changes)
         await self._webhooks.emit(db, "ticket.updated", payload, now, ticket_id=ticket_id)

@@ -4,7 +4,7 @@
 - `voice.signature`: X-Twilio-Signature checks for aiohttp requests.
 - `voice.twiml`, `voice.paths`: TwiML answers and the webhook URLs they point at.
 - `voice.webhooks`: the Twilio routes, each committed through the store's group commit.
-- `voice.tickets`: voicemail and SMS tickets, the caller's SMS acknowledgement.
+- `voice.voicemail`: the phone flows (voicemails, customer texts) on the ticket service.
 - `voice.paging` (+ `voice.ratelimit`, `voice.commands`): page chains, escalation, acks.
 - `voice.delivery`: SMS delivery statuses, resends, escalation on permanent failure.
 - `voice.worker`: the voice worker and the escalation worker.

@@ -5,8 +5,18 @@ under its policy, or when it is a voicemail (unless `[paging] voicemail = "prior
 policy pages for nothing at all). The chain is the on-call schedule's escalation chain as of
 the moment it started: step 1 is paged at once, and each later step when the previous one's
 delay has passed without an acknowledgement, or at once when the previous page could not be
-delivered. Every page is an outbox row, so a Twilio outage delays pages and loses none;
-per-recipient rate limits hold a page back (never drop it) and say so in the ticket's events.
+delivered. A step's delay counts from when its page was handed to the carrier (the outbox
+marked it sent), not from when it was queued: a page held back by a rate limit, or retried
+for a while, gets its full delay to be answered. Until the carrier has it, the step is due
+at its planned send time plus the delay, so a page that never leaves still escalates.
+
+A priority change (any caller, through the ticket service) is a hook too: after hours, a
+ticket raised to a priority that pages starts a chain; a ticket lowered to one that does not
+stops its active chain (and cancels pages not yet sent); a change that still pages re-words
+the pages not yet sent, and every later page carries the new priority.
+
+Every page is an outbox row, so a Twilio outage delays pages and loses none; per-recipient
+rate limits hold a page back (never drop it) and say so in the ticket's events.
 
 Everything here runs inside the caller's transaction: the chain starts in the same commit as
 the ticket, and an acknowledgement stops it in the same commit that records it.
@@ -22,6 +32,7 @@ from jinja2 import Environment
 from gateway.clock import Clock
 from gateway.config import Settings
 from gateway.config.oncall import Staff
+from gateway.hooks import PriorityChange
 from gateway.policybook import PolicyBook
 from gateway.promise import format_local
 from gateway.store import outbox as outbox_sql
@@ -29,7 +40,7 @@ from gateway.store import paging as sql
 from gateway.store import tickets as tickets_sql
 from gateway.store.connection import Connection
 from gateway.store.paging import Chain
-from gateway.store.records import Ticket
+from gateway.store.records import OutboxItem, Ticket
 from policies import Policy
 from voice.commands import parse_staff_text
 from voice.oncall import OnCallSchedule, PageStep
@@ -72,6 +83,9 @@ class Paging:
         reason = self.page_reason(ticket, policy)
         if reason is None:
             return
+        await self._start(db, ticket, reason, first_line)
+
+    async def _start(self, db: Connection, ticket: Ticket, reason: str, first_line: str) -> None:
         now = self._clock.now()
         if self.schedule is None:
             await tickets_sql.add_event(
@@ -85,6 +99,58 @@ class Paging:
             return  # one chain per ticket: it is already being paged
         await tickets_sql.add_event(db, ticket.id, now, "page-chain-started", reason=reason)
         await self._page(db, chain, 1, reason)
+
+    async def priority_changed(
+        self, db: Connection, change: PriorityChange, policy: Policy
+    ) -> None:
+        ticket, now = change.after, change.at
+        priority = ticket.effective_priority
+        # A person (or a late transcript) set this priority: it decides, not the channel, and
+        # "now" is when it matters, not when the ticket arrived.
+        pages_now = policy.is_after_hours(now) and policy.pages_after_hours(priority)
+        chain = await sql.chain_for_ticket(db, ticket.id)
+        why = f"{change.before.effective_priority} -> {priority} by {change.actor}"
+        if chain is None:
+            if pages_now:
+                first = await tickets_sql.first_message(db, ticket.id, "in")
+                text = first.latest_text if first else ""
+                line = next((ln.strip() for ln in text.splitlines() if ln.strip()), ticket.subject)
+                await self._start(db, ticket, f"{priority} pages after hours ({why})", line)
+            return
+        if chain.state != "active":
+            if pages_now and chain.state == "stopped":
+                await tickets_sql.add_event(
+                    db,
+                    ticket.id,
+                    now,
+                    "page-skipped",
+                    reason=f"{priority} pages after hours, but this ticket's chain was stopped",
+                )
+            return  # acknowledged (someone has it) or run out
+        order = [p.id for p in policy.priorities]
+        lowered = order.index(priority) > order.index(change.before.effective_priority)
+        if policy.pages_after_hours(priority) or not lowered:
+            # Still urgent enough (a raise never stops a chain, e.g. an after-hours voicemail
+            # raised to a priority that would not page by itself): go on, re-worded.
+            await self._reword_unsent(db, chain, ticket)
+            return
+        if await sql.stop_chain(db, chain.id):
+            for page in await sql.unsent_pages(db, chain.id):
+                await outbox_sql.cancel(db, page.outbox_key, f"priority changed ({why})")
+            await tickets_sql.add_event(
+                db,
+                ticket.id,
+                now,
+                "page-chain-stopped",
+                reason=f"{priority} does not page ({why}: {change.reason})",
+            )
+
+    async def _reword_unsent(self, db: Connection, chain: Chain, ticket: Ticket) -> None:
+        steps = self.schedule.chain(chain.started_at) if self.schedule else []
+        for page in await sql.unsent_pages(db, chain.id):
+            if 0 < page.step <= len(steps):
+                body = self._render(ticket, chain, steps[page.step - 1])
+                await sql.reword_unsent_page(db, page.outbox_key, body)
 
     def page_reason(self, ticket: Ticket, policy: Policy) -> str | None:
         """Why this ticket pages, or None if it does not."""
@@ -171,7 +237,10 @@ class Paging:
             send_at=send_at,
             now=now,
         )
-        await sql.advance_chain(db, chain.id, step=number, next_at=now + step.delay)
+        # Due when the page was to leave plus the step's delay; moved later when the page is
+        # actually handed to the carrier (`page_sent`). A page the carrier never takes (an
+        # outage, an answer lost for good) still escalates: nobody can have answered it.
+        await sql.advance_chain(db, chain.id, step=number, next_at=send_at + step.delay)
         detail = {"step": number, "round": step.round, "target": step.target, "reason": reason}
         await tickets_sql.add_event(
             db, ticket.id, now, "paged", staff=step.staff.id, name=step.staff.name, **detail
@@ -186,6 +255,20 @@ class Paging:
                 until=send_at.isoformat(),
                 reason="per-recipient rate limit",
             )
+
+    async def page_sent(self, db: Connection, item: OutboxItem, provider_id: str | None) -> None:
+        """Outbox hook: the page is with the carrier, so its step's delay starts now."""
+        chain_id, number = item.payload.get("chain"), item.payload.get("step")
+        if chain_id is None or number is None:
+            return
+        chain = await sql.chain_by_id(db, int(chain_id))
+        steps = self.schedule.chain(chain.started_at) if chain and self.schedule else []
+        if chain is None or not 0 < int(number) <= len(steps):
+            return
+        delay = steps[int(number) - 1].delay
+        await sql.start_step_delay(
+            db, chain.id, step=int(number), next_at=self._clock.now() + delay
+        )
 
     async def _send_time(self, db: Connection, phone: str, now: datetime) -> datetime:
         limits = self._settings.paging.rate_limit

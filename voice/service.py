@@ -1,12 +1,12 @@
 """The phone side of a running gateway, built in one place: paging, webhooks, workers.
 
-`gateway.app.Gateway` builds one `VoiceService`, adds its routes to the HTTP app, hands its
-`paging` hook to the email intake and runs its two workers.
+`gateway.app` builds the `Paging` hook first (`paging_for`: the ticket service needs it, for
+every channel and the command line), then one `VoiceService` around it, adds its routes to
+the HTTP app and runs its two workers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -14,20 +14,28 @@ from jinja2 import Environment
 
 from gateway.clock import Clock
 from gateway.config import Settings
-from gateway.hooks import TicketHook
 from gateway.metrics import Metrics
 from gateway.outbox import OutboxWorker
 from gateway.policybook import PolicyBook
 from gateway.store import Store
+from gateway.ticketing import TicketService
 from gateway.triage import Proposer
 from voice.delivery import Delivery
 from voice.desks import DeskDirectory
 from voice.oncall import OnCallSchedule
 from voice.paging import Paging
 from voice.signature import make_validator
-from voice.tickets import PhoneTickets
+from voice.voicemail import PhoneIntake
 from voice.webhooks import TwilioWebhooks
 from voice.worker import EscalationWorker, VoiceWorker
+
+
+def paging_for(
+    clock: Clock, settings: Settings, policies: PolicyBook, templates: Environment
+) -> Paging:
+    """The paging hook, with the on-call schedule when `[oncall]` is configured."""
+    schedule = OnCallSchedule(settings.oncall) if settings.oncall else None
+    return Paging(clock, settings, policies, templates, schedule)
 
 
 @dataclass
@@ -46,30 +54,20 @@ class VoiceService:
         settings: Settings,
         policies: PolicyBook,
         proposer: Proposer,
-        templates: Environment,
         metrics: Metrics,
         outbox: OutboxWorker,
         auth_token: str | None,
-        hooks: Sequence[TicketHook] = (),
+        tickets: TicketService,
+        paging: Paging,
     ) -> VoiceService:
-        """`hooks` are the gateway's other ticket hooks; paging is added after them."""
-        schedule = OnCallSchedule(settings.oncall) if settings.oncall else None
-        paging = Paging(clock, settings, policies, templates, schedule)
+        """`paging` is one of `tickets`' hooks (see `paging_for`)."""
         delivery = Delivery(clock, settings, paging)
         outbox.on_permanent_failure("page", delivery.on_permanent_failure)
-        for purpose in ("page", "ack"):
+        outbox.on_sent("page", paging.page_sent)
+        for purpose in ("page", "ack", "promise"):
             outbox.on_sent(purpose, delivery.on_sent)
         desks = DeskDirectory(settings)
-        tickets = PhoneTickets(
-            clock,
-            settings,
-            policies,
-            templates,
-            desks,
-            metrics,
-            hooks=(*hooks, paging),
-            paging=paging,
-        )
+        phone = PhoneIntake(clock, settings, tickets, desks, metrics)
         worker = VoiceWorker(
             store,
             clock,
@@ -77,7 +75,7 @@ class VoiceService:
             policies=policies,
             proposer=proposer,
             desks=desks,
-            tickets=tickets,
+            phone=phone,
         )
         webhooks = TwilioWebhooks(
             store=store,
@@ -85,10 +83,10 @@ class VoiceService:
             settings=settings,
             policies=policies,
             desks=desks,
-            tickets=tickets,
+            phone=phone,
             paging=paging,
             delivery=delivery,
-            schedule=schedule,
+            schedule=paging.schedule,
             validator=make_validator(auth_token),
             metrics=metrics,
             queued=worker.notify,

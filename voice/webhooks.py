@@ -38,7 +38,7 @@ from voice.desks import DeskDirectory
 from voice.oncall import OnCallSchedule
 from voice.paging import Paging
 from voice.signature import verify_twilio_request
-from voice.tickets import PhoneTickets, Recording
+from voice.voicemail import PhoneIntake, Recording
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class TwilioWebhooks:
         settings: Settings,
         policies: PolicyBook,
         desks: DeskDirectory,
-        tickets: PhoneTickets,
+        phone: PhoneIntake,
         paging: Paging,
         delivery: Delivery,
         schedule: OnCallSchedule | None,
@@ -93,7 +93,7 @@ class TwilioWebhooks:
         self._settings = settings
         self._policies = policies
         self._desks = desks
-        self._tickets = tickets
+        self._phone = phone
         self._paging = paging
         self._delivery = delivery
         self._schedule = schedule
@@ -203,7 +203,7 @@ class TwilioWebhooks:
         """The `<Record>` action: the ticket exists once this returns, and its number is spoken."""
         form = await self._form(request)
         _required(form, "CallSid", "RecordingSid")
-        caller = self._tickets.caller_from_form(form)
+        caller = self._phone.caller_from_form(form)
         recording = Recording.from_form(form)
 
         async def op(db: Connection) -> int:
@@ -215,7 +215,7 @@ class TwilioWebhooks:
                 meta=form,
                 source_key=f"recorded:{recording.sid}",
             )
-            _, ticket = await self._tickets.voicemail(db, caller, recording)
+            _, ticket = await self._phone.voicemail(db, caller, recording)
             return ticket.number
 
         number = await self._write(op)

@@ -31,7 +31,7 @@ from gateway.worker import PollingWorker
 from policies import Policy
 from voice.desks import DeskDirectory
 from voice.paging import Paging
-from voice.tickets import PhoneTickets, Recording
+from voice.voicemail import PhoneIntake, Recording
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class VoiceWorker(PollingWorker):
         policies: PolicyBook,
         proposer: Proposer,
         desks: DeskDirectory,
-        tickets: PhoneTickets,
+        phone: PhoneIntake,
     ) -> None:
         super().__init__()
         self._store = store
@@ -58,7 +58,7 @@ class VoiceWorker(PollingWorker):
         self._policies = policies
         self._proposer = proposer
         self._desks = desks
-        self._tickets = tickets
+        self._phone = phone
 
     async def run_once(self, limit: int = 100) -> int:
         done = 0
@@ -117,14 +117,14 @@ class VoiceWorker(PollingWorker):
         async def op(db: Connection) -> None:
             voicemail, ticket = await self._voicemail(db, form)
             if voicemail.pending and text:
-                ticket = await self._tickets.settle(
+                ticket = await self._phone.settle(
                     db, voicemail, state="received", transcript=text, decision=decision
                 )
             elif voicemail.pending:
                 note = f"transcription {status}; the policy default applies"
-                ticket = await self._tickets.settle(db, voicemail, state="failed", note=note)
+                ticket = await self._phone.settle(db, voicemail, state="failed", note=note)
             elif text:
-                ticket = await self._tickets.late_transcript(db, voicemail, text, decision)
+                ticket = await self._phone.late_transcript(db, voicemail, text, decision)
             await self._finish(item, f"ticket {ticket.number}", db)
 
         await self._store.write(op)
@@ -139,8 +139,8 @@ class VoiceWorker(PollingWorker):
         return self._policies.get(name)
 
     async def _voicemail(self, db: Connection, form: Mapping[str, str]) -> tuple[Voicemail, Ticket]:
-        caller = await self._tickets.caller_of(db, form)
-        return await self._tickets.voicemail(db, caller, Recording.from_form(form))
+        caller = await self._phone.caller_of(db, form)
+        return await self._phone.voicemail(db, caller, Recording.from_form(form))
 
     # -- recording statuses -----------------------------------------------------------------
 
@@ -176,7 +176,7 @@ class VoiceWorker(PollingWorker):
             if status in ("absent", "failed") and voicemail.pending:
                 why = ABSENT_REASONS.get(code or "", "no audio") if status == "absent" else "failed"
                 note = f"no recording ({why}); the policy default applies"
-                await self._tickets.settle(db, voicemail, state="none", note=note)
+                await self._phone.settle(db, voicemail, state="none", note=note)
             await self._finish(item, status, db)
 
         await self._store.write(op)
@@ -189,7 +189,7 @@ class VoiceWorker(PollingWorker):
         decision: Decision = self._proposer.decide(policy, "", form.get("Body", ""), ())
 
         async def op(db: Connection) -> None:
-            ticket = await self._tickets.text(db, item.id, form, item.received_at, decision)
+            ticket = await self._phone.text(db, item.id, form, item.received_at, decision)
             await self._finish(item, f"ticket {ticket.number}", db)
 
         await self._store.write(op)
@@ -209,7 +209,7 @@ class VoiceWorker(PollingWorker):
     async def _timed_out(self, recording_sid: str, note: str, db: Connection) -> None:
         voicemail = await voice_sql.voicemail_by_recording(db, recording_sid)
         if voicemail is not None and voicemail.pending:
-            await self._tickets.settle(db, voicemail, state="timed-out", note=note)
+            await self._phone.settle(db, voicemail, state="timed-out", note=note)
 
 
 class EscalationWorker(PollingWorker):

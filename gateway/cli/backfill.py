@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 import templates
+from gateway.ack import CustomerNotices
 from gateway.cli.common import (
     CONFIG_OPTION,
     DATA_DIR_OPTION,
@@ -38,7 +39,9 @@ from gateway.policybook import PolicyBook
 from gateway.store import Store
 from gateway.store.inbox import get_inbox, insert_inbox
 from gateway.store.tickets import ticket_counts
+from gateway.ticketing import StaffActions, TicketService
 from gateway.triage import ClassifierProposer
+from gateway.webhooks import Webhooks
 
 import_app = typer.Typer(no_args_is_help=True)
 
@@ -80,14 +83,22 @@ async def _import(
     clock = SystemClock()
     metrics = Metrics()
 
+    policies = PolicyBook(settings)
+    service = TicketService(
+        policies, CustomerNotices(settings, templates.environment(), sms_status_callback=None)
+    )
+
     async def run(store: Store) -> str:
         intake = EmailIntake(
             store,
             clock,
             settings,
-            policies=PolicyBook(settings),
+            policies=policies,
             proposer=ClassifierProposer.load(),
-            templates=templates.environment(),
+            # Old mail pages nobody: the service without hooks.
+            tickets=service,
+            # ... and notifies no webhook; a staff member's old mail is recorded, not sent.
+            staff_actions=StaffActions(settings, service, Webhooks(())),
             metrics=metrics,
         )
         total = len(box)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import getpass
 import json
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from gateway.app import ticket_service_for
 from gateway.cli.common import (
     CONFIG_OPTION,
     DATA_DIR_OPTION,
@@ -43,6 +45,7 @@ from gateway.store import outbox as outbox_sql
 from gateway.store import tickets as sql
 from gateway.store.corrections import insert_correction
 from gateway.store.records import Ticket
+from gateway.ticketing import UnknownPriority
 from policies import PolicyError
 
 tickets_app = typer.Typer(no_args_is_help=True)
@@ -331,35 +334,35 @@ def set_priority(
 ) -> None:
     """Correct a ticket's priority; the deadline follows and the classifier can learn from it."""
     settings = settings_from_cli(config, data_dir)
-    book = PolicyBook(settings)
     result = asyncio.run(
-        with_store(settings, lambda s: _correct(s, book, number, priority, reason))
+        with_store(settings, lambda s: _correct(s, settings, number, priority, reason))
     )
     typer.echo(result)
 
 
-async def _correct(store: Store, book: PolicyBook, number: int, priority: str, reason: str) -> str:
-    now = SystemClock().now()
+async def _correct(
+    store: Store, settings: Settings, number: int, priority: str, reason: str
+) -> str:
+    clock = SystemClock()
+    book = PolicyBook(settings)
+    service, _ = ticket_service_for(settings, clock, book)
+    now = clock.now()
 
     async def write(db: Any) -> str:
         ticket = await sql.ticket_by_number(db, number)
         if ticket is None:
             raise fail(f"no ticket #{number}")
-        policy = book.get(ticket.policy)
         try:
-            policy.priority(priority)
-        except KeyError:
-            known = ", ".join(p.id for p in policy.priorities)
-            raise fail(
-                f"policy {policy.name} has no priority {priority!r} (known: {known})", 2
-            ) from None
+            change = await service.change_priority(
+                db, ticket, priority, actor=f"cli:{_operator()}", reason=reason, now=now
+            )
+        except UnknownPriority as exc:
+            usage_error(str(exc))
         first = next((m for m in await sql.thread(db, ticket.id) if m.direction == "in"), None)
-        due = policy.deadline(priority, ticket.received_at, "respond")
-        await sql.set_priority(db, ticket.id, effective=priority, due_at=due, now=now)
         await insert_correction(
             db,
             ticket_number=number,
-            policy=policy.name,
+            policy=ticket.policy,
             subject=ticket.subject,
             body=first.latest_text if first else "",
             old_priority=ticket.effective_priority,
@@ -367,16 +370,16 @@ async def _correct(store: Store, book: PolicyBook, number: int, priority: str, r
             reason=reason,
             now=now,
         )
-        await sql.add_event(
-            db,
-            ticket.id,
-            now,
-            "priority-corrected",
-            old=ticket.effective_priority,
-            new=priority,
-            reason=reason,
-        )
-        due_text = format_local(due, policy.tz) if due else "no fixed deadline"
+        due = change.after.due_at
+        due_text = format_local(due, book.get(ticket.policy).tz) if due else "no fixed deadline"
         return f"ticket #{number}: {ticket.effective_priority} -> {priority}; respond by {due_text}"
 
     return await store.write(write)
+
+
+def _operator() -> str:
+    """Who ran the command, for the ticket's history."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        return "unknown"

@@ -14,7 +14,7 @@ from gateway.store.records import from_iso, iso
 class Chain:
     id: int
     ticket_id: int
-    state: str  # active | acknowledged | exhausted
+    state: str  # active | acknowledged | exhausted | stopped
     reason: str
     summary: str
     started_at: datetime
@@ -122,10 +122,32 @@ async def due_chains(db: Connection, now: datetime, *, limit: int = 100) -> list
 
 
 async def advance_chain(db: Connection, chain_id: int, *, step: int, next_at: datetime) -> None:
+    """`step` is paged now; the next is due at `next_at` unless its page is sent later (see
+    `start_step_delay`)."""
     await db.execute(
         "UPDATE page_chains SET step = ?, next_at = ? WHERE id = ? AND state = 'active'",
         (step, iso(next_at), chain_id),
     )
+
+
+async def start_step_delay(db: Connection, chain_id: int, *, step: int, next_at: datetime) -> bool:
+    """The page of `step` was handed to the carrier: the next step is not due before `next_at`."""
+    cursor = await db.execute(
+        "UPDATE page_chains SET next_at = ?"
+        " WHERE id = ? AND state = 'active' AND step = ? AND next_at < ?",
+        (iso(next_at), chain_id, step, iso(next_at)),
+    )
+    return cursor.rowcount == 1
+
+
+async def stop_chain(db: Connection, chain_id: int) -> bool:
+    """Stop an active chain that no longer pages (its ticket was lowered); False if not active."""
+    cursor = await db.execute(
+        "UPDATE page_chains SET state = 'stopped', next_at = NULL"
+        " WHERE id = ? AND state = 'active'",
+        (chain_id,),
+    )
+    return cursor.rowcount == 1
 
 
 async def exhaust_chain(db: Connection, chain_id: int) -> None:
@@ -170,6 +192,25 @@ async def pages_of_chain(db: Connection, chain_id: int) -> list[Page]:
         "SELECT * FROM pages WHERE chain_id = ? ORDER BY step", (chain_id,)
     ) as cursor:
         return [Page.from_row(row) for row in await cursor.fetchall()]
+
+
+async def unsent_pages(db: Connection, chain_id: int) -> list[Page]:
+    """Pages of the chain still waiting in the outbox (held by a rate limit, or retrying)."""
+    async with db.execute(
+        "SELECT p.* FROM pages p JOIN outbox o ON o.idempotency_key = p.outbox_key"
+        " WHERE p.chain_id = ? AND o.state = 'pending' ORDER BY p.step",
+        (chain_id,),
+    ) as cursor:
+        return [Page.from_row(row) for row in await cursor.fetchall()]
+
+
+async def reword_unsent_page(db: Connection, outbox_key: str, body: str) -> None:
+    """Replace the text of a page not yet handed to the carrier."""
+    await db.execute(
+        "UPDATE outbox SET payload = json_set(payload, '$.body', ?)"
+        " WHERE idempotency_key = ? AND state = 'pending'",
+        (body, outbox_key),
+    )
 
 
 async def page_times(db: Connection, phone: str, since: datetime) -> list[datetime]:

@@ -170,6 +170,23 @@ async def update_message_meta(db: Connection, message_id: int, meta: dict[str, A
     await db.execute("UPDATE messages SET meta = ? WHERE id = ?", (json.dumps(meta), message_id))
 
 
+async def set_message_text(db: Connection, message_id: int, text: str) -> None:
+    """Fill in a message whose text arrived after it (a voicemail's transcript)."""
+    await db.execute(
+        "UPDATE messages SET body_text = ?, latest_text = ? WHERE id = ?",
+        (text, text, message_id),
+    )
+
+
+async def first_message(db: Connection, ticket_id: int, direction: str) -> Message | None:
+    async with db.execute(
+        "SELECT * FROM messages WHERE ticket_id = ? AND direction = ? ORDER BY id LIMIT 1",
+        (ticket_id, direction),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else Message.from_row(row)
+
+
 async def insert_attachment(
     db: Connection,
     message_id: int,
@@ -211,6 +228,13 @@ async def set_priority(
             json.dumps(list(reasons)) if reasons is not None else None,
             ticket_id,
         ),
+    )
+
+
+async def set_subject(db: Connection, ticket_id: int, subject: str, now: datetime) -> None:
+    await db.execute(
+        "UPDATE tickets SET subject = ?, updated_at = ? WHERE id = ?",
+        (subject, iso(now), ticket_id),
     )
 
 
@@ -278,6 +302,14 @@ async def add_event(
         "INSERT INTO events (ticket_id, at, kind, detail) VALUES (?, ?, ?, ?)",
         (ticket_id, iso(at), kind, json.dumps(detail, default=str)),
     )
+
+
+async def count_events(db: Connection, ticket_id: int, kind: str) -> int:
+    async with db.execute(
+        "SELECT COUNT(*) AS n FROM events WHERE ticket_id = ? AND kind = ?", (ticket_id, kind)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row["n"]) if row else 0
 
 
 async def list_tickets(

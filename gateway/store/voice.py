@@ -207,20 +207,6 @@ async def mark_late_transcript(db: Connection, voicemail_id: int) -> None:
     )
 
 
-async def set_message_text(db: Connection, message_id: int, text: str) -> None:
-    await db.execute(
-        "UPDATE messages SET body_text = ?, latest_text = ? WHERE id = ?",
-        (text, text, message_id),
-    )
-
-
-async def set_ticket_subject(db: Connection, ticket_id: int, subject: str, now: datetime) -> None:
-    await db.execute(
-        "UPDATE tickets SET subject = ?, updated_at = ? WHERE id = ?",
-        (subject, iso(now), ticket_id),
-    )
-
-
 # -- SMS delivery statuses -----------------------------------------------------------------
 
 

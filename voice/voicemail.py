@@ -1,44 +1,41 @@
-"""Tickets from the phone: voicemails (opened at once, completed by their transcript) and texts.
+"""The phone flows: voicemails (opened at once, completed by their transcript) and texts.
 
 A voicemail's ticket is opened as soon as Twilio tells us about the recording, whichever of
 its callbacks comes first (the `<Record>` action, the recording status or the transcription):
 the caller hears the ticket number before hanging up. It starts at the policy's default
 priority with a note that the transcript is pending; the transcript (or its absence, after
 `twilio.transcription_timeout`) then "settles" it: classification, priority and deadline, the
-caller's SMS acknowledgement, and the ticket hooks (paging) — all in one transaction.
+caller's SMS acknowledgement, and the ticket hooks (paging) — all in one transaction. A
+transcript that comes after that may only raise the priority, as any priority change does,
+through the ticket service.
 
 A text from a customer joins their latest open ticket, or opens one (classified, acknowledged
 and paged like any other) when they have none.
+
+What touches a ticket (opening, priority, subject, messages, acknowledgements) is the ticket
+service's (`gateway.ticketing`); this module knows calls, recordings and texts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jinja2 import Environment
-
 from gateway.clock import Clock
 from gateway.config import DeskSettings, Settings
-from gateway.hooks import TicketHook
 from gateway.metrics import Metrics
 from gateway.phone import normalize_e164
-from gateway.policybook import PolicyBook
-from gateway.promise import promise_for
-from gateway.store import outbox as outbox_sql
 from gateway.store import tickets as sql
 from gateway.store import voice as voice_sql
 from gateway.store.connection import Connection
 from gateway.store.records import Ticket
 from gateway.store.voice import NewVoicemail, Voicemail
-from gateway.ticketing import Arrival, default_decision, open_ticket
+from gateway.ticketing import CLASSIFIER, Arrival, TicketService, default_decision
 from gateway.triage import Decision
-from policies import Policy
 from voice.desks import DeskDirectory
 from voice.paging import summarize
-from voice.paths import SMS_STATUS, absolute_url
 
 SUBJECT_WORDS = 60
 
@@ -76,28 +73,20 @@ def first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
-class PhoneTickets:
+class PhoneIntake:
     def __init__(
         self,
         clock: Clock,
         settings: Settings,
-        policies: PolicyBook,
-        templates: Environment,
+        tickets: TicketService,
         desks: DeskDirectory,
         metrics: Metrics,
-        hooks: Sequence[TicketHook] = (),
-        paging: TicketHook | None = None,
     ) -> None:
-        """`hooks` run when a ticket is complete (priority known); `paging` (one of them) runs
-        again when a late transcript raises the priority."""
         self._clock = clock
         self._settings = settings
-        self._policies = policies
-        self._templates = templates
+        self._tickets = tickets
         self._desks = desks
         self._metrics = metrics
-        self.hooks = tuple(hooks)
-        self._paging = paging
 
     # -- callers ----------------------------------------------------------------------------
 
@@ -131,7 +120,7 @@ class PhoneTickets:
             return existing, ticket
         now = self._clock.now()
         desk = caller.desk
-        policy = self._policies.get(desk.policy)
+        policy = self._tickets.policies.get(desk.policy)
         arrival = Arrival(
             channel="voice",
             customer=caller.number or "anonymous",
@@ -141,7 +130,9 @@ class PhoneTickets:
             received_at=now,
         )
         pending = default_decision(policy, "transcript pending")
-        ticket = await open_ticket(db, arrival, policy, pending, now)
+        ticket = await self._tickets.open(
+            db, arrival, policy, pending, now, actor=f"voice:{caller.label}"
+        )
         meta: dict[str, Any] = {
             "call_sid": caller.call_sid,
             "recording_sid": recording.sid,
@@ -149,9 +140,9 @@ class PhoneTickets:
             "duration": recording.duration,
             "called": caller.called,
         }
-        message_id = await sql.insert_message(
+        message_id = await self._tickets.append_message(
             db,
-            ticket.id,
+            ticket,
             sql.NewMessage(
                 direction="in",
                 channel="voice",
@@ -205,11 +196,20 @@ class PhoneTickets:
         assert ticket is not None
         if not await voice_sql.settle_voicemail(db, voicemail.id, state, now):
             return ticket  # settled already (a late or repeated callback)
-        policy = self._policies.get(ticket.policy)
         if transcript:
             await self._attach_transcript(db, ticket, voicemail, transcript, now)
-        if decision is not None:
-            await self._prioritise(db, ticket, policy, decision, now)
+        if decision is not None and await sql.count_events(db, ticket.id, "priority-changed"):
+            # Someone set the priority while the transcript was pending: theirs stands.
+            await sql.add_event(
+                db,
+                ticket.id,
+                now,
+                "classification-not-applied",
+                proposed=decision.effective,
+                reason="the priority was set while the transcript was pending",
+            )
+        elif decision is not None:
+            ticket = await self._tickets.classify(db, ticket, decision, now)
         else:
             await sql.add_event(
                 db,
@@ -220,10 +220,9 @@ class PhoneTickets:
                 priority=ticket.effective_priority,
             )
         ticket = await self._reload(db, ticket.id)
-        desk = self._desks.by_address(self._settings, ticket.desk)
-        await self._acknowledge_by_sms(db, ticket, desk, policy, now)
+        await self._acknowledge_by_sms(db, ticket, now)
         summary = first_line(transcript) or f"voicemail ({note or 'no transcript'})"
-        await self._run_hooks(db, ticket, policy, summary)
+        await self._tickets.announce(db, ticket, summary)
         return ticket
 
     async def late_transcript(
@@ -236,7 +235,7 @@ class PhoneTickets:
         """A transcript after the ticket went on without one: attach it; raise, never lower."""
         now = self._clock.now()
         ticket = await self._reload(db, voicemail.ticket_id)
-        policy = self._policies.get(ticket.policy)
+        policy = self._tickets.policy_of(ticket)
         await voice_sql.mark_late_transcript(db, voicemail.id)
         await self._attach_transcript(db, ticket, voicemail, transcript, now)
         await sql.add_event(db, ticket.id, now, "transcript-late")
@@ -244,11 +243,17 @@ class PhoneTickets:
         if decision is not None and order.index(decision.effective) < order.index(
             ticket.effective_priority
         ):
-            await self._prioritise(db, ticket, policy, decision, now)
             ticket = await self._reload(db, ticket.id)
-            # Only paging cares about a priority raised after the fact; one chain per ticket.
-            if self._paging is not None:
-                await self._paging.ticket_created(db, ticket, policy, first_line(transcript))
+            change = await self._tickets.change_priority(
+                db,
+                ticket,
+                decision.effective,
+                actor=CLASSIFIER,
+                reason="late voicemail transcript",
+                now=now,
+                decision=decision,
+            )
+            ticket = change.after
         return ticket
 
     async def _attach_transcript(
@@ -259,41 +264,11 @@ class PhoneTickets:
         transcript: str,
         now: datetime,
     ) -> None:
-        await voice_sql.set_message_text(db, voicemail.message_id, transcript)
+        await sql.set_message_text(db, voicemail.message_id, transcript)
         caller = voicemail.caller or "a withheld number"
-        await voice_sql.set_ticket_subject(
-            db, ticket.id, f"Voicemail from {caller}: {summarize(transcript)[:SUBJECT_WORDS]}", now
-        )
+        subject = f"Voicemail from {caller}: {summarize(transcript)[:SUBJECT_WORDS]}"
+        await self._tickets.set_subject(db, ticket, subject, actor=CLASSIFIER, now=now)
         await sql.add_event(db, ticket.id, now, "transcript", chars=len(transcript))
-
-    async def _prioritise(
-        self,
-        db: Connection,
-        ticket: Ticket,
-        policy: Policy,
-        decision: Decision,
-        now: datetime,
-    ) -> None:
-        await sql.set_priority(
-            db,
-            ticket.id,
-            effective=decision.effective,
-            due_at=policy.deadline(decision.effective, ticket.received_at, "respond"),
-            now=now,
-            proposed=decision.proposed,
-            confidence=decision.confidence,
-            reasons=decision.reasons,
-        )
-        await sql.add_event(
-            db,
-            ticket.id,
-            now,
-            "classified",
-            priority=decision.effective,
-            reasons=list(decision.reasons),
-        )
-        if decision.reclassified:
-            await sql.add_event(db, ticket.id, now, "reclassified", reason=decision.reclassified)
 
     # -- texts from customers ---------------------------------------------------------------
 
@@ -323,12 +298,12 @@ class PhoneTickets:
         )
         ticket = await sql.latest_open_ticket_for(db, sender)
         if ticket is not None:
-            await sql.insert_message(db, ticket.id, message, now)
+            await self._tickets.append_message(db, ticket, message, now)
             await sql.add_event(db, ticket.id, now, "reply", sender=sender, channel="sms")
             self._metrics.replies_threaded.labels("sms").inc()
             return ticket
         desk = self._desks.for_number(form.get("To"))
-        policy = self._policies.get(desk.policy)
+        policy = self._tickets.policies.get(desk.policy)
         arrival = Arrival(
             channel="sms",
             customer=sender,
@@ -337,80 +312,20 @@ class PhoneTickets:
             subject=f"SMS from {sender}: {summarize(body)[:SUBJECT_WORDS]}",
             received_at=received_at,
         )
-        ticket = await open_ticket(db, arrival, policy, decision, now)
-        await sql.insert_message(db, ticket.id, message, now)
+        ticket = await self._tickets.open(db, arrival, policy, decision, now, actor=f"sms:{sender}")
+        await self._tickets.append_message(db, ticket, message, now)
         self._metrics.tickets_created.labels("sms", policy.name).inc()
-        await self._acknowledge_by_sms(db, ticket, desk, policy, now)
-        await self._run_hooks(db, ticket, policy, first_line(body) or ticket.subject)
+        await self._acknowledge_by_sms(db, ticket, now)
+        await self._tickets.announce(db, ticket, first_line(body))
         return ticket
 
     # -- shared -----------------------------------------------------------------------------
 
-    async def _acknowledge_by_sms(
-        self,
-        db: Connection,
-        ticket: Ticket,
-        desk: DeskSettings,
-        policy: Policy,
-        now: datetime,
-    ) -> None:
+    async def _acknowledge_by_sms(self, db: Connection, ticket: Ticket, now: datetime) -> None:
+        policy = self._tickets.policy_of(ticket)
         to = normalize_e164(ticket.customer)
-        reason = await self._no_ack_reason(db, to, now)
-        if reason or to is None:
-            await sql.add_event(db, ticket.id, now, "ack-suppressed", reason=reason)
-            return
-        promise = promise_for(policy, ticket.effective_priority, ticket.received_at)
-        body = self._templates.get_template("ack_sms.txt.j2").render(
-            desk_name=desk.name, ticket_number=ticket.number, **promise.template_context()
-        )
-        body = " ".join(body.split())
-        await outbox_sql.enqueue(
-            db,
-            ticket_id=ticket.id,
-            kind="sms",
-            purpose="ack",
-            key=f"ack-{ticket.number}-sms",
-            recipient=to,
-            payload={
-                "to": to,
-                "body": body,
-                "from": desk.sms_from or self._settings.twilio.sms_from,
-                "validity_period": None,
-                "status_callback": absolute_url(self._settings.public_url, SMS_STATUS),
-            },
-            now=now,
-        )
-        await sql.insert_message(
-            db,
-            ticket.id,
-            sql.NewMessage(
-                direction="out",
-                channel="sms",
-                message_id=None,
-                content_hash=None,
-                sender=desk.sms_from or self._settings.twilio.sms_from or desk.address,
-                subject="",
-                body_text=body,
-                latest_text=body,
-                meta={"purpose": "ack", "to": to},
-            ),
-            now,
-        )
-
-    async def _no_ack_reason(self, db: Connection, to: str | None, now: datetime) -> str | None:
-        ack = self._settings.ack
-        if not ack.enabled:
-            return "acknowledgements are disabled"
-        if to is None:
-            return "no number to text"
-        sent = await outbox_sql.count_recent(db, to, "ack", now - ack.window)
-        if sent >= ack.max_per_sender:
-            return f"rate limit: {sent} acknowledgements within {ack.window}"
-        return None
-
-    async def _run_hooks(self, db: Connection, ticket: Ticket, policy: Policy, line: str) -> None:
-        for hook in self.hooks:
-            await hook.ticket_created(db, ticket, policy, line)
+        notice = await self._tickets.notices.sms_ack(db, ticket, policy, to=to, now=now)
+        await self._tickets.tell_customer(db, ticket, notice, now)
 
     async def _reload(self, db: Connection, ticket_id: int) -> Ticket:
         ticket = await sql.ticket_by_id(db, ticket_id)
