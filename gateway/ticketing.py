@@ -324,7 +324,7 @@ class StaffActions:
 
     def __init__(self, settings: Settings, tickets: TicketService, webhooks: Webhooks) -> None:
         self._settings = settings
-        self._tickets = tickets
+        self.tickets = tickets
         self._webhooks = webhooks
 
     async def reply(
@@ -370,7 +370,7 @@ class StaffActions:
         )
         if queued is None:  # this very reply was queued before (a redelivered staff mail)
             return reply.kind
-        await self._tickets.append_message(db, ticket, reply.message, now)
+        await self.tickets.append_message(db, ticket, reply.message, now)
         await sql.add_event(
             db, ticket.id, now, "replied", public=True, by=actor, channel=reply.kind
         )
@@ -411,7 +411,7 @@ class StaffActions:
             return f"staff mail on ticket {ticket.number} not relayed: {why}"
         token = hashlib.sha256(mail_key.encode()).hexdigest()[:16]
         if not deliver:
-            await self._tickets.append_message(
+            await self.tickets.append_message(
                 db,
                 ticket,
                 NewMessage(
@@ -453,7 +453,7 @@ class StaffActions:
         reason: str = "",
     ) -> None:
         """By the lifecycle's rules (gateway/lifecycle.py); LifecycleError if not allowed."""
-        await self._tickets.lifecycle.set_status(
+        await self.tickets.lifecycle.set_status(
             db, ticket, status, actor=actor, now=now, reason=reason
         )
 
@@ -483,7 +483,7 @@ class StaffActions:
     ) -> None:
         """Through the ticket service (deadline from the original arrival, the customer told
         the new promise, paging follows); UnknownPriority names the policy's priorities."""
-        await self._tickets.change_priority(
+        await self.tickets.change_priority(
             db, ticket, priority, actor=actor, reason=reason, now=now
         )
         change = {"old": ticket.effective_priority, "new": priority, "reason": reason}

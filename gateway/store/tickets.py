@@ -312,13 +312,7 @@ async def count_events(db: Connection, ticket_id: int, kind: str) -> int:
     return int(row["n"]) if row else 0
 
 
-async def list_tickets(
-    db: Connection,
-    *,
-    status: str | None = None,
-    priority: str | None = None,
-    limit: int = 1000,
-) -> list[TicketSummary]:
+def _ticket_filter(status: str | None, priority: str | None) -> tuple[str, list[Any]]:
     where, args = [], []
     if status:
         where.append("t.status = ?")
@@ -326,15 +320,36 @@ async def list_tickets(
     if priority:
         where.append("t.effective_priority = ?")
         args.append(priority)
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    return (f"WHERE {' AND '.join(where)}" if where else ""), args
+
+
+async def list_tickets(
+    db: Connection,
+    *,
+    status: str | None = None,
+    priority: str | None = None,
+    limit: int | None = 1000,
+) -> list[TicketSummary]:
+    """Newest first; `limit` None lists every match."""
+    clause, args = _ticket_filter(status, priority)
+    cap = "" if limit is None else " LIMIT ?"
     async with db.execute(
         "SELECT t.*, (SELECT COUNT(*) FROM messages m WHERE m.ticket_id = t.id"
         f" AND m.direction = 'in') AS message_count FROM tickets t {clause}"
-        " ORDER BY t.number DESC LIMIT ?",
-        (*args, limit),
+        f" ORDER BY t.number DESC{cap}",
+        (*args, *(() if limit is None else (limit,))),
     ) as cursor:
         rows = await cursor.fetchall()
     return [TicketSummary(Ticket.from_row(r), r["message_count"]) for r in rows]
+
+
+async def count_tickets(
+    db: Connection, *, status: str | None = None, priority: str | None = None
+) -> int:
+    clause, args = _ticket_filter(status, priority)
+    async with db.execute(f"SELECT COUNT(*) AS n FROM tickets t {clause}", args) as cursor:
+        row = await cursor.fetchone()
+    return int(row["n"]) if row else 0
 
 
 async def thread(db: Connection, ticket_id: int) -> list[Message]:
