@@ -35,7 +35,7 @@ from gateway.transports import EmailTransport, SmsTransport
 from gateway.transports.factory import email_transport_for, sms_transport_for
 from gateway.transports.webhook import WebhookTransport
 from gateway.triage import ClassifierProposer, Proposer
-from gateway.webhooks import Webhooks
+from gateway.webhooks import TicketWebhooks, Webhooks
 from voice.paging import Paging
 from voice.paths import SMS_STATUS, absolute_url
 from voice.service import VoiceService, paging_for
@@ -49,10 +49,10 @@ def ticket_service_for(
     policies: PolicyBook,
     *,
     hooks: tuple[TicketHook, ...] = (),
-    webhooks: Webhooks | None = None,
 ) -> tuple[TicketService, Paging]:
     """The ticket service every caller shares (channels, command line): customer notices,
-    and the ticket hooks with paging last. Returns the paging hook too, for the phone side."""
+    and the ticket hooks (the webhooks, then paging last). Returns the paging hook too, for
+    the phone side."""
     environment = templates.environment()
     paging = paging_for(clock, settings, policies, environment)
     notices = CustomerNotices(
@@ -60,7 +60,13 @@ def ticket_service_for(
         environment,
         sms_status_callback=absolute_url(settings.public_url, SMS_STATUS),
     )
-    service = TicketService(policies, notices, hooks=(*hooks, paging), webhooks=webhooks)
+    webhooks = Webhooks(settings.webhooks)
+    service = TicketService(
+        policies,
+        notices,
+        hooks=(*hooks, TicketWebhooks(webhooks, clock), paging),
+        webhooks=webhooks,
+    )
     return service, paging
 
 
@@ -126,9 +132,12 @@ class Gateway:
             webhook=webhook_transport,
         )
         self.tickets, paging = ticket_service_for(
-            settings, self.clock, self.policies, hooks=self.hooks, webhooks=self.webhooks
+            settings,
+            self.clock,
+            self.policies,
+            hooks=self.hooks,
         )
-        self.staff_actions = StaffActions(settings, self.tickets, self.webhooks)
+        self.staff_actions = StaffActions(self.tickets, settings, self.webhooks)
         self.voice = VoiceService.build(
             store=self.store,
             clock=self.clock,

@@ -331,15 +331,13 @@ class Lifecycle:
         self, db: Connection, ticket: Ticket, priority: str, now: datetime, reason: str
     ) -> Ticket:
         """A priority the policy prescribes on a lifecycle step, through the ticket service's
-        `change_priority` (deadline from the original arrival, paging hooks follow: a resolved
+        `change_priority` (deadline from the original arrival, the hooks follow: a resolved
         P1 becoming P4 stops its page chain), except that the customer is sent no new promise:
         the ticket is resolved, or its fault fixed and watched."""
         change = await self._tickets.change_priority(
-            db, ticket, priority, actor=POLICY, reason=reason, now=now, tell_customer=False
+            db, ticket, priority, actor=POLICY, reason=reason, now=now, notify_customer=False
         )
-        moved = {"old": ticket.effective_priority, "new": priority, "reason": reason}
-        await self._updated(db, change.after, now, POLICY, priority=moved)
-        return change.after
+        return change.after  # its ticket.updated webhook comes from the service's hooks
 
     async def _updated(
         self, db: Connection, ticket: Ticket, now: datetime, actor: str, **changes: Any

@@ -32,10 +32,11 @@ from gateway.lifecycle import Lifecycle, TicketClosed, is_final
 from gateway.policybook import PolicyBook
 from gateway.replies import staff_reply
 from gateway.store import outbox as outbox_sql
+from gateway.store import staff as staff_sql
 from gateway.store import tickets as sql
 from gateway.store.connection import Connection
 from gateway.store.records import Ticket
-from gateway.store.staff import StaffMember, assign
+from gateway.store.staff import StaffMember
 from gateway.store.tickets import NewMessage, NewTicket
 from gateway.triage import Decision
 from gateway.webhooks import Webhooks, ticket_payload
@@ -203,7 +204,7 @@ class TicketService:
         reason: str,
         now: datetime,
         decision: Decision | None = None,
-        tell_customer: bool = True,
+        notify_customer: bool = True,
     ) -> PriorityChange:
         """Set the priority of an announced ticket, with everything that follows from it.
 
@@ -211,7 +212,7 @@ class TicketService:
         promise when the deadline moved; the hooks see the change (paging starts a chain
         when the new priority pages now, stops or re-words one when it does not). With a
         `decision` (a late transcript) the classifier's proposal and reasons are kept too.
-        Without `tell_customer` (a lifecycle step the policy prescribes, such as ThreePBX's
+        Without `notify_customer` (a lifecycle step the policy prescribes, such as ThreePBX's
         P4 on resolution) the customer is sent no new promise.
         """
         policy = self.policy_of(ticket)
@@ -242,7 +243,7 @@ class TicketService:
             detail["reasons"] = list(decision.reasons)
         await sql.add_event(db, ticket.id, now, "priority-changed", **detail)
         after = await self._reload(db, ticket.id)
-        if tell_customer and due != ticket.due_at:
+        if notify_customer and due != ticket.due_at:
             change = await sql.count_events(db, ticket.id, "priority-changed")
             notice = await self.notices.new_promise(db, after, policy, change=change, now=now)
             await self.tell_customer(db, after, notice, now)
@@ -286,14 +287,15 @@ class TicketService:
 
     async def tell_customer(
         self, db: Connection, ticket: Ticket, notice: Notice | Withheld, now: datetime
-    ) -> None:
+    ) -> bool:
         """Queue a notice for the customer in the outbox and record it in the thread, or
-        record why they are not told."""
+        record why they are not told. False when nothing new was queued (withheld, or the
+        same notice, by its key, was queued before)."""
         if isinstance(notice, Withheld):
             await sql.add_event(
                 db, ticket.id, now, f"{notice.purpose}-suppressed", reason=notice.reason
             )
-            return
+            return False
         queued = await outbox_sql.enqueue(
             db,
             ticket_id=ticket.id,
@@ -304,8 +306,10 @@ class TicketService:
             payload=notice.payload,
             now=now,
         )
-        if queued is not None:  # else told already (the same notice, queued before)
-            await self.append_message(db, ticket, notice.message, now)
+        if queued is None:  # told already (the same notice, queued before)
+            return False
+        await self.append_message(db, ticket, notice.message, now)
+        return True
 
     async def _reload(self, db: Connection, ticket_id: int) -> Ticket:
         ticket = await sql.ticket_by_id(db, ticket_id)
@@ -314,17 +318,19 @@ class TicketService:
 
 
 class StaffActions:
-    """What staff do to a ticket (API and, later, the browser): reply, note, status, assignee,
-    priority. Each records an event naming who (`actor`) and runs in the caller's transaction,
-    with its webhook notification queued in the same commit.
+    """What staff do to a ticket (the API, the CLI, staff mail and, later, the browser):
+    reply, note, status, assignee, priority. Each records an event naming who (`actor`) and
+    runs in the caller's transaction, its webhook notification queued in the same commit.
 
-    Statuses go through the ticket service's lifecycle and priorities through its
-    `change_priority`, so a staff change has the same consequences as any other.
+    A reply reaches the customer through the service's `tell_customer`; a status change is the
+    service's lifecycle (`TicketService.lifecycle`: its rules, events and webhook); a priority
+    change is the service's own (`TicketService.change_priority`: the customer's new promise,
+    paging, the `ticket.updated` webhook through its hooks).
     """
 
-    def __init__(self, settings: Settings, tickets: TicketService, webhooks: Webhooks) -> None:
-        self._settings = settings
+    def __init__(self, tickets: TicketService, settings: Settings, webhooks: Webhooks) -> None:
         self.tickets = tickets
+        self._settings = settings
         self._webhooks = webhooks
 
     async def reply(
@@ -358,19 +364,16 @@ class StaffActions:
             now=now,
             token=token,
         )
-        queued = await outbox_sql.enqueue(
-            db,
-            ticket_id=ticket.id,
+        notice = Notice(
             kind=reply.kind,
             purpose="reply",
             key=reply.key,
             recipient=reply.recipient,
             payload=reply.payload,
-            now=now,
+            message=reply.message,
         )
-        if queued is None:  # this very reply was queued before (a redelivered staff mail)
-            return reply.kind
-        await self.tickets.append_message(db, ticket, reply.message, now)
+        if not await self.tickets.tell_customer(db, ticket, notice, now):
+            return reply.kind  # this very reply was queued before (a redelivered staff mail)
         await sql.add_event(
             db, ticket.id, now, "replied", public=True, by=actor, channel=reply.kind
         )
@@ -382,6 +385,13 @@ class StaffActions:
             ticket_payload(after, by=actor, channel=reply.kind, body=body),
             now,
             ticket_id=ticket.id,
+        )
+        log.info(
+            "ticket %d: replied by %s (%s)",
+            ticket.number,
+            actor,
+            reply.kind,
+            extra={"ticket": ticket.number, "event": "replied"},
         )
         return reply.kind
 
@@ -466,7 +476,7 @@ class StaffActions:
         actor: str,
         now: datetime,
     ) -> None:
-        await assign(db, ticket.id, assignee.id if assignee else None, now)
+        await staff_sql.assign(db, ticket.id, assignee.id if assignee else None, now)
         to = assignee.email if assignee else None
         await sql.add_event(db, ticket.id, now, "assigned", to=to, by=actor)
         await self._updated(db, ticket.id, now, actor, assignee={"new": to})
@@ -481,13 +491,9 @@ class StaffActions:
         reason: str,
         now: datetime,
     ) -> None:
-        """Through the ticket service (deadline from the original arrival, the customer told
-        the new promise, paging follows); UnknownPriority names the policy's priorities."""
         await self.tickets.change_priority(
             db, ticket, priority, actor=actor, reason=reason, now=now
         )
-        change = {"old": ticket.effective_priority, "new": priority, "reason": reason}
-        await self._updated(db, ticket.id, now, actor, priority=change)
 
     async def _updated(
         self, db: Connection, ticket_id: int, now: datetime, actor: str, **changes: Any

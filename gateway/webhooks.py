@@ -17,10 +17,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from gateway.clock import Clock
 from gateway.config import WebhookSettings
+from gateway.hooks import PriorityChange
 from gateway.store import outbox as outbox_sql
 from gateway.store.connection import Connection
 from gateway.store.records import Ticket, iso
+from policies import Policy
 
 KIND = "webhook"
 
@@ -88,3 +91,32 @@ class Webhooks:
             )
             deliveries.append(delivery)
         return deliveries
+
+
+class TicketWebhooks:
+    """The `TicketHook` that tells subscribers a ticket was created or its priority changed:
+    the ticket service calls it inside the transaction of the change, for every caller."""
+
+    def __init__(self, webhooks: Webhooks, clock: Clock) -> None:
+        self._webhooks = webhooks
+        self._clock = clock
+
+    async def ticket_created(
+        self, db: Connection, ticket: Ticket, policy: Policy, first_line: str
+    ) -> None:
+        now = self._clock.now()
+        payload = ticket_payload(ticket)
+        await self._webhooks.emit(db, "ticket.created", payload, now, ticket_id=ticket.id)
+
+    async def priority_changed(
+        self, db: Connection, change: PriorityChange, policy: Policy
+    ) -> None:
+        priority = {
+            "old": change.before.effective_priority,
+            "new": change.after.effective_priority,
+            "reason": change.reason,
+        }
+        payload = ticket_payload(change.after, by=change.actor, changes={"priority": priority})
+        await self._webhooks.emit(
+            db, "ticket.updated", payload, change.at, ticket_id=change.after.id
+        )

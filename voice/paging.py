@@ -41,6 +41,7 @@ from gateway.store import tickets as tickets_sql
 from gateway.store.connection import Connection
 from gateway.store.paging import Chain
 from gateway.store.records import OutboxItem, Ticket
+from gateway.webhooks import Webhooks, ticket_payload
 from policies import Policy
 from voice.commands import parse_staff_text
 from voice.oncall import OnCallSchedule, PageStep
@@ -74,6 +75,7 @@ class Paging:
         self._policies = policies
         self._templates = templates
         self.schedule = schedule
+        self._webhooks = Webhooks(settings.webhooks)
 
     # -- starting ----------------------------------------------------------------------------
 
@@ -340,6 +342,13 @@ class Paging:
                 await outbox_sql.cancel(db, page.outbox_key, f"acknowledged by {staff.id}")
             await tickets_sql.add_event(
                 db, ticket.id, now, "page-acknowledged", staff=staff.id, name=staff.name, via="sms"
+            )
+            await self._webhooks.emit(
+                db,
+                "page.acknowledged",
+                ticket_payload(ticket, staff={"id": staff.id, "name": staff.name}, via="sms"),
+                now,
+                ticket_id=ticket.id,
             )
             log.info(
                 "ticket %d: page acknowledged by %s",

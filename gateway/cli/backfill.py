@@ -98,7 +98,7 @@ async def _import(
             # Old mail pages nobody: the service without hooks.
             tickets=service,
             # ... and notifies no webhook; a staff member's old mail is recorded, not sent.
-            staff_actions=StaffActions(settings, service, Webhooks(())),
+            staff_actions=StaffActions(service, settings, Webhooks(())),
             metrics=metrics,
         )
         total = len(box)

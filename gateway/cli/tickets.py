@@ -479,8 +479,8 @@ def _act(
     settings = settings_from_cli(config, data_dir)
     clock = SystemClock()
     webhooks = Webhooks(settings.webhooks)
-    service, _ = ticket_service_for(settings, clock, PolicyBook(settings), webhooks=webhooks)
-    actions = StaffActions(settings, service, webhooks)
+    service, _ = ticket_service_for(settings, clock, PolicyBook(settings))
+    actions = StaffActions(service, settings, webhooks)
 
     async def write(db: Any) -> str:
         staff = await staff_by_email(db, acting.strip().lower())

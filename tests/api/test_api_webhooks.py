@@ -23,10 +23,19 @@ from gateway.store import outbox as outbox_sql
 from gateway.store.connection import Connection
 from gateway.store.records import OutboxItem
 
-from ..gateway.gateway_harness import DefaultProposer, make_settings, query
+from ..gateway.gateway_harness import DefaultProposer, mail, make_settings, query, send, settle
+from ..voice.fake_twilio import FakeTwilio
+from ..voice.phone_harness import ALICE, running_desk, sids
+from ..voice.twilio_account import ACCOUNT_SID, AUTH_TOKEN
 from .api_harness import Api, seed_tickets, staff_with_token
 
 SECRET = "s3cret-for-tests"
+ONCALL = {
+    "timezone": "America/New_York",
+    "staff": [{"id": "alice", "name": "Alice Example", "phone": "+12025550101"}],
+    "rotation": {"kind": "weekly", "handoff": "09:00", "start": "2026-01-05", "order": ["alice"]},
+    "escalation": {"step": [{"target": "primary", "delay": "10m"}]},
+}
 
 
 class Receiver:
@@ -214,3 +223,36 @@ async def test_api_changes_reach_the_receiver_signed(hooked: Gateway, receiver: 
     assert updated["ticket"]["number"] == number
     assert updated["changes"]["priority"] == {"old": "P3", "new": "P1", "reason": "site down"}
     assert updated["by"] == "api:lee@example.com"
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning:twilio")  # twilio's own aiohttp use
+async def test_ticket_created_and_page_acknowledged_from_the_phone_desk(
+    tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
+    hooks = [{"url": receiver.url, "events": ["*"], "secret_env": "TEST_WEBHOOK_SECRET"}]
+    async with (
+        FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as fake,
+        running_desk(tmp_path, ONCALL, fake, webhooks=hooks) as desk,
+    ):
+        number = await desk.voicemail(1)
+        await desk.settle()
+        status, _ = await desk.phone.text(ALICE, f"{number} A", sids("SM", 900))
+        assert status == 200
+        await desk.settle()
+    events = [(r["event"], r["valid"]) for r in receiver.received]
+    assert events == [("ticket.created", True), ("page.acknowledged", True)]
+    created, acked = (r["body"]["data"] for r in receiver.received)
+    assert created["ticket"]["number"] == number
+    assert created["ticket"]["priority"] == "P1"
+    assert acked["staff"] == {"id": "alice", "name": "Alice Example"}
+
+
+async def test_a_mailed_in_ticket_is_announced_once(hooked: Gateway, receiver: Receiver) -> None:
+    await send(hooked, mail(subject="Trunk down"))
+    await settle(hooked)
+    (got,) = receiver.received
+    assert (got["event"], got["valid"]) == ("ticket.created", True)
+    assert got["body"]["data"]["ticket"]["subject"] == "Trunk down"
