@@ -124,6 +124,15 @@ async def latest_open_ticket_for(db: Connection, customer: str) -> Ticket | None
     return None if row is None else Ticket.from_row(row)
 
 
+async def latest_ticket_for(db: Connection, customer: str) -> Ticket | None:
+    """The customer's newest ticket, whatever its status."""
+    async with db.execute(
+        "SELECT * FROM tickets WHERE customer = ? ORDER BY id DESC LIMIT 1", (customer,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else Ticket.from_row(row)
+
+
 async def stored_message(
     db: Connection, message_id: str | None, content_hash: str
 ) -> Message | None:
