@@ -45,7 +45,7 @@ class Notice:
     """A message to the customer: what the outbox sends and what the ticket's thread shows."""
 
     kind: str  # email | sms
-    purpose: str  # ack | promise
+    purpose: str  # ack | promise | reply
     key: str  # the outbox idempotency key
     recipient: str
     payload: dict[str, Any]

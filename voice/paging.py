@@ -37,6 +37,7 @@ from gateway.policybook import PolicyBook
 from gateway.promise import format_local
 from gateway.store import outbox as outbox_sql
 from gateway.store import paging as sql
+from gateway.store import staff as staff_sql
 from gateway.store import tickets as tickets_sql
 from gateway.store.connection import Connection
 from gateway.store.paging import Chain
@@ -343,10 +344,16 @@ class Paging:
             await tickets_sql.add_event(
                 db, ticket.id, now, "page-acknowledged", staff=staff.id, name=staff.name, via="sms"
             )
+            account = await staff_sql.staff_by_phone(db, staff.phone)  # the same person
+            person = {
+                "id": staff.id,
+                "name": staff.name,
+                "email": account.email if account else None,
+            }
             await self._webhooks.emit(
                 db,
                 "page.acknowledged",
-                ticket_payload(ticket, staff={"id": staff.id, "name": staff.name}, via="sms"),
+                ticket_payload(ticket, staff=person, via="sms"),
                 now,
                 ticket_id=ticket.id,
             )

@@ -32,6 +32,7 @@ from gateway.store import listing
 from gateway.store import staff as staff_sql
 from gateway.store.connection import Connection
 from gateway.store.listing import TicketFilter, TicketRow
+from policies import PolicyError
 
 _CURSOR_PREFIX = "n:"
 
@@ -67,8 +68,32 @@ async def _assignee_filter(call: Call, db: Connection, assignee: str | None) -> 
     return replace(where, assignee_id=member.id)
 
 
+def _check_known(call: Call) -> None:
+    """An unknown policy or priority is a 422, not a silently empty list."""
+    query: TicketListQuery = call.query
+    settings, book = call.context.settings, call.context.policies
+    references = [d.policy for d in settings.desks] + [c.policy for c in settings.customers]
+    configured = {book.get(reference).name: book.get(reference) for reference in references}
+    if query.policy is not None and query.policy not in configured:
+        try:  # a built-in policy no desk uses any more still names old tickets
+            configured[query.policy] = book.get(query.policy)
+        except (PolicyError, OSError, KeyError, ValueError):
+            known = ", ".join(sorted(configured))
+            raise ApiError(
+                422, f"no policy {query.policy!r} (known: {known})", field="policy"
+            ) from None
+    if query.priority is not None:
+        policies = [configured[query.policy]] if query.policy else list(configured.values())
+        ids = sorted({p.id for policy in policies for p in policy.priorities})
+        if query.priority not in ids:
+            raise ApiError(
+                422, f"no priority {query.priority!r} (known: {', '.join(ids)})", field="priority"
+            )
+
+
 async def list_tickets(call: Call, db: Connection) -> BaseModel:
     query: TicketListQuery = call.query
+    _check_known(call)
     limit = min(query.limit, MAX_PAGE)
     where = await _assignee_filter(call, db, query.assignee)
     before = decode_cursor(query.cursor) if query.cursor else None

@@ -17,9 +17,11 @@ from gateway.store.connection import Connection
 from gateway.store.records import Event, Message, Ticket, from_iso, iso
 
 _RESPONDED = "(SELECT MIN(e.at) FROM events e WHERE e.ticket_id = t.id AND e.kind = 'replied')"
+# The assignee as a scalar subquery: a rowid lookup per row (a LEFT JOIN let SQLite scan the
+# staff table's email index for every ticket).
 _SELECT = (
-    f"SELECT t.*, s.email AS assignee_email, {_RESPONDED} AS responded_at"
-    " FROM tickets t LEFT JOIN staff s ON s.id = t.assignee_id"
+    "SELECT t.*, (SELECT s.email FROM staff s WHERE s.id = t.assignee_id) AS assignee_email,"
+    f" {_RESPONDED} AS responded_at FROM tickets t"
 )
 OPEN_STATUSES = ("open", "pending")
 # Unanswered with less than this share of the respond window left: "at risk".
@@ -71,6 +73,8 @@ async def page_of_tickets(
         clauses.append(f"t.due_at IS NOT NULL AND COALESCE({_RESPONDED}, ?) > t.due_at")
         args.append(iso(now))
     elif where.sla == "at-risk":
+        # julianday() is SQLite's: a PostgreSQL backend needs EXTRACT(EPOCH ...) here, or a
+        # stored warning time once the SLA warnings exist.
         clauses.append(
             f"t.due_at IS NOT NULL AND t.due_at >= ? AND t.status IN ('open', 'pending')"
             f" AND {_RESPONDED} IS NULL"

@@ -18,7 +18,12 @@ PASSWORD_HASH = credentials.hash_password("not a real password")
 
 
 async def staff_with_token(
-    gw: Gateway, email: str, role: str = "agent", *, token_name: str = "test"
+    gw: Gateway,
+    email: str,
+    role: str = "agent",
+    *,
+    token_name: str = "test",
+    phone: str | None = None,
 ) -> str:
     """Add (or reuse) a staff member and give them a new token; returns the token."""
     token = credentials.new_token()
@@ -32,7 +37,7 @@ async def staff_with_token(
                 email=email,
                 name=email.split("@")[0].title(),
                 role=role,
-                phone=None,
+                phone=phone,
                 password_hash=PASSWORD_HASH,
                 now=now,
             )

@@ -138,17 +138,22 @@ async def test_a_limit_over_the_cap_is_capped_and_says_so(api: Api, gateway: Gat
 
 async def test_filters(api: Api, gateway: Gateway) -> None:
     await seed_tickets(gateway, 3)
-    await seed_tickets(gateway, 2, effective_priority="P1", policy="msp")
+    await seed_tickets(gateway, 2, effective_priority="P1")
     status, body = await api.call("GET", "/tickets", params={"priority": "P1"})
     assert [t["priority"] for t in body["tickets"]] == ["P1", "P1"]
     status, body = await api.call("GET", "/tickets", params={"policy": "threepbx"})
-    assert len(body["tickets"]) == 3
+    assert len(body["tickets"]) == 5
     status, body = await api.call("GET", "/tickets", params={"assignee": "none"})
     assert len(body["tickets"]) == 5
     status, body = await api.call("GET", "/tickets", params={"assignee": "me"})
     assert body["tickets"] == []
     status, body = await api.call("GET", "/tickets", params={"assignee": "who@example.com"})
     assert (status, body["error"]["field"]) == (422, "assignee")
+    status, body = await api.call("GET", "/tickets", params={"policy": "nope"})
+    assert (status, body["error"]["field"]) == (422, "policy")
+    assert "known: threepbx" in body["error"]["message"]
+    status, body = await api.call("GET", "/tickets", params={"priority": "P7"})
+    assert (status, body["error"]["field"]) == (422, "priority")
 
 
 async def test_a_body_over_the_limit_is_413_json(api: Api, gateway: Gateway) -> None:

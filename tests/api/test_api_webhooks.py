@@ -237,6 +237,7 @@ async def test_ticket_created_and_page_acknowledged_from_the_phone_desk(
         FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as fake,
         running_desk(tmp_path, ONCALL, fake, webhooks=hooks) as desk,
     ):
+        await staff_with_token(desk.gw, "alice@example.com", phone=ALICE)
         number = await desk.voicemail(1)
         await desk.settle()
         status, _ = await desk.phone.text(ALICE, f"{number} A", sids("SM", 900))
@@ -247,7 +248,8 @@ async def test_ticket_created_and_page_acknowledged_from_the_phone_desk(
     created, acked = (r["body"]["data"] for r in receiver.received)
     assert created["ticket"]["number"] == number
     assert created["ticket"]["priority"] == "P1"
-    assert acked["staff"] == {"id": "alice", "name": "Alice Example"}
+    # The account with the on-call entry's phone is the same person.
+    assert acked["staff"] == {"id": "alice", "name": "Alice Example", "email": "alice@example.com"}
 
 
 async def test_a_mailed_in_ticket_is_announced_once(hooked: Gateway, receiver: Receiver) -> None:
