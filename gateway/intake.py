@@ -132,9 +132,15 @@ class EmailIntake(PollingWorker):
             return
         ticket = await self._thread_of(db, parsed)
         author = await staff_by_email(db, parsed.from_addr.lower()) if ticket else None
-        if ticket is not None and author is not None and author.active:
+        if (
+            ticket is not None
+            and author is not None
+            and author.active
+            and author.email != ticket.customer.lower()
+        ):
             # A staff member answering from their own mail client: relayed to the customer as
-            # their public reply (from the desk's address), never a customer message.
+            # their public reply (from the desk's address), never a customer message. (On a
+            # ticket they opened themselves, they are its customer.)
             note = await self._staff_actions.reply_by_mail(
                 db,
                 ticket,

@@ -215,6 +215,27 @@ async def test_mail_from_an_address_that_is_not_staff_is_a_customer_message(
     assert events(gateway, number, "replied") == []
 
 
+async def test_staff_writing_on_their_own_ticket_are_its_customer(
+    gateway: Gateway, api: Api
+) -> None:
+    await send(gateway, mail(sender="alice@example.com"), sender="alice@example.com")
+    await settle(gateway)
+    number = int(query(gateway, "SELECT MAX(number) FROM tickets")[0][0])
+    await send(
+        gateway,
+        mail(
+            subject=f"Re: [#{number}] Phones are down",
+            body="More detail.",
+            sender="alice@example.com",
+        ),
+        sender="alice@example.com",
+    )
+    await settle(gateway)
+    senders = [r[0] for r in query(gateway, "SELECT sender FROM messages WHERE direction = 'in'")]
+    assert senders == ["alice@example.com", "alice@example.com"]
+    assert events(gateway, number, "replied") == []
+
+
 # -- auto-close across a restart ---------------------------------------------------------------
 
 
