@@ -222,6 +222,8 @@ class EmailIntake(PollingWorker):
         meta: dict[str, Any] = {"problems": list(parsed.problems), "to": list(parsed.to)}
         if parsed.date:
             meta["date"] = parsed.date.isoformat()
+        if machine := self._exempt(item, parsed):  # an auto-reply reopens nothing
+            meta["automated"] = machine
         message_id = await self._tickets.append_message(
             db,
             ticket,

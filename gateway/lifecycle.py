@@ -178,13 +178,32 @@ class Lifecycle:
     # -- the customer ----------------------------------------------------------------------
 
     async def customer_wrote(
-        self, db: Connection, ticket: Ticket, *, actor: str, now: datetime
+        self,
+        db: Connection,
+        ticket: Ticket,
+        *,
+        actor: str,
+        now: datetime,
+        automated: str | None = None,
     ) -> Change:
-        """A customer message was added to this ticket: pending or resolved reopens it.
-        (A closed ticket never gets here: see `link`.)"""
+        """A customer message was added to this ticket: pending or resolved reopens it,
+        unless it was `automated` (an out-of-office or other auto-reply: that is recorded as
+        `not-reopened`, so a vacation notice does not undo a resolution). A closed ticket
+        never gets here: see `link`."""
         if ticket.status == "closed":
             raise TicketClosed(f"ticket #{ticket.number} is closed; open a new ticket instead")
         if ticket.status not in ("pending", "resolved"):
+            return Change(ticket, False)
+        if automated:
+            await sql.add_event(
+                db,
+                ticket.id,
+                now,
+                "not-reopened",
+                status=ticket.status,
+                by=actor,
+                reason=f"automated message: {automated}",
+            )
             return Change(ticket, False)
         was = "waiting on the customer" if ticket.status == "pending" else "resolved"
         return await self._move(

@@ -273,15 +273,20 @@ class TicketService:
         self, db: Connection, ticket: Ticket, message: NewMessage, now: datetime
     ) -> int:
         """Add a message to the ticket's thread. A customer's (inbound) message reopens a
-        pending or resolved ticket; a closed ticket is final (TicketClosed: the channel opens
-        a new ticket and `link`s it, see `Lifecycle.link`)."""
+        pending or resolved ticket, unless the channel marked it `automated` (an auto-reply);
+        a closed ticket is final (TicketClosed: the channel opens a new ticket and `link`s
+        it, see `Lifecycle.link`)."""
         if message.direction == "in" and ticket.status == "closed":
             raise TicketClosed(f"ticket #{ticket.number} is closed; a new ticket must be opened")
         message_id = await sql.insert_message(db, ticket.id, message, now)
         if message.direction == "in":
             sender = message.sender or ticket.customer
             await self.lifecycle.customer_wrote(
-                db, ticket, actor=f"{message.channel}:{sender}", now=now
+                db,
+                ticket,
+                actor=f"{message.channel}:{sender}",
+                now=now,
+                automated=message.meta.get("automated"),
             )
         return message_id
 

@@ -198,3 +198,26 @@ async def test_closed_is_final_for_staff_too(gateway: Gateway, api: Api) -> None
     assert status == 409, body
     status, body = await api.call("POST", f"/tickets/{number}/replies", json={"body": "hi"})
     assert status == 409, body
+
+
+async def test_an_auto_reply_does_not_reopen_a_pending_ticket(
+    gateway: Gateway, clock: ManualClock, api: Api
+) -> None:
+    await send(gateway, mail(Message_ID="<ask@example.com>"))
+    await settle(gateway)
+    number = int(query(gateway, "SELECT MAX(number) FROM tickets")[0][0])
+    status, _ = await api.call("PATCH", f"/tickets/{number}", json={"status": "pending"})
+    assert status == 200
+    await send(
+        gateway,
+        mail(
+            subject=f"Automatic reply: [#{number}] Phones are down",
+            body="I am out of the office until Monday.",
+            Auto_Submitted="auto-replied",
+            In_Reply_To="<ask@example.com>",
+        ),
+    )
+    await settle(gateway)
+    assert ticket(gateway, number)["status"] == "pending"
+    (kept,) = events(gateway, number, "not-reopened")
+    assert kept["reason"].startswith("automated message: ")
