@@ -1,4 +1,5 @@
-"""`intake tickets`: list, show and re-prioritise tickets; corrections teach the classifier.
+"""`intake tickets`: list, show, answer and change tickets (as a staff member); priority
+corrections teach the classifier.
 
 What is stored is shown as stored: listing and showing never need a policy file (a ticket
 whose policy cannot be loaded any more shows its times in UTC), and customer text is printed
@@ -453,6 +454,14 @@ BODY_FILE_OPTION = typer.Option(
 )
 REASON_OPTION = typer.Option("", "--reason", help="Why: kept in the ticket's history.")
 
+
+class AfterReply(enum.StrEnum):
+    """What a reply may leave the ticket as."""
+
+    pending = "pending"
+    resolved = "resolved"
+
+
 Act = Callable[[Any, Ticket, StaffMember, StaffActions, datetime], Awaitable[str]]
 
 
@@ -507,7 +516,7 @@ def _actor(staff: StaffMember) -> str:
 def reply(
     number: int = typer.Argument(..., help="Ticket number."),
     body_file: str = BODY_FILE_OPTION,
-    then: Status | None = typer.Option(
+    then: AfterReply | None = typer.Option(
         None, "--then", help="Status after the reply: pending (wait on the customer) or resolved."
     ),
     acting: str | None = AS_OPTION,
@@ -515,8 +524,6 @@ def reply(
     data_dir: Path | None = DATA_DIR_OPTION,
 ) -> None:
     """Answer the customer: by email threaded under their mail, or by SMS for a phone ticket."""
-    if then not in (None, Status.pending, Status.resolved):
-        usage_error(f"--then {then}: a reply can leave the ticket pending or resolved")
     body = _read_body(body_file)
 
     async def act(db: Any, t: Ticket, staff: StaffMember, ops: StaffActions, now: datetime) -> str:

@@ -83,7 +83,7 @@ async def test_a_bad_body_file_is_a_usage_error(
         stdin="hi\n",
     )
     assert result.exit_code == 2
-    assert "a reply can leave the ticket pending or resolved" in result.stderr
+    assert "'closed' is not one of 'pending', 'resolved'" in result.stderr
     assert events(gateway, number, "replied") == []
 
 
