@@ -22,6 +22,7 @@ from gateway.health import Health
 from gateway.hooks import TicketHook
 from gateway.http import build_admin_app, build_http_app
 from gateway.intake import EmailIntake
+from gateway.lifecycle import AutoCloser
 from gateway.metrics import Metrics
 from gateway.outbox import OutboxWorker
 from gateway.policybook import PolicyBook
@@ -59,8 +60,14 @@ def ticket_service_for(
         environment,
         sms_status_callback=absolute_url(settings.public_url, SMS_STATUS),
     )
-    webhooks = TicketWebhooks(Webhooks(settings.webhooks), clock)
-    return TicketService(policies, notices, hooks=(*hooks, webhooks, paging)), paging
+    webhooks = Webhooks(settings.webhooks)
+    service = TicketService(
+        policies,
+        notices,
+        hooks=(*hooks, TicketWebhooks(webhooks, clock), paging),
+        webhooks=webhooks,
+    )
+    return service, paging
 
 
 @dataclass
@@ -128,6 +135,7 @@ class Gateway:
         self.tickets, paging = ticket_service_for(
             settings, self.clock, self.policies, hooks=self.hooks
         )
+        self.staff_actions = StaffActions(self.tickets, settings, self.webhooks)
         self.voice = VoiceService.build(
             store=self.store,
             clock=self.clock,
@@ -147,9 +155,11 @@ class Gateway:
             policies=self.policies,
             proposer=proposer,
             tickets=self.tickets,
+            staff_actions=self.staff_actions,
             metrics=self.metrics,
             activity=self.activity,
         )
+        self.auto_closer = AutoCloser(self.store, self.clock, self.tickets.lifecycle)
         self.health = Health(
             self.store,
             self.clock,
@@ -174,7 +184,7 @@ class Gateway:
                     self.clock,
                     settings,
                     self.policies,
-                    StaffActions(self.tickets, settings, self.webhooks),
+                    self.staff_actions,
                 )
             ),
         )
@@ -197,6 +207,7 @@ class Gateway:
                 self.outbox.run(),
                 voice.worker.run(),
                 voice.escalation.run(),
+                self.auto_closer.run(),
             ):
                 self._start_task(worker)
 

@@ -19,9 +19,10 @@ from typing import Any
 from gateway.activity import ListenerActivity
 from gateway.clock import Clock
 from gateway.config import DeskSettings, Settings
+from gateway.lifecycle import is_final
 from gateway.mailrules import Keys, Placement, ack_recipient, loop_reason, place
 from gateway.metrics import Metrics
-from gateway.parsing import ParsedMessage, automated_reason, parse_message
+from gateway.parsing import ParsedMessage, automated_reason, parse_message, ticket_tag
 from gateway.policybook import PolicyBook
 from gateway.store import Store
 from gateway.store import dedup as dedup_sql
@@ -29,7 +30,8 @@ from gateway.store import inbox as inbox_sql
 from gateway.store import tickets as sql
 from gateway.store.connection import Connection
 from gateway.store.records import InboxItem, Ticket
-from gateway.ticketing import SYSTEM, Arrival, TicketService, default_decision
+from gateway.store.staff import staff_by_email
+from gateway.ticketing import SYSTEM, Arrival, StaffActions, TicketService, default_decision
 from gateway.triage import Decision, Proposer
 from gateway.worker import PollingWorker
 from policies import Policy
@@ -65,6 +67,7 @@ class EmailIntake(PollingWorker):
         policies: PolicyBook,
         proposer: Proposer,
         tickets: TicketService,
+        staff_actions: StaffActions,
         metrics: Metrics,
         activity: ListenerActivity | None = None,
     ) -> None:
@@ -76,6 +79,7 @@ class EmailIntake(PollingWorker):
         self._policies = policies
         self._proposer = proposer
         self._tickets = tickets
+        self._staff_actions = staff_actions
         self._metrics = metrics
         store.on_commit(self.notify)
 
@@ -141,8 +145,13 @@ class EmailIntake(PollingWorker):
             await inbox_sql.finish_inbox(db, item.id, now, note=f"duplicate of message {copy.id}")
             self._metrics.duplicates.labels("email").inc()
             return
-        if placement.ticket is not None:  # a reply or a follow-up
-            ticket = placement.ticket
+        if (note := await self._staff_reply(db, mail, now)) is not None:
+            await inbox_sql.finish_inbox(db, item.id, now, note=note)
+            return
+        ticket, previous = placement.ticket, None
+        if ticket is not None and is_final(ticket):  # a closed ticket: a new one links it
+            previous, ticket = ticket, None
+        if ticket is not None:  # a reply or a follow-up
             await self._store_message(db, ticket, mail, placement, now)
             await sql.add_event(
                 db, ticket.id, now, placement.kind, sender=mail.keys.sender, inbox=item.id
@@ -150,8 +159,39 @@ class EmailIntake(PollingWorker):
             self._metrics.replies_threaded.labels("email").inc()
         else:
             ticket = await self._open(db, mail, placement, routing, decision, now)
+            if previous is not None:
+                await self._tickets.lifecycle.link(
+                    db, ticket, previous, actor=f"email:{routing.customer}", now=now
+                )
             self._metrics.tickets_created.labels("email", routing.policy.name).inc()
         await inbox_sql.finish_inbox(db, item.id, now, note=f"ticket {ticket.number}")
+
+    async def _staff_reply(self, db: Connection, mail: _Mail, now: datetime) -> str | None:
+        """A staff member answering from their own mail client, relayed as their public reply.
+
+        It goes to the customer from the desk's address, never as a customer message, and the
+        inbox note it returns says so; None when the mail is not that. (On a ticket a staff
+        member opened themselves, they are its customer.)
+        """
+        parsed, item = mail.parsed, mail.item
+        author = await staff_by_email(db, parsed.from_addr.lower())
+        if author is None or not author.active:
+            return None
+        ticket = await sql.ticket_for_message_ids(db, (*parsed.in_reply_to, *parsed.references))
+        if ticket is None and (number := ticket_tag(parsed.subject)) is not None:
+            ticket = await sql.ticket_by_number(db, number)
+        if ticket is None or author.email == ticket.customer.lower():
+            return None
+        return await self._staff_actions.reply_by_mail(
+            db,
+            ticket,
+            parsed.latest_text,
+            author=author,
+            mail_key=parsed.message_id or parsed.content_hash,
+            deliver=not item.meta.get("imported"),
+            inbox=item.id,
+            now=now,
+        )
 
     async def _open(
         self,
@@ -203,6 +243,8 @@ class EmailIntake(PollingWorker):
         meta: dict[str, Any] = {"problems": list(parsed.problems), "to": list(parsed.to)}
         if parsed.date:
             meta["date"] = parsed.date.isoformat()
+        if machine := self._exempt(item, parsed):  # an auto-reply reopens nothing
+            meta["automated"] = machine
         message_id = parsed.message_id
         if placement.reused is not None:
             # Another message holds this id: keep it in meta; the id keeps naming the first.

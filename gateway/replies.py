@@ -52,11 +52,14 @@ def staff_reply(
     *,
     author_name: str,
     now: datetime,
+    token: str | None = None,
 ) -> StaffReply:
+    """`token` makes the reply's outbox key and Message-ID (random when not given; a reply
+    relayed from a staff member's own mail derives it from that mail, so it is sent once)."""
     desk = settings.desk_for(ticket.desk)
     desk_name = desk.name if desk else "Support"
     desk_address = desk.address if desk else ticket.desk
-    token = secrets.token_hex(8)
+    token = token or secrets.token_hex(8)
     key = f"reply-{ticket.number}-{token}"
     if "@" in ticket.customer:
         return _email_reply(

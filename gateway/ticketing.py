@@ -18,6 +18,7 @@ transcripts) stays in the channels; they call in here when it touches a ticket.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from typing import Any
 from gateway.ack import CustomerNotices, Notice, Withheld
 from gateway.config import Settings
 from gateway.hooks import PriorityChange, TicketHook
+from gateway.lifecycle import Lifecycle, TicketClosed, is_final
 from gateway.policybook import PolicyBook
 from gateway.replies import staff_reply
 from gateway.store import outbox as outbox_sql
@@ -87,10 +89,13 @@ class TicketService:
         policies: PolicyBook,
         notices: CustomerNotices,
         hooks: Sequence[TicketHook] = (),
+        webhooks: Webhooks | None = None,
     ) -> None:
         self.policies = policies
         self.notices = notices
         self._hooks = tuple(hooks)
+        # Statuses and their rules (gateway/lifecycle.py), applied through this service.
+        self.lifecycle = Lifecycle(self, webhooks)
 
     def policy_of(self, ticket: Ticket) -> Policy:
         return self.policies.get(ticket.policy)
@@ -199,6 +204,7 @@ class TicketService:
         reason: str,
         now: datetime,
         decision: Decision | None = None,
+        notify_customer: bool = True,
     ) -> PriorityChange:
         """Set the priority of an announced ticket, with everything that follows from it.
 
@@ -206,6 +212,8 @@ class TicketService:
         promise when the deadline moved; the hooks see the change (paging starts a chain
         when the new priority pages now, stops or re-words one when it does not). With a
         `decision` (a late transcript) the classifier's proposal and reasons are kept too.
+        Without `notify_customer` (a lifecycle step the policy prescribes, such as ThreePBX's
+        P4 on resolution) the customer is sent no new promise.
         """
         policy = self.policy_of(ticket)
         known = [p.id for p in policy.priorities]
@@ -235,7 +243,7 @@ class TicketService:
             detail["reasons"] = list(decision.reasons)
         await sql.add_event(db, ticket.id, now, "priority-changed", **detail)
         after = await self._reload(db, ticket.id)
-        if due != ticket.due_at:
+        if notify_customer and due != ticket.due_at:
             change = await sql.count_events(db, ticket.id, "priority-changed")
             notice = await self.notices.new_promise(db, after, policy, change=change, now=now)
             await self.tell_customer(db, after, notice, now)
@@ -264,19 +272,35 @@ class TicketService:
     async def append_message(
         self, db: Connection, ticket: Ticket, message: NewMessage, now: datetime
     ) -> int:
-        """Add a message to the ticket's thread (an inbound one reopens a closed ticket)."""
-        return await sql.insert_message(db, ticket.id, message, now)
+        """Add a message to the ticket's thread. A customer's (inbound) message reopens a
+        pending or resolved ticket, unless the channel marked it `automated` (an auto-reply);
+        a closed ticket is final (TicketClosed: the channel opens a new ticket and `link`s
+        it, see `Lifecycle.link`)."""
+        if message.direction == "in" and ticket.status == "closed":
+            raise TicketClosed(f"ticket #{ticket.number} is closed; a new ticket must be opened")
+        message_id = await sql.insert_message(db, ticket.id, message, now)
+        if message.direction == "in":
+            sender = message.sender or ticket.customer
+            await self.lifecycle.customer_wrote(
+                db,
+                ticket,
+                actor=f"{message.channel}:{sender}",
+                now=now,
+                automated=message.meta.get("automated"),
+            )
+        return message_id
 
     async def tell_customer(
         self, db: Connection, ticket: Ticket, notice: Notice | Withheld, now: datetime
-    ) -> None:
+    ) -> bool:
         """Queue a notice for the customer in the outbox and record it in the thread, or
-        record why they are not told."""
+        record why they are not told. False when nothing new was queued (withheld, or the
+        same notice, by its key, was queued before)."""
         if isinstance(notice, Withheld):
             await sql.add_event(
                 db, ticket.id, now, f"{notice.purpose}-suppressed", reason=notice.reason
             )
-            return
+            return False
         queued = await outbox_sql.enqueue(
             db,
             ticket_id=ticket.id,
@@ -287,8 +311,10 @@ class TicketService:
             payload=notice.payload,
             now=now,
         )
-        if queued is not None:  # else told already (the same notice, queued before)
-            await self.append_message(db, ticket, notice.message, now)
+        if queued is None:  # told already (the same notice, queued before)
+            return False
+        await self.append_message(db, ticket, notice.message, now)
+        return True
 
     async def _reload(self, db: Connection, ticket_id: int) -> Ticket:
         ticket = await sql.ticket_by_id(db, ticket_id)
@@ -297,18 +323,18 @@ class TicketService:
 
 
 class StaffActions:
-    """What staff do to a ticket through the API (and, later, the browser): reply, note,
-    status, assignee, priority. Each records an event naming who (`actor`) and runs in the
-    caller's transaction, its webhook notification queued in the same commit.
+    """What staff do to a ticket (the API, the CLI, staff mail and, later, the browser):
+    reply, note, status, assignee, priority. Each records an event naming who (`actor`) and
+    runs in the caller's transaction, its webhook notification queued in the same commit.
 
-    A priority change is the ticket service's own (`TicketService.change_priority`: the
-    customer's new promise, paging, the `ticket.updated` webhook through its hooks). The rest
-    are thin until the ticket lifecycle (statuses and their rules, clocks, staff mail) grows
-    them into `TicketService` proper.
+    A reply reaches the customer through the service's `tell_customer`; a status change is the
+    service's lifecycle (`TicketService.lifecycle`: its rules, events and webhook); a priority
+    change is the service's own (`TicketService.change_priority`: the customer's new promise,
+    paging, the `ticket.updated` webhook through its hooks).
     """
 
     def __init__(self, tickets: TicketService, settings: Settings, webhooks: Webhooks) -> None:
-        self._tickets = tickets
+        self.tickets = tickets
         self._settings = settings
         self._webhooks = webhooks
 
@@ -321,8 +347,19 @@ class StaffActions:
         author: StaffMember,
         actor: str,
         now: datetime,
+        token: str | None = None,
     ) -> str:
-        """Send a public reply to the customer through the outbox; returns email or sms."""
+        """Send a public reply to the customer through the outbox; returns email or sms.
+
+        Recorded as an outbound message and a `replied` event (`public`, `by`, `channel`),
+        which the SLA clocks read: it meets the respond clock and restarts the ongoing one.
+        A closed ticket is final (TicketClosed). With a `token` already used on this ticket,
+        nothing is sent or recorded again."""
+        if ticket.status == "closed":
+            raise TicketClosed(
+                f"ticket #{ticket.number} is closed, which is final; a new message from the"
+                " customer opens a new ticket"
+            )
         reply = staff_reply(
             self._settings,
             ticket,
@@ -330,6 +367,7 @@ class StaffActions:
             body,
             author_name=author.name,
             now=now,
+            token=token,
         )
         notice = Notice(
             kind=reply.kind,
@@ -339,11 +377,20 @@ class StaffActions:
             payload=reply.payload,
             message=reply.message,
         )
-        await self._tickets.tell_customer(db, ticket, notice, now)
-        await sql.add_event(db, ticket.id, now, "replied", by=actor, channel=reply.kind)
-        after = await sql.ticket_by_id(db, ticket.id) or ticket
-        payload = ticket_payload(after, by=actor, channel=reply.kind, body=body)
-        await self._webhooks.emit(db, "ticket.replied", payload, now, ticket_id=ticket.id)
+        if not await self.tickets.tell_customer(db, ticket, notice, now):
+            return reply.kind  # this very reply was queued before (a redelivered staff mail)
+        await sql.add_event(
+            db, ticket.id, now, "replied", public=True, by=actor, channel=reply.kind
+        )
+        after = await sql.ticket_by_id(db, ticket.id)
+        assert after is not None
+        await self._webhooks.emit(
+            db,
+            "ticket.replied",
+            ticket_payload(after, by=actor, channel=reply.kind, body=body),
+            now,
+            ticket_id=ticket.id,
+        )
         log.info(
             "ticket %d: replied by %s (%s)",
             ticket.number,
@@ -353,6 +400,57 @@ class StaffActions:
         )
         return reply.kind
 
+    async def reply_by_mail(
+        self,
+        db: Connection,
+        ticket: Ticket,
+        body: str,
+        *,
+        author: StaffMember,
+        mail_key: str,
+        deliver: bool,
+        inbox: int,
+        now: datetime,
+    ) -> str:
+        """A staff member's own mail to the desk about this ticket: their public reply,
+        relayed to the customer from the desk's address (the staff address is never shown to
+        the customer). `mail_key` (the mail's Message-ID, else its content hash) makes a
+        redelivered copy a no-op. An imported mail (`deliver` false) is history: recorded
+        as the reply it was, never sent. Returns the inbox row's note."""
+        actor = f"email:{author.email}"
+        if is_final(ticket) or not body.strip():
+            why = "the ticket is closed" if is_final(ticket) else "the mail has no new text"
+            await sql.add_event(
+                db, ticket.id, now, "staff-mail-ignored", by=actor, inbox=inbox, reason=why
+            )
+            return f"staff mail on ticket {ticket.number} not relayed: {why}"
+        token = hashlib.sha256(mail_key.encode()).hexdigest()[:16]
+        if not deliver:
+            await self.tickets.append_message(
+                db,
+                ticket,
+                NewMessage(
+                    direction="out",
+                    channel="email",
+                    message_id=None,
+                    content_hash=None,
+                    sender=author.email,
+                    subject=ticket.subject,
+                    body_text=body,
+                    latest_text=body,
+                    meta={"purpose": "reply", "by": author.name, "imported": True},
+                ),
+                now,
+            )
+            await sql.add_event(
+                db, ticket.id, now, "replied", public=True, by=actor, channel="email", imported=True
+            )
+            return f"imported staff reply on ticket {ticket.number}"
+        kind = await self.reply(
+            db, ticket, body, author=author, actor=actor, now=now, token=f"mail-{token}"
+        )
+        return f"staff reply on ticket {ticket.number}, relayed by {kind}"
+
     async def add_note(
         self, db: Connection, ticket: Ticket, body: str, *, actor: str, now: datetime
     ) -> None:
@@ -360,13 +458,19 @@ class StaffActions:
         await sql.add_event(db, ticket.id, now, "note", by=actor, body=body)
 
     async def set_status(
-        self, db: Connection, ticket: Ticket, status: str, *, actor: str, now: datetime
+        self,
+        db: Connection,
+        ticket: Ticket,
+        status: str,
+        *,
+        actor: str,
+        now: datetime,
+        reason: str = "",
     ) -> None:
-        await sql.set_status(db, ticket.id, status, now)
-        await sql.add_event(
-            db, ticket.id, now, "status-changed", old=ticket.status, new=status, by=actor
+        """By the lifecycle's rules (gateway/lifecycle.py); LifecycleError if not allowed."""
+        await self.tickets.lifecycle.set_status(
+            db, ticket, status, actor=actor, now=now, reason=reason
         )
-        await self._updated(db, ticket.id, now, actor, status={"old": ticket.status, "new": status})
 
     async def assign(
         self,
@@ -392,7 +496,7 @@ class StaffActions:
         reason: str,
         now: datetime,
     ) -> None:
-        await self._tickets.change_priority(
+        await self.tickets.change_priority(
             db, ticket, priority, actor=actor, reason=reason, now=now
         )
 

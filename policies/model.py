@@ -52,6 +52,8 @@ class Priority:
     examples: tuple[str, ...]
     notes: tuple[str, ...]
     rank: int
+    resolved_priority: str | None = None  # the priority a resolved ticket of this level takes
+    monitoring_priority: str | None = None  # ... and one resolved but left open for monitoring
 
     @property
     def label(self) -> str:
@@ -119,6 +121,7 @@ class Policy:
             "applies."
         )
         self._declared = _declared_lookup(self.priorities)
+        self.auto_close_after: Target = parse_target(spec.auto_close_after)
 
     def __repr__(self) -> str:
         return f"<Policy {self.name} from {self.source}>"
@@ -144,6 +147,11 @@ class Policy:
         if rule is None:
             return None
         found = due(self.calendar, rule, received)
+        return None if found is None else found.astimezone(self.tz)
+
+    def auto_close_at(self, resolved_at: datetime) -> datetime | None:
+        """When a ticket resolved at ``resolved_at`` closes by itself; None if never."""
+        found = due(self.calendar, self.auto_close_after, resolved_at)
         return None if found is None else found.astimezone(self.tz)
 
     def is_open(self, at: datetime) -> bool:
@@ -197,6 +205,8 @@ def _priority(spec_item: PrioritySpec, rank: int) -> Priority:
         examples=spec_item.examples,
         notes=spec_item.notes,
         rank=rank,
+        resolved_priority=spec_item.resolved_priority,
+        monitoring_priority=spec_item.monitoring_priority,
     )
 
 

@@ -83,6 +83,10 @@ class PrioritySpec(_Strict):
     aliases: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    # Lifecycle transitions a contract prescribes: the priority a ticket of this level takes
+    # when it is resolved, and when it is resolved but left open for monitoring.
+    resolved_priority: str | None = None
+    monitoring_priority: str | None = None
 
     @field_validator("id")
     @classmethod
@@ -127,6 +131,19 @@ class PolicySpec(_Strict):
     notes: tuple[str, ...] = ()
     scope: dict[str, ScopeSpec] = Field(default_factory=dict)
     triage: TriageRules = Field(default_factory=TriageRules)
+    # How long a resolved ticket stays resolved (a customer message reopens it) before it is
+    # closed for good: a target ("7 days", "5 business days") counted from the resolution, or
+    # "none" to close only by hand. The default (seven calendar days, a common help-desk
+    # choice) applies when a file says nothing; the shipped policies each state theirs.
+    auto_close_after: str = "7 days"
+
+    @field_validator("auto_close_after")
+    @classmethod
+    def _auto_close_parses(cls, value: str) -> str:
+        target = parse_target(value)
+        if target.kind == "immediate":
+            raise ValueError("auto_close_after cannot be 'immediate': use a duration or 'none'")
+        return value
 
     @field_validator("name")
     @classmethod
@@ -198,6 +215,16 @@ def cross_field_problems(spec: PolicySpec) -> list[tuple[str, str]]:
     for text in spec.triage.check_levels(ids):
         field, _, problem = text.partition(": ")
         problems.append((field, problem))
+    for index, priority in enumerate(spec.priorities):
+        for field in ("resolved_priority", "monitoring_priority"):
+            named = getattr(priority, field)
+            if named is not None and named not in ids:
+                problems.append(
+                    (
+                        f"priority[{index}].{field}",
+                        f"unknown priority {named!r} (known: {', '.join(ids)})",
+                    )
+                )
     if spec.default_priority is not None and spec.default_priority not in ids:
         problems.append(
             (

@@ -312,7 +312,12 @@ class PhoneIntake:
             subject=f"SMS from {sender}: {summarize(body)[:SUBJECT_WORDS]}",
             received_at=received_at,
         )
+        closed = await sql.latest_ticket_for(db, sender)  # none open: closed, if any
         ticket = await self._tickets.open(db, arrival, policy, decision, now, actor=f"sms:{sender}")
+        if closed is not None:  # closed is final: the new ticket links it
+            ticket = await self._tickets.lifecycle.link(
+                db, ticket, closed, actor=f"sms:{sender}", now=now
+            )
         await self._tickets.append_message(db, ticket, message, now)
         self._metrics.tickets_created.labels("sms", policy.name).inc()
         await self._acknowledge_by_sms(db, ticket, now)

@@ -26,6 +26,7 @@ from gateway.api.models import (
     TicketPatch,
 )
 from gateway.api.views import respond_clock, ticket_detail, ticket_out
+from gateway.lifecycle import LifecycleError
 from gateway.replies import Unreachable
 from gateway.store import listing
 from gateway.store import staff as staff_sql
@@ -171,7 +172,11 @@ async def sla_report(call: Call, db: Connection) -> BaseModel:
 async def post_reply(call: Call, db: Connection) -> BaseModel:
     row = await ticket_or_404(call, db)
     if row.ticket.status == "closed":
-        raise ApiError(409, f"ticket #{row.ticket.number} is closed; reopen it to reply")
+        raise ApiError(
+            409,
+            f"ticket #{row.ticket.number} is closed, which is final; a new message from the"
+            " customer opens a new ticket",
+        )
     now = call.context.clock.now()
     body: ReplyRequest = call.body
     try:
@@ -200,7 +205,10 @@ async def patch_ticket(call: Call, db: Connection) -> BaseModel:
     patch: TicketPatch = call.body
     if patch.status is not None:
         if patch.status != ticket.status:
-            await ops.set_status(db, ticket, patch.status, actor=actor, now=now)
+            try:
+                await ops.set_status(db, ticket, patch.status, actor=actor, now=now)
+            except LifecycleError as exc:  # e.g. closed is final
+                raise ApiError(409, str(exc)) from None
     elif patch.priority is not None:
         call.caller.require("lead")
         if patch.priority != ticket.effective_priority:

@@ -103,7 +103,7 @@ async def _serve(settings: Settings) -> None:
     print("intake stopped", flush=True)
 
 
-app.add_typer(tickets_app, name="tickets", help="List, show and re-prioritise tickets.")
+app.add_typer(tickets_app, name="tickets", help="List, show, answer and change tickets.")
 app.add_typer(import_app, name="import", help="Backfill mail from an mbox or Maildir.")
 app.add_typer(policies_app, name="policies", help="List, check and explain support policies.")
 app.add_typer(sla_app, name="sla", help="Compute and explain committed deadlines.")

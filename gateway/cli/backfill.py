@@ -39,8 +39,9 @@ from gateway.policybook import PolicyBook
 from gateway.store import Store
 from gateway.store.inbox import get_inbox, insert_inbox
 from gateway.store.tickets import ticket_counts
-from gateway.ticketing import TicketService
+from gateway.ticketing import StaffActions, TicketService
 from gateway.triage import ClassifierProposer
+from gateway.webhooks import Webhooks
 
 import_app = typer.Typer(no_args_is_help=True)
 
@@ -83,6 +84,9 @@ async def _import(
     metrics = Metrics()
 
     policies = PolicyBook(settings)
+    service = TicketService(
+        policies, CustomerNotices(settings, templates.environment(), sms_status_callback=None)
+    )
 
     async def run(store: Store) -> str:
         intake = EmailIntake(
@@ -92,10 +96,9 @@ async def _import(
             policies=policies,
             proposer=ClassifierProposer.load(),
             # Old mail pages nobody: the service without hooks.
-            tickets=TicketService(
-                policies,
-                CustomerNotices(settings, templates.environment(), sms_status_callback=None),
-            ),
+            tickets=service,
+            # ... and notifies no webhook; a staff member's old mail is recorded, not sent.
+            staff_actions=StaffActions(service, settings, Webhooks(())),
             metrics=metrics,
         )
         total = len(box)

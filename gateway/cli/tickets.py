@@ -1,4 +1,5 @@
-"""`intake tickets`: list, show and re-prioritise tickets; corrections teach the classifier.
+"""`intake tickets`: list, show, answer and change tickets (as a staff member); priority
+corrections teach the classifier.
 
 What is stored is shown as stored: listing and showing never need a policy file (a ticket
 whose policy cannot be loaded any more shows its times in UTC), and customer text is printed
@@ -11,6 +12,8 @@ import asyncio
 import enum
 import getpass
 import json
+import sys
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -38,14 +41,18 @@ from gateway.cli.common import (
 )
 from gateway.clock import SystemClock
 from gateway.config import Settings
+from gateway.lifecycle import LifecycleError
 from gateway.policybook import PolicyBook
 from gateway.promise import format_local
+from gateway.replies import Unreachable
 from gateway.store import Store
 from gateway.store import outbox as outbox_sql
 from gateway.store import tickets as sql
 from gateway.store.corrections import insert_correction
 from gateway.store.records import Ticket
-from gateway.ticketing import UnknownPriority
+from gateway.store.staff import StaffMember, staff_by_email, staff_by_id
+from gateway.ticketing import StaffActions, UnknownPriority
+from gateway.webhooks import Webhooks
 from policies import PolicyError
 
 tickets_app = typer.Typer(no_args_is_help=True)
@@ -54,9 +61,11 @@ DEFAULT_LIMIT = 1000
 
 
 class Status(enum.StrEnum):
-    """The statuses a ticket can be in (the `tickets.status` column)."""
+    """The statuses a ticket can be in (the `tickets.status` column; gateway/lifecycle.py)."""
 
     open = "open"
+    pending = "pending"
+    resolved = "resolved"
     closed = "closed"
 
 
@@ -129,28 +138,38 @@ def _check_priority(priority: str, settings: Settings, book: PolicyBook) -> None
 def list_tickets(
     status: Status | None = typer.Option(None, "--status", help="Only tickets in this status."),
     priority: str | None = typer.Option(None, "--priority", help="Only this effective priority."),
-    limit: int = typer.Option(DEFAULT_LIMIT, "--limit", min=1, help="Show at most this many."),
+    limit: int = typer.Option(
+        DEFAULT_LIMIT, "--limit", min=1, help="Show at most this many (said when cut)."
+    ),
+    show_all: bool = typer.Option(False, "--all", help="Show every matching ticket."),
     fmt: OutputFormat | None = FORMAT_OPTION,
     as_json: bool = JSON_OPTION,
     config: Path | None = CONFIG_OPTION,
     data_dir: Path | None = DATA_DIR_OPTION,
 ) -> None:
-    """List tickets, newest first."""
+    """List tickets, newest first; a list cut by --limit says so on stderr."""
     settings = settings_from_cli(config, data_dir)
     book = PolicyBook(settings)
     if priority is not None:
         _check_priority(priority, settings, book)
+    wanted = status.value if status else None
 
-    async def read(db: Any) -> list[sql.TicketSummary]:
-        # One more than asked, to say so when the list is cut rather than cut it silently.
-        return await sql.list_tickets(
-            db, status=status.value if status else None, priority=priority, limit=limit + 1
+    async def read(db: Any) -> tuple[list[sql.TicketSummary], int]:
+        # One more than asked, to say so (with the total) when the list is cut.
+        found = await sql.list_tickets(
+            db, status=wanted, priority=priority, limit=None if show_all else limit + 1
         )
+        if show_all or len(found) <= limit:
+            return found, len(found)
+        return found[:limit], await sql.count_tickets(db, status=wanted, priority=priority)
 
-    summaries = asyncio.run(with_store(settings, lambda s: s.read(read)))
-    if len(summaries) > limit:
-        summaries = summaries[:limit]
-        typer.echo(f"intake: showing the newest {limit} tickets; use --limit for more", err=True)
+    summaries, total = asyncio.run(with_store(settings, lambda s: s.read(read)))
+    if total > len(summaries):
+        typer.echo(
+            f"intake: showing the newest {len(summaries)} of {total} tickets;"
+            " use --limit N or --all for more",
+            err=True,
+        )
     zones = Zones(book)
     chosen = output_format(fmt, as_json)
     columns = ("#", "channel", "sender", "subject", "status", "priority", "due", "msgs")
@@ -191,8 +210,18 @@ async def _ticket_detail(store: Store, number: int) -> dict[str, Any] | None:
             return None
         messages = await sql.thread(db, ticket.id)
         attachments = {m.id: await sql.attachments_of(db, m.id) for m in messages}
+        previous = (
+            await sql.ticket_by_id(db, ticket.previous_ticket_id)
+            if ticket.previous_ticket_id
+            else None
+        )
+        following = await sql.next_ticket_of(db, ticket.id)
+        assignee = await staff_by_id(db, ticket.assignee_id) if ticket.assignee_id else None
         return {
             "ticket": ticket,
+            "previous": previous.number if previous else None,
+            "next": following.number if following else None,
+            "assignee": assignee.email if assignee else None,
             "messages": messages,
             "attachments": attachments,
             "events": await sql.events_of(db, ticket.id),
@@ -228,6 +257,12 @@ def _detail_json(detail: dict[str, Any], zones: Zones) -> dict[str, Any]:
             sql.TicketSummary(t, sum(m.direction == "in" for m in detail["messages"])), zones
         ),
         "reasons": list(t.reasons),
+        "assignee": detail["assignee"],
+        "monitoring": t.monitoring,
+        "resolved_at": t.resolved_at.isoformat() if t.resolved_at else None,
+        "auto_close_at": t.auto_close_at.isoformat() if t.auto_close_at else None,
+        "previous_ticket": detail["previous"],
+        "next_ticket": detail["next"],
         "messages": [
             {
                 "direction": m.direction,
@@ -298,6 +333,7 @@ def _print_detail(detail: dict[str, Any], zones: Zones) -> None:
     )
     for reason in t.reasons:
         console.print(_line(f"    - {reason}"))
+    console.print(_line(f"  assignee {detail['assignee'] or '-'}{_lifecycle_line(detail, local)}"))
     console.print(_line(("Thread", "bold")))
     for m in detail["messages"]:
         arrow = "<-" if m.direction == "in" else "->"
@@ -322,6 +358,21 @@ def _print_detail(detail: dict[str, Any], zones: Zones) -> None:
     console.print(_line(("Events", "bold")))
     for e in detail["events"]:
         console.print(_line(f"  {local(e.at)} {e.kind} {json.dumps(e.detail)}"))
+
+
+def _lifecycle_line(detail: dict[str, Any], local: Callable[[Any], str]) -> str:
+    t: Ticket = detail["ticket"]
+    parts = []
+    if t.monitoring:
+        parts.append("resolved and left open for monitoring")
+    if t.status == "resolved":
+        closes = local(t.auto_close_at) if t.auto_close_at else "only by hand"
+        parts.append(f"resolved {local(t.resolved_at)}, closes {closes}")
+    if detail["previous"]:
+        parts.append(f"follows closed ticket #{detail['previous']}")
+    if detail["next"]:
+        parts.append(f"followed by ticket #{detail['next']}")
+    return "".join(f"; {part}" for part in parts)
 
 
 @tickets_app.command("set-priority")
@@ -383,3 +434,220 @@ def _operator() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no login name (a container without a passwd entry)
         return "unknown"
+
+
+# --- what staff do to a ticket: reply, note, assign, resolve, reopen, close -----------------
+#
+# Each command acts as one staff member (`--as EMAIL`, else $INTAKE_STAFF), recorded on the
+# ticket as `cli:EMAIL`, through the same ticket service and staff actions as the API: a reply
+# is queued in the outbox (the running gateway sends it), the webhooks hear of every change.
+
+AS_OPTION = typer.Option(
+    None,
+    "--as",
+    envvar="INTAKE_STAFF",
+    show_envvar=True,
+    help="The staff member acting (their email address).",
+)
+BODY_FILE_OPTION = typer.Option(
+    ..., "--body-file", help="File holding the text (UTF-8), or - for standard input."
+)
+REASON_OPTION = typer.Option("", "--reason", help="Why: kept in the ticket's history.")
+
+
+class AfterReply(enum.StrEnum):
+    """What a reply may leave the ticket as."""
+
+    pending = "pending"
+    resolved = "resolved"
+
+
+Act = Callable[[Any, Ticket, StaffMember, StaffActions, datetime], Awaitable[str]]
+
+
+def _read_body(path: str) -> str:
+    """The text of --body-file; a missing, unreadable, non-UTF-8 or empty file exits 2."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        usage_error(f"--body-file {path}: cannot read it: {error.strerror or error}")
+    except UnicodeDecodeError:
+        usage_error(f"--body-file {path}: not UTF-8 text")
+    if not text.strip():
+        usage_error(f"--body-file {path}: the text is empty")
+    return text.rstrip() + "\n"
+
+
+def _act(
+    config: Path | None, data_dir: Path | None, acting: str | None, number: int, act: Act
+) -> None:
+    """Run `act` on ticket `number` as staff member `acting`, in one transaction; print what
+    it returns. No such staff member exits 2, no such ticket 1, a refused change 1."""
+    if not acting:
+        usage_error("say who is acting: --as EMAIL, or set INTAKE_STAFF")
+    settings = settings_from_cli(config, data_dir)
+    clock = SystemClock()
+    webhooks = Webhooks(settings.webhooks)
+    service, _ = ticket_service_for(settings, clock, PolicyBook(settings))
+    actions = StaffActions(service, settings, webhooks)
+
+    async def write(db: Any) -> str:
+        staff = await staff_by_email(db, acting.strip().lower())
+        if staff is None or not staff.active:
+            usage_error(
+                f"--as {acting}: no active staff member has this address (see `intake staff list`)"
+            )
+        ticket = await sql.ticket_by_number(db, number)
+        if ticket is None:
+            raise fail(f"no ticket #{number}", NOT_FOUND)
+        try:
+            return await act(db, ticket, staff, actions, clock.now())
+        except (LifecycleError, Unreachable, UnknownPriority) as error:
+            raise fail(str(error), NOT_FOUND) from None
+
+    typer.echo(asyncio.run(with_store(settings, lambda s: s.write(write))))
+
+
+def _actor(staff: StaffMember) -> str:
+    return f"cli:{staff.email}"
+
+
+@tickets_app.command("reply")
+def reply(
+    number: int = typer.Argument(..., help="Ticket number."),
+    body_file: str = BODY_FILE_OPTION,
+    then: AfterReply | None = typer.Option(
+        None, "--then", help="Status after the reply: pending (wait on the customer) or resolved."
+    ),
+    acting: str | None = AS_OPTION,
+    config: Path | None = CONFIG_OPTION,
+    data_dir: Path | None = DATA_DIR_OPTION,
+) -> None:
+    """Answer the customer: by email threaded under their mail, or by SMS for a phone ticket."""
+    body = _read_body(body_file)
+
+    async def act(db: Any, t: Ticket, staff: StaffMember, ops: StaffActions, now: datetime) -> str:
+        kind = await ops.reply(db, t, body, author=staff, actor=_actor(staff), now=now)
+        said = f"ticket #{t.number}: reply queued by {kind} to {t.customer}"
+        if then is not None:
+            after = await sql.ticket_by_id(db, t.id)
+            assert after is not None
+            await ops.set_status(db, after, then.value, actor=_actor(staff), now=now)
+            said += f"; now {then.value}"
+        return said
+
+    _act(config, data_dir, acting, number, act)
+
+
+@tickets_app.command("note")
+def note(
+    number: int = typer.Argument(..., help="Ticket number."),
+    body_file: str = BODY_FILE_OPTION,
+    acting: str | None = AS_OPTION,
+    config: Path | None = CONFIG_OPTION,
+    data_dir: Path | None = DATA_DIR_OPTION,
+) -> None:
+    """Add an internal note: staff see it, the customer never does."""
+    body = _read_body(body_file)
+
+    async def act(db: Any, t: Ticket, staff: StaffMember, ops: StaffActions, now: datetime) -> str:
+        await ops.add_note(db, t, body, actor=_actor(staff), now=now)
+        return f"ticket #{t.number}: note added (internal, not sent to the customer)"
+
+    _act(config, data_dir, acting, number, act)
+
+
+@tickets_app.command("assign")
+def assign(
+    number: int = typer.Argument(..., help="Ticket number."),
+    assignee: str | None = typer.Argument(None, help="Staff email to assign to."),
+    me: bool = typer.Option(False, "--me", help="Assign to the acting staff member."),
+    nobody: bool = typer.Option(False, "--nobody", help="Leave the ticket unassigned."),
+    acting: str | None = AS_OPTION,
+    config: Path | None = CONFIG_OPTION,
+    data_dir: Path | None = DATA_DIR_OPTION,
+) -> None:
+    """Assign a ticket to a staff member (EMAIL, --me or --nobody)."""
+    if sum((assignee is not None, me, nobody)) != 1:
+        usage_error("name exactly one assignee: EMAIL, --me or --nobody")
+
+    async def act(db: Any, t: Ticket, staff: StaffMember, ops: StaffActions, now: datetime) -> str:
+        to: StaffMember | None = staff if me else None
+        if assignee is not None:
+            to = await staff_by_email(db, assignee.strip().lower())
+            if to is None or not to.active:
+                usage_error(f"{assignee}: no active staff member has this address")
+        await ops.assign(db, t, to, actor=_actor(staff), now=now)
+        return f"ticket #{t.number}: assigned to {to.email if to else 'nobody'}"
+
+    _act(config, data_dir, acting, number, act)
+
+
+def _lifecycle_act(status: str, reason: str, monitoring: bool = False) -> Act:
+    async def act(db: Any, t: Ticket, staff: StaffMember, ops: StaffActions, now: datetime) -> str:
+        lifecycle = ops.tickets.lifecycle
+        if monitoring:
+            change = await lifecycle.resolve(
+                db, t, actor=_actor(staff), now=now, reason=reason, monitoring=True
+            )
+        else:
+            change = await lifecycle.set_status(
+                db, t, status, actor=_actor(staff), now=now, reason=reason
+            )
+        after = change.ticket
+        if not change.changed:
+            return f"ticket #{t.number}: already {_state(after)}; nothing changed"
+        said = f"ticket #{t.number}: {t.status} -> {_state(after)}"
+        if after.effective_priority != t.effective_priority:
+            said += f"; priority {t.effective_priority} -> {after.effective_priority} (policy)"
+        if after.status == "resolved":
+            tz = ops.tickets.policy_of(after).tz
+            closes = format_local(after.auto_close_at, tz) if after.auto_close_at else None
+            said += f"; closes by itself {closes}" if closes else "; closes only by hand"
+        return said
+
+    return act
+
+
+def _state(ticket: Ticket) -> str:
+    return "open (monitoring)" if ticket.monitoring else ticket.status
+
+
+@tickets_app.command("resolve")
+def resolve(
+    number: int = typer.Argument(..., help="Ticket number."),
+    monitor: bool = typer.Option(
+        False, "--monitor", help="Resolved but left open for monitoring (the ticket stays open)."
+    ),
+    reason: str = REASON_OPTION,
+    acting: str | None = AS_OPTION,
+    config: Path | None = CONFIG_OPTION,
+    data_dir: Path | None = DATA_DIR_OPTION,
+) -> None:
+    """Resolve a ticket; it closes by itself after the policy's auto_close_after unless the
+    customer writes (which reopens it). The policy may set a final priority (ThreePBX: P4)."""
+    _act(config, data_dir, acting, number, _lifecycle_act("resolved", reason, monitor))
+
+
+@tickets_app.command("reopen")
+def reopen(
+    number: int = typer.Argument(..., help="Ticket number."),
+    reason: str = REASON_OPTION,
+    acting: str | None = AS_OPTION,
+    config: Path | None = CONFIG_OPTION,
+    data_dir: Path | None = DATA_DIR_OPTION,
+) -> None:
+    """Reopen a pending or resolved ticket (a closed one is final)."""
+    _act(config, data_dir, acting, number, _lifecycle_act("open", reason))
+
+
+@tickets_app.command("close")
+def close(
+    number: int = typer.Argument(..., help="Ticket number."),
+    reason: str = REASON_OPTION,
+    acting: str | None = AS_OPTION,
+    config: Path | None = CONFIG_OPTION,
+    data_dir: Path | None = DATA_DIR_OPTION,
+) -> None:
+    """Close a ticket for good: a later message from the customer opens a new, linked ticket."""
+    _act(config, data_dir, acting, number, _lifecycle_act("closed", reason))

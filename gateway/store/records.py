@@ -74,6 +74,12 @@ class Ticket:
     status: str
     created_at: datetime
     updated_at: datetime
+    # The lifecycle (migrations 4 and 5): see gateway/ticketing.py.
+    assignee_id: int | None = None
+    resolved_at: datetime | None = None
+    auto_close_at: datetime | None = None
+    monitoring: bool = False
+    previous_ticket_id: int | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Ticket:
@@ -97,6 +103,11 @@ class Ticket:
             status=row["status"],
             created_at=_instant(row["created_at"]),
             updated_at=_instant(row["updated_at"]),
+            assignee_id=row["assignee_id"],
+            resolved_at=from_iso(row["resolved_at"]),
+            auto_close_at=from_iso(row["auto_close_at"]),
+            monitoring=bool(row["monitoring"]),
+            previous_ticket_id=row["previous_ticket_id"],
         )
 
 

@@ -270,6 +270,18 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX tickets_received ON tickets(received_at);
     CREATE INDEX tickets_due ON tickets(due_at);
     """,
+    # 8: the ticket lifecycle. `resolved_at` and `auto_close_at` (resolved_at plus the policy's
+    # auto_close_after, fixed when the ticket is resolved, so a restart or a policy edit never
+    # moves a promise already made) let the closer find due tickets by index; `monitoring`
+    # marks a ticket resolved but left open for monitoring; `previous_ticket_id` links a
+    # ticket opened by a message on a closed one to that ticket.
+    """
+    ALTER TABLE tickets ADD COLUMN resolved_at TEXT;
+    ALTER TABLE tickets ADD COLUMN auto_close_at TEXT;
+    ALTER TABLE tickets ADD COLUMN monitoring INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE tickets ADD COLUMN previous_ticket_id INTEGER REFERENCES tickets(id);
+    CREATE INDEX tickets_auto_close ON tickets(auto_close_at) WHERE status = 'resolved';
+    """,
 )
 
 # Statements run on PostgreSQL only, after the migration of the same number.

@@ -132,6 +132,15 @@ async def latest_open_ticket_for(db: Connection, customer: str) -> Ticket | None
     return None if row is None else Ticket.from_row(row)
 
 
+async def latest_ticket_for(db: Connection, customer: str) -> Ticket | None:
+    """The customer's newest ticket, whatever its status."""
+    async with db.execute(
+        "SELECT * FROM tickets WHERE customer = ? ORDER BY id DESC LIMIT 1", (customer,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else Ticket.from_row(row)
+
+
 async def stored_message(
     db: Connection, message_id: str | None, content_hash: str
 ) -> Message | None:
@@ -169,12 +178,8 @@ async def insert_message(db: Connection, ticket_id: int, new: NewMessage, now: d
             iso(now),
         ),
     )
-    await db.execute(
-        "UPDATE tickets SET updated_at = ?,"
-        " status = CASE WHEN ? = 'in' AND status = 'closed' THEN 'open' ELSE status END"
-        " WHERE id = ?",
-        (iso(now), new.direction, ticket_id),
-    )
+    # Status is the ticket service's (gateway/ticketing.py): a message never changes it here.
+    await db.execute("UPDATE tickets SET updated_at = ? WHERE id = ?", (iso(now), ticket_id))
     return int(cursor.lastrowid or 0)
 
 
@@ -256,6 +261,57 @@ async def set_status(db: Connection, ticket_id: int, status: str, now: datetime)
     )
 
 
+async def set_lifecycle(
+    db: Connection,
+    ticket_id: int,
+    *,
+    status: str,
+    resolved_at: datetime | None,
+    auto_close_at: datetime | None,
+    monitoring: bool,
+    now: datetime,
+) -> None:
+    """Status and the lifecycle columns that go with it, written together (the ticket
+    service decides them; see gateway/ticketing.py)."""
+    await db.execute(
+        "UPDATE tickets SET status = ?, resolved_at = ?, auto_close_at = ?, monitoring = ?,"
+        " updated_at = ? WHERE id = ?",
+        (
+            status,
+            iso(resolved_at) if resolved_at else None,
+            iso(auto_close_at) if auto_close_at else None,
+            int(monitoring),
+            iso(now),
+            ticket_id,
+        ),
+    )
+
+
+async def set_previous_ticket(db: Connection, ticket_id: int, previous_id: int) -> None:
+    await db.execute(
+        "UPDATE tickets SET previous_ticket_id = ? WHERE id = ?", (previous_id, ticket_id)
+    )
+
+
+async def due_to_close(db: Connection, now: datetime, *, limit: int) -> list[Ticket]:
+    """Resolved tickets whose auto-close time has come, oldest due first (partial index)."""
+    async with db.execute(
+        "SELECT * FROM tickets WHERE status = 'resolved' AND auto_close_at <= ?"
+        " ORDER BY auto_close_at, id LIMIT ?",
+        (iso(now), limit),
+    ) as cursor:
+        return [Ticket.from_row(row) for row in await cursor.fetchall()]
+
+
+async def next_ticket_of(db: Connection, ticket_id: int) -> Ticket | None:
+    """The ticket opened by a message on this (closed) one, if any."""
+    async with db.execute(
+        "SELECT * FROM tickets WHERE previous_ticket_id = ? ORDER BY id LIMIT 1", (ticket_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else Ticket.from_row(row)
+
+
 async def add_event(
     db: Connection, ticket_id: int | None, at: datetime, kind: str, **detail: Any
 ) -> None:
@@ -273,13 +329,7 @@ async def count_events(db: Connection, ticket_id: int, kind: str) -> int:
     return int(row["n"]) if row else 0
 
 
-async def list_tickets(
-    db: Connection,
-    *,
-    status: str | None = None,
-    priority: str | None = None,
-    limit: int = 1000,
-) -> list[TicketSummary]:
+def _ticket_filter(status: str | None, priority: str | None) -> tuple[str, list[Any]]:
     where, args = [], []
     if status:
         where.append("t.status = ?")
@@ -287,15 +337,36 @@ async def list_tickets(
     if priority:
         where.append("t.effective_priority = ?")
         args.append(priority)
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    return (f"WHERE {' AND '.join(where)}" if where else ""), args
+
+
+async def list_tickets(
+    db: Connection,
+    *,
+    status: str | None = None,
+    priority: str | None = None,
+    limit: int | None = 1000,
+) -> list[TicketSummary]:
+    """Newest first; `limit` None lists every match."""
+    clause, args = _ticket_filter(status, priority)
+    cap = "" if limit is None else " LIMIT ?"
     async with db.execute(
         "SELECT t.*, (SELECT COUNT(*) FROM messages m WHERE m.ticket_id = t.id"
         f" AND m.direction = 'in') AS message_count FROM tickets t {clause}"
-        " ORDER BY t.number DESC LIMIT ?",
-        (*args, limit),
+        f" ORDER BY t.number DESC{cap}",
+        (*args, *(() if limit is None else (limit,))),
     ) as cursor:
         rows = await cursor.fetchall()
     return [TicketSummary(Ticket.from_row(r), r["message_count"]) for r in rows]
+
+
+async def count_tickets(
+    db: Connection, *, status: str | None = None, priority: str | None = None
+) -> int:
+    clause, args = _ticket_filter(status, priority)
+    async with db.execute(f"SELECT COUNT(*) AS n FROM tickets t {clause}", args) as cursor:
+        row = await cursor.fetchone()
+    return int(row["n"]) if row else 0
 
 
 async def thread(db: Connection, ticket_id: int) -> list[Message]:

@@ -178,7 +178,7 @@ def test_unknown_values_are_errors(hostile: str) -> None:
     status = runner.invoke(app, ["tickets", "list", "--status", "bogus", "--data-dir", hostile])
     assert status.exit_code == 2
     assert status.stderr.startswith("intake: Invalid value for '--status'")
-    assert "'bogus' is not one of 'open', 'closed'" in status.stderr
+    assert "'bogus' is not one of 'open', 'pending', 'resolved', 'closed'" in status.stderr
     priority = runner.invoke(app, ["tickets", "list", "--priority", "P9", "--data-dir", hostile])
     assert priority.exit_code == 2
     assert priority.stderr.startswith("intake: --priority 'P9': no configured or built-in")
@@ -192,7 +192,7 @@ def test_a_cut_list_says_so(hostile: str) -> None:
     result = runner.invoke(app, ["tickets", "list", "--limit", "2", "--data-dir", hostile])
     assert result.exit_code == 0
     assert len(result.stdout.splitlines()) == 3
-    assert "showing the newest 2 tickets; use --limit for more" in result.stderr
+    assert "showing the newest 2 of 4 tickets; use --limit N or --all for more" in result.stderr
 
 
 def test_import_refuses_what_is_not_a_mailbox(tmp_path: Path) -> None:
