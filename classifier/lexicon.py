@@ -48,6 +48,7 @@ GROUPS: dict[str, str] = {
     "widespread": "customers",
     "newinstall": "install",
     "out_of_scope": "out_of_scope",
+    "enhancement": "enhancement",
 }
 
 # A match of these is ignored when a negation stands just before it ("is not down").
@@ -177,7 +178,9 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "keeps disconnecting", "some messages", "some requests", "not every call",
         "degraded performance", "performance issues", "performance problem", "bottleneck",
         "overloaded", "congestion", "not reliable", "barely", "static on the line",
-        "minutes late", "hours late", "running late",
+        "minutes late", "hours late", "running late", "for a minute or two", "for a few minutes",
+        "for a few seconds", "for a couple of minutes", "briefly", "brief outages", "blips",
+        "short outages",
     ),
     "minor": (
         "minor", "minor issue", "minor problem", "minor bug", "small issue", "small problem",
@@ -300,7 +303,9 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "by hand", "retrying usually works", "redialing usually works", "retry works",
         "works on retry", "temporary fix", "failover to", "using our mobiles",
         "forwarded to mobiles", "forwarded to cell", "instead for now", "for now we",
-        "we are using", "we're using",
+        "we are using", "we're using", "we can switch to", "can switch to", "we can use",
+        "we restart it", "restart it every", "restarting it every", "we reboot it",
+        "told users to use", "told our users to use", "asked users to use",
     ),
     "no_workaround": (
         "no workaround", "no work around", "no work-around", "without a workaround",
@@ -382,6 +387,13 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "test installation", "test install", "new site install", "being installed",
         "just installed", "just set up", "still setting up", "porting in progress",
         "not in use yet", "pilot",
+    ),
+    "enhancement": (
+        "feature request", "enhancement", "enhancement request", "enhancements", "new feature",
+        "new features", "would be nice", "it would be great if", "would love", "roadmap",
+        "add support for", "please support", "upgrade request", "upgrade our", "upgrade to",
+        "upgrade the", "upgrading to", "an upgrade", "the upgrade of", "feature idea",
+        "suggestion", "could you add a feature", "wish list", "wishlist", "integration with",
     ),
     "out_of_scope": (
         "carrier confirmed", "carrier has confirmed", "carrier confirms",
@@ -477,7 +489,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "a single phone", "a single laptop", "a single extension", "a single mailbox",
         "a single pc", "a single device", "a single handset", "a single employee",
         "a single person", "fax machine", "one fax", "a printer",
-        "the printer", "one printer", "reception desk", "front desk", "one workstation",
+        "the printer", "one printer", "reception desk phone", "one workstation",
         "a single workstation", "one app", "one application", "one website",
     ),
     "majority": (
@@ -677,6 +689,14 @@ PATTERNS: dict[str, list[Pattern]] = {
             {"NORM": "of", "OP": "?"},
             {"NORM": {"IN": TIME_UNITS}},
         ],
+        # "every 10-15 minutes", "every 5 to 10 minutes"
+        [
+            {"NORM": "every"},
+            {"LIKE_NUM": True},
+            {"NORM": {"IN": ["-", "to", "or"]}},
+            {"LIKE_NUM": True},
+            {"NORM": {"IN": TIME_UNITS}},
+        ],
         # "one in ten", "1 in 20"
         [
             {"LIKE_NUM": True},
@@ -838,4 +858,5 @@ LABELS: dict[str, str] = {
     "widespread": "affects many customers",
     "newinstall": "new install, not yet in service",
     "out_of_scope": "outside the support scope",
+    "enhancement": "feature, enhancement or upgrade request",
 }

@@ -188,3 +188,53 @@ def test_evidence_that_other_customers_are_down_makes_an_msp_outage_global(
     )
     proposal = triage.propose(policies["msp"], "Hosted email down", body)
     assert proposal.priority == "P1", proposal
+
+
+def test_an_outage_buried_in_a_list_is_read_and_flagged(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = (
+        "Hello,\n1) Could you send next year's price list?\n2) Is there a guide for the new "
+        "API keys?\n3) Also: since 10:20 our production gateway cannot connect to the database, "
+        "every request returns 503 and our customers' sites are down.\nThanks, Ola"
+    )
+    proposal = triage.propose(policies["jelastic"], "A few things", body)
+    assert proposal.priority == "L2", proposal  # L1 read in one item alone: a person confirms
+    assert proposal.needs_human is not None and "item 3" in proposal.needs_human
+    assert proposal.reasons[0].startswith("item 3 of 3, read alone")
+    plain = triage.propose(policies["jelastic"], "Two questions", "1) Price list?\n2) A guide?")
+    assert plain.needs_human is None and plain.priority == "L4"
+
+
+def test_brief_periodic_interruptions_are_instability(triage: Triage) -> None:
+    text = "The cluster restarts every 10-15 minutes and sites go offline for a minute or two."
+    names = [hit.name for hit in triage.nlp(text)._.intake_signals]
+    assert names.count("degraded") >= 2
+
+
+def test_a_workaround_the_customer_can_switch_to_lowers_jelastic(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = (
+        "Websocket connections through the shared balancer drop every 30 seconds. The rest of "
+        "the app works, and we can switch to long-polling meanwhile."
+    )
+    proposal = triage.propose(policies["jelastic"], "Websockets dropping", body)
+    assert proposal.priority == "L3", proposal
+
+
+def test_msp_tells_a_routine_request_from_a_feature_request(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    routine = triage.propose(
+        policies["msp"],
+        "Shared mailbox",
+        "Could you please create a shared mailbox for accounts@ and give access to Tom and Ana?",
+    )
+    assert routine.priority == "P5", routine
+    feature = triage.propose(
+        policies["msp"],
+        "Feature request",
+        "Feature request: it would be great if the portal could export tickets to CSV.",
+    )
+    assert feature.priority == "P6", feature
