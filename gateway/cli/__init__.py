@@ -22,6 +22,7 @@ from gateway.cli.common import (
 )
 from gateway.cli.oncall import oncall_app
 from gateway.cli.policies import policies_app, sla_app
+from gateway.cli.store import store_app
 from gateway.cli.tickets import tickets_app
 from gateway.config import Settings
 from gateway.logs import LOG_FORMATS, configure_logging
@@ -108,6 +109,7 @@ app.add_typer(sla_app, name="sla", help="Compute and explain committed deadlines
 app.command("classify", help="Propose priorities for messages under a policy.")(classify)
 app.add_typer(classifier_app, name="classifier", help="Train and evaluate the triage classifier.")
 app.add_typer(oncall_app, name="oncall", help="Show who is on call and the escalation chain.")
+app.add_typer(store_app, name="store", help="Check the database; move a desk to PostgreSQL.")
 
 
 def main() -> None:
