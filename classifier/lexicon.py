@@ -14,7 +14,10 @@ from typing import Any
 
 Pattern = list[dict[str, Any]]
 
-# Which group each raw signal belongs to. `isolated` is internal: "the others are fine".
+# Raw breadth evidence the tagger settles into `all` / `some` / `one` and never reports:
+# `isolated` ("the others are fine"), `majority` ("70% of our customers", "nearly all").
+INTERNAL = frozenset({"isolated", "majority"})
+# Which group each raw signal belongs to (the internal ones included).
 GROUPS: dict[str, str] = {
     "production": "scope",
     "nonproduction": "scope",
@@ -22,6 +25,7 @@ GROUPS: dict[str, str] = {
     "some": "breadth",
     "one": "breadth",
     "isolated": "breadth",
+    "majority": "breadth",
     "outage": "impact",
     "degraded": "impact",
     "minor": "impact",
@@ -44,6 +48,7 @@ GROUPS: dict[str, str] = {
     "widespread": "customers",
     "newinstall": "install",
     "out_of_scope": "out_of_scope",
+    "enhancement": "enhancement",
 }
 
 # A match of these is ignored when a negation stands just before it ("is not down").
@@ -97,6 +102,8 @@ CUSTOMER_NOUNS = [
     "customers", "clients", "tenants", "companies", "organisations", "organizations",
     "businesses", "resellers", "firms", "practices", "customer", "client", "tenant",
 ]  # fmt: skip
+MINORITY_SHARE = r"^([1-9]|[1-4]\d)([.,]\d+)?$"  # 1-49 (%)
+MAJORITY_SHARE = r"^([5-9]\d|100)([.,]\d+)?$"  # 50-100 (%)
 TIME_UNITS = ["seconds", "minutes", "hours", "days", "second", "minute", "hour", "day", "mins"]
 
 PHRASES: dict[str, tuple[str, ...]] = {
@@ -171,7 +178,9 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "keeps disconnecting", "some messages", "some requests", "not every call",
         "degraded performance", "performance issues", "performance problem", "bottleneck",
         "overloaded", "congestion", "not reliable", "barely", "static on the line",
-        "minutes late", "hours late", "running late",
+        "minutes late", "hours late", "running late", "for a minute or two", "for a few minutes",
+        "for a few seconds", "for a couple of minutes", "briefly", "brief outages", "blips",
+        "short outages",
     ),
     "minor": (
         "minor", "minor issue", "minor problem", "minor bug", "small issue", "small problem",
@@ -294,7 +303,9 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "by hand", "retrying usually works", "redialing usually works", "retry works",
         "works on retry", "temporary fix", "failover to", "using our mobiles",
         "forwarded to mobiles", "forwarded to cell", "instead for now", "for now we",
-        "we are using", "we're using",
+        "we are using", "we're using", "we can switch to", "can switch to", "we can use",
+        "we restart it", "restart it every", "restarting it every", "we reboot it",
+        "told users to use", "told our users to use", "asked users to use",
     ),
     "no_workaround": (
         "no workaround", "no work around", "no work-around", "without a workaround",
@@ -304,8 +315,9 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "no fallback", "no backup",
     ),
     "dotnet": (
-        ".net", "asp.net", "dotnet", ".net core", "iis", "ms sql", "ms-sql", "mssql",
-        "sql server", "microsoft sql", "windows iis", "c#",
+        "asp.net", "dotnet", ".net core", ".net framework", ".net app", ".net application",
+        ".net 6", ".net 7", ".net 8", ".net 4.8", "a .net", "our .net", "the .net", "iis",
+        "ms sql", "ms-sql", "mssql", "sql server", "microsoft sql", "windows iis", "c#",
     ),
     "regression": (
         "stopped", "stopped working", "used to work", "was working", "were working",
@@ -345,6 +357,9 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "at the moment", "currently down", "currently failing", "is ongoing", "ongoing outage",
         "still ongoing", "keeps happening", "is happening now", "now down", "now failing",
         "is now down", "are now down", "now fails", "now fail", "every call now",
+        "outage again", "again today", "again this morning", "again right now",
+        "since this morning", "since about", "since around", "as of this morning", "currently",
+        "is down", "are down",
     ),
     "widespread": (
         "all customers", "all of our customers", "all our customers", "all clients",
@@ -356,6 +371,13 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "entire customer base", "all resellers", "multiple resellers", "many of our customers",
         "most of our customers", "most customers", "across customers", "other companies",
         "platform-wide", "all our hosted customers", "all hosted customers", "all regions",
+        "status page", "your status page", "other firms", "other businesses",
+        "other companies too", "not just us", "not only us", "other customers of yours",
+        "other customers are", "others are reporting", "other people are reporting",
+        "neighbouring businesses", "neighboring businesses", "partner dashboard", "we manage",
+        "offices we manage", "clients we manage", "all of our managed", "all our managed",
+        "managed clients", "downdetector", "down detector", "every client site",
+        "all client sites",
     ),
     "newinstall": (
         "new install", "new installation", "new system install", "new deployment",
@@ -366,14 +388,26 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "just installed", "just set up", "still setting up", "porting in progress",
         "not in use yet", "pilot",
     ),
+    "enhancement": (
+        "feature request", "enhancement", "enhancement request", "enhancements", "new feature",
+        "new features", "would be nice", "it would be great if", "would love", "roadmap",
+        "add support for", "please support", "upgrade request", "upgrade our", "upgrade to",
+        "upgrade the", "upgrading to", "an upgrade", "the upgrade of", "feature idea",
+        "suggestion", "could you add a feature", "wish list", "wishlist", "integration with",
+    ),
     "out_of_scope": (
         "carrier confirmed", "carrier has confirmed", "carrier confirms",
         "the carrier confirmed", "carrier-side", "carrier side", "on the carrier's side",
-        "upstream carrier", "upstream provider", "our isp", "isp confirmed", "third-party",
+        "upstream carrier", "upstream provider", "isp confirmed", "third-party",
         "third party", "3rd party", "3rd-party", "performance tuning", "tune performance",
         "tuning the performance", "tune the performance", "optimise performance",
         "optimize performance", "our own application", "our custom application",
         "our application code", "bug in our code", "technology preview", "tech preview",
+        "our code", "look at our code", "review our code", "our own code", "asterisk",
+        "kamailio", "opensips", "freeswitch", "tune our", "fine-tune", "fine tune", "tuning",
+        "preview feature", "beta feature", "our internet is down",
+        "our internet connection is down", "isp is down", "isp outage", "internet outage at our",
+        "community edition", "unlicensed", "not licensed",
     ),
     "nonproduction": (
         "staging", "stage environment", "staging environment", "staging server",
@@ -420,7 +454,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "systemwide", "platform-wide", "network-wide", "site-wide", "globally", "global outage",
         "global", "widespread", "across the board", "across all", "nobody", "no one", "noone",
         "no one can", "no one could",
-        "none of our", "none of the", "for anyone", "any calls", "100%", "100 %", "100 percent",
+        "none of our", "none of the", "for anyone", "any calls",
         "all of our", "all our", "our only location", "only location", "every one of",
         "each and every", "every single one", "for any of our", "for any of the", "both sites",
         "both offices", "both locations", "both branches", "not a single", "not one",
@@ -433,10 +467,13 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "one route", "one of our sites", "one of our offices", "the branch", "our branch",
         "the warehouse", "half of", "half the", "about half", "a portion of", "a handful of",
         "handful", "not all",
-        "not everyone", "not every", "partial", "a number of", "a good number", "most",
+        "not everyone", "not every", "partial", "a number of", "a good number",
         "a lot of", "only affects", "only some", "one floor", "second floor", "a department",
         "one of our trunks", "the sales team", "remote users", "remote staff", "some of our",
         "area codes", "area code", "international", "toll free", "toll-free", "one region",
+        "some routes", "certain routes", "specific routes", "some destinations",
+        "certain destinations", "specific destinations", "specific numbers", "certain numbers",
+        "long distance", "long-distance", "some environments",
         "some regions", "many users", "many of", "many calls", "many customers",
     ),
     "one": (
@@ -451,18 +488,25 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "one mailbox", "one number", "one did", "a single user", "a single customer",
         "a single phone", "a single laptop", "a single extension", "a single mailbox",
         "a single pc", "a single device", "a single handset", "a single employee",
-        "a single person",
+        "a single person", "fax machine", "one fax", "a printer",
+        "the printer", "one printer", "reception desk phone", "one workstation",
+        "a single workstation", "one app", "one application", "one website",
+    ),
+    "majority": (
+        "the majority", "majority of", "the bulk of", "nearly all", "almost all",
+        "almost everyone", "nearly everyone",
     ),
     "isolated": (
         "all the other", "all other", "everyone else", "everybody else", "everything else",
         "the rest of", "the rest are", "the others", "others are fine", "others work",
         "other phones", "other users", "other branches", "other sites", "other offices",
         "other mailboxes", "other carriers", "other systems", "other calls", "others can",
-        "head office is fine", "main office works", "main office is fine", "is fine", "are fine",
-        "are ok", "is ok", "works fine", "work fine", "unaffected", "local calls work",
+        "head office is fine", "main office works", "main office is fine", "local calls work",
         "internal calls work", "other calls work", "domestic calls are fine",
         "local calls are fine", "everyone else fine", "other branches ok", "others are ok",
-        "others are okay",
+        "others are okay", "local numbers fine", "local numbers work", "local numbers are fine",
+        "still works", "still work", "still goes out", "still go out", "works otherwise",
+        "everything else works", "otherwise fine", "the rest of the app works",
     ),
 }  # fmt: skip
 
@@ -561,6 +605,17 @@ PATTERNS: dict[str, list[Pattern]] = {
                 }
             },
         ],
+        # "calls to our IVR are failing", "calls from the app were rejected"
+        [
+            {"NORM": "calls"},
+            {
+                "IS_ALPHA": True,
+                "NORM": {"NOT_IN": ["sometimes", "occasionally", "randomly", "some", "few"]},
+                "OP": "{1,4}",
+            },
+            {"NORM": {"IN": ["are", "were"]}},
+            {"NORM": {"IN": ["failing", "rejected", "all"]}},
+        ],
         # "every call fails", "all requests time out"
         [
             {"NORM": {"IN": ["every", "all"]}},
@@ -634,6 +689,14 @@ PATTERNS: dict[str, list[Pattern]] = {
             {"NORM": "of", "OP": "?"},
             {"NORM": {"IN": TIME_UNITS}},
         ],
+        # "every 10-15 minutes", "every 5 to 10 minutes"
+        [
+            {"NORM": "every"},
+            {"LIKE_NUM": True},
+            {"NORM": {"IN": ["-", "to", "or"]}},
+            {"LIKE_NUM": True},
+            {"NORM": {"IN": TIME_UNITS}},
+        ],
         # "one in ten", "1 in 20"
         [
             {"LIKE_NUM": True},
@@ -652,9 +715,9 @@ PATTERNS: dict[str, list[Pattern]] = {
         [{"NORM": {"IN": ["in", "during", "for"]}}, {"NORM": {"IN": MONTHS}}],
     ],
     "some": [
-        # "20% of calls" (100% is `all`, below)
-        [{"LIKE_NUM": True, "NORM": {"NOT_IN": ["100"]}}, {"ORTH": "%"}],
-        [{"LIKE_NUM": True, "NORM": {"NOT_IN": ["100"]}}, {"NORM": "percent"}],
+        # "20% of calls": a minority (half or more is a `majority`, below)
+        [{"LIKE_NUM": True, "NORM": {"REGEX": MINORITY_SHARE}}, {"ORTH": "%"}],
+        [{"LIKE_NUM": True, "NORM": {"REGEX": MINORITY_SHARE}}, {"NORM": "percent"}],
         [
             {"NORM": {"IN": ["one", "1"]}},
             {"NORM": {"IN": ["in", "out"]}},
@@ -724,7 +787,30 @@ PATTERNS: dict[str, list[Pattern]] = {
         ],
         [{"LIKE_NUM": True}, {"NORM": {"IN": CUSTOMER_NOUNS}}],
     ],
+    "majority": [
+        # "70% of our customers", "80 percent of traffic", "100%": most of the service
+        [{"LIKE_NUM": True, "NORM": {"REGEX": MAJORITY_SHARE}}, {"ORTH": "%"}],
+        [{"LIKE_NUM": True, "NORM": {"REGEX": MAJORITY_SHARE}}, {"NORM": "percent"}],
+    ],
+    "isolated": [
+        # "existing containers run fine", "older Android versions fine", "other phones work"
+        [
+            {"NORM": {"IN": ["other", "older", "existing", "remaining", "rest"]}},
+            {"IS_ALPHA": True, "NORM": {"NOT_IN": ["than", "but", "not"]}, "OP": "{0,3}"},
+            {"NORM": {"IN": ["fine", "ok", "okay", "unaffected", "work", "works", "working"]}},
+        ],
+    ],
+    "ongoing": [
+        # "since 09:12", "since 9:30 this morning": started at a time and not said to be over
+        [{"NORM": "since"}, {"NORM": {"REGEX": r"^\d{1,2}([:.h]\d\d)?(am|pm)?$"}}],
+    ],
     "nonproduction": [
+        # "production still on 8.2 and fine", "prod running fine": production is unaffected
+        [
+            {"NORM": {"IN": ["production", "prod"]}},
+            {"NORM": {"NOT_IN": ["not", "down", "no", "never", "but"]}, "OP": "{1,6}"},
+            {"NORM": {"IN": ["fine", "unaffected", "ok", "okay"]}},
+        ],
         [
             {"NORM": {"IN": ["in", "on", "our"]}},
             {"NORM": {"IN": ["test", "testing", "qa", "dev", "staging"]}},
@@ -772,4 +858,5 @@ LABELS: dict[str, str] = {
     "widespread": "affects many customers",
     "newinstall": "new install, not yet in service",
     "out_of_scope": "outside the support scope",
+    "enhancement": "feature, enhancement or upgrade request",
 }

@@ -12,4 +12,8 @@ TRAIN_FILE = DATA_DIR / "train.jsonl"  # generated from phrase fragments
 REALISTIC_FILE = DATA_DIR / "realistic.jsonl"  # hand-paraphrased public reports, threads, voicemail
 HELDOUT_FILE = DATA_DIR / "heldout.jsonl"  # the project's own hand-written held-out set
 STRESS_FILE = DATA_DIR / "stress.jsonl"
-BLIND_FILE = DATA_DIR / "heldout_blind.jsonl"  # frozen, written by someone who never saw ours
+# Set A: the first blind set, scored during round 1's tuning; now the development set.
+BLIND_FILE = DATA_DIR / "heldout_blind.jsonl"
+# Set B: the held-out set. Frozen, written by someone who never saw ours; never read message by
+# message, never tuned on, scored twice (before and after round 2) - see README.
+BLIND_B_FILE = DATA_DIR / "heldout_blind_b.jsonl"

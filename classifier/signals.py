@@ -106,10 +106,15 @@ def _longest_per_group(matches: list[Match]) -> list[Match]:
 
 
 def _settle_breadth(hits: list[Hit]) -> list[Hit]:
-    """At most one breadth: `isolated` ("the others are fine") rules out `all`."""
+    """At most one breadth. A stated majority ("70% of our customers", "nearly all users") is
+    `all` whatever else works, unless a minority share is stated too ("10% fail, the other 90%
+    work"); otherwise `isolated` ("the others are fine") rules out `all`."""
     found = {name: [h for h in hits if h.name == name] for name in ("all", "some", "one")}
     isolated = [h for h in hits if h.name == "isolated"]
+    majority = [h for h in hits if h.name == "majority"]
     others = [h for h in hits if GROUPS[h.name] != "breadth"]
+    if majority and not found["one"] and not any(h.phrase[:1].isdigit() for h in found["some"]):
+        return others + found["all"] + [Hit("all", h.phrase, h.start) for h in majority]
     if isolated:
         if found["one"]:
             return others + found["one"]

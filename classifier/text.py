@@ -18,6 +18,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd\ufeff]+")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 _WORDLIKE = re.compile(r"[^\W_]", re.UNICODE)
+_ITEM = re.compile(r"^[ \t]*(?:\d{1,2}[.)]|[-*\u2022])[ \t]+(?=\S)", re.MULTILINE)
 # Where quoted history starts in a reply: "On Mon, 3 Jun 2024, Ann wrote:", Outlook's
 # "-----Original Message-----" or "From: ... " block, its underscore rule, or a "> " line.
 _QUOTE_START = re.compile(
@@ -65,6 +66,17 @@ def compose(subject: str, body: str, limit: int = MAX_CHARS) -> str:
         end = "" if subject[-1] in ".!?:" else "."
         return f"{subject}{end}\n{body}"[:limit]
     return subject or body
+
+
+def list_items(text: str) -> list[str]:
+    """The items of a message written as a numbered or bulleted list ("1) ...", "- ..."), each
+    with the lines that follow it; empty when there are fewer than two. A lead reads each item:
+    an outage can be the third point of a mail that opens with a price question."""
+    starts = [match.start() for match in _ITEM.finditer(text)]
+    if len(starts) < 2:
+        return []
+    ends = [*starts[1:], len(text)]
+    return [text[start:end].strip() for start, end in zip(starts, ends, strict=True)]
 
 
 def has_words(text: str) -> bool:

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from classifier.decide import Decider, DeclaredLike, PolicyLike, Proposal, rule_probabilities
+from classifier.decide import (
+    NO_CLEAR_SIGNAL,
+    Decider,
+    DeclaredLike,
+    PolicyLike,
+    Proposal,
+    rule_probabilities,
+)
 from classifier.evidence import Hit
 from classifier.language import Reading, foreign_script
 from classifier.signals import LANGUAGE
-from classifier.text import compose, has_words
+from classifier.text import compose, has_words, list_items
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -77,7 +85,13 @@ class Triage:
         rows = [(item[0], item[1], item[2] if len(item) > 2 else None) for item in items]
         texts = [compose(subject, body) for subject, body, _ in rows]
         readable = [i for i, text in enumerate(texts) if has_words(text)]
-        analysed = dict(zip(readable, self.analyse([texts[i] for i in readable]), strict=True))
+        # A message written as a list is also read item by item (rare, so cheap).
+        points = [(i, point) for i in readable for point in list_items(texts[i])]
+        results = self.analyse([texts[i] for i in readable] + [point for _, point in points])
+        analysed = dict(zip(readable, results, strict=False))
+        by_item: dict[int, list[tuple[str, Analysis]]] = {}
+        for (i, point), result in zip(points, results[len(readable) :], strict=True):
+            by_item.setdefault(i, []).append((point, result))
         decider = self.decider(policy)
         proposals = []
         for i, (_, _, declared) in enumerate(rows):
@@ -85,12 +99,57 @@ class Triage:
                 proposals.append(decider.empty(declared))
                 continue
             probabilities, hits, language = analysed[i]
-            proposals.append(
-                decider.decide(
-                    probabilities, hits, declared, trained=self.trained, language=language
-                )
+            proposal = decider.decide(
+                probabilities, hits, declared, trained=self.trained, language=language
             )
+            if i in by_item and language.readable:
+                proposal = self._most_urgent_item(decider, proposal, by_item[i], declared)
+            proposals.append(proposal)
         return proposals
+
+    def _most_urgent_item(
+        self,
+        decider: Decider,
+        whole: Proposal,
+        points: Sequence[tuple[str, Analysis]],
+        declared: DeclaredLike,
+    ) -> Proposal:
+        """The whole message's proposal, or the proposal for one of its items when that item,
+        read alone, is clearly more urgent: the outage buried as point 3 after two questions."""
+        ranks = decider.ranks
+        levels = list(ranks)
+        best, found = whole, None
+        for number, (point, (probabilities, hits, language)) in enumerate(points, 1):
+            if not language.readable:
+                continue
+            candidate = decider.decide(
+                probabilities, hits, declared, trained=self.trained, language=language
+            )
+            clear = candidate.needs_human is None and NO_CLEAR_SIGNAL not in candidate.reasons
+            if clear and ranks[candidate.priority] < ranks[best.priority]:
+                best, found = candidate, (number, point)
+        if found is None:
+            return whole
+        number, point = found
+        snippet = point if len(point) <= 60 else point[:57] + "..."
+        why = f"item {number} of {len(points)}, read alone: '{snippet}'"
+        # One item read alone is less evidence than a whole message: it may not page anyone
+        # at the top level by itself; a person confirms.
+        level = best.priority
+        if ranks[level] == 0 and len(levels) > 1:
+            level = levels[1]
+            why += f" (reads as {best.priority}; at most {level} from one item alone)"
+        flag = (
+            f"a list of {len(points)} items: item {number} reads as {best.priority}, "
+            f"the whole as {whole.priority}"
+        )
+        return replace(
+            best,
+            priority=level,
+            effective=level if best.effective == best.priority else best.effective,
+            reasons=(why, *best.reasons, f"needs human triage ({flag}): proposed {level}"),
+            needs_human=flag,
+        )
 
     def decider(self, policy: PolicyLike) -> Decider:
         """The policy's prepared mapping, built on first use (policies are immutable)."""

@@ -98,6 +98,8 @@ SignalName = Literal[
     "widespread",  # many customers or tenants affected, not only the writer's organisation
     # environment
     "newinstall",  # a new install or go-live, not yet a previously operational service
+    # kind of request
+    "enhancement",  # a feature, enhancement or upgrade request (not a routine change)
     # contract scope
     "out_of_scope",  # third-party products, carrier-side faults, performance tuning
 ]

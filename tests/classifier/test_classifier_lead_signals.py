@@ -94,3 +94,147 @@ def test_caps_can_name_exceptions() -> None:
     cap = TriageCap(signals=("rfo",), unless=("ongoing",), highest="P3")
     assert cap.applies({"rfo"})
     assert not cap.applies({"rfo", "ongoing"})
+
+
+# --- round 2: how much of the service, whose fault, is it over (issue 15) -------------------
+
+
+def test_another_service_being_fine_does_not_make_an_outage_partial(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = (
+        "Since 7:15 not one of our 22 desk phones has dial tone. The internet is fine and the "
+        "router looks healthy; nobody here can make or take a call."
+    )
+    proposal = triage.propose(policies["threepbx"], "No dial tone", body)
+    assert proposal.priority == "P1", proposal
+
+
+def test_the_rest_working_makes_a_failure_partial(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = (
+        "Since this morning conference bridges can't be created; ordinary inbound and outbound "
+        "calls still work and all other call flows work."
+    )
+    for name in ("restcomm-standard", "restcomm-premium"):
+        proposal = triage.propose(policies[name], "Conference bridge failing", body)
+        assert proposal.priority == "P2", (name, proposal)
+        assert any("affects some" in reason for reason in proposal.reasons)
+
+
+def test_a_stated_share_decides_how_much_is_down(triage: Triage) -> None:
+    def breadth(text: str) -> set[str]:
+        names = {hit.name for hit in triage.nlp(text)._.intake_signals}
+        return names & {"all", "some", "one"}
+
+    assert breadth("Tenants on the EU cluster (about 75% of our customers) cannot log in.") == {
+        "all"
+    }
+    assert breadth("About 5% of outbound calls fail with 503; the other 95% go through.") == {
+        "some"
+    }
+    assert breadth("Our Internet is fine but the phones are dead.") == set()
+
+
+def test_production_said_to_be_fine_makes_the_failure_non_production(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = "The 9.1 upgrade crashes on start in our QA lab. Production still runs 9.0 and is fine."
+    proposal = triage.propose(policies["restcomm-premium"], "Upgrade crash", body)
+    assert proposal.priority == "P3", proposal
+
+
+def test_a_domain_ending_in_net_is_not_dotnet(triage: Triage) -> None:
+    names = {
+        hit.name
+        for hit in triage.nlp("Certificate for *.apps.example.net expired")._.intake_signals
+    }
+    assert "dotnet" not in names
+    names = {hit.name for hit in triage.nlp("Our .NET app returns 500")._.intake_signals}
+    assert "dotnet" in names
+
+
+def test_the_customers_own_internet_outage_is_not_a_pbx_outage(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = (
+        "hi it's raj at the bakery our internet is down so the phones are down too, the "
+        "provider is sending someone, can calls go to my cell meanwhile"
+    )
+    proposal = triage.propose(policies["threepbx"], "", body)
+    assert proposal.priority != "P1", proposal
+    assert any("outside the support scope" in reason for reason in proposal.reasons)
+
+
+def test_a_failure_already_recovered_is_not_a_fatal_error_now(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = (
+        "Last night's switchover dropped every active call. The service recovered by itself "
+        "after ten minutes. Please look into it before the next switchover."
+    )
+    for name in ("restcomm-standard", "restcomm-premium"):
+        proposal = triage.propose(policies[name], "Switchover dropped calls", body)
+        assert proposal.priority != "P1", (name, proposal)
+
+
+def test_evidence_that_other_customers_are_down_makes_an_msp_outage_global(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = (
+        "None of our staff can reach the hosted Exchange since 8am, and your status page shows "
+        "a mail incident. Two other firms in our building say the same."
+    )
+    proposal = triage.propose(policies["msp"], "Hosted email down", body)
+    assert proposal.priority == "P1", proposal
+
+
+def test_an_outage_buried_in_a_list_is_read_and_flagged(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = (
+        "Hello,\n1) Could you send next year's price list?\n2) Is there a guide for the new "
+        "API keys?\n3) Also: since 10:20 our production gateway cannot connect to the database, "
+        "every request returns 503 and our customers' sites are down.\nThanks, Ola"
+    )
+    proposal = triage.propose(policies["jelastic"], "A few things", body)
+    assert proposal.priority == "L2", proposal  # L1 read in one item alone: a person confirms
+    assert proposal.needs_human is not None and "item 3" in proposal.needs_human
+    assert proposal.reasons[0].startswith("item 3 of 3, read alone")
+    plain = triage.propose(policies["jelastic"], "Two questions", "1) Price list?\n2) A guide?")
+    assert plain.needs_human is None and plain.priority == "L4"
+
+
+def test_brief_periodic_interruptions_are_instability(triage: Triage) -> None:
+    text = "The cluster restarts every 10-15 minutes and sites go offline for a minute or two."
+    names = [hit.name for hit in triage.nlp(text)._.intake_signals]
+    assert names.count("degraded") >= 2
+
+
+def test_a_workaround_the_customer_can_switch_to_lowers_jelastic(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = (
+        "Websocket connections through the shared balancer drop every 30 seconds. The rest of "
+        "the app works, and we can switch to long-polling meanwhile."
+    )
+    proposal = triage.propose(policies["jelastic"], "Websockets dropping", body)
+    assert proposal.priority == "L3", proposal
+
+
+def test_msp_tells_a_routine_request_from_a_feature_request(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    routine = triage.propose(
+        policies["msp"],
+        "Shared mailbox",
+        "Could you please create a shared mailbox for accounts@ and give access to Tom and Ana?",
+    )
+    assert routine.priority == "P5", routine
+    feature = triage.propose(
+        policies["msp"],
+        "Feature request",
+        "Feature request: it would be great if the portal could export tickets to CSV.",
+    )
+    assert feature.priority == "P6", feature

@@ -120,3 +120,15 @@ def test_the_blind_set_is_the_frozen_copy() -> None:
     assert digest.startswith("1daf25c3385696c1a1f1")  # never edited to fit (PROVENANCE)
     rows = read_rows(BLIND_FILE)
     assert len(rows) == 226 and all(row.acceptable for row in rows)
+
+
+def test_blind_set_b_is_the_frozen_copy() -> None:
+    import hashlib
+
+    from classifier.locations import BLIND_B_FILE
+
+    digest = hashlib.sha256(BLIND_B_FILE.read_bytes()).hexdigest()
+    # Byte for byte the helper's file (heldout_blind_b_PROVENANCE.md): never edited to fit.
+    assert digest == "d125b3d9e3234e7789e8fbad623cfb7a323388615025f418cced3a39b3720fa6"
+    rows = read_rows(BLIND_B_FILE)
+    assert len(rows) == 265 and all(row.acceptable for row in rows)
