@@ -21,6 +21,7 @@ import re
 import signal
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import textwrap
@@ -143,7 +144,7 @@ def main() -> None:
         try:
             sink_address = (sink_at[1], int(sink_at[2]))
             intake_address = (intake_at[1], int(intake_at[2]))
-            rounds = _rounds(args, sink_address, intake_address, Path(data_dir))
+            rounds = _rounds(args, (sink, sink_address), (intake, intake_address), Path(data_dir))
         finally:
             sink.kill()
             intake.send_signal(signal.SIGTERM)
@@ -159,24 +160,55 @@ class Round:
     intake_rate: float
     intake_latencies: list[float]
     after: Processing
+    # CPU seconds of: the sink during its burst, Intake during its burst (accepting, and
+    # any processing that did not wait), Intake from the burst's end until all was processed.
+    cpu_per_message: tuple[float, float, float]
+
+
+Server = tuple[subprocess.Popen[str], tuple[str, int]]
 
 
 def _rounds(
-    args: argparse.Namespace, sink: tuple[str, int], intake: tuple[str, int], data_dir: Path
+    args: argparse.Namespace, sink_server: Server, intake_server: Server, data_dir: Path
 ) -> list[Round]:
     """Alternate the same load between the two servers; the machine's noise hits both."""
+    (sink_process, sink), (intake_process, intake) = sink_server, intake_server
     for host, port in (sink, intake):
         asyncio.run(load(host, port, 200, args.concurrency))  # warm-up
     _wait_processed(data_dir)
     rounds = []
     for _ in range(args.rounds):
+        cpu = _cpu_seconds(sink_process.pid)
         sink_rate, sink_lat = asyncio.run(load(*sink, args.messages, args.concurrency))
+        sink_cpu = _cpu_seconds(sink_process.pid) - cpu
         first = _last_inbox_id(data_dir) + 1
+        cpu = _cpu_seconds(intake_process.pid)
         intake_rate, intake_lat = asyncio.run(load(*intake, args.messages, args.concurrency))
+        accept_cpu = _cpu_seconds(intake_process.pid) - cpu
         _wait_processed(data_dir)  # and a quiet start for the next round
+        total_cpu = _cpu_seconds(intake_process.pid) - cpu
         after = _processing(data_dir, first)
-        rounds.append(Round(sink_rate, sink_lat, intake_rate, intake_lat, after))
+        rounds.append(
+            Round(
+                sink_rate,
+                sink_lat,
+                intake_rate,
+                intake_lat,
+                after,
+                cpu_per_message=(sink_cpu, accept_cpu, total_cpu - accept_cpu),
+            )
+        )
     return rounds
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux), which a busy machine does not inflate
+    the way it does wall-clock time."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _summary(args: argparse.Namespace, rounds: list[Round], stored: int) -> None:
@@ -189,7 +221,11 @@ def _summary(args: argparse.Namespace, rounds: list[Round], stored: int) -> None
         ratios.append(round_.intake_rate / round_.sink_rate)
         after = round_.after
         rates.append(after.rate)
-        print(f"{'':>14}  accept ratio {ratios[-1]:.2f}")
+        sink_cpu, accept_cpu, later_cpu = (c * 1000 / args.messages for c in round_.cpu_per_message)
+        print(
+            f"{'':>14}  accept ratio {ratios[-1]:.2f}; CPU per message: sink {sink_cpu:.2f} ms,"
+            f" intake during the burst {accept_cpu:.2f} ms, after it {later_cpu:.2f} ms"
+        )
         print(
             f"{'processing':>14}: {after.rate:8.0f} messages/s over {after.span:.1f} s;"
             f" last 250 -> last ticket {after.tail:.1f} s"
