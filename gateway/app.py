@@ -134,7 +134,11 @@ class Gateway:
             activity=self.activity,
         )
         self.health = Health(
-            self.store, self.clock, settings.data_dir, min_free_bytes=settings.smtp.max_message_size
+            self.store,
+            self.clock,
+            settings.data_dir,
+            min_free_bytes=settings.smtp.max_message_size,
+            page_validity=settings.twilio.page_validity,
         )
         separate_admin = settings.http.admin_address is not None
         self.http_app = build_http_app(

@@ -13,16 +13,14 @@ import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from gateway.config.base import Duration, StrictModel
+from gateway.config.demo import DEMO_DESKS, with_demo_defaults
 from gateway.config.oncall import OnCallConfig
 from gateway.config.paging import PagingSettings
-
-DEMO_DESK_ADDRESS = "support@localhost"
-DEMO_POLICY = "threepbx"
 
 
 class ConfigError(Exception):
@@ -127,6 +125,11 @@ class DeskSettings(StrictModel):
     phone: str | None = Field(None, description="Twilio number callers dial for this desk (E.164).")
     forward_to: str | None = Field(None, description="Staffed line to <Dial> in business hours.")
     sms_from: str | None = Field(None, description="Number acknowledgements are texted from.")
+    paging: Literal["after-hours", "always"] = Field(
+        "after-hours",
+        description="When urgent tickets page: after hours (as the policy says) or at any hour"
+        " (an emergency address).",
+    )
 
     @field_validator("address")
     @classmethod
@@ -232,9 +235,7 @@ class Settings(StrictModel):
     smtp: SmtpSettings = SmtpSettings()
     http: HttpSettings = HttpSettings()
     relay: RelaySettings | None = None
-    desks: tuple[DeskSettings, ...] = (
-        DeskSettings(address=DEMO_DESK_ADDRESS, policy=DEMO_POLICY, name="Demo Support"),
-    )
+    desks: tuple[DeskSettings, ...] = tuple(DeskSettings(**desk) for desk in DEMO_DESKS)
     customers: tuple[CustomerSettings, ...] = ()
     ack: AckSettings = AckSettings()
     outbox: OutboxSettings = OutboxSettings()
@@ -353,6 +354,8 @@ def load_settings(
     for path, value in (overrides or {}).items():
         if value is not None:
             _set_path(data, path, value)
+    if config_file is None:
+        data = with_demo_defaults(data)  # `make run`: the demo desk and its rotation
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:

@@ -197,6 +197,17 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE inbox ADD COLUMN claimed_until TEXT;
     """,
+    # 5: pages wait per recipient and go out coalesced: a page is `queued` until the rate
+    # limits let an SMS go to its number, then `sent` in that SMS (`sms_key`, shared by every
+    # page it carried); `overdue_at` records the alarm for a page that waited past its validity.
+    """
+    ALTER TABLE pages ADD COLUMN state TEXT NOT NULL DEFAULT 'sent';
+    ALTER TABLE pages ADD COLUMN sms_key TEXT;
+    ALTER TABLE pages ADD COLUMN overdue_at TEXT;
+    UPDATE pages SET sms_key = outbox_key;
+    CREATE INDEX pages_queued ON pages(send_at) WHERE state = 'queued';
+    CREATE INDEX pages_sms ON pages(sms_key);
+    """,
 )
 
 # Statements run on PostgreSQL only, after the migration of the same number.
