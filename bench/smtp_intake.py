@@ -275,7 +275,7 @@ class Processing:
     span: float
     tail: float  # from the last `250` (its received_at) to the last message processed
     urgent: int
-    pages: list[float]  # per paged P1: from its `250` to its page in the outbox
+    pages: list[float]  # per paged P1: from its `250` to its page queued
 
 
 def _processing(data_dir: Path, first: int) -> Processing:
@@ -291,9 +291,11 @@ def _processing(data_dir: Path, first: int) -> Processing:
             (first,),
         ).fetchone()[0]
         paged = db.execute(
-            "SELECT i.received_at, MIN(o.created_at) FROM inbox i"
+            # Queued: the page row of the chain's first step (pages to one number then go
+            # out coalesced, one SMS for all waiting, as the rate limits allow).
+            "SELECT i.received_at, MIN(p.created_at) FROM inbox i"
             " JOIN messages m ON m.inbox_id = i.id JOIN tickets t ON t.id = m.ticket_id"
-            " JOIN outbox o ON o.ticket_id = t.id AND o.purpose = 'page'"
+            " JOIN page_chains c ON c.ticket_id = t.id JOIN pages p ON p.chain_id = c.id"
             " WHERE i.id >= ? AND t.effective_priority = 'P1' GROUP BY i.id",
             (first,),
         ).fetchall()
