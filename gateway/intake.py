@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from gateway.activity import ListenerActivity
 from gateway.clock import Clock
@@ -32,13 +33,15 @@ from gateway.store.connection import Connection
 from gateway.store.records import InboxItem, Ticket
 from gateway.store.staff import staff_by_email
 from gateway.ticketing import SYSTEM, Arrival, StaffActions, TicketService, default_decision
-from gateway.triage import Decision, Proposer
+from gateway.triage import Decision, Proposer, decide_many
 from gateway.worker import PollingWorker
 from policies import Policy
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+# Raw bytes one batch may hold in memory: past it, the batch is cut short (one message always).
+BATCH_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,38 @@ class Routing:
     desk: DeskSettings
     policy: Policy
     customer: str
+
+
+class _Prepared(NamedTuple):
+    """A message parsed and routed, waiting for its classification."""
+
+    item: InboxItem
+    parsed: ParsedMessage
+    routing: Routing
+
+
+def _in_order(decided: list[tuple[_Prepared, Decision]]) -> list[tuple[_Prepared, Decision]]:
+    """New messages first, the most urgent first (inbox order among equals); then messages
+    that name another one, in inbox order, after anything they might answer."""
+
+    def threaded(prepared: _Prepared) -> bool:
+        parsed = prepared.parsed
+        return bool(parsed.referenced_ids) or ticket_tag(parsed.subject) is not None
+
+    def key(entry: tuple[_Prepared, Decision]) -> tuple[int, int, int]:
+        prepared, decision = entry
+        if threaded(prepared):
+            return (1, 0, prepared.item.id)
+        return (0, _rank(prepared.routing.policy, decision.effective), prepared.item.id)
+
+    return sorted(decided, key=key)
+
+
+def _rank(policy: Policy, priority: str) -> int:
+    try:
+        return policy.priority(priority).rank
+    except (KeyError, ValueError):
+        return len(policy.priorities)
 
 
 class EmailIntake(PollingWorker):
@@ -95,32 +130,82 @@ class EmailIntake(PollingWorker):
     async def run_once(self, limit: int | None = None) -> int:
         """Process up to `limit` (default: the configured batch) pending messages.
 
-        Each message is parsed and classified before its first `await`, so the transactions
-        reach the store in inbox order (a reply after its original) and share one group commit.
+        The claim stops at `BATCH_BYTES` of raw messages, so a batch of large mails is never
+        all in memory at once.
         """
         batch = limit or self._settings.worker.batch
         now = self._clock.now()
         lease_until = now + self._settings.worker.claim_lease
         items = await self._store.write(
-            lambda db: inbox_sql.claim_pending(db, "email", now, lease_until, limit=batch)
+            lambda db: inbox_sql.claim_pending(
+                db, "email", now, lease_until, limit=batch, max_bytes=BATCH_BYTES
+            )
         )
-        await asyncio.gather(*(self.process(item) for item in items))
+        await self.process_many(items)
         return len(items)
 
     async def process(self, item: InboxItem) -> None:
+        await self.process_many([item])
+
+    async def process_many(self, items: Sequence[InboxItem]) -> None:
+        """Parse the batch, classify it in one pass per policy, then hand every message's
+        transaction to the store at once, so they share one group commit.
+
+        The most urgent new tickets are opened (and paged) first; a message that names
+        another (In-Reply-To, References, a ticket tag) comes after every new one, in inbox
+        order, so a reply always finds the original it answers even within one batch. One
+        message failing, anywhere, fails alone.
+        """
+        ready: list[_Prepared] = []
+        for item in items:
+            try:
+                parsed = parse_message(
+                    item.raw or b"", max_attachment_bytes=self._settings.smtp.max_attachment_size
+                )
+                ready.append(_Prepared(item, parsed, self._route(item, parsed)))
+            except Exception as exc:
+                await self._failed(item, exc)
+            await asyncio.sleep(0)  # parsing is CPU: let the listener answer in between
+        decided = await self._decide(ready)
+        writes = [self._write(prepared, decision) for prepared, decision in _in_order(decided)]
+        await asyncio.gather(*writes)
+
+    async def _decide(self, ready: list[_Prepared]) -> list[tuple[_Prepared, Decision]]:
+        by_policy: dict[str, list[_Prepared]] = {}
+        for prepared in ready:
+            by_policy.setdefault(prepared.routing.policy.name, []).append(prepared)
+        decided: list[tuple[_Prepared, Decision]] = []
+        for group in by_policy.values():
+            policy = group[0].routing.policy
+            questions = [
+                (p.parsed.subject, p.parsed.latest_text, p.parsed.declared_hints) for p in group
+            ]
+            try:
+                decisions = decide_many(self._proposer, policy, questions)
+            except Exception:  # one at a time, so the message that fails fails alone
+                for prepared, (subject, body, hints) in zip(group, questions, strict=True):
+                    try:
+                        decision = self._proposer.decide(policy, subject, body, hints)
+                    except Exception as exc:
+                        await self._failed(prepared.item, exc)
+                        continue
+                    decided.append((prepared, decision))
+            else:
+                decided.extend(zip(group, decisions, strict=True))
+            await asyncio.sleep(0)
+        return decided
+
+    async def _write(self, prepared: _Prepared, decision: Decision) -> None:
+        item, parsed, routing = prepared
         try:
-            parsed = parse_message(
-                item.raw or b"", max_attachment_bytes=self._settings.smtp.max_attachment_size
-            )
-            routing = self._route(item, parsed)
-            decision = self._proposer.decide(
-                routing.policy, parsed.subject, parsed.latest_text, parsed.declared_hints
-            )
             mail = _Mail(item, parsed, Keys.of(parsed, str(item.meta.get("mail_from") or "")))
             await self._store.write(lambda db: self._apply(db, mail, routing, decision))
         except Exception as exc:
-            log.exception("processing inbox row %d failed", item.id)
-            await self._record_failure(item, exc)
+            await self._failed(item, exc)
+
+    async def _failed(self, item: InboxItem, exc: Exception) -> None:
+        log.error("processing inbox row %d failed", item.id, exc_info=exc)
+        await self._record_failure(item, exc)
 
     def _route(self, item: InboxItem, parsed: ParsedMessage) -> Routing:
         rcpts = [str(r).lower() for r in item.meta.get("rcpt_tos", [])]

@@ -10,7 +10,7 @@ from policies import Policy
 from policies.triage import is_client_flag
 
 if TYPE_CHECKING:
-    from classifier import Triage
+    from classifier import Proposal, Triage
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,21 @@ class Proposer(Protocol):
     ) -> Decision: ...
 
 
+# What `decide_many` takes per message: subject, body and the customer's declared hints.
+Question = tuple[str, str, Sequence[str]]
+
+
+def decide_many(
+    proposer: Proposer, policy: Policy, questions: Sequence[Question]
+) -> list[Decision]:
+    """One decision per question, in order: in one pass when the proposer can batch (the
+    classifier runs spaCy's `pipe` over them), else one at a time."""
+    batch = getattr(proposer, "decide_many", None)
+    if batch is not None:
+        return list(batch(policy, questions))
+    return [proposer.decide(policy, subject, body, hints) for subject, body, hints in questions]
+
+
 class ClassifierProposer:
     """Maps the customer's hints through the policy, then asks the spaCy triage for the rest."""
 
@@ -47,19 +62,30 @@ class ClassifierProposer:
     def decide(
         self, policy: Policy, subject: str, body: str, declared_hints: Sequence[str]
     ) -> Decision:
+        return self.decide_many(policy, [(subject, body, declared_hints)])[0]
+
+    def decide_many(self, policy: Policy, questions: Sequence[Question]) -> list[Decision]:
         from classifier import Declared
 
-        declared = policy.match_declared(declared_hints)
-        deliberate = policy.match_declared([h for h in declared_hints if not is_client_flag(h)])
-        client_flag = declared is not None and deliberate is None
-        given = Declared(declared, client_flag=client_flag) if declared is not None else None
-        proposal = self._triage.propose(policy, subject, body, declared=given)
-        return Decision(
-            declared=declared,
-            proposed=proposal.priority,
-            effective=proposal.effective,
-            confidence=proposal.confidence,
-            reasons=tuple(proposal.reasons),
-            reclassified=proposal.reclassified,
-            needs_human=proposal.needs_human,
-        )
+        items, levels = [], []
+        for subject, body, hints in questions:
+            declared = policy.match_declared(hints)
+            deliberate = policy.match_declared([h for h in hints if not is_client_flag(h)])
+            client_flag = declared is not None and deliberate is None
+            given = Declared(declared, client_flag=client_flag) if declared is not None else None
+            items.append((subject, body, given))
+            levels.append(declared)
+        proposals = self._triage.propose_many(policy, items)
+        return [_decision(d, p) for d, p in zip(levels, proposals, strict=True)]
+
+
+def _decision(declared: str | None, proposal: Proposal) -> Decision:
+    return Decision(
+        declared=declared,
+        proposed=proposal.priority,
+        effective=proposal.effective,
+        confidence=proposal.confidence,
+        reasons=tuple(proposal.reasons),
+        reclassified=proposal.reclassified,
+        needs_human=proposal.needs_human,
+    )

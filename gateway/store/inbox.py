@@ -43,9 +43,19 @@ async def pending_inbox(db: Connection, channel: str, *, limit: int = 100) -> li
 
 
 async def claim_pending(
-    db: Connection, channel: str, now: datetime, lease_until: datetime, *, limit: int = 100
+    db: Connection,
+    channel: str,
+    now: datetime,
+    lease_until: datetime,
+    *,
+    limit: int = 100,
+    max_bytes: int | None = None,
 ) -> list[InboxItem]:
     """Take up to `limit` new rows nobody holds, for this node alone until `lease_until`.
+
+    With `max_bytes`, the rows stop before their raw messages together exceed it (the first
+    row is always taken, whatever its size), so a batch of large messages is never all in
+    memory at once: sizes are read first, the raw bytes only of the rows claimed.
 
     Several nodes on one PostgreSQL never get the same row: rows another node is claiming
     are locked and skipped, rows it claimed carry its lease. A node that dies mid-claim
@@ -56,18 +66,29 @@ async def claim_pending(
     is recorded as a duplicate.
     """
     async with db.execute(
-        "SELECT * FROM inbox WHERE state = 'new' AND channel = ?"
-        " AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY id LIMIT ?" + skip_locked(db),
+        "SELECT id, COALESCE(LENGTH(raw), 0) AS size FROM inbox WHERE state = 'new'"
+        " AND channel = ? AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY id LIMIT ?"
+        + skip_locked(db),
         (channel, iso(now), limit),
     ) as cursor:
-        rows = [InboxItem.from_row(row) for row in await cursor.fetchall()]
-    if rows:
-        marks = ",".join("?" * len(rows))
-        await db.execute(
-            f"UPDATE inbox SET claimed_until = ? WHERE id IN ({marks})",
-            (iso(lease_until), *(row.id for row in rows)),
-        )
-    return rows
+        sizes = [(int(row["id"]), int(row["size"])) for row in await cursor.fetchall()]
+    ids: list[int] = []
+    total = 0
+    for row_id, size in sizes:
+        if ids and max_bytes is not None and total + size > max_bytes:
+            break
+        ids.append(row_id)
+        total += size
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    await db.execute(
+        f"UPDATE inbox SET claimed_until = ? WHERE id IN ({marks})", (iso(lease_until), *ids)
+    )
+    async with db.execute(
+        f"SELECT * FROM inbox WHERE id IN ({marks}) ORDER BY id", tuple(ids)
+    ) as cursor:
+        return [InboxItem.from_row(row) for row in await cursor.fetchall()]
 
 
 async def oldest_pending(db: Connection, channel: str) -> datetime | None:
