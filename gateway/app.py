@@ -24,6 +24,7 @@ from gateway.intake import EmailIntake
 from gateway.metrics import Metrics
 from gateway.outbox import OutboxWorker
 from gateway.policybook import PolicyBook
+from gateway.sla.worker import ClockWorker
 from gateway.smtp import IntakeHandler, SmtpListener
 from gateway.smtp.limits import ClientLimits
 from gateway.startup import bind_error, prepare_data_dir
@@ -123,6 +124,10 @@ class Gateway:
             tickets=self.tickets,
             paging=paging,
         )
+        # Warnings and breaches of the SLA clocks; a breach after hours pages through paging.
+        self.clocks = ClockWorker(
+            self.store, self.clock, settings, self.policies, self.metrics, pager=paging
+        )
         self.intake = EmailIntake(
             self.store,
             self.clock,
@@ -164,6 +169,7 @@ class Gateway:
                 self.outbox.run(),
                 voice.worker.run(),
                 voice.escalation.run(),
+                self.clocks.run(),
             ):
                 self._start_task(worker)
 

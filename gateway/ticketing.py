@@ -26,6 +26,7 @@ from datetime import datetime
 from gateway.ack import CustomerNotices, Notice, Withheld
 from gateway.hooks import PriorityChange, TicketHook
 from gateway.policybook import PolicyBook
+from gateway.sla.refresh import refresh_clocks
 from gateway.store import outbox as outbox_sql
 from gateway.store import tickets as sql
 from gateway.store.connection import Connection
@@ -134,6 +135,7 @@ class TicketService:
         )
         if decision.reclassified:
             await sql.add_event(db, ticket.id, now, "reclassified", reason=decision.reclassified)
+        await refresh_clocks(db, policy, ticket.id, now)
         log.info(
             "ticket %d opened: %s, %s under %s%s",
             ticket.number,
@@ -173,6 +175,7 @@ class TicketService:
         )
         if decision.reclassified:
             await sql.add_event(db, ticket.id, now, "reclassified", reason=decision.reclassified)
+        await refresh_clocks(db, policy, ticket.id, now)
         return await self._reload(db, ticket.id)
 
     async def announce(self, db: Connection, ticket: Ticket, first_line: str) -> None:
@@ -228,6 +231,7 @@ class TicketService:
         if decision is not None:
             detail["reasons"] = list(decision.reasons)
         await sql.add_event(db, ticket.id, now, "priority-changed", **detail)
+        await refresh_clocks(db, policy, ticket.id, now)  # every clock, from the arrival
         after = await self._reload(db, ticket.id)
         if due != ticket.due_at:
             change = await sql.count_events(db, ticket.id, "priority-changed")
@@ -259,7 +263,9 @@ class TicketService:
         self, db: Connection, ticket: Ticket, message: NewMessage, now: datetime
     ) -> int:
         """Add a message to the ticket's thread (an inbound one reopens a closed ticket)."""
-        return await sql.insert_message(db, ticket.id, message, now)
+        message_id = await sql.insert_message(db, ticket.id, message, now)
+        await refresh_clocks(db, self.policy_of(ticket), ticket.id, now)
+        return message_id
 
     async def tell_customer(
         self, db: Connection, ticket: Ticket, notice: Notice | Withheld, now: datetime

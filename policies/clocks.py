@@ -207,6 +207,9 @@ class _Story:
         return cycles
 
 
+_Pause = tuple[datetime, datetime, bool]  # begin, end (now if ongoing), ongoing
+
+
 class _Runner:
     """Turns (target, start, met) into a `Clock`, with pauses and warning points."""
 
@@ -262,29 +265,31 @@ class _Runner:
             )
         ]
 
-    def _pauses(self, start: datetime, met: datetime | None) -> list[tuple[datetime, datetime]]:
-        """Pending spells inside the clock's run; one still going ends ``now``."""
+    def _pauses(self, start: datetime, met: datetime | None) -> list[_Pause]:
+        """Pending spells inside the clock's run; one still going ends ``now`` (and counts,
+        even if it began this instant, so the clock reads ``paused``)."""
         stop = met or self.now
         spells = []
         for begin, end in self.story.pending:
             begin, end_ = max(begin, start), min(end or self.now, stop)
-            if begin < end_:
-                spells.append((begin, end_))
+            ongoing = end is None and met is None
+            if begin < end_ or (ongoing and begin == end_):
+                spells.append((begin, end_, ongoing))
         return spells
 
     def _shifted(
-        self, base: datetime, target: Target, pauses: Sequence[tuple[datetime, datetime]]
+        self, base: datetime, target: Target, pauses: Sequence[_Pause]
     ) -> tuple[datetime, timedelta, bool]:
         """``base`` moved by the pauses that began before it; whether one is going on now."""
         at, paused_now = base, False
-        for begin, end in pauses:
+        for begin, end, ongoing in pauses:
             if begin >= at:
                 break
             if target.business:
                 at = add_open_time(self.calendar, at, open_time_between(self.calendar, begin, end))
             else:
                 at += end - begin
-            paused_now = paused_now or end >= self.now
+            paused_now = paused_now or ongoing
         return at, at - base, paused_now
 
     def _warn_base(

@@ -6,6 +6,7 @@
   `load_settings` (defaults < TOML file < INTAKE_* environment < command-line flags).
 - `gateway.config.oncall`: the `[oncall]` table (staff, rotation, overrides, escalation).
 - `gateway.config.paging`: the `[paging]` table (voicemail rule, per-recipient rate limits).
+- `gateway.config.sla`: the `[sla]` table (who hears of SLA warnings and breaches).
 
 The package is core: it imports no channel (`voice`, `gateway.smtp`), so both channels can
 read their settings from it.
@@ -37,6 +38,7 @@ from gateway.config.settings import (
     WorkerSettings,
     load_settings,
 )
+from gateway.config.sla import SlaSettings
 
 __all__ = [
     "DEMO_DESK_ADDRESS",
@@ -57,6 +59,7 @@ __all__ = [
     "RelaySettings",
     "Rotation",
     "Settings",
+    "SlaSettings",
     "SmtpSettings",
     "Staff",
     "Step",

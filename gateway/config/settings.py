@@ -20,6 +20,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from gateway.config.base import Duration, StrictModel
 from gateway.config.oncall import OnCallConfig
 from gateway.config.paging import PagingSettings
+from gateway.config.sla import SlaSettings
 
 DEMO_DESK_ADDRESS = "support@localhost"
 DEMO_POLICY = "threepbx"
@@ -211,6 +212,7 @@ class Settings(StrictModel):
     twilio: TwilioSettings = TwilioSettings()
     oncall: OnCallConfig | None = None
     paging: PagingSettings = PagingSettings()
+    sla: SlaSettings = SlaSettings()
 
     @field_validator("public_url")
     @classmethod
