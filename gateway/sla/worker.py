@@ -19,6 +19,7 @@ nothing. A round also adopts, once per process, open tickets that have no clocks
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -95,10 +96,14 @@ class ClockWorker(PollingWorker):
     async def run_once(self) -> int:
         done = await self._adopt()
         now = self._clock.now()
-        for row in await self._store.read(lambda db: sql.warnings_due(db, now, limit=BATCH)):
-            done += self._counted(await self._store.write(self._warning_op(row.id, now)))
-        for row in await self._store.read(lambda db: sql.breaches_due(db, now, limit=BATCH)):
-            done += self._counted(await self._store.write(self._breach_op(row.id, now)))
+        # One op per clock, handed in together: they share one group commit (one fsync), and
+        # one that fails rolls back alone (its own savepoint) and is retried next round.
+        warnings = await self._store.read(lambda db: sql.warnings_due(db, now, limit=BATCH))
+        breaches = await self._store.read(lambda db: sql.breaches_due(db, now, limit=BATCH))
+        done += await self._run(
+            [self._warning_op(row.id, now) for row in warnings]
+            + [self._breach_op(row.id, now) for row in breaches]
+        )
         self._metrics.sla_at_risk.set(await self._store.read(sql.at_risk_count))
         return done
 
@@ -278,6 +283,18 @@ class ClockWorker(PollingWorker):
             )
 
     # -- after the commit -----------------------------------------------------------------
+
+    async def _run(self, ops: list[AlertOp]) -> int:
+        outcomes = await asyncio.gather(
+            *(self._store.write(op) for op in ops), return_exceptions=True
+        )
+        done = 0
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                log.error("SLA scan: a clock could not be handled", exc_info=outcome)
+            else:
+                done += self._counted(outcome)
+        return done
 
     def _counted(self, alerts: list[Alert]) -> int:
         for alert in alerts:
