@@ -297,3 +297,22 @@ async def unclocked_tickets(db: Connection, *, after_id: int, limit: int) -> lis
         (after_id, limit),
     )
     return [int(r["id"]) for r in rows]
+
+
+async def last_refresh(db: Connection) -> str:
+    """When clocks were last computed (stored form), '' if never."""
+    async with db.execute("SELECT MAX(updated_at) AS at FROM sla_clocks") as cursor:
+        row = await cursor.fetchone()
+    return str(row["at"]) if row and row["at"] else ""
+
+
+async def changed_tickets(db: Connection, after: str, *, limit: int) -> list[tuple[int, str, bool]]:
+    """(id, updated_at, clocks fresh) of tickets changed after `after` (stored form), oldest
+    change first; fresh when its clocks were computed at or after the change."""
+    rows = await db.execute_fetchall(
+        "SELECT t.id, t.updated_at, EXISTS (SELECT 1 FROM sla_clocks c WHERE c.ticket_id = t.id"
+        " AND c.updated_at >= t.updated_at) AS fresh FROM tickets t WHERE t.updated_at > ?"
+        " ORDER BY t.updated_at LIMIT ?",
+        (after, limit),
+    )
+    return [(int(r["id"]), str(r["updated_at"]), bool(r["fresh"])) for r in rows]

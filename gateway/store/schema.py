@@ -185,7 +185,8 @@ MIGRATIONS: tuple[str, ...] = (
     # 4: SLA clocks (policies/clocks.py) as last computed for each ticket, and the warnings
     # and breaches recorded for them, once each (the unique key is what makes it once).
     # `watch` is 1 while the scanner must look at a clock: not met in time, not paused, breach
-    # not yet recorded; the partial indexes make each scan read only what falls due.
+    # not yet recorded; the partial indexes make each scan read only what falls due, and
+    # `tickets_updated` lets it find tickets changed since their clocks were computed.
     """
     CREATE TABLE sla_clocks (
         id           INTEGER PRIMARY KEY,
@@ -223,5 +224,7 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (ticket_id, clock, cycle, point)
     );
     CREATE INDEX sla_alerts_point ON sla_alerts(point, ticket_id);
+    CREATE INDEX sla_clocks_updated ON sla_clocks(updated_at);
+    CREATE INDEX tickets_updated ON tickets(updated_at);  -- the scanner's "changed since"
     """,
 )

@@ -412,3 +412,26 @@ async def set_status(
     await db.execute("UPDATE tickets SET status = ? WHERE id = ?", (status, ticket.id))
     await add_event(db, ticket.id, now, "status-changed", old="", new=status, by="cli:sam")
     await refresh_clocks(db, gw.policies.get(ticket.policy), ticket.id, now)
+
+
+async def test_a_change_recorded_outside_the_ticket_service_is_seen_next_round(
+    gw: Gateway, clock: ManualClock
+) -> None:
+    """A priority set by code that does not call the ticket service (as the API's staff actions
+    did before they moved into it): the next round recomputes, so the new, earlier deadline
+    breaches on time rather than at the old one."""
+    ticket = await open_ticket(gw)
+    clock.set(TUESDAY + 2 * H)
+
+    async def raw_priority(db: Connection) -> None:
+        await db.execute(
+            "UPDATE tickets SET effective_priority = 'P1', updated_at = ? WHERE id = ?",
+            (clock.now().isoformat(timespec="microseconds"), ticket.id),
+        )
+        await add_event(db, ticket.id, clock.now(), "priority-changed", new="P1", by="api:sam")
+
+    await write(gw, raw_priority)
+    assert await scan(gw, clock) == 1  # refreshed, and the P1 hour has passed: breached
+    breached = events(gw, ticket, "sla-breached")
+    assert [(b["priority"], b["at"]) for b in breached] == [("P1", TUESDAY + H)]
+    assert [m["new_priority"] for m in events(gw, ticket, "clock-moved")] == ["P1"]
