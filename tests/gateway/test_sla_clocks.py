@@ -15,7 +15,7 @@ import pytest
 from gateway.app import Gateway
 from gateway.clock import ManualClock
 from gateway.config import Settings
-from gateway.sla.refresh import refresh_clocks
+from gateway.sla.refresh import clock_view, current_clocks, refresh_clocks
 from gateway.store.connection import Connection
 from gateway.store.records import Ticket
 from gateway.store.tickets import NewMessage, add_event, ticket_by_number
@@ -113,6 +113,7 @@ async def test_warning_at_75_percent_then_breach_once_each(gw: Gateway, clock: M
     assert await scan(gw, clock, TUESDAY + 5 * H) == 0
     assert await scan(gw, clock, TUESDAY + 6 * H) == 1  # 75 % of 8 hours
     assert await scan(gw, clock) == 0
+    assert metric(gw, "intake_sla_at_risk") == 1
     warned = events(gw, ticket, "sla-warning")
     assert [(w["clock"], w["point"], w["at"]) for w in warned] == [
         ("respond", "75%", TUESDAY + 6 * H)
@@ -129,6 +130,7 @@ async def test_warning_at_75_percent_then_breach_once_each(gw: Gateway, clock: M
     labels = {"policy": "threepbx", "priority": "P4", "clock": "respond"}
     assert metric(gw, "intake_sla_breaches_total", **labels) == 1
     assert metric(gw, "intake_sla_warnings_total", **labels) == 2
+    assert metric(gw, "intake_sla_at_risk") == 0  # breached now, no longer "at risk"
     row = clocks(gw, ticket)[("respond", 0)]
     assert (row["state"], row["watch"]) == ("breached", 0)
     assert row["breached_at"] == (TUESDAY + 8 * H).isoformat(timespec="microseconds")
@@ -435,3 +437,25 @@ async def test_a_change_recorded_outside_the_ticket_service_is_seen_next_round(
     breached = events(gw, ticket, "sla-breached")
     assert [(b["priority"], b["at"]) for b in breached] == [("P1", TUESDAY + H)]
     assert [m["new_priority"] for m in events(gw, ticket, "clock-moved")] == ["P1"]
+
+
+async def test_current_clocks_for_readers(gw: Gateway, clock: ManualClock) -> None:
+    ticket = await open_ticket(gw)
+    clock.set(TUESDAY + 2 * H)
+    policy = gw.policies.get("threepbx")
+    found = await gw.store.read(lambda db: current_clocks(db, policy, ticket.id, clock.now()))
+    views = {v["clock"]: v for v in map(clock_view, found)}
+    assert views["respond"]["state"] == "pending"
+    assert views["respond"]["remaining_seconds"] == 6 * 3600
+    assert views["resolve"]["business"] is True
+
+
+def test_sla_settings_are_checked(tmp_path: Path) -> None:
+    from gateway.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"sla\.notify: .*not an email address: 'desk'"):
+        make_settings(tmp_path, sla={"notify": ["desk"]})
+    with pytest.raises(ConfigError, match=r"sla\.scan_interval"):
+        make_settings(tmp_path, sla={"scan_interval": "soon"})
+    settings = make_settings(tmp_path, sla={"notify": ["Desk@Example.com"]})
+    assert settings.sla.breach_recipients == ("desk@example.com",)
