@@ -257,6 +257,13 @@ class TicketService:
         await sql.set_subject(db, ticket.id, subject, now)
         await sql.add_event(db, ticket.id, now, "subject-changed", by=actor)
 
+    async def record_rfo(
+        self, db: Connection, ticket: Ticket, *, actor: str, now: datetime
+    ) -> None:
+        """The reason for outage was given to the customer: it meets the rfo clock."""
+        await sql.add_event(db, ticket.id, now, "rfo-sent", by=actor)
+        await refresh_clocks(db, self.policy_of(ticket), ticket.id, now)
+
     # -- messages --------------------------------------------------------------------------
 
     async def append_message(

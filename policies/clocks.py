@@ -4,9 +4,9 @@ The clocks (targets per level in the policy file, rules in its ``[clocks]`` tabl
 
 * ``respond``: from arrival to the first public staff reply. A ticket resolved or closed
   before anyone replied stops it then (the customer is told the outcome; nothing is owed).
-* ``ongoing``: after the first reply, each customer message not yet answered starts a cycle
-  (numbered 1, 2, ...) due ``ongoing`` after it; the next public reply, or a resolution,
-  meets it. Customer messages before the first reply are the respond clock's.
+* ``ongoing``: once the respond clock is met, each customer message not yet answered starts a
+  cycle (numbered 1, 2, ...) due ``ongoing`` after it; the next public reply, or a
+  resolution, meets it. Customer messages before that are the respond clock's.
 * ``resolve``: from arrival to the first resolution (status ``resolved`` or ``closed``, or
   "resolved and left open for monitoring"). A reopened ticket does not un-meet it.
 * ``rfo``: from arrival or from the first resolution (``rfo_from``) to the reason for outage
@@ -118,8 +118,8 @@ def ticket_clocks(
     respond_met = _earliest(first_reply, story.first_resolution)
     found += runner.clock("respond", 0, level.respond, arrival, respond_met)
 
-    if level.ongoing is not None and first_reply is not None:
-        for cycle, (start, met) in enumerate(story.ongoing_cycles(first_reply), start=1):
+    if level.ongoing is not None and respond_met is not None:
+        for cycle, (start, met) in enumerate(story.ongoing_cycles(respond_met), start=1):
             found += runner.clock("ongoing", cycle, level.ongoing, start, met)
 
     if level.resolve is not None:
@@ -185,8 +185,8 @@ class _Story:
         return next((f.at for f in self.facts if f.kind == kind and f.at >= after), None)
 
     def ongoing_cycles(self, first_reply: datetime) -> list[tuple[datetime, datetime | None]]:
-        """(start, met) of each cycle: an unanswered customer message after the first reply,
-        until the next reply or resolution."""
+        """(start, met) of each cycle: an unanswered customer message after the respond clock
+        was met (``first_reply``), until the next reply or resolution."""
         cycles: list[tuple[datetime, datetime | None]] = []
         waiting: datetime | None = None
         for fact in self.facts:

@@ -1,4 +1,5 @@
-"""`intake sla report`: SLA attainment per policy x priority x clock over a period.
+"""`intake sla report`: SLA attainment per policy x priority x clock over a period;
+`intake sla rfo-sent N`: the reason for outage was given, which meets the rfo clock.
 
 Periods: `--since` and `--until` take a date (`2026-11-01`) or an ISO 8601 instant; without an
 offset they are UTC. A bare `--until` date includes that whole day. A clock belongs to the
@@ -22,6 +23,7 @@ from gateway.cli.common import (
     CONFIG_OPTION,
     DATA_DIR_OPTION,
     OutputFormat,
+    fail,
     one_line,
     print_rows,
     read_instant,
@@ -31,9 +33,13 @@ from gateway.cli.common import (
 )
 from gateway.cli.policies import sla_app
 from gateway.clock import SystemClock
+from gateway.config import Settings
 from gateway.policybook import PolicyBook
+from gateway.promise import format_local
 from gateway.sla.report import ReportRow, attainment
 from gateway.store import Store
+from gateway.store import tickets as tickets_sql
+from gateway.store.connection import Connection
 
 COLUMNS = (
     "policy",
@@ -146,3 +152,42 @@ def sla_report(
     print_rows(
         OutputFormat(chosen.value), COLUMNS, cells, records, title=f"SLA attainment, {period}"
     )
+
+
+@sla_app.command("rfo-sent")
+def sla_rfo_sent(
+    number: int = typer.Argument(..., help="Ticket number."),
+    config: Path | None = CONFIG_OPTION,
+    data_dir: Path | None = DATA_DIR_OPTION,
+) -> None:
+    """Record that the customer has the reason for outage (meets the ticket's rfo clock)."""
+    settings = settings_from_cli(config, data_dir)
+    typer.echo(asyncio.run(with_store(settings, lambda s: _rfo_sent(s, settings, number))))
+
+
+async def _rfo_sent(store: Store, settings: Settings, number: int) -> str:
+    from gateway.app import ticket_service_for
+    from gateway.cli.tickets import _operator
+    from gateway.sla.refresh import current_clocks
+
+    clock = SystemClock()
+    book = PolicyBook(settings)
+    service, _ = ticket_service_for(settings, clock, book)
+    now = clock.now()
+
+    async def write(db: Connection) -> str:
+        ticket = await tickets_sql.ticket_by_number(db, number)
+        if ticket is None:
+            raise fail(f"no ticket #{number}")
+        policy = service.policy_of(ticket)
+        await service.record_rfo(db, ticket, actor=f"cli:{_operator()}", now=now)
+        rfo = [c for c in await current_clocks(db, policy, ticket.id, now) if c.name == "rfo"]
+        if not rfo:
+            return (
+                f"ticket #{number}: reason for outage recorded; its priority"
+                f" {ticket.effective_priority} under {policy.name} has no reason-for-outage clock"
+            )
+        due = format_local(rfo[0].due_at, policy.tz)
+        return f"ticket #{number}: reason for outage recorded; rfo clock {rfo[0].state} (due {due})"
+
+    return await store.write(write)

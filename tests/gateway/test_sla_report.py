@@ -172,3 +172,40 @@ def test_until_a_date_includes_that_day(desk: Path) -> None:
     )
     assert json.loads(out)["until"] == "2026-06-03T00:00:00+00:00"
     assert json.loads(out)["rows"]
+
+
+def test_rfo_sent_meets_the_rfo_clock(tmp_path: Path) -> None:
+    from gateway.sla.refresh import refresh_clocks
+    from gateway.store.tickets import add_event
+
+    start = datetime.now(UTC) - 3 * H
+
+    async def story() -> None:
+        settings = make_settings(tmp_path)
+        clock = ManualClock(start)
+        gw = Gateway(settings, clock=clock, proposer=DefaultProposer(), workers=False)
+        await gw.start()
+        try:
+            await send(gw, mail(X_Priority="1"))  # P2 under ThreePBX: rfo within 96 hours
+            await send(gw, mail(sender="d@example.com"), sender="d@example.com")  # P4
+            await settle(gw)
+
+            async def resolve(db: Connection) -> None:
+                ticket = await ticket_by_number(db, 1001)
+                assert ticket is not None
+                at = start + H
+                await add_event(db, ticket.id, at, "status-changed", new="resolved", by="t")
+                await refresh_clocks(db, gw.policies.get("threepbx"), ticket.id, at)
+
+            await gw.store.write(resolve)
+        finally:
+            await gw.stop()
+
+    asyncio.run(story())
+    result = runner.invoke(app, ["sla", "rfo-sent", "1001", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("ticket #1001: reason for outage recorded; rfo clock met")
+    other = runner.invoke(app, ["sla", "rfo-sent", "1002", "--data-dir", str(tmp_path)])
+    assert "P4 under threepbx has no reason-for-outage clock" in other.stdout
+    missing = runner.invoke(app, ["sla", "rfo-sent", "7", "--data-dir", str(tmp_path)])
+    assert (missing.exit_code, missing.stderr) == (1, "intake: no ticket #7\n")

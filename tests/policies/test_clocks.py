@@ -160,6 +160,17 @@ def test_customer_messages_before_the_first_reply_belong_to_respond() -> None:
     assert [c.name for c in clocks] == ["respond"]
 
 
+def test_a_customer_writing_after_a_resolution_without_reply_starts_an_ongoing_cycle() -> None:
+    arrival = datetime(2026, 6, 2, 10, 0, tzinfo=CHICAGO)
+    facts = [
+        Fact(arrival + H, "status", "resolved"),
+        Fact(arrival + 2 * H, "status", "open"),
+        Fact(arrival + 2 * H, "customer"),
+    ]
+    clock = one(ticket_clocks(PREMIUM, "P1", arrival, facts, arrival + 3 * H), "ongoing", 1)
+    assert (clock.started_at, clock.state) == (arrival.astimezone(UTC) + 2 * H, "pending")
+
+
 def test_premium_pending_pauses_the_ongoing_clock_not_the_initial_response() -> None:
     arrival = datetime(2026, 6, 2, 10, 0, tzinfo=CHICAGO)
     facts = [
