@@ -4,6 +4,7 @@ and rfo clocks and Restcomm Premium's ongoing clock."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -459,3 +460,26 @@ def test_sla_settings_are_checked(tmp_path: Path) -> None:
         make_settings(tmp_path, sla={"scan_interval": "soon"})
     settings = make_settings(tmp_path, sla={"notify": ["Desk@Example.com"]})
     assert settings.sla.breach_recipients == ("desk@example.com",)
+
+
+async def test_two_scanners_on_one_database_record_a_breach_once(
+    gw: Gateway, clock: ManualClock
+) -> None:
+    """Coordination only through the database: a second process scanning the same clocks at
+    the same moment finds the breach already recorded (the unique alert key)."""
+    from gateway.metrics import Metrics
+    from gateway.policybook import PolicyBook
+    from gateway.sla.worker import ClockWorker
+    from gateway.store import Store
+
+    ticket = await open_ticket(gw)
+    other_store = await Store.open(gw.store.path)
+    try:
+        other = ClockWorker(other_store, clock, gw.settings, PolicyBook(gw.settings), Metrics())
+        clock.set(TUESDAY + 9 * H)
+        done = await asyncio.gather(gw.clocks.run_once(), other.run_once())
+        assert sorted(done) == [0, 1]
+    finally:
+        await other_store.close()
+    assert len(events(gw, ticket, "sla-breached")) == 1
+    assert alert_mail(gw, "sla-breach") == ["lead@example.com"]
