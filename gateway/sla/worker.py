@@ -205,8 +205,19 @@ class ClockWorker(PollingWorker):
             return None
         try:
             policy = self._policies.get(ticket.policy)
-        except (PolicyError, OSError, KeyError):
-            return None  # its policy is gone from the configuration: nothing to hold it to
+        except (PolicyError, OSError, KeyError) as error:
+            # Its policy is gone from the configuration: nothing to hold it to. Stop watching
+            # (a later refresh, once the policy is back, watches it again) and say so.
+            await sql.unwatch(db, clock_id)
+            log.warning(
+                "ticket %d: SLA %s not watched: policy %s cannot be loaded (%s)",
+                ticket.number,
+                before.clock,
+                ticket.policy,
+                error,
+                extra={"ticket": ticket.number, "event": "sla-unwatched"},
+            )
+            return None
         key = (before.clock, before.cycle)
         clock = next(
             (c for c in await refresh_clocks(db, policy, ticket.id, now) if c.key == key), None

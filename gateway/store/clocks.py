@@ -203,6 +203,12 @@ async def set_next_warning(db: Connection, clock_id: int, at: datetime | None) -
     )
 
 
+async def unwatch(db: Connection, clock_id: int) -> None:
+    await db.execute(
+        "UPDATE sla_clocks SET watch = 0, next_warn_at = NULL WHERE id = ?", (clock_id,)
+    )
+
+
 async def clock_by_id(db: Connection, clock_id: int) -> StoredClock | None:
     async with db.execute("SELECT * FROM sla_clocks WHERE id = ?", (clock_id,)) as cursor:
         row = await cursor.fetchone()

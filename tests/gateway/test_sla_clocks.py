@@ -483,3 +483,17 @@ async def test_two_scanners_on_one_database_record_a_breach_once(
         await other_store.close()
     assert len(events(gw, ticket, "sla-breached")) == 1
     assert alert_mail(gw, "sla-breach") == ["lead@example.com"]
+
+
+async def test_a_clock_whose_policy_is_gone_stops_being_watched(
+    gw: Gateway, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    ticket = await open_ticket(gw)
+    await write(
+        gw, lambda db: db.execute("UPDATE tickets SET policy = 'gone' WHERE id = ?", (ticket.id,))
+    )
+    assert await scan(gw, clock, TUESDAY + 9 * H) == 0
+    assert "policy gone cannot be loaded" in caplog.text
+    watched = query(gw, "SELECT COUNT(*) AS n FROM sla_clocks WHERE watch = 1")[0]["n"]
+    assert watched == 0
+    assert await scan(gw, clock) == 0
