@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/classifier.py
 	$(BIN)/python -m bench.smtp_intake
 	$(BIN)/python -m bench.webhooks
+	$(BIN)/python -m bench.pg_intake
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache build *.egg-info

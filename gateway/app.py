@@ -28,7 +28,7 @@ from gateway.sla.worker import ClockWorker
 from gateway.smtp import IntakeHandler, SmtpListener
 from gateway.smtp.limits import ClientLimits
 from gateway.startup import bind_error, prepare_data_dir
-from gateway.store import DATABASE_NAME, Store
+from gateway.store import open_store
 from gateway.ticketing import TicketService
 from gateway.transports import EmailTransport, SmsTransport
 from gateway.transports.factory import email_transport_for, sms_transport_for
@@ -95,7 +95,7 @@ class Gateway:
     async def _start_parts(self, settings: Settings, proposer: Proposer) -> None:
         # Each part registers its own shutdown; `stop()` unwinds them in reverse order, so
         # workers stop first, then SMTP finishes open transactions, and the store closes last.
-        self.store = await Store.open(settings.data_dir / DATABASE_NAME)
+        self.store = await open_store(settings)
         self._shutdown.push_async_callback(self.store.close)
         self.email_transport = self.email_transport or email_transport_for(settings)
         self._shutdown.push_async_callback(self.email_transport.aclose)
@@ -139,7 +139,11 @@ class Gateway:
             activity=self.activity,
         )
         self.health = Health(
-            self.store, self.clock, settings.data_dir, min_free_bytes=settings.smtp.max_message_size
+            self.store,
+            self.clock,
+            settings.data_dir,
+            min_free_bytes=settings.smtp.max_message_size,
+            page_validity=settings.twilio.page_validity,
         )
         separate_admin = settings.http.admin_address is not None
         self.http_app = build_http_app(

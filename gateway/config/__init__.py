@@ -6,6 +6,7 @@
   `load_settings` (defaults < TOML file < INTAKE_* environment < command-line flags).
 - `gateway.config.oncall`: the `[oncall]` table (staff, rotation, overrides, escalation).
 - `gateway.config.paging`: the `[paging]` table (voicemail rule, per-recipient rate limits).
+- `gateway.config.demo`: the demo desk and its on-call rotation, used when no desk is named.
 - `gateway.config.sla`: the `[sla]` table (who hears of SLA warnings and breaches).
 
 The package is core: it imports no channel (`voice`, `gateway.smtp`), so both channels can
@@ -13,6 +14,7 @@ read their settings from it.
 """
 
 from gateway.config.base import Duration, StrictModel, parse_duration
+from gateway.config.demo import DEMO_DESK_ADDRESS, DEMO_POLICY, DEMO_URGENT_ADDRESS
 from gateway.config.oncall import (
     Escalation,
     OnCallConfig,
@@ -23,8 +25,6 @@ from gateway.config.oncall import (
 )
 from gateway.config.paging import GOALERT_SMS_LIMITS, PagingSettings, RateLimit
 from gateway.config.settings import (
-    DEMO_DESK_ADDRESS,
-    DEMO_POLICY,
     AckSettings,
     ConfigError,
     CustomerSettings,
@@ -43,6 +43,7 @@ from gateway.config.sla import SlaSettings
 __all__ = [
     "DEMO_DESK_ADDRESS",
     "DEMO_POLICY",
+    "DEMO_URGENT_ADDRESS",
     "GOALERT_SMS_LIMITS",
     "AckSettings",
     "ConfigError",

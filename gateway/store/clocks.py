@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from gateway.store.connection import Connection
+from gateway.store.connection import Connection, dialect
 from gateway.store.records import from_iso, iso
 
 
@@ -264,9 +264,11 @@ async def report_rows(
 
 
 async def _has_table(db: Connection, name: str) -> bool:
-    async with db.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
-    ) as cursor:
+    if dialect(db) == "postgresql":
+        sql = "SELECT 1 FROM information_schema.tables WHERE table_name = ?"
+    else:
+        sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    async with db.execute(sql, (name,)) as cursor:
         return await cursor.fetchone() is not None
 
 
