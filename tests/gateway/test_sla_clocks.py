@@ -20,6 +20,7 @@ from gateway.sla.refresh import clock_view, current_clocks, refresh_clocks
 from gateway.store.connection import Connection
 from gateway.store.records import Ticket
 from gateway.store.tickets import NewMessage, add_event, ticket_by_number
+from tests.pg_server import open_test_store
 
 from .gateway_harness import DefaultProposer, mail, make_settings, query, send, settle
 
@@ -30,11 +31,13 @@ TUESDAY = datetime(2026, 6, 2, 14, 0, tzinfo=UTC)
 MONDAY_NIGHT = datetime(2026, 6, 2, 1, 0, tzinfo=UTC)
 
 
-def sla_settings(tmp_path: Path, policy: str = "threepbx") -> Settings:
+def sla_settings(tmp_path: Path, store_url: str | None, policy: str = "threepbx") -> Settings:
+    """A desk under `policy` that notifies SLA warnings and breaches, on either backend."""
     return make_settings(
         tmp_path,
         desks=[{"address": "support@localhost", "policy": policy}],
         sla={"notify": ["desk@example.com"], "leads": ["lead@example.com"]},
+        store__url=store_url,
     )
 
 
@@ -44,8 +47,8 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return sla_settings(tmp_path)
+def settings(tmp_path: Path, store_url: str | None) -> Settings:
+    return sla_settings(tmp_path, store_url)
 
 
 @pytest.fixture
@@ -172,9 +175,9 @@ async def test_a_reply_recorded_without_a_refresh_is_seen_before_a_breach(
 
 
 async def test_breach_while_stopped_is_recorded_on_restart_with_its_true_time(
-    tmp_path: Path,
+    tmp_path: Path, store_url: str | None
 ) -> None:
-    settings = sla_settings(tmp_path)
+    settings = sla_settings(tmp_path, store_url)
     clock = ManualClock(TUESDAY)
     first = Gateway(settings, clock=clock, proposer=DefaultProposer(), workers=False)
     await first.start()
@@ -314,8 +317,10 @@ async def test_threepbx_rfo_clock_after_a_p1_is_resolved(gw: Gateway, clock: Man
     assert await scan(gw, clock, TUESDAY + 100 * H) == 0
 
 
-async def test_a_breach_after_hours_on_a_paging_level_pages(tmp_path: Path) -> None:
-    settings = sla_settings(tmp_path)
+async def test_a_breach_after_hours_on_a_paging_level_pages(
+    tmp_path: Path, store_url: str | None
+) -> None:
+    settings = sla_settings(tmp_path, store_url)
     clock = ManualClock(MONDAY_NIGHT)
     gw = Gateway(settings, clock=clock, proposer=DefaultProposer(), workers=False)
     await gw.start()
@@ -333,8 +338,8 @@ async def test_a_breach_after_hours_on_a_paging_level_pages(tmp_path: Path) -> N
 # -- Restcomm Premium: the ongoing clock --------------------------------------------------
 
 
-async def test_restcomm_premium_ongoing_clock(tmp_path: Path) -> None:
-    settings = sla_settings(tmp_path, "restcomm-premium")
+async def test_restcomm_premium_ongoing_clock(tmp_path: Path, store_url: str | None) -> None:
+    settings = sla_settings(tmp_path, store_url, "restcomm-premium")
     clock = ManualClock(TUESDAY)
     gw = Gateway(settings, clock=clock, proposer=DefaultProposer(), workers=False)
     await gw.start()
@@ -470,10 +475,9 @@ async def test_two_scanners_on_one_database_record_a_breach_once(
     from gateway.metrics import Metrics
     from gateway.policybook import PolicyBook
     from gateway.sla.worker import ClockWorker
-    from gateway.store import Store
 
     ticket = await open_ticket(gw)
-    other_store = await Store.open(gw.store.path)
+    other_store = await open_test_store(gw.settings.store.url, gw.settings.data_dir)
     try:
         other = ClockWorker(other_store, clock, gw.settings, PolicyBook(gw.settings), Metrics())
         clock.set(TUESDAY + 9 * H)
