@@ -26,7 +26,7 @@ from datetime import datetime
 from gateway.ack import CustomerNotices, Notice, Withheld
 from gateway.hooks import PriorityChange, TicketHook
 from gateway.policybook import PolicyBook
-from gateway.sla.refresh import refresh_clocks
+from gateway.sla.refresh import message_moves_clocks, refresh_clocks, still_current
 from gateway.store import outbox as outbox_sql
 from gateway.store import tickets as sql
 from gateway.store.connection import Connection
@@ -271,7 +271,11 @@ class TicketService:
     ) -> int:
         """Add a message to the ticket's thread (an inbound one reopens a closed ticket)."""
         message_id = await sql.insert_message(db, ticket.id, message, now)
-        await refresh_clocks(db, self.policy_of(ticket), ticket.id, now)
+        policy = self.policy_of(ticket)
+        if message_moves_clocks(policy, ticket.effective_priority, message.direction, message.meta):
+            await refresh_clocks(db, policy, ticket.id, now)
+        else:
+            await still_current(db, ticket.id, now)
         return message_id
 
     async def tell_customer(

@@ -57,6 +57,27 @@ def facts_from(rows: Iterable[TimelineRow]) -> list[Fact]:
     return facts
 
 
+def message_moves_clocks(
+    policy: Policy, priority: str, direction: str, meta: dict[str, object]
+) -> bool:
+    """Whether adding this message can change the ticket's clocks: a public staff reply, or a
+    customer message under a level with an ongoing clock. (Acknowledgements and notices do
+    not; a customer's first messages belong to the respond clock already running.) Saves the
+    intake path a refresh per message."""
+    if direction == "out":
+        return meta.get("purpose") == "reply"
+    try:
+        return policy.priority(priority).ongoing is not None
+    except KeyError:
+        return False
+
+
+async def still_current(db: Connection, ticket_id: int, now: datetime) -> None:
+    """The ticket changed in a way its clocks do not depend on: mark them current, so the
+    scanner's catch-up does not recompute them."""
+    await sql.touch_clocks(db, ticket_id, now)
+
+
 def next_warning(clock: Clock, warned: Iterable[str]) -> datetime | None:
     """When the clock's next warning point not yet notified falls; None if none is left."""
     if clock.state != "pending":

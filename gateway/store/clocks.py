@@ -133,6 +133,12 @@ async def save_clock(db: Connection, ticket_id: int, update: ClockUpdate, now: d
     )
 
 
+async def touch_clocks(db: Connection, ticket_id: int, now: datetime) -> None:
+    await db.execute(
+        "UPDATE sla_clocks SET updated_at = ? WHERE ticket_id = ?", (iso(now), ticket_id)
+    )
+
+
 async def drop_clocks(db: Connection, ticket_id: int, keep: Sequence[tuple[str, int]]) -> None:
     """Forget clocks the ticket no longer has (a level without that target), unless a breach
     was recorded for one: that stays, as history."""
