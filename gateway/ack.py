@@ -1,9 +1,15 @@
 """What the customer is told about their ticket: acknowledgements and changed promises.
 
 Both acknowledgement policies live here, email and SMS, with the one rule for when not to
-acknowledge (`no_ack_reason`). A changed promise (the ticket's priority and deadline moved)
-follows the acknowledgement: it goes where the acknowledgement went, by the same channel, and
-only to a customer who was acknowledged. Nothing here writes: each builds a `Notice` (or
+acknowledge (`no_ack_reason`: disabled, the channel's own exemption, no address, the
+per-recipient limit, the desk's budget). Who speaks is decided once (`speaker_for`): sender,
+signature and after-hours wording all come from the ticket's contract. Every header value
+goes through `gateway.mailheaders`; an address no header can carry withholds the
+acknowledgement with that reason, never the ticket.
+
+A changed promise (the ticket's priority and deadline moved) follows the acknowledgement: it
+goes where the acknowledgement went, by the same channel, and only to a customer who was
+acknowledged. Nothing here writes: each builds a `Notice` (or
 says why not, `Withheld`) that the ticket service queues in the outbox and records in the
 thread, in the caller's transaction.
 """
@@ -21,7 +27,16 @@ from typing import Any
 from jinja2 import Environment
 
 from gateway.config import AckSettings, DeskSettings, Settings
+from gateway.mailheaders import (
+    UnusableAddress,
+    display_name,
+    mail_address,
+    message_id_refs,
+    new_message_id,
+    subject_text,
+)
 from gateway.promise import Promise, promise_for
+from gateway.store import dedup as dedup_sql
 from gateway.store import outbox as outbox_sql
 from gateway.store import tickets as tickets_sql
 from gateway.store.connection import Connection
@@ -38,6 +53,38 @@ class RenderedEmail:
     subject: str
     data: str  # the whole RFC 5322 message, 7-bit clean, CRLF line ends
     text: str  # its plain-text part, as the thread shows it
+
+
+@dataclass(frozen=True, slots=True)
+class Speaker:
+    """Who a message to the customer speaks for: one contract, from sender to signature.
+
+    The desk that serves the ticket's contract speaks for it: the desk the customer wrote to
+    if that is its contract, else another desk configured for that contract. A customer
+    mapped (`[[customers]]`) to a contract no desk serves hears from the contract itself: its
+    title is the sender's name and the signature, at the address the customer wrote to (so
+    replies come back). The after-hours wording is always the contract's, like the deadline.
+    """
+
+    name: str
+    address: str
+    title: str  # the contract's title under the name in the signature; "" when it is the name
+    after_hours_note: str
+
+    def template_context(self) -> dict[str, str]:
+        return {
+            "desk_name": self.name,
+            "policy_title": self.title,
+            "after_hours_note": self.after_hours_note,
+        }
+
+
+def speaker_for(settings: Settings, ticket: Ticket, policy: Policy) -> Speaker:
+    written_to = settings.desk_for(ticket.desk) or settings.desks[0]
+    desk = next((d for d in (written_to, *settings.desks) if d.policy == policy.name), None)
+    if desk is not None:
+        return Speaker(desk.name, desk.address, policy.title, policy.after_hours_message)
+    return Speaker(policy.title, written_to.address, "", policy.after_hours_message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,12 +113,16 @@ async def no_ack_reason(
     recipient: str | None,
     now: datetime,
     *,
+    desk: str,
     exempt: str | None = None,
 ) -> str | None:
     """Why not to acknowledge `recipient`, or None to go ahead; the same for every channel.
 
-    `exempt` is the channel's own reason (an automated or imported email), checked after
-    the desk-wide switch so the event names the most general cause.
+    `exempt` is the channel's own reason (an automated or imported email, a mail loop),
+    checked after the desk-wide switch so the event names the most general cause. Last, the
+    desk's budget: whatever a flood looks like (a loop through ever new addresses, a spam
+    run), `desk` sends at most `desk_budget` acknowledgements per `desk_window`; its
+    tickets and pages go on regardless.
     """
     if not settings.enabled:
         return "acknowledgements are disabled"
@@ -82,12 +133,10 @@ async def no_ack_reason(
     sent = await outbox_sql.count_recent(db, recipient, "ack", now - settings.window)
     if sent >= settings.max_per_sender:
         return f"rate limit: {sent} acknowledgements within {settings.window}"
+    spent = await dedup_sql.acks_from_desk(db, desk, now - settings.desk_window)
+    if spent >= settings.desk_budget:
+        return f"desk acknowledgement budget spent: {spent} within {settings.desk_window}"
     return None
-
-
-def ack_message_id(ticket_number: int, inbox_id: int, hostname: str) -> str:
-    """Stable for a given intake, so a re-render after a crash names the same message."""
-    return f"intake.ack.{ticket_number}.{inbox_id}@{hostname}"
 
 
 def threaded_subject(ticket_number: int, subject: str) -> str:
@@ -101,44 +150,61 @@ def render_ack_email(
     *,
     ticket: Ticket,
     promise: Promise,
-    desk: DeskSettings,
-    policy_title: str,
+    speaker: Speaker,
     to_address: str,
-    in_reply_to: str | None,
-    references: tuple[str, ...],
+    thread: list[str],
     message_id: str,
     now: datetime,
 ) -> RenderedEmail:
+    """The acknowledgement; raises `UnusableAddress` for a recipient no header can carry."""
     context = {
         "ticket_number": ticket.number,
         "customer_name": ticket.customer_name,
-        "desk_name": desk.name,
-        "policy_title": policy_title,
         "subject": ticket.subject,
         **promise.template_context(),
+        **speaker.template_context(),
     }
-    message = EmailMessage(policy=email.policy.SMTP)
-    subject = threaded_subject(ticket.number, ticket.subject)
-    message["From"] = formataddr((desk.name, desk.address))
-    message["To"] = to_address
-    message["Subject"] = subject
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = f"<{message_id}>"
-    if in_reply_to:
-        message["In-Reply-To"] = f"<{in_reply_to}>"
-    chain = [*references, *([in_reply_to] if in_reply_to else [])]
-    if chain:
-        message["References"] = " ".join(f"<{ref}>" for ref in dict.fromkeys(chain))
+    message = _message(speaker, to_address, ticket, thread, message_id, now)
     # RFC 3834: mark it automatic so well-behaved responders do not answer it.
     message["Auto-Submitted"] = "auto-replied"
-    message["X-Auto-Response-Suppress"] = "All"
-    message["X-Intake-Ticket"] = str(ticket.number)
     text = templates.get_template("ack_email.txt.j2").render(context)
     message.set_content(text)
     message.add_alternative(
         templates.get_template("ack_email.html.j2").render(context), subtype="html"
     )
-    return RenderedEmail(message_id, subject, message.as_bytes().decode("ascii", "replace"), text)
+    return _rendered(message, message_id, text)
+
+
+def _message(
+    speaker: Speaker,
+    to_address: str,
+    ticket: Ticket,
+    thread: list[str],
+    message_id: str,
+    now: datetime,
+) -> EmailMessage:
+    """The headers of every email to a customer, each value through gateway.mailheaders."""
+    message = EmailMessage(policy=email.policy.SMTP)
+    message["From"] = formataddr((display_name(speaker.name), mail_address(speaker.address)))
+    message["To"] = mail_address(to_address)
+    message["Subject"] = subject_text(threaded_subject(ticket.number, ticket.subject))
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = f"<{message_id}>"
+    refs = message_id_refs(thread)
+    if refs:
+        message["In-Reply-To"] = f"<{refs[-1]}>"
+        message["References"] = " ".join(f"<{ref}>" for ref in refs)
+    # Other helpdesks' responders recognise these and stay quiet; our own X-Loop tells us
+    # when our mail comes back.
+    message["X-Auto-Response-Suppress"] = "All"
+    message["X-Loop"] = mail_address(speaker.address)
+    message["X-Intake-Ticket"] = str(ticket.number)
+    return message
+
+
+def _rendered(message: EmailMessage, message_id: str, text: str) -> RenderedEmail:
+    data = message.as_bytes().decode("ascii", "replace")
+    return RenderedEmail(message_id, str(message["Subject"]), data, text)
 
 
 def one_line(text: str) -> str:
@@ -161,6 +227,9 @@ class CustomerNotices:
     def _desk(self, ticket: Ticket) -> DeskSettings:
         return self._settings.desk_for(ticket.desk) or self._settings.desks[0]
 
+    def _message_id(self, purpose: str, ticket: Ticket) -> str:
+        return new_message_id(purpose, ticket.number, self._settings.smtp.hostname)
+
     def _sms_from(self, desk: DeskSettings) -> str | None:
         return desk.sms_from or self._settings.twilio.sms_from
 
@@ -179,39 +248,46 @@ class CustomerNotices:
         references: tuple[str, ...],
         now: datetime,
     ) -> Notice | Withheld:
-        reason = await no_ack_reason(db, self._settings.ack, recipient, now, exempt=exempt)
+        reason = await no_ack_reason(
+            db, self._settings.ack, recipient, now, desk=ticket.desk, exempt=exempt
+        )
         if reason:
             return Withheld("ack", reason)
-        desk = self._desk(ticket)
-        message_id = ack_message_id(ticket.number, inbox_id, self._settings.smtp.hostname)
-        rendered = render_ack_email(
-            self._templates,
-            ticket=ticket,
-            promise=promise_for(policy, ticket),
-            desk=desk,
-            policy_title=policy.title,
-            to_address=recipient,
-            in_reply_to=in_reply_to,
-            references=references,
-            message_id=message_id,
-            now=now,
-        )
+        speaker = speaker_for(self._settings, ticket, policy)
+        try:
+            to = mail_address(recipient)
+            rendered = render_ack_email(
+                self._templates,
+                ticket=ticket,
+                promise=promise_for(policy, ticket),
+                speaker=speaker,
+                to_address=to,
+                thread=[*references, *([in_reply_to] if in_reply_to else [])],
+                message_id=self._message_id("ack", ticket),
+                now=now,
+            )
+        except UnusableAddress as exc:
+            return Withheld("ack", f"cannot write to this address: {exc}")
         key = f"ack-{ticket.number}-{inbox_id}"
-        return self._email_notice("ack", key, desk, recipient, rendered)
+        return self._email_notice("ack", key, speaker, to, rendered)
 
     async def sms_ack(
         self, db: Connection, ticket: Ticket, policy: Policy, *, to: str | None, now: datetime
     ) -> Notice | Withheld:
         exempt = None if to else "no number to text"  # withheld, or not a phone number
-        reason = await no_ack_reason(db, self._settings.ack, to, now, exempt=exempt)
+        reason = await no_ack_reason(
+            db, self._settings.ack, to, now, desk=ticket.desk, exempt=exempt
+        )
         if reason or to is None:
             return Withheld("ack", reason or exempt or "")
         desk = self._desk(ticket)
         body = one_line(
             self._templates.get_template("ack_sms.txt.j2").render(
-                desk_name=desk.name,
-                ticket_number=ticket.number,
-                **promise_for(policy, ticket).template_context(),
+                {
+                    "ticket_number": ticket.number,
+                    **promise_for(policy, ticket).template_context(),
+                    **speaker_for(self._settings, ticket, policy).template_context(),
+                }
             )
         )
         return self._sms_notice("ack", f"ack-{ticket.number}-sms", desk, to, body)
@@ -232,30 +308,28 @@ class CustomerNotices:
         ack = next((o for o in outbox if o.purpose == "ack"), None)
         if ack is None:
             return Withheld("promise", "the customer was not acknowledged")
-        desk = self._desk(ticket)
+        speaker = speaker_for(self._settings, ticket, policy)
         context = {
-            "desk_name": desk.name,
             "ticket_number": ticket.number,
             "customer_name": ticket.customer_name,
-            "policy_title": policy.title,
             **promise_for(policy, ticket).template_context(),
+            **speaker.template_context(),
         }
         key = f"promise-{ticket.number}-{change}"
         if ack.kind == "sms":
             body = one_line(self._templates.get_template("promise_sms.txt.j2").render(context))
-            return self._sms_notice("promise", key, desk, ack.recipient, body)
+            return self._sms_notice("promise", key, self._desk(ticket), ack.recipient, body)
         text = self._templates.get_template("promise_email.txt.j2").render(context)
-        rendered = await self._promise_email(db, ticket, desk, ack.recipient, text, change, now)
-        return self._email_notice("promise", key, desk, ack.recipient, rendered)
+        rendered = await self._promise_email(db, ticket, speaker, ack.recipient, text, now)
+        return self._email_notice("promise", key, speaker, ack.recipient, rendered)
 
     async def _promise_email(
         self,
         db: Connection,
         ticket: Ticket,
-        desk: DeskSettings,
+        speaker: Speaker,
         recipient: str,
         text: str,
-        change: int,
         now: datetime,
     ) -> RenderedEmail:
         thread = [
@@ -263,25 +337,11 @@ class CustomerNotices:
             for m in await tickets_sql.thread(db, ticket.id)
             if m.message_id and m.channel == "email"
         ]
-        hostname = self._settings.smtp.hostname
-        message_id = f"intake.promise.{ticket.number}.{change}@{hostname}"
-        message = EmailMessage(policy=email.policy.SMTP)
-        subject = threaded_subject(ticket.number, ticket.subject)
-        message["From"] = formataddr((desk.name, desk.address))
-        message["To"] = recipient
-        message["Subject"] = subject
-        message["Date"] = format_datetime(now)
-        message["Message-ID"] = f"<{message_id}>"
-        if thread:
-            message["In-Reply-To"] = f"<{thread[-1]}>"
-            message["References"] = " ".join(f"<{ref}>" for ref in dict.fromkeys(thread))
+        message_id = self._message_id("promise", ticket)
+        message = _message(speaker, recipient, ticket, thread, message_id, now)
         message["Auto-Submitted"] = "auto-generated"
-        message["X-Auto-Response-Suppress"] = "All"
-        message["X-Intake-Ticket"] = str(ticket.number)
         message.set_content(text)
-        return RenderedEmail(
-            message_id, subject, message.as_bytes().decode("ascii", "replace"), text
-        )
+        return _rendered(message, message_id, text)
 
     # -- shared ----------------------------------------------------------------------------
 
@@ -289,7 +349,7 @@ class CustomerNotices:
         self,
         purpose: str,
         key: str,
-        desk: DeskSettings,
+        speaker: Speaker,
         recipient: str,
         rendered: RenderedEmail,
     ) -> Notice:
@@ -299,7 +359,7 @@ class CustomerNotices:
             key=key,
             recipient=recipient,
             payload={
-                "envelope_from": desk.address,
+                "envelope_from": mail_address(speaker.address),
                 "recipients": [recipient],
                 "message": rendered.data,
             },
@@ -309,7 +369,7 @@ class CustomerNotices:
                 channel="email",
                 message_id=rendered.message_id,
                 content_hash=None,
-                sender=desk.address,
+                sender=speaker.address,
                 subject=rendered.subject,
                 body_text=rendered.text,
                 latest_text=rendered.text,

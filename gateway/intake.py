@@ -1,9 +1,11 @@
 """The email intake worker: turns accepted raw messages into tickets, replies and acknowledgements.
 
-Runs after the `250`: each inbox row is parsed and classified, then one transaction deduplicates
-it, threads it onto its ticket or opens a new one, records the acknowledgement in the outbox
-(unless loop protection says no) and marks the row done. A crash anywhere leaves the row `new`,
-so it is processed again from scratch, exactly once in effect.
+Runs after the `250`: each inbox row is parsed and classified, then one transaction places it
+(`gateway.mailrules.place`: a copy, a reply, a follow-up or a new ticket), records the
+acknowledgement in the outbox (unless loop protection says no) and marks the row done. A
+crash anywhere leaves the row `new`, so it is processed again from scratch, exactly once in
+effect. Acknowledging cannot undo processing: the acknowledgement is built in a savepoint,
+and if building it fails only the acknowledgement is held back, with the reason.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from typing import Any
 from gateway.activity import ListenerActivity
 from gateway.clock import Clock
 from gateway.config import DeskSettings, Settings
+from gateway.mailrules import Keys, Placement, ack_recipient, loop_reason, place
 from gateway.metrics import Metrics
-from gateway.parsing import ParsedMessage, automated_reason, parse_message, ticket_tag
+from gateway.parsing import ParsedMessage, automated_reason, parse_message
 from gateway.policybook import PolicyBook
 from gateway.store import Store
+from gateway.store import dedup as dedup_sql
 from gateway.store import inbox as inbox_sql
 from gateway.store import tickets as sql
 from gateway.store.connection import Connection
@@ -33,6 +37,15 @@ from policies import Policy
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class _Mail:
+    """One accepted message as the worker sees it: the inbox row, parsed, with its keys."""
+
+    item: InboxItem
+    parsed: ParsedMessage
+    keys: Keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +112,8 @@ class EmailIntake(PollingWorker):
             decision = self._proposer.decide(
                 routing.policy, parsed.subject, parsed.latest_text, parsed.declared_hints
             )
-            await self._store.write(lambda db: self._apply(db, item, parsed, routing, decision))
+            mail = _Mail(item, parsed, Keys.of(parsed, str(item.meta.get("mail_from") or "")))
+            await self._store.write(lambda db: self._apply(db, mail, routing, decision))
         except Exception as exc:
             log.exception("processing inbox row %d failed", item.id)
             await self._record_failure(item, exc)
@@ -114,70 +128,65 @@ class EmailIntake(PollingWorker):
         return Routing(desk, self._policies.get(name), customer)
 
     async def _apply(
-        self,
-        db: Connection,
-        item: InboxItem,
-        parsed: ParsedMessage,
-        routing: Routing,
-        decision: Decision,
+        self, db: Connection, mail: _Mail, routing: Routing, decision: Decision
     ) -> None:
         now = self._clock.now()
-        duplicate = await sql.stored_message(db, parsed.message_id, parsed.content_hash)
-        if duplicate is not None:
-            await sql.add_event(db, duplicate.ticket_id, now, "duplicate", inbox=item.id)
-            await inbox_sql.finish_inbox(
-                db, item.id, now, note=f"duplicate of message {duplicate.id}"
+        item = mail.item
+        placement = await place(db, mail.parsed, mail.keys, self._settings.email, now)
+        if placement.copy is not None:
+            copy = placement.copy
+            await sql.add_event(
+                db, copy.ticket_id, now, "duplicate", inbox=item.id, message=copy.id
             )
+            await inbox_sql.finish_inbox(db, item.id, now, note=f"duplicate of message {copy.id}")
             self._metrics.duplicates.labels("email").inc()
             return
-        ticket = await self._thread_of(db, parsed)
-        if ticket is not None:
-            await self._append(db, ticket, item, parsed, now)
+        if placement.ticket is not None:  # a reply or a follow-up
+            ticket = placement.ticket
+            await self._store_message(db, ticket, mail, placement, now)
+            await sql.add_event(
+                db, ticket.id, now, placement.kind, sender=mail.keys.sender, inbox=item.id
+            )
             self._metrics.replies_threaded.labels("email").inc()
         else:
-            ticket = await self._open(db, item, parsed, routing, decision, now)
+            ticket = await self._open(db, mail, placement, routing, decision, now)
             self._metrics.tickets_created.labels("email", routing.policy.name).inc()
         await inbox_sql.finish_inbox(db, item.id, now, note=f"ticket {ticket.number}")
-
-    async def _thread_of(self, db: Connection, parsed: ParsedMessage) -> Ticket | None:
-        ticket = await sql.ticket_for_message_ids(db, (*parsed.in_reply_to, *parsed.references))
-        if ticket is None and (number := ticket_tag(parsed.subject)) is not None:
-            ticket = await sql.ticket_by_number(db, number)
-        return ticket
-
-    async def _append(
-        self,
-        db: Connection,
-        ticket: Ticket,
-        item: InboxItem,
-        parsed: ParsedMessage,
-        now: datetime,
-    ) -> None:
-        await self._store_message(db, ticket, item, parsed, now)
-        await sql.add_event(db, ticket.id, now, "reply", sender=parsed.from_addr, inbox=item.id)
 
     async def _open(
         self,
         db: Connection,
-        item: InboxItem,
-        parsed: ParsedMessage,
+        mail: _Mail,
+        placement: Placement,
         routing: Routing,
         decision: Decision,
         now: datetime,
     ) -> Ticket:
+        parsed = mail.parsed
         arrival = Arrival(
             channel="email",
             customer=routing.customer,
             customer_name=parsed.from_name,
             desk=routing.desk.address,
             subject=parsed.subject or "(no subject)",
-            received_at=item.received_at,
+            received_at=mail.item.received_at,
         )
         ticket = await self._tickets.open(
             db, arrival, routing.policy, decision, now, actor=f"email:{routing.customer}"
         )
-        await self._store_message(db, ticket, item, parsed, now)
-        await self._acknowledge(db, ticket, item, parsed, routing.policy, now)
+        await self._store_message(db, ticket, mail, placement, now)
+        if (named := placement.referenced) is not None:
+            # The message named a ticket its sender is not on: it stands on its own, and each
+            # ticket says where to look.
+            await sql.add_event(db, ticket.id, now, "references", ticket=named.number)
+            await sql.add_event(db, named.id, now, "referenced", by_ticket=ticket.number)
+            log.info(
+                "ticket %d names ticket %d, whose thread its sender is not on",
+                ticket.number,
+                named.number,
+                extra={"ticket": ticket.number, "event": "ticket-referenced"},
+            )
+        await self._acknowledge(db, ticket, mail, routing.policy, now)
         first_line = next((ln.strip() for ln in parsed.latest_text.splitlines() if ln.strip()), "")
         await self._tickets.announce(db, ticket, first_line)
         return ticket
@@ -186,20 +195,26 @@ class EmailIntake(PollingWorker):
         self,
         db: Connection,
         ticket: Ticket,
-        item: InboxItem,
-        parsed: ParsedMessage,
+        mail: _Mail,
+        placement: Placement,
         now: datetime,
     ) -> None:
+        parsed, item = mail.parsed, mail.item
         meta: dict[str, Any] = {"problems": list(parsed.problems), "to": list(parsed.to)}
         if parsed.date:
             meta["date"] = parsed.date.isoformat()
-        message_id = await self._tickets.append_message(
+        message_id = parsed.message_id
+        if placement.reused is not None:
+            # Another message holds this id: keep it in meta; the id keeps naming the first.
+            meta["message_id"] = message_id
+            message_id = None
+        row = await self._tickets.append_message(
             db,
             ticket,
             sql.NewMessage(
                 direction="in",
                 channel="email",
-                message_id=parsed.message_id,
+                message_id=message_id,
                 content_hash=parsed.content_hash,
                 sender=parsed.from_addr,
                 subject=parsed.subject,
@@ -211,10 +226,35 @@ class EmailIntake(PollingWorker):
             # When it reached us, not when a worker got to it: a backfilled message keeps its Date.
             item.received_at,
         )
+        await dedup_sql.record_identity(
+            db,
+            row,
+            fingerprint=mail.keys.fingerprint,
+            subject_stem=mail.keys.subject_stem,
+            body_hash=mail.keys.body_hash,
+        )
+        if (holder := placement.reused) is not None:
+            log.warning(
+                "inbox row %d reuses the Message-ID of message %d with different content or "
+                "sender; stored as a message of its own",
+                item.id,
+                holder.id,
+                extra={"ticket": ticket.number, "event": "message-id-reused"},
+            )
+            await sql.add_event(
+                db,
+                ticket.id,
+                now,
+                "message-id-reused",
+                message_id=parsed.message_id,
+                held_by_message=holder.id,
+                held_by_ticket=holder.ticket_id,
+                inbox=item.id,
+            )
         for attachment in parsed.attachments:
             await sql.insert_attachment(
                 db,
-                message_id,
+                row,
                 filename=attachment.filename,
                 content_type=attachment.content_type,
                 size=attachment.size,
@@ -222,21 +262,38 @@ class EmailIntake(PollingWorker):
             )
 
     async def _acknowledge(
-        self,
-        db: Connection,
-        ticket: Ticket,
-        item: InboxItem,
-        parsed: ParsedMessage,
-        policy: Policy,
-        now: datetime,
+        self, db: Connection, ticket: Ticket, mail: _Mail, policy: Policy, now: datetime
     ) -> None:
-        recipient = parsed.reply_to or parsed.from_addr or str(item.meta.get("mail_from") or "")
+        """Queue the acknowledgement, or record why not; never fails the message itself."""
+        await db.execute("SAVEPOINT acknowledge")
+        try:
+            await self._queue_ack(db, ticket, mail, policy, now)
+        except Exception as exc:
+            await db.execute("ROLLBACK TO acknowledge")
+            log.exception(
+                "acknowledgement of ticket %d could not be built",
+                ticket.number,
+                extra={"ticket": ticket.number, "event": "ack-failed"},
+            )
+            reason = f"the acknowledgement could not be built: {type(exc).__name__}: {exc}"
+            await sql.add_event(db, ticket.id, now, "ack-suppressed", reason=reason[:500])
+        await db.execute("RELEASE acknowledge")
+
+    async def _queue_ack(
+        self, db: Connection, ticket: Ticket, mail: _Mail, policy: Policy, now: datetime
+    ) -> None:
+        parsed, item = mail.parsed, mail.item
+        envelope = str(item.meta.get("mail_from") or "")
+        recipient = await ack_recipient(db, parsed, envelope, self._settings.ack, now)
+        exempt = self._exempt(item, parsed) or await loop_reason(
+            db, mail.keys, self._settings.ack, now
+        )
         notice = await self._tickets.notices.email_ack(
             db,
             ticket,
             policy,
             recipient=recipient,
-            exempt=self._exempt(item, parsed),
+            exempt=exempt,
             inbox_id=item.id,
             in_reply_to=parsed.message_id,
             references=parsed.references,

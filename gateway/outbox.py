@@ -33,6 +33,7 @@ from gateway.store.tickets import add_event, ticket_by_id
 from gateway.transports import (
     DeliveryUnconfirmed,
     EmailTransport,
+    IdempotentTransport,
     OutboundEmail,
     OutboundSms,
     SmsReconciler,
@@ -156,6 +157,11 @@ class OutboxWorker(PollingWorker):
             log.error("outbox delivery failed", exc_info=task.exception())
 
     async def deliver(self, item: OutboxItem) -> None:
+        if item.attempt_started_at is not None and self._resend_is_safe(item):
+            # Cut off in flight (the process stopped), by a transport that never delivers a
+            # key twice: making the attempt again is all there is to do.
+            await self._attempt(item)
+            return
         if item.attempt_started_at is not None and (
             item.state == "pending" or self._reconciler(item) is None
         ):
@@ -191,6 +197,10 @@ class OutboxWorker(PollingWorker):
         else:
             await self._store.write(lambda db: self._record_sent(db, item, provider_id))
             self._metrics.outbox_sent.labels(item.kind).inc()
+
+    def _resend_is_safe(self, item: OutboxItem) -> bool:
+        transport = self._sms if item.kind == "sms" else self._email
+        return isinstance(transport, IdempotentTransport)
 
     def _reconciler(self, item: OutboxItem) -> SmsReconciler | None:
         if item.kind == "sms" and isinstance(self._sms, SmsReconciler):

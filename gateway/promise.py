@@ -25,6 +25,9 @@ class Promise:
     due_local: str | None
     after_hours: bool
     after_hours_note: str
+    # A zero-length target ("immediate"): "we are responding now", never "immediately, by
+    # 08:03" for a mail received at 08:03.
+    immediate: bool = False
 
     def template_context(self) -> dict[str, object]:
         return {
@@ -34,6 +37,7 @@ class Promise:
             "due_local": self.due_local,
             "after_hours": self.after_hours,
             "after_hours_note": self.after_hours_note,
+            "immediate": self.immediate,
         }
 
 
@@ -49,4 +53,6 @@ def promise_for(policy: Policy, ticket: Ticket) -> Promise:
         due_local=format_local(due, policy.tz) if due else None,
         after_hours=ticket.after_hours,
         after_hours_note=policy.after_hours_message,
+        immediate=priority.respond.kind == "immediate"
+        or (due is not None and due <= ticket.received_at),
     )

@@ -154,9 +154,39 @@ class CustomerSettings(StrictModel):
 
 
 class AckSettings(StrictModel):
+    """When the desk answers automatically, and when it must not (loops, backscatter)."""
+
     enabled: bool = True
     max_per_sender: int = Field(5, ge=0, description="Acknowledgements per sender per window.")
     window: Duration = timedelta(hours=1)
+    # A backstop against floods the other rules miss (a spam run from random addresses): high
+    # enough for a real outage, when hundreds of customers write within minutes.
+    desk_budget: int = Field(
+        1000, ge=0, description="Acknowledgements per desk per desk_window, whoever they go to."
+    )
+    desk_window: Duration = timedelta(hours=1)
+    loop_senders: int = Field(
+        3,
+        ge=2,
+        description="This many senders of one subject and text within loop_window "
+        "is a mail loop: no acknowledgement.",
+    )
+    loop_window: Duration = timedelta(hours=1)
+    third_party_window: Duration = Field(
+        timedelta(hours=24),
+        description="A Reply-To outside the sender's domain that has never written to the "
+        "desk gets at most one acknowledgement per this window; then the From address does.",
+    )
+
+
+class EmailSettings(StrictModel):
+    """How incoming mail joins tickets."""
+
+    followup_window: Duration = Field(
+        timedelta(hours=24),
+        description="The same subject and text from the same sender within this window is a "
+        "follow-up on the open ticket, not a new one.",
+    )
 
 
 class WorkerSettings(StrictModel):
@@ -239,6 +269,7 @@ class Settings(StrictModel):
     desks: tuple[DeskSettings, ...] = tuple(DeskSettings(**desk) for desk in DEMO_DESKS)
     customers: tuple[CustomerSettings, ...] = ()
     ack: AckSettings = AckSettings()
+    email: EmailSettings = EmailSettings()
     outbox: OutboxSettings = OutboxSettings()
     worker: WorkerSettings = WorkerSettings()
     twilio: TwilioSettings = TwilioSettings()

@@ -20,6 +20,9 @@ _ENCODED_WORD = re.compile(r"=\?([^?\s]{1,60})\?([bBqQ])\?([^?]*)\?=")
 _FOLD = re.compile(r"\r?\n|\r")
 _BLANKS = re.compile(r"[ \t]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Line breaks a decoded value may still hold (an encoded "=0A", NEL, U+2028/U+2029): one
+# header is one line of text, so each becomes a space.
+_LINE_BREAK = re.compile(r"[\n\r\x0b\x0c\x85\u2028\u2029]")
 _SURROGATE = re.compile(r"[\udc80-\udcff]")
 _TRAILING_COMMENT = re.compile(r"[^()]*\(([^()]+)\)\s*")
 _MSG_ID = re.compile(r"<([^<>]*)>")
@@ -45,7 +48,7 @@ def decode_text(raw: str, name: str, problems: list[str], hint: str | None = Non
         value = _decode_words(value, name, problems, hint)
     elif _SURROGATE.search(value):
         value = fix_surrogates(value, f"header {name}", problems, hint)
-    return _BLANKS.sub(" ", _CONTROL.sub("", value)).strip()
+    return _BLANKS.sub(" ", _CONTROL.sub("", _LINE_BREAK.sub(" ", value))).strip()
 
 
 def fix_surrogates(text: str, context: str, problems: list[str], hint: str | None) -> str:

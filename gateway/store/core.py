@@ -69,6 +69,8 @@ class Backend(Protocol):
 
     async def schema_version(self) -> int: ...
 
+    async def release_dead_claims(self) -> None: ...
+
     async def close(self) -> None: ...
 
 
@@ -140,6 +142,13 @@ class Store:
 
     async def read(self, op: Op[T]) -> T:
         return await self.backend.read(op)
+
+    async def release_dead_claims(self) -> None:
+        """At a node's start: free work that a node which died left claimed, where that is known.
+
+        Only the gateway calls this, never a command: a command may run beside a live node.
+        """
+        await self.backend.release_dead_claims()
 
     async def close(self) -> None:
         """Commit everything already handed in, then close the backend's connections."""
@@ -218,6 +227,13 @@ class SqliteBackend:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
+    async def release_dead_claims(self) -> None:
+        # A SQLite file has one node: claims found when it starts were left by a process that
+        # died, and waiting out their leases would only delay its mail (an outbox lease is the
+        # relay's 30-minute budget). Rows in flight become due now, still marked in flight, so
+        # the outbox treats that attempt as unconfirmed rather than sending blindly.
+        await self._writer.run(_release_dead_claims)
+
     async def close(self) -> None:
         await self._reader.close()
         await self._writer.close()
@@ -278,6 +294,15 @@ def _run_in_savepoint(
     return result, None
 
 
+def _release_dead_claims(connection: sqlite3.Connection) -> None:
+    # Autocommit: each statement is its own transaction, and each is complete on its own.
+    connection.execute("UPDATE inbox SET claimed_until = NULL WHERE claimed_until IS NOT NULL")
+    connection.execute(
+        "UPDATE outbox SET next_attempt_at = attempt_started_at"
+        " WHERE state = 'pending' AND attempt_started_at IS NOT NULL"
+    )
+
+
 def _open_writer(path: Path) -> sqlite3.Connection:
     # isolation_level=None: we issue BEGIN/COMMIT ourselves (group commit needs that control).
     connection = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)
@@ -288,9 +313,6 @@ def _open_writer(path: Path) -> sqlite3.Connection:
         connection.execute("PRAGMA foreign_keys = ON")
         connection.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
         _migrate(connection)
-        # A SQLite file has one node: claims found at start were left by a process that
-        # died, and waiting out their lease would only delay its mail.
-        connection.execute("UPDATE inbox SET claimed_until = NULL WHERE claimed_until IS NOT NULL")
     except BaseException:
         connection.close()
         raise

@@ -208,7 +208,22 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX pages_queued ON pages(send_at) WHERE state = 'queued';
     CREATE INDEX pages_sms ON pages(sms_key);
     """,
-    # 6: SLA clocks (policies/clocks.py) as last computed for each ticket, and the warnings
+    # 6: what makes an email the same message, the same text again or a loop (issue 9.3, 9.5,
+    # 10.6): a fingerprint over Message-ID, sender, Date and content; the subject stem and a
+    # hash of the newest text. A Message-ID names the first message stored with it; a
+    # different message reusing it is stored without (its id stays in `meta`).
+    """
+    ALTER TABLE messages ADD COLUMN fingerprint TEXT;
+    ALTER TABLE messages ADD COLUMN subject_stem TEXT;
+    ALTER TABLE messages ADD COLUMN body_hash TEXT;
+    CREATE INDEX messages_fingerprint ON messages(fingerprint) WHERE fingerprint IS NOT NULL;
+    CREATE INDEX messages_same_text ON messages(body_hash, subject_stem, created_at)
+        WHERE direction = 'in' AND body_hash IS NOT NULL;
+    CREATE INDEX outbox_purpose_created ON outbox(purpose, created_at);
+    CREATE INDEX outbox_ticket ON outbox(ticket_id);
+    CREATE INDEX messages_sender ON messages(sender) WHERE direction = 'in';
+    """,
+    # 7: SLA clocks (policies/clocks.py) as last computed for each ticket, and the warnings
     # and breaches recorded for them, once each (the unique key is what makes it once).
     # `watch` is 1 while the scanner must look at a clock: not met in time, not paused, breach
     # not yet recorded; the partial indexes make each scan read only what falls due, and

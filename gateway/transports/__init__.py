@@ -9,6 +9,7 @@
 from gateway.transports.base import (
     DeliveryUnconfirmed,
     EmailTransport,
+    IdempotentTransport,
     OutboundEmail,
     OutboundSms,
     SmsReconciler,
@@ -19,6 +20,7 @@ from gateway.transports.base import (
 __all__ = [
     "DeliveryUnconfirmed",
     "EmailTransport",
+    "IdempotentTransport",
     "OutboundEmail",
     "OutboundSms",
     "SmsReconciler",

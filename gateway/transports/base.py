@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Set
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 
 class TransportError(Exception):
@@ -73,6 +73,17 @@ class SmsReconciler(Protocol):
         own. Raises `TransportError` when the provider cannot be asked right now.
         """
         ...
+
+
+@runtime_checkable
+class IdempotentTransport(Protocol):
+    """A transport that delivers each idempotency key at most once by itself.
+
+    The file transports check for the key before they write, so an attempt that a crash cut
+    off is simply made again: it cannot make a second copy, and nothing needs reconciling.
+    """
+
+    idempotent_by_key: Literal[True]
 
 
 class EmailTransport(Protocol):

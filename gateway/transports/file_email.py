@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 from pathlib import Path
+from typing import Literal
 
 from gateway.transports.base import OutboundEmail
 
@@ -18,6 +19,9 @@ class FileEmailTransport:
     Idempotent: the file is written under a temporary name, fsynced and renamed, and a key
     whose file already exists is not written again, so a retry after a crash sends nothing twice.
     """
+
+    # It checks for the key before it writes (IdempotentTransport).
+    idempotent_by_key: Literal[True] = True
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory

@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 from pathlib import Path
+from typing import Literal
 
 from gateway.clock import Clock, SystemClock
 from gateway.transports.base import OutboundSms, TransportError
@@ -17,6 +18,9 @@ from gateway.transports.base import OutboundSms, TransportError
 
 class FileSmsTransport:
     """`SmsTransport` appending to a JSON-lines file; returns `file-<key>`."""
+
+    # It checks for the key before it writes (IdempotentTransport).
+    idempotent_by_key: Literal[True] = True
 
     def __init__(
         self, path: Path, *, sender: str | None = None, clock: Clock | None = None

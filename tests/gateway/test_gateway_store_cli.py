@@ -36,7 +36,9 @@ async def _desk_with_mail(
     await gw.start()
     try:
         for n in range(count):
-            await send(gw, mail(subject=f"outage {n}", Message_ID=f"<{tag}{n}@example.com>"))
+            # The tag keeps the subjects apart: the same request re-sent is a follow-up.
+            message = mail(subject=f"outage {tag}{n}", Message_ID=f"<{tag}{n}@example.com>")
+            await send(gw, message)
         await settle(gw)
         return [
             int(t["number"])

@@ -1,0 +1,109 @@
+"""Header values we write: the one place any text becomes safe for a header we generate.
+
+Customer text is data, never headers. A subject arrives with U+2028, NEL or an RFC 2047
+encoded line feed, is 288,889 characters long, or names an address in a script a relay
+without SMTPUTF8 cannot carry; none of that may reach `EmailMessage.__setitem__` (which
+raises `ValueError: Header values may not contain linefeed`) or a relay as is. Everything we
+put in a header passes through here: text is made one line (control, line- and
+paragraph-separator and invisible formatting characters become spaces), blanks are collapsed
+and the length is capped with an ellipsis; the email package then folds and RFC 2047-encodes
+the result. Addresses are checked and their domains IDNA-encoded.
+
+Our own Message-IDs are made here too, with a random part: a Message-ID we will use must not
+be guessable from numbers a customer can see (issue 9.3: a message carrying the future
+acknowledgement's id took over the next customer's ticket).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from collections.abc import Sequence
+
+# A Subject people can read in a mail client's list; RFC 5322 suggests lines of 78 and
+# allows 998 characters, and the full text is in the ticket anyway.
+MAX_SUBJECT_CHARS = 200
+MAX_NAME_CHARS = 100
+MAX_HEADER_CHARS = 900
+
+# Line breaks in any of their Unicode forms, plus the categories that are never visible text:
+# Cc (controls, NEL), Cf (bidi overrides, zero-width characters, BOM), Zl/Zp (U+2028/U+2029),
+# Cs (lone surrogates from undecodable bytes), Co/Cn (private use, unassigned).
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_BLANKS = re.compile(r"\s+")
+_ATEXT_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
+_DOMAIN_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_ID_PART = re.compile(r"[^A-Za-z0-9.-]+")
+
+
+class UnusableAddress(ValueError):
+    """An address we cannot write into a header or an envelope; the message says why."""
+
+
+def header_text(value: str, limit: int = MAX_HEADER_CHARS) -> str:
+    """`value` as one line of visible text, at most `limit` characters (an ellipsis marks a cut)."""
+    cleaned = "".join(
+        " " if unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch
+        for ch in value[: limit * 4]  # enough to fill `limit` after collapsing blanks
+    )
+    text = _BLANKS.sub(" ", cleaned).strip()
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + "…"
+
+
+def subject_text(value: str) -> str:
+    return header_text(value, MAX_SUBJECT_CHARS)
+
+
+def display_name(value: str) -> str:
+    return header_text(value, MAX_NAME_CHARS)
+
+
+def mail_address(value: str) -> str:
+    """`value` as an ASCII addr-spec for a header and an SMTP envelope: the domain IDNA-encoded.
+
+    Raises `UnusableAddress` for anything that is not one plain address, and for a non-ASCII
+    local part, which only a relay with SMTPUTF8 (RFC 6531) could carry.
+    """
+    address = value.strip().strip("<>").strip()
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain or header_text(address) != address or " " in address:
+        raise UnusableAddress(f"not a plain email address: {header_text(address, 80)!r}")
+    if not local.isascii():
+        raise UnusableAddress(
+            f"the address {header_text(address, 80)!r} has a non-ASCII local part, which needs "
+            "SMTPUTF8 (RFC 6531) end to end"
+        )
+    if not _ATEXT_LOCAL.fullmatch(local) or local.startswith(".") or ".." in local:
+        raise UnusableAddress(f"not a plain email address: {header_text(address, 80)!r}")
+    try:
+        ascii_domain = domain.rstrip(".").encode("idna").decode("ascii").lower()
+    except UnicodeError as exc:
+        raise UnusableAddress(f"the domain of {header_text(address, 80)!r} is invalid") from exc
+    labels = ascii_domain.split(".")
+    if not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
+        raise UnusableAddress(f"the domain of {header_text(address, 80)!r} is invalid")
+    return f"{local}@{ascii_domain}"
+
+
+def new_message_id(purpose: str, ticket_number: int, hostname: str) -> str:
+    """`intake.ack.1001.<random>@host`: readable in logs, impossible to predict (96 bits)."""
+    purpose = _ID_PART.sub("-", purpose) or "msg"
+    host = _ID_PART.sub("-", hostname) or "localhost"
+    return f"intake.{purpose}.{ticket_number}.{secrets.token_hex(12)}@{host}"
+
+
+MAX_REFERENCES = 20
+_MSG_ID_TEXT = re.compile(r"[!-;=?-~]{1,250}")  # printable ASCII without "<", ">" or spaces
+
+
+def message_id_refs(ids: Sequence[str]) -> list[str]:
+    """Message-IDs (without brackets) safe to quote in In-Reply-To/References: printable
+    ASCII without spaces or brackets, at most 250 characters each; the last
+    `MAX_REFERENCES`, which keep the thread's root (first) and its newest messages."""
+    usable = [i for i in dict.fromkeys(ids) if _MSG_ID_TEXT.fullmatch(i)]
+    if len(usable) > MAX_REFERENCES:
+        usable = [usable[0], *usable[-(MAX_REFERENCES - 1) :]]
+    return usable

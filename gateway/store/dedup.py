@@ -1,0 +1,147 @@
+"""SQL for telling messages apart: copies, reused Message-IDs, re-sent text, loops, who is on a
+ticket, and how many acknowledgements went out (see gateway/parsing/identity.py for the keys)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from gateway.store.connection import Connection
+from gateway.store.records import iso
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMail:
+    """An inbound message already stored, as far as identity goes."""
+
+    id: int
+    ticket_id: int
+    direction: str  # in | out (ours)
+    sender: str
+    fingerprint: str | None  # None for messages stored before fingerprints existed
+    content_hash: str | None
+
+
+_COLUMNS = "id, ticket_id, direction, sender, fingerprint, content_hash"
+
+
+def _stored(row: Any) -> StoredMail:
+    return StoredMail(
+        id=row["id"],
+        ticket_id=row["ticket_id"],
+        direction=row["direction"],
+        sender=row["sender"],
+        fingerprint=row["fingerprint"],
+        content_hash=row["content_hash"],
+    )
+
+
+async def copy_of(db: Connection, fingerprint: str) -> StoredMail | None:
+    """The stored copy of the message with this fingerprint, if any."""
+    async with db.execute(
+        f"SELECT {_COLUMNS} FROM messages WHERE fingerprint = ? AND direction = 'in'"
+        " ORDER BY id LIMIT 1",
+        (fingerprint,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else _stored(row)
+
+
+async def holder_of(db: Connection, message_id: str) -> StoredMail | None:
+    """The message stored under this Message-ID (the first to arrive with it), any direction."""
+    async with db.execute(
+        f"SELECT {_COLUMNS} FROM messages WHERE message_id = ?", (message_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else _stored(row)
+
+
+async def holders_of(db: Connection, message_ids: Sequence[str]) -> list[StoredMail]:
+    """The stored messages named by any of these Message-IDs, newest first."""
+    if not message_ids:
+        return []
+    marks = ",".join("?" * len(message_ids))
+    async with db.execute(
+        f"SELECT {_COLUMNS} FROM messages WHERE message_id IN ({marks}) ORDER BY id DESC",
+        tuple(message_ids),
+    ) as cursor:
+        return [_stored(row) for row in await cursor.fetchall()]
+
+
+async def record_identity(
+    db: Connection, message_row: int, *, fingerprint: str, subject_stem: str, body_hash: str
+) -> None:
+    await db.execute(
+        "UPDATE messages SET fingerprint = ?, subject_stem = ?, body_hash = ? WHERE id = ?",
+        (fingerprint, subject_stem, body_hash, message_row),
+    )
+
+
+async def same_text_from(
+    db: Connection, sender: str, subject_stem: str, body_hash: str, since: datetime
+) -> StoredMail | None:
+    """The latest message with this subject stem and text from `sender` since `since`, on a
+    ticket that is not closed."""
+    async with db.execute(
+        "SELECT m.id, m.ticket_id, m.direction, m.sender, m.fingerprint, m.content_hash"
+        " FROM messages m"
+        " JOIN tickets t ON t.id = m.ticket_id"
+        " WHERE m.direction = 'in' AND m.body_hash = ? AND m.subject_stem = ?"
+        " AND m.sender = ? AND m.created_at >= ? AND t.status != 'closed'"
+        " ORDER BY m.id DESC LIMIT 1",
+        (body_hash, subject_stem, sender, iso(since)),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else _stored(row)
+
+
+async def same_text_senders(
+    db: Connection, subject_stem: str, body_hash: str, since: datetime
+) -> int:
+    """How many different senders sent this subject stem and text since `since`."""
+    async with db.execute(
+        "SELECT COUNT(DISTINCT sender) AS n FROM messages"
+        " WHERE direction = 'in' AND body_hash = ? AND subject_stem = ? AND created_at >= ?",
+        (body_hash, subject_stem, iso(since)),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row["n"]) if row else 0
+
+
+async def is_participant(db: Connection, ticket_id: int, address: str) -> bool:
+    """Whether `address` is on the ticket: its customer, a sender of one of its messages, or
+    someone we wrote to about it."""
+    address = address.strip().lower()
+    if not address:
+        return False
+    async with db.execute(
+        "SELECT 1 FROM tickets WHERE id = ? AND lower(customer) = ?"
+        " UNION ALL SELECT 1 FROM messages WHERE ticket_id = ? AND direction = 'in'"
+        " AND lower(sender) = ?"
+        " UNION ALL SELECT 1 FROM outbox WHERE ticket_id = ? AND lower(recipient) = ?"
+        " LIMIT 1",
+        (ticket_id, address, ticket_id, address, ticket_id, address),
+    ) as cursor:
+        return await cursor.fetchone() is not None
+
+
+async def has_written(db: Connection, address: str) -> bool:
+    """Whether mail from `address` has reached the desk before (it then is no stranger)."""
+    async with db.execute(
+        "SELECT 1 FROM messages WHERE direction = 'in' AND sender = ? LIMIT 1",
+        (address.strip().lower(),),
+    ) as cursor:
+        return await cursor.fetchone() is not None
+
+
+async def acks_from_desk(db: Connection, desk: str, since: datetime) -> int:
+    """Acknowledgements queued for the desk's tickets since `since`."""
+    async with db.execute(
+        "SELECT COUNT(*) AS n FROM outbox o JOIN tickets t ON t.id = o.ticket_id"
+        " WHERE o.purpose = 'ack' AND o.created_at > ? AND t.desk = ?",
+        (iso(since), desk),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row["n"]) if row else 0
