@@ -29,6 +29,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/sla.py
+	$(BIN)/python -m bench.sla_scan
 	$(BIN)/python bench/classifier.py
 	$(BIN)/python -m bench.smtp_intake
 	$(BIN)/python -m bench.webhooks

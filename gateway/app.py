@@ -26,6 +26,7 @@ from gateway.lifecycle import AutoCloser
 from gateway.metrics import Metrics
 from gateway.outbox import OutboxWorker
 from gateway.policybook import PolicyBook
+from gateway.sla.worker import ClockWorker
 from gateway.smtp import IntakeHandler, SmtpListener
 from gateway.smtp.limits import ClientLimits
 from gateway.startup import bind_error, prepare_data_dir
@@ -148,6 +149,10 @@ class Gateway:
             tickets=self.tickets,
             paging=paging,
         )
+        # Warnings and breaches of the SLA clocks; a breach after hours pages through paging.
+        self.clocks = ClockWorker(
+            self.store, self.clock, settings, self.policies, self.metrics, pager=paging
+        )
         self.intake = EmailIntake(
             self.store,
             self.clock,
@@ -208,6 +213,7 @@ class Gateway:
                 voice.worker.run(),
                 voice.escalation.run(),
                 self.auto_closer.run(),
+                self.clocks.run(),
             ):
                 self._start_task(worker)
 

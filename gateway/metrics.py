@@ -68,3 +68,20 @@ class Metrics:
             buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             registry=r,
         )
+        self.sla_warnings = Counter(
+            "intake_sla_warnings",
+            "SLA warning points reached and notified (once each).",
+            ["policy", "priority", "clock"],
+            registry=r,
+        )
+        self.sla_breaches = Counter(
+            "intake_sla_breaches",
+            "SLA deadlines passed without being met (once each).",
+            ["policy", "priority", "clock"],
+            registry=r,
+        )
+        self.sla_at_risk = Gauge(
+            "intake_sla_at_risk",
+            "Tickets with a running clock past a warning point.",
+            registry=r,
+        )

@@ -31,6 +31,7 @@ from gateway.hooks import PriorityChange, TicketHook
 from gateway.lifecycle import Lifecycle, TicketClosed, is_final
 from gateway.policybook import PolicyBook
 from gateway.replies import staff_reply
+from gateway.sla.refresh import message_moves_clocks, refresh_clocks, still_current
 from gateway.store import outbox as outbox_sql
 from gateway.store import staff as staff_sql
 from gateway.store import tickets as sql
@@ -145,6 +146,7 @@ class TicketService:
         )
         if decision.reclassified:
             await sql.add_event(db, ticket.id, now, "reclassified", reason=decision.reclassified)
+        await refresh_clocks(db, policy, ticket.id, now)
         log.info(
             "ticket %d opened: %s, %s under %s%s",
             ticket.number,
@@ -184,6 +186,7 @@ class TicketService:
         )
         if decision.reclassified:
             await sql.add_event(db, ticket.id, now, "reclassified", reason=decision.reclassified)
+        await refresh_clocks(db, policy, ticket.id, now)
         return await self._reload(db, ticket.id)
 
     async def announce(self, db: Connection, ticket: Ticket, first_line: str) -> None:
@@ -242,6 +245,7 @@ class TicketService:
         if decision is not None:
             detail["reasons"] = list(decision.reasons)
         await sql.add_event(db, ticket.id, now, "priority-changed", **detail)
+        await refresh_clocks(db, policy, ticket.id, now)  # every clock, from the arrival
         after = await self._reload(db, ticket.id)
         if notify_customer and due != ticket.due_at:
             change = await sql.count_events(db, ticket.id, "priority-changed")
@@ -267,6 +271,13 @@ class TicketService:
         await sql.set_subject(db, ticket.id, subject, now)
         await sql.add_event(db, ticket.id, now, "subject-changed", by=actor)
 
+    async def record_rfo(
+        self, db: Connection, ticket: Ticket, *, actor: str, now: datetime
+    ) -> None:
+        """The reason for outage was given to the customer: it meets the rfo clock."""
+        await sql.add_event(db, ticket.id, now, "rfo-sent", by=actor)
+        await refresh_clocks(db, self.policy_of(ticket), ticket.id, now)
+
     # -- messages --------------------------------------------------------------------------
 
     async def append_message(
@@ -288,6 +299,11 @@ class TicketService:
                 now=now,
                 automated=message.meta.get("automated"),
             )
+        policy = self.policy_of(ticket)
+        if message_moves_clocks(policy, ticket.effective_priority, message.direction, message.meta):
+            await refresh_clocks(db, policy, ticket.id, now)
+        else:
+            await still_current(db, ticket.id, now)
         return message_id
 
     async def tell_customer(

@@ -24,6 +24,7 @@ from policies.schema import (
 from policies.sla import due
 from policies.targets import Target, parse_target
 from policies.triage import TriageRules
+from policies.warnpoints import WarnPoint, parse_warn_point
 
 TargetName = Literal["respond", "resolve", "rfo", "ongoing"]
 AfterHours = Literal["page", "queue"]
@@ -48,6 +49,7 @@ class Priority:
     rfo: Target | None
     ongoing: Target | None
     after_hours: AfterHours
+    warn: tuple[WarnPoint, ...] | None  # None: the policy's [clocks] warn
     aliases: tuple[str, ...]
     examples: tuple[str, ...]
     notes: tuple[str, ...]
@@ -72,6 +74,15 @@ class Priority:
             )
         found: Target | None = getattr(self, which)
         return found
+
+
+@dataclass(frozen=True, slots=True)
+class ClockRules:
+    """How the SLA clocks run under a policy (``[clocks]``; see policies/clocks.py)."""
+
+    pending_pauses: frozenset[str]
+    rfo_from: Literal["arrival", "resolved"]
+    warn: tuple[WarnPoint, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +126,11 @@ class Policy:
             for key, s in spec.scope.items()
         )
         self.triage: TriageRules = spec.triage
+        self.clock_rules = ClockRules(
+            pending_pauses=frozenset(spec.clocks.pending_pauses),
+            rfo_from=spec.clocks.rfo_from,
+            warn=tuple(map(parse_warn_point, spec.clocks.warn)),
+        )
         self.after_hours_message = spec.after_hours_message or (
             f"We received your message outside our business hours ({self.hours.summary()}, "
             f"{spec.timezone}). It is queued and the response time committed for its priority "
@@ -153,6 +169,11 @@ class Policy:
         """When a ticket resolved at ``resolved_at`` closes by itself; None if never."""
         found = due(self.calendar, self.auto_close_after, resolved_at)
         return None if found is None else found.astimezone(self.tz)
+
+    def warn_points(self, priority_id: str) -> tuple[WarnPoint, ...]:
+        """The warning points of a level's clocks: its own, else the policy's."""
+        own = self.priority(priority_id).warn
+        return self.clock_rules.warn if own is None else own
 
     def is_open(self, at: datetime) -> bool:
         """Whether ``at`` falls inside business hours (not a holiday, inside an open span)."""
@@ -201,6 +222,7 @@ def _priority(spec_item: PrioritySpec, rank: int) -> Priority:
         rfo=_optional_target(spec_item.rfo),
         ongoing=_optional_target(spec_item.ongoing),
         after_hours=spec_item.after_hours,
+        warn=None if spec_item.warn is None else tuple(map(parse_warn_point, spec_item.warn)),
         aliases=spec_item.aliases,
         examples=spec_item.examples,
         notes=spec_item.notes,

@@ -17,8 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, 
 from policies.hours import DAY_KEYS, parse_day_hours
 from policies.targets import parse_target
 from policies.triage import SIGNALS, TriageRules
+from policies.warnpoints import parse_warn_point
 
 TARGET_FIELDS = ("respond", "resolve", "rfo", "ongoing")
+ClockField = Literal["respond", "resolve", "rfo", "ongoing"]
 _PRIORITY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 _POLICY_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -80,6 +82,7 @@ class PrioritySpec(_Strict):
     rfo: str | None = None  # reason-for-outage report deadline
     ongoing: str | None = None  # follow-up response cadence, counted from the last response
     after_hours: Literal["page", "queue"] = "queue"
+    warn: tuple[str, ...] | None = None  # this level's warning points; else [clocks] warn
     aliases: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
@@ -104,12 +107,45 @@ class PrioritySpec(_Strict):
             parse_target(value)
         return value
 
+    @field_validator("warn")
+    @classmethod
+    def _warn_points_parse(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for point in value or ():
+            parse_warn_point(point)
+        return value
+
     @field_validator("aliases")
     @classmethod
     def _aliases_have_letters(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for alias in value:
             if not normalise_hint(alias):
                 raise ValueError(f"alias {alias!r} has no letters or digits")
+        return value
+
+
+class ClocksSpec(_Strict):
+    """``[clocks]``: how the SLA clocks of every level run (policies/clocks.py)."""
+
+    # Clocks that stop while the ticket is `pending` (waiting on the customer).
+    pending_pauses: tuple[ClockField, ...] = ()
+    # When the reason-for-outage clock starts: at the ticket's arrival, or when the ticket is
+    # first resolved (or left open for monitoring).
+    rfo_from: Literal["arrival", "resolved"] = "arrival"
+    # Warning points of every clock (a level's own `warn` replaces them): "75%", "15m".
+    warn: tuple[str, ...] = ("75%",)
+
+    @field_validator("warn")
+    @classmethod
+    def _warn_points_parse(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for point in value:
+            parse_warn_point(point)
+        return value
+
+    @field_validator("pending_pauses")
+    @classmethod
+    def _no_repeats(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("a clock is named twice")
         return value
 
 
@@ -144,6 +180,7 @@ class PolicySpec(_Strict):
         if target.kind == "immediate":
             raise ValueError("auto_close_after cannot be 'immediate': use a duration or 'none'")
         return value
+    clocks: ClocksSpec = Field(default_factory=ClocksSpec)
 
     @field_validator("name")
     @classmethod

@@ -153,6 +153,14 @@ class Paging:
             return
         await self._start(db, ticket, reason, first_line)
 
+    async def sla_breached(self, db: Connection, ticket: Ticket, reason: str) -> None:
+        """An SLA deadline passed after hours on a level that pages (the clock scanner):
+        page, quoting the first message, unless this ticket has a chain already."""
+        first = await tickets_sql.first_message(db, ticket.id, "in")
+        text = first.latest_text if first else ""
+        line = next((ln.strip() for ln in text.splitlines() if ln.strip()), ticket.subject)
+        await self._start(db, ticket, reason, line)
+
     async def _start(self, db: Connection, ticket: Ticket, reason: str, first_line: str) -> None:
         now = self._clock.now()
         if self.schedule is None:

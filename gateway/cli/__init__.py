@@ -23,6 +23,7 @@ from gateway.cli.common import (
 from gateway.cli.oncall import oncall_app
 from gateway.cli.policies import policies_app, sla_app
 from gateway.cli.staff import staff_app, tokens_app
+from gateway.cli.sla import sla_report  # noqa: F401  (adds `intake sla report`)
 from gateway.cli.store import store_app
 from gateway.cli.tickets import tickets_app
 from gateway.config import Settings
@@ -106,7 +107,9 @@ async def _serve(settings: Settings) -> None:
 app.add_typer(tickets_app, name="tickets", help="List, show, answer and change tickets.")
 app.add_typer(import_app, name="import", help="Backfill mail from an mbox or Maildir.")
 app.add_typer(policies_app, name="policies", help="List, check and explain support policies.")
-app.add_typer(sla_app, name="sla", help="Compute and explain committed deadlines.")
+app.add_typer(
+    sla_app, name="sla", help="Compute and explain committed deadlines; report attainment."
+)
 app.command("classify", help="Propose priorities for messages under a policy.")(classify)
 app.add_typer(classifier_app, name="classifier", help="Train and evaluate the triage classifier.")
 app.add_typer(oncall_app, name="oncall", help="Show who is on call and the escalation chain.")

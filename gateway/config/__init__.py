@@ -7,6 +7,7 @@
 - `gateway.config.oncall`: the `[oncall]` table (staff, rotation, overrides, escalation).
 - `gateway.config.paging`: the `[paging]` table (voicemail rule, per-recipient rate limits).
 - `gateway.config.demo`: the demo desk and its on-call rotation, used when no desk is named.
+- `gateway.config.sla`: the `[sla]` table (who hears of SLA warnings and breaches).
 
 The package is core: it imports no channel (`voice`, `gateway.smtp`), so both channels can
 read their settings from it.
@@ -39,6 +40,7 @@ from gateway.config.settings import (
     load_settings,
 )
 from gateway.config.webhooks import WEBHOOK_EVENTS, WebhookSettings
+from gateway.config.sla import SlaSettings
 
 __all__ = [
     "DEMO_DESK_ADDRESS",
@@ -62,6 +64,7 @@ __all__ = [
     "RelaySettings",
     "Rotation",
     "Settings",
+    "SlaSettings",
     "SmtpSettings",
     "Staff",
     "Step",

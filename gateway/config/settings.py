@@ -22,6 +22,7 @@ from gateway.config.demo import DEMO_DESKS, with_demo_defaults
 from gateway.config.oncall import OnCallConfig
 from gateway.config.paging import PagingSettings
 from gateway.config.webhooks import WebhookSettings
+from gateway.config.sla import SlaSettings
 
 
 class ConfigError(Exception):
@@ -276,6 +277,7 @@ class Settings(StrictModel):
     oncall: OnCallConfig | None = None
     paging: PagingSettings = PagingSettings()
     webhooks: tuple[WebhookSettings, ...] = ()
+    sla: SlaSettings = SlaSettings()
 
     @field_validator("public_url")
     @classmethod

@@ -282,6 +282,51 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE tickets ADD COLUMN previous_ticket_id INTEGER REFERENCES tickets(id);
     CREATE INDEX tickets_auto_close ON tickets(auto_close_at) WHERE status = 'resolved';
     """,
+    # 9: SLA clocks (policies/clocks.py) as last computed for each ticket, and the warnings
+    # and breaches recorded for them, once each (the unique key is what makes it once).
+    # `watch` is 1 while the scanner must look at a clock: not met in time, not paused, breach
+    # not yet recorded; the partial indexes make each scan read only what falls due, and
+    # `tickets_updated` lets it find tickets changed since their clocks were computed.
+    """
+    CREATE TABLE sla_clocks (
+        id           INTEGER PRIMARY KEY,
+        ticket_id    INTEGER NOT NULL REFERENCES tickets(id),
+        clock        TEXT NOT NULL,              -- respond | ongoing | resolve | rfo
+        cycle        INTEGER NOT NULL DEFAULT 0, -- the ongoing clock's cycle, from 1
+        policy       TEXT NOT NULL,
+        priority     TEXT NOT NULL,
+        business     INTEGER NOT NULL,           -- counted in business hours
+        started_at   TEXT NOT NULL,
+        due_at       TEXT NOT NULL,
+        state        TEXT NOT NULL,              -- pending | met | breached | paused
+        met_at       TEXT,
+        watch        INTEGER NOT NULL,
+        next_warn_at TEXT,                       -- the next warning point not yet notified
+        warned       TEXT NOT NULL DEFAULT '[]', -- JSON: warning points notified
+        breached_at  TEXT,                       -- the breach's true time, once recorded
+        updated_at   TEXT NOT NULL,
+        UNIQUE (ticket_id, clock, cycle)
+    );
+    CREATE INDEX sla_clocks_due ON sla_clocks(due_at) WHERE watch = 1;
+    CREATE INDEX sla_clocks_warn ON sla_clocks(next_warn_at)
+        WHERE watch = 1 AND next_warn_at IS NOT NULL;
+    CREATE INDEX sla_clocks_at_risk ON sla_clocks(ticket_id) WHERE watch = 1 AND warned != '[]';
+    CREATE INDEX sla_clocks_started ON sla_clocks(started_at);
+
+    CREATE TABLE sla_alerts (
+        id          INTEGER PRIMARY KEY,
+        ticket_id   INTEGER NOT NULL REFERENCES tickets(id),
+        clock       TEXT NOT NULL,
+        cycle       INTEGER NOT NULL,
+        point       TEXT NOT NULL,               -- a warning point ("75%", "15m") or "breach"
+        due_at      TEXT NOT NULL,               -- when it happened (the deadline, for a breach)
+        recorded_at TEXT NOT NULL,
+        UNIQUE (ticket_id, clock, cycle, point)
+    );
+    CREATE INDEX sla_alerts_point ON sla_alerts(point, ticket_id);
+    CREATE INDEX sla_clocks_updated ON sla_clocks(updated_at);
+    CREATE INDEX tickets_updated ON tickets(updated_at);  -- the scanner's "changed since"
+    """,
 )
 
 # Statements run on PostgreSQL only, after the migration of the same number.

@@ -1,0 +1,193 @@
+"""`intake sla report`: SLA attainment per policy x priority x clock over a period;
+`intake sla rfo-sent N`: the reason for outage was given, which meets the rfo clock.
+
+Periods: `--since` and `--until` take a date (`2026-11-01`) or an ISO 8601 instant; without an
+offset they are UTC. A bare `--until` date includes that whole day. A clock belongs to the
+period it started in. The default period is this month so far.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import enum
+import io
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import typer
+
+from gateway.cli.common import (
+    CONFIG_OPTION,
+    DATA_DIR_OPTION,
+    OutputFormat,
+    fail,
+    one_line,
+    print_rows,
+    read_instant,
+    settings_from_cli,
+    usage_error,
+    with_store,
+)
+from gateway.cli.policies import sla_app
+from gateway.clock import SystemClock
+from gateway.config import Settings
+from gateway.policybook import PolicyBook
+from gateway.promise import format_local
+from gateway.sla.report import ReportRow, attainment
+from gateway.store import Store
+from gateway.store import tickets as tickets_sql
+from gateway.store.connection import Connection
+
+COLUMNS = (
+    "policy",
+    "priority",
+    "clock",
+    "count",
+    "met",
+    "breached",
+    "open",
+    "attainment %",
+    "median",
+    "p90",
+    "unit",
+)
+
+
+class ReportFormat(enum.StrEnum):
+    table = "table"
+    tsv = "tsv"
+    json = "json"
+    csv = "csv"
+
+
+def _bound(text: str, option: str, *, end: bool) -> datetime:
+    try:
+        at = read_instant(text, UTC)
+    except ValueError as error:
+        usage_error(f"{option}: {error}")
+    bare_date = "T" not in text and " " not in text.strip()
+    return at + timedelta(days=1) if end and bare_date else at
+
+
+def _cell(value: float | int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+@sla_app.command("report")
+def sla_report(
+    since: str | None = typer.Option(
+        None, "--since", help="Start: a date or ISO 8601 instant (UTC without an offset)."
+    ),
+    until: str | None = typer.Option(
+        None, "--until", help="End: a date (that day included) or an instant [default: now]."
+    ),
+    policy: str | None = typer.Option(None, "--policy", help="Only this policy (its name)."),
+    fmt: ReportFormat | None = typer.Option(
+        None,
+        "--format",
+        help="table, tsv, json or csv [default: table on a terminal, tsv when piped].",
+        case_sensitive=False,
+    ),
+    config: Path | None = CONFIG_OPTION,
+    data_dir: Path | None = DATA_DIR_OPTION,
+) -> None:
+    """Attainment per policy, priority and clock: met, breached, open, median and p90 time."""
+    settings = settings_from_cli(config, data_dir)
+    now = SystemClock().now()
+    start = (
+        _bound(since, "--since", end=False)
+        if since
+        else now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    )
+    end = _bound(until, "--until", end=True) if until else now
+    if start >= end:
+        usage_error(f"--since ({start.isoformat()}) must be before --until ({end.isoformat()})")
+    book = PolicyBook(settings)
+
+    async def work(store: Store) -> list[ReportRow]:
+        return await store.read(
+            lambda db: attainment(db, book, since=start, until=end, now=now, policy=policy)
+        )
+
+    rows = asyncio.run(with_store(settings, work))
+    period = f"{start.isoformat()} to {end.isoformat()}"
+    if not rows:
+        which = f" under policy {one_line(policy)}" if policy else ""
+        typer.echo(f"intake: no SLA clocks started{which} from {period}", err=True)
+    records = [row.as_dict() for row in rows]
+    chosen = fmt or (ReportFormat.table if sys.stdout.isatty() else ReportFormat.tsv)
+    if chosen is ReportFormat.json:
+        typer.echo(
+            json.dumps(
+                {"since": start.isoformat(), "until": end.isoformat(), "rows": records}, indent=2
+            )
+        )
+        return
+    cells = [
+        [
+            row.policy,
+            row.priority,
+            row.clock,
+            str(row.count),
+            str(row.met),
+            str(row.breached),
+            str(row.open),
+            _cell(row.attainment),
+            _cell(row.median),
+            _cell(row.p90),
+            row.unit,
+        ]
+        for row in rows
+    ]
+    if chosen is ReportFormat.csv:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        writer.writerows([[one_line(c) for c in line] for line in cells])
+        typer.echo(out.getvalue(), nl=False)
+        return
+    print_rows(
+        OutputFormat(chosen.value), COLUMNS, cells, records, title=f"SLA attainment, {period}"
+    )
+
+
+@sla_app.command("rfo-sent")
+def sla_rfo_sent(
+    number: int = typer.Argument(..., help="Ticket number."),
+    config: Path | None = CONFIG_OPTION,
+    data_dir: Path | None = DATA_DIR_OPTION,
+) -> None:
+    """Record that the customer has the reason for outage (meets the ticket's rfo clock)."""
+    settings = settings_from_cli(config, data_dir)
+    typer.echo(asyncio.run(with_store(settings, lambda s: _rfo_sent(s, settings, number))))
+
+
+async def _rfo_sent(store: Store, settings: Settings, number: int) -> str:
+    from gateway.app import ticket_service_for
+    from gateway.cli.tickets import _operator
+    from gateway.sla.refresh import current_clocks
+
+    clock = SystemClock()
+    book = PolicyBook(settings)
+    service, _ = ticket_service_for(settings, clock, book)
+    now = clock.now()
+
+    async def write(db: Connection) -> str:
+        ticket = await tickets_sql.ticket_by_number(db, number)
+        if ticket is None:
+            raise fail(f"no ticket #{number}")
+        policy = service.policy_of(ticket)
+        await service.record_rfo(db, ticket, actor=f"cli:{_operator()}", now=now)
+        rfo = [c for c in await current_clocks(db, policy, ticket.id, now) if c.name == "rfo"]
+        if not rfo:
+            return (
+                f"ticket #{number}: reason for outage recorded; its priority"
+                f" {ticket.effective_priority} under {policy.name} has no reason-for-outage clock"
+            )
+        due = format_local(rfo[0].due_at, policy.tz)
+        return f"ticket #{number}: reason for outage recorded; rfo clock {rfo[0].state} (due {due})"
+
+    return await store.write(write)
