@@ -22,8 +22,8 @@ from gateway.cli.common import (
 )
 from gateway.cli.oncall import oncall_app
 from gateway.cli.policies import policies_app, sla_app
-from gateway.cli.staff import staff_app, tokens_app
 from gateway.cli.sla import sla_report  # noqa: F401  (adds `intake sla report`)
+from gateway.cli.staff import staff_app, tokens_app
 from gateway.cli.store import store_app
 from gateway.cli.tickets import tickets_app
 from gateway.config import Settings

@@ -39,8 +39,8 @@ from gateway.config.settings import (
     WorkerSettings,
     load_settings,
 )
-from gateway.config.webhooks import WEBHOOK_EVENTS, WebhookSettings
 from gateway.config.sla import SlaSettings
+from gateway.config.webhooks import WEBHOOK_EVENTS, WebhookSettings
 
 __all__ = [
     "DEMO_DESK_ADDRESS",

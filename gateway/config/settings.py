@@ -21,8 +21,8 @@ from gateway.config.base import Duration, StrictModel
 from gateway.config.demo import DEMO_DESKS, with_demo_defaults
 from gateway.config.oncall import OnCallConfig
 from gateway.config.paging import PagingSettings
-from gateway.config.webhooks import WebhookSettings
 from gateway.config.sla import SlaSettings
+from gateway.config.webhooks import WebhookSettings
 
 
 class ConfigError(Exception):
