@@ -19,7 +19,7 @@ from gateway.sla.report import attainment, tickets_with
 from gateway.store.connection import Connection
 from gateway.store.tickets import ticket_by_number
 
-from .gateway_harness import DefaultProposer, mail, make_settings, send, settle
+from .gateway_harness import DefaultProposer, mail, make_settings, query, send, settle
 from .test_sla_clocks import TUESDAY, staff_reply
 
 H = timedelta(hours=1)
@@ -38,7 +38,9 @@ async def _desk(data_dir: Path) -> None:
             await send(gw, mail(sender=f"c{n}@example.com", **headers), sender=f"c{n}@example.com")
         await settle(gw)
 
-        async def reply(number: int, at: datetime) -> None:
+        async def reply(customer: str, at: datetime) -> None:
+            # By customer, not number: within one batch the most urgent ticket opens first.
+            ((number,),) = query(gw, "SELECT number FROM tickets WHERE customer = ?", customer)
             clock.set(at)
 
             async def op(db: Connection) -> None:
@@ -48,9 +50,9 @@ async def _desk(data_dir: Path) -> None:
 
             await gw.store.write(op)
 
-        await reply(1004, TUESDAY + H)
-        await reply(1001, TUESDAY + 2 * H)
-        await reply(1002, TUESDAY + 10 * H)
+        await reply("c3@example.com", TUESDAY + H)
+        await reply("c0@example.com", TUESDAY + 2 * H)
+        await reply("c1@example.com", TUESDAY + 10 * H)
         clock.set(TUESDAY + 12 * H)
         await gw.clocks.run_once()
     finally:
