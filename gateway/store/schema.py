@@ -239,4 +239,22 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE tickets ADD COLUMN previous_ticket_id INTEGER REFERENCES tickets(id);
     CREATE INDEX tickets_auto_close ON tickets(auto_close_at) WHERE status = 'resolved';
     """,
+    # 6: the staff workspace. A browser session is kept by the SHA-256 of its cookie (like an
+    # API token) with its CSRF token and a server-side expiry; failed sign-ins are recorded
+    # per account and per address so both can be throttled.
+    """
+    CREATE TABLE web_sessions (
+        token_hash  TEXT PRIMARY KEY,
+        staff_id    INTEGER NOT NULL REFERENCES staff(id),
+        csrf        TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        expires_at  TEXT NOT NULL
+    );
+    CREATE INDEX web_sessions_expires ON web_sessions(expires_at);
+    CREATE TABLE login_failures (
+        key  TEXT NOT NULL,                     -- 'account:<email>' or 'address:<ip>'
+        at   TEXT NOT NULL
+    );
+    CREATE INDEX login_failures_key_at ON login_failures(key, at);
+    """,
 )
