@@ -417,9 +417,7 @@ class Workspace:
         async def act(db: Connection, row: TicketRow, form: Any) -> None:
             status = str(form.get("status", ""))
             if status not in ("open", "pending", "resolved"):
-                raise HttpProblem(
-                    422, f"Set open, pending or resolved, not {status!r}."
-                )
+                raise HttpProblem(422, f"Set open, pending or resolved, not {status!r}.")
             if status != row.ticket.status:
                 await self.c.staff_actions.set_status(
                     db, row.ticket, status, actor=self._actor(session), now=self.c.clock.now()
