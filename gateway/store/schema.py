@@ -255,7 +255,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX tickets_received ON tickets(received_at);
     CREATE INDEX tickets_due ON tickets(due_at);
     """,
-    # 5: the ticket lifecycle. `resolved_at` and `auto_close_at` (resolved_at plus the policy's
+    # 7: the ticket lifecycle. `resolved_at` and `auto_close_at` (resolved_at plus the policy's
     # auto_close_after, fixed when the ticket is resolved, so a restart or a policy edit never
     # moves a promise already made) let the closer find due tickets by index; `monitoring`
     # marks a ticket resolved but left open for monitoring; `previous_ticket_id` links a
