@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/classifier.py
 	$(BIN)/python -m bench.smtp_intake
 	$(BIN)/python -m bench.webhooks
+	$(BIN)/python -m bench.pg_intake
 	$(BIN)/python -m bench.api
 
 clean:

@@ -29,11 +29,11 @@ from gateway.policybook import PolicyBook
 from gateway.smtp import IntakeHandler, SmtpListener
 from gateway.smtp.limits import ClientLimits
 from gateway.startup import bind_error, prepare_data_dir
-from gateway.store import DATABASE_NAME, Store
+from gateway.store import open_store
 from gateway.ticketing import StaffActions, TicketService
 from gateway.transports import EmailTransport, SmsTransport
 from gateway.transports.factory import email_transport_for, sms_transport_for
-from gateway.transports.webhook import WebhookTransport
+from gateway.transports.webhook import WebhookTransport, origin
 from gateway.triage import ClassifierProposer, Proposer
 from gateway.web import Workspace, WorkspaceContext
 from gateway.webhooks import TicketWebhooks, Webhooks
@@ -107,7 +107,7 @@ class Gateway:
     async def _start_parts(self, settings: Settings, proposer: Proposer) -> None:
         # Each part registers its own shutdown; `stop()` unwinds them in reverse order, so
         # workers stop first, then SMTP finishes open transactions, and the store closes last.
-        self.store = await Store.open(settings.data_dir / DATABASE_NAME)
+        self.store = await open_store(settings)
         self._shutdown.push_async_callback(self.store.close)
         self.email_transport = self.email_transport or email_transport_for(settings)
         self._shutdown.push_async_callback(self.email_transport.aclose)
@@ -120,7 +120,7 @@ class Gateway:
             if not os.environ.get(hook.secret_env):
                 log.warning(
                     "webhook %s: %s is not set; deliveries fail until it is (none go unsigned)",
-                    hook.url,
+                    origin(hook.url),
                     hook.secret_env,
                 )
         self.outbox = OutboxWorker(
@@ -133,10 +133,7 @@ class Gateway:
             webhook=webhook_transport,
         )
         self.tickets, paging = ticket_service_for(
-            settings,
-            self.clock,
-            self.policies,
-            hooks=self.hooks,
+            settings, self.clock, self.policies, hooks=self.hooks
         )
         self.staff_actions = StaffActions(self.tickets, settings, self.webhooks)
         self.voice = VoiceService.build(
@@ -164,7 +161,11 @@ class Gateway:
         )
         self.auto_closer = AutoCloser(self.store, self.clock, self.tickets.lifecycle)
         self.health = Health(
-            self.store, self.clock, settings.data_dir, min_free_bytes=settings.smtp.max_message_size
+            self.store,
+            self.clock,
+            settings.data_dir,
+            min_free_bytes=settings.smtp.max_message_size,
+            page_validity=settings.twilio.page_validity,
         )
         separate_admin = settings.http.admin_address is not None
         self.http_app = build_http_app(

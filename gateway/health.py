@@ -24,6 +24,7 @@ from gateway.store.health import (
     outbox_trouble,
     prove_writable,
 )
+from gateway.store.paging import overdue_page_tickets
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class Health:
     clock: Clock
     data_dir: Path
     min_free_bytes: int  # less than this free on the data disk is failing
+    page_validity: timedelta = timedelta(minutes=30)  # a page waiting longer is overdue
 
     async def checks(self) -> list[Check]:
         return [
@@ -94,6 +96,9 @@ class Health:
                 lambda db: outbox_trouble(db, now - OUTBOX_FAILURE_WINDOW)
             )
             exhausted = await self.store.read(exhausted_open_chains)
+            overdue = await self.store.read(
+                lambda db: overdue_page_tickets(db, now, self.page_validity)
+            )
         except Exception as exc:
             log.warning("health: store not readable: %s", exc)
             return [Check("store_readable", False, f"the database cannot be read: {exc}", True)]
@@ -118,4 +123,14 @@ class Health:
             checks.append(Check("page_chains", False, detail))
         else:
             checks.append(Check("page_chains", True, "no page chain ran out unanswered"))
+        if overdue:
+            numbers = ", ".join(f"#{n}" for n in overdue[:10])
+            more = f" and {len(overdue) - 10} more" if len(overdue) > 10 else ""
+            detail = (
+                f"{len(overdue)} page(s) waited past {self.page_validity} without reaching"
+                f" the carrier: {numbers}{more}"
+            )
+            checks.append(Check("pages_overdue", False, detail))
+        else:
+            checks.append(Check("pages_overdue", True, "pages leave within their validity"))
         return checks

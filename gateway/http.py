@@ -7,13 +7,14 @@ app of their own when `[http] admin_listen` is set, so they need not be exposed 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from gateway.health import Health
 from gateway.metrics import Metrics
-from gateway.store import Store
+from gateway.store import Store, StoreUnavailable
 from gateway.store.inbox import inbox_counts
 from gateway.store.outbox import outbox_counts
 
@@ -24,19 +25,31 @@ METRICS = web.AppKey("metrics", Metrics)
 HEALTH = web.AppKey("health", Health)
 
 
+@web.middleware
+async def database_unavailable(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Any route, the database gone: 503 (the caller retries; nothing was committed)."""
+    try:
+        return await handler(request)
+    except StoreUnavailable as exc:
+        log.error("%s %s: %s", request.method, request.path, exc)
+        raise web.HTTPServiceUnavailable(text="database unavailable, try again later") from None
+
+
 def build_http_app(
     store: Store, metrics: Metrics, health: Health, *, max_body: int, admin_routes: bool = True
 ) -> web.Application:
     """The public app (webhooks are added by their owners); with the admin routes unless they
     have a listener of their own."""
-    app = web.Application(client_max_size=max_body)
+    app = web.Application(client_max_size=max_body, middlewares=[database_unavailable])
     if admin_routes:
         add_admin_routes(app, store, metrics, health)
     return app
 
 
 def build_admin_app(store: Store, metrics: Metrics, health: Health) -> web.Application:
-    app = web.Application()
+    app = web.Application(middlewares=[database_unavailable])
     add_admin_routes(app, store, metrics, health)
     return app
 

@@ -86,7 +86,11 @@ class EmailIntake(PollingWorker):
         reach the store in inbox order (a reply after its original) and share one group commit.
         """
         batch = limit or self._settings.worker.batch
-        items = await self._store.read(lambda db: inbox_sql.pending_inbox(db, "email", limit=batch))
+        now = self._clock.now()
+        lease_until = now + self._settings.worker.claim_lease
+        items = await self._store.write(
+            lambda db: inbox_sql.claim_pending(db, "email", now, lease_until, limit=batch)
+        )
         await asyncio.gather(*(self.process(item) for item in items))
         return len(items)
 

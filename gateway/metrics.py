@@ -53,6 +53,12 @@ class Metrics:
         self.outbox_failed_total = Gauge(
             "intake_outbox_failed_rows", "Outbound messages in state failed.", registry=r
         )
+        self.pages_overdue = Counter(
+            "intake_pages_overdue",
+            "Pages that waited past the page validity without reaching the carrier"
+            " (alarm raised, chain escalated).",
+            registry=r,
+        )
         self.inbox_pending = Gauge(
             "intake_inbox_pending", "Accepted messages not yet processed.", registry=r
         )

@@ -179,7 +179,9 @@ class OutboxWorker(PollingWorker):
     async def _attempt(self, item: OutboxItem) -> None:
         timeout = self._time_limit(item)
         try:
-            provider_id = await asyncio.wait_for(self._send(item), timeout.total_seconds())
+            # asyncio.timeout, not wait_for, which on Python 3.11 can swallow a cancellation.
+            async with asyncio.timeout(timeout.total_seconds()):
+                provider_id = await self._send(item)
         except DeliveryUnconfirmed as exc:
             await self._unconfirmed_attempt(item, str(exc))
         except TransportError as exc:

@@ -23,6 +23,7 @@ from gateway.hooks import PriorityChange
 from gateway.store import outbox as outbox_sql
 from gateway.store.connection import Connection
 from gateway.store.records import Ticket, iso
+from gateway.transports.webhook import origin
 from policies import Policy
 
 KIND = "webhook"
@@ -79,7 +80,7 @@ class Webhooks:
                 kind=KIND,
                 purpose="webhook",
                 key=delivery,
-                recipient=subscription.url,
+                recipient=origin(subscription.url),
                 payload={
                     "url": subscription.url,
                     "event": event,

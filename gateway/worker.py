@@ -45,5 +45,8 @@ class PollingWorker:
                     continue
             except Exception:  # keep going: the next round retries what failed
                 log.exception("%s round failed", type(self).__name__)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+            # that arrives as the wake-up does, and the worker would then never stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                async with asyncio.timeout(self.poll_interval):
+                    await self._wake.wait()

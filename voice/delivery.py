@@ -3,7 +3,8 @@
 Statuses only move forward (queued < sending < sent < delivered; failed and undelivered are
 final), whatever order the callbacks arrive in. A message that failed with a temporary error
 (30001 queue overflow, 30008 unknown) is sent again through the outbox with backoff, a few
-times; any other failure is permanent, and a permanent failure of a page escalates at once.
+times; any other failure is permanent, and a permanent failure of an SMS of pages escalates
+every page it carried at once.
 A status can arrive before the outbox has recorded the MessageSid it belongs to: it is kept,
 and applied when the send is recorded (`on_sent`).
 """
@@ -134,15 +135,13 @@ class Delivery:
         return True
 
     async def _chain_active(self, db: Connection, item: OutboxItem) -> bool:
-        chain_id = item.payload.get("chain")
-        chain = await paging_sql.chain_by_id(db, int(chain_id)) if chain_id is not None else None
-        return chain is not None and chain.state == "active"
+        """Whether any page this SMS carries still belongs to a chain being paged."""
+        for page in await paging_sql.pages_in_sms(db, item.idempotency_key.partition("~")[0]):
+            chain = await paging_sql.chain_by_id(db, page.chain_id)
+            if chain is not None and chain.state == "active":
+                return True
+        return False
 
     async def _page_failed(self, db: Connection, item: OutboxItem, error: str) -> None:
-        chain_id, step = item.payload.get("chain"), item.payload.get("step")
-        if item.purpose != "page" or chain_id is None or step is None:
-            return
-        chain = await paging_sql.chain_by_id(db, int(chain_id))
-        if chain is None or chain.state != "active":
-            return
-        await self._paging.page_failed(db, int(chain_id), int(step), error)
+        if item.purpose == "page":
+            await self._paging.sms_failed(db, item.idempotency_key, error)

@@ -2,21 +2,38 @@
 
 A ticket that arrives after hours starts one page chain when its priority pages after hours
 under its policy, or when it is a voicemail (unless `[paging] voicemail = "priority"`, or the
-policy pages for nothing at all). The chain is the on-call schedule's escalation chain as of
-the moment it started: step 1 is paged at once, and each later step when the previous one's
-delay has passed without an acknowledgement, or at once when the previous page could not be
-delivered. A step's delay counts from when its page was handed to the carrier (the outbox
-marked it sent), not from when it was queued: a page held back by a rate limit, or retried
-for a while, gets its full delay to be answered. Until the carrier has it, the step is due
-at its planned send time plus the delay, so a page that never leaves still escalates.
+policy pages for nothing at all); on a desk with `paging = "always"` (an emergency address) a
+priority that pages after hours pages at any hour. The chain is the on-call schedule's
+escalation chain as of the moment it started: step 1 is paged at once, and each later step
+when the previous one's delay has passed without an acknowledgement, or at once when the
+previous page could not be delivered. A step's delay counts from when its page was handed to
+the carrier (the outbox marked it sent), not from when it was queued: a page held back by a
+rate limit, or retried through a Twilio outage, gets its full delay to be answered.
 
-A priority change (any caller, through the ticket service) is a hook too: after hours, a
-ticket raised to a priority that pages starts a chain; a ticket lowered to one that does not
-stops its active chain (and cancels pages not yet sent); a change that still pages re-words
-the pages not yet sent, and every later page carries the new priority.
+Pages wait per recipient, and go out coalesced. A page is queued for its number; an SMS goes
+as soon as the per-recipient rate limits allow one, and it carries every page queued for that
+number at that moment (GoAlert's bundling): a flood of 30 tickets costs the on-call engineer
+two or three texts, not 30 texts spread over three hours, and the page that matters is in the
+next one. Inside an SMS the pages are ordered most credible and most urgent first: the
+classifier's own reading of the ticket (its proposed priority and confidence) counts, not
+only the priority the customer declared. Pages nobody but their sender reads as urgent leave
+the last `[paging] reserve` slots of every rate-limit window to pages that are credible, so
+such a flood cannot use up the budget a real outage needs. A page that waits longer than
+`twilio.page_validity` without reaching the carrier raises an alarm (a `page-overdue` event, a
+metric, a warning in the log; `/healthz` can read `store.paging.paging_health`) and its chain
+escalates at once.
 
-Every page is an outbox row, so a Twilio outage delays pages and loses none; per-recipient
-rate limits hold a page back (never drop it) and say so in the ticket's events.
+A priority change (any caller, through the ticket service) is a hook too: a ticket raised to a
+priority that pages now starts a chain; a ticket lowered to one that does not stops its active
+chain (and cancels pages not yet sent); a change that still pages re-words what is not sent
+yet (queued pages are worded only when their SMS goes).
+
+Every SMS is an outbox row, so a Twilio outage delays pages and loses none. Every page fits one
+160-character GSM-7 SMS (`voice.smstext`) and links to its ticket (`<public_url>/t/<number>`).
+
+Staff answer by SMS (`voice.commands`): "1001 A" acknowledges, "1001 C" closes the ticket,
+"AA" acknowledges all of their open pages, a bare "A" acknowledges their open page or, when
+they have several, asks which; anything else is a note on their latest paged ticket.
 
 Everything here runs inside the caller's transaction: the chain starts in the same commit as
 the ticket, and an acknowledgement stops it in the same commit that records it.
@@ -25,7 +42,9 @@ the ticket, and an acknowledgement stops it in the same commit that records it.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from jinja2 import Environment
 
@@ -40,24 +59,70 @@ from gateway.store import paging as sql
 from gateway.store import staff as staff_sql
 from gateway.store import tickets as tickets_sql
 from gateway.store.connection import Connection
-from gateway.store.paging import Chain
+from gateway.store.paging import Chain, Page
 from gateway.store.records import OutboxItem, Ticket
 from gateway.webhooks import Webhooks, ticket_payload
 from policies import Policy
-from voice.commands import parse_staff_text
-from voice.oncall import OnCallSchedule, PageStep
+from voice.commands import Command, parse_staff_text
+from voice.oncall import OnCallSchedule
 from voice.paths import SMS_STATUS, absolute_url
 from voice.ratelimit import earliest_send, longest_window
+from voice.smstext import fit, septets, shorten, to_gsm7
 
 log = logging.getLogger(__name__)
 
 SUMMARY_CHARS = 100
+NOTE_CHARS = 1600  # Twilio's longest inbound message
+SUMMARY_FLOOR = 20  # septets of the first ticket's summary kept before others are cut
+OTHERS_LISTED = 12  # other tickets an SMS of many pages names ("#1002") before "..."
 CHANNEL_LABELS = {"voice": "voicemail", "email": "email", "sms": "SMS"}
 
 
 def summarize(text: str) -> str:
     line = " ".join(text.split())
     return line if len(line) <= SUMMARY_CHARS else line[: SUMMARY_CHARS - 1].rstrip() + "…"
+
+
+def ticket_link(public_url: str, number: int) -> str:
+    return absolute_url(public_url, f"/t/{number}")
+
+
+def due_short(at: datetime, policy: Policy, now: datetime) -> str:
+    """ "Sat 04:00 EST" within the week ahead, "28 Nov 04:00 EST" further away: a page is
+    read now, and every character counts."""
+    local = at.astimezone(policy.tz)
+    if timedelta(days=-1) < at - now < timedelta(days=6):
+        return f"{local:%a %H:%M} {local.tzname()}"
+    return f"{local.day} {local:%b %H:%M} {local.tzname()}"
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A queued page with what ranks it: its chain, its ticket and the ticket's policy."""
+
+    page: Page
+    chain: Chain
+    ticket: Ticket
+    policy: Policy
+    credible: bool
+
+    @property
+    def rank(self) -> tuple[bool, int, int, float, datetime, int]:
+        """Most credible, then most urgent, then most confidently read, then oldest first."""
+        order = [p.id for p in self.policy.priorities]
+        proposed = self.ticket.proposed_priority
+
+        def level(priority: str | None) -> int:
+            return order.index(priority) if priority in order else len(order)
+
+        return (
+            not self.credible,
+            level(self.ticket.effective_priority),
+            level(proposed),
+            -(self.ticket.confidence or 0.0),
+            self.ticket.received_at,
+            self.ticket.number,
+        )
 
 
 class Paging:
@@ -103,6 +168,28 @@ class Paging:
         await tickets_sql.add_event(db, ticket.id, now, "page-chain-started", reason=reason)
         await self._page(db, chain, 1, reason)
 
+    def _pages_at_any_hour(self, ticket: Ticket) -> bool:
+        desk = self._settings.desk_for(ticket.desk)
+        return desk is not None and desk.paging == "always"
+
+    def page_reason(self, ticket: Ticket, policy: Policy) -> str | None:
+        """Why this ticket pages, or None if it does not."""
+        priority = ticket.effective_priority
+        if self._pages_at_any_hour(ticket) and policy.pages_after_hours(priority):
+            return f"{priority} pages at any hour on {ticket.desk}"
+        if not ticket.after_hours:
+            return None
+        if policy.pages_after_hours(priority):
+            return f"{priority} pages after hours"
+        voicemail_pages = self._settings.paging.voicemail == "always"
+        if (
+            ticket.channel == "voice"
+            and voicemail_pages
+            and any(p.pages_after_hours for p in policy.priorities)
+        ):
+            return "after-hours voicemail"
+        return None
+
     async def priority_changed(
         self, db: Connection, change: PriorityChange, policy: Policy
     ) -> None:
@@ -110,7 +197,9 @@ class Paging:
         priority = ticket.effective_priority
         # A person (or a late transcript) set this priority: it decides, not the channel, and
         # "now" is when it matters, not when the ticket arrived.
-        pages_now = policy.is_after_hours(now) and policy.pages_after_hours(priority)
+        pages_now = policy.pages_after_hours(priority) and (
+            self._pages_at_any_hour(ticket) or policy.is_after_hours(now)
+        )
         chain = await sql.chain_for_ticket(db, ticket.id)
         why = f"{change.before.effective_priority} -> {priority} by {change.actor}"
         if chain is None:
@@ -138,8 +227,7 @@ class Paging:
             await self._reword_unsent(db, chain, ticket)
             return
         if await sql.stop_chain(db, chain.id):
-            for page in await sql.unsent_pages(db, chain.id):
-                await outbox_sql.cancel(db, page.outbox_key, f"priority changed ({why})")
+            await self._withdraw(db, chain, f"priority changed ({why})")
             await tickets_sql.add_event(
                 db,
                 ticket.id,
@@ -149,33 +237,25 @@ class Paging:
             )
 
     async def _reword_unsent(self, db: Connection, chain: Chain, ticket: Ticket) -> None:
-        steps = self.schedule.chain(chain.started_at) if self.schedule else []
+        """Queued pages are worded when their SMS goes; an SMS that carries this chain's page
+        alone and is still in the outbox (Twilio retrying) is worded again here."""
         for page in await sql.unsent_pages(db, chain.id):
-            if 0 < page.step <= len(steps):
-                body = self._render(ticket, chain, steps[page.step - 1])
-                await sql.reword_unsent_page(db, page.outbox_key, body)
+            if page.sms_key != page.outbox_key:
+                continue  # shared with other tickets' pages: its text stands
+            waiting = Waiting(page, chain, ticket, self._policies.get(ticket.policy), True)
+            await sql.reword_unsent_page(db, page.outbox_key, self._render([waiting]))
 
-    def page_reason(self, ticket: Ticket, policy: Policy) -> str | None:
-        """Why this ticket pages, or None if it does not."""
-        if not ticket.after_hours:
-            return None
-        priority = ticket.effective_priority
-        if policy.pages_after_hours(priority):
-            return f"{priority} pages after hours"
-        voicemail_pages = self._settings.paging.voicemail == "always"
-        if (
-            ticket.channel == "voice"
-            and voicemail_pages
-            and any(p.pages_after_hours for p in policy.priorities)
-        ):
-            return "after-hours voicemail"
-        return None
+    async def _withdraw(self, db: Connection, chain: Chain, reason: str) -> None:
+        """The chain stopped: its queued pages never go, nor SMS that carry nothing else."""
+        await sql.cancel_queued_pages(db, chain.id)
+        for key in await sql.idle_sms_keys(db, chain.id):
+            await outbox_sql.cancel(db, key, reason)
 
     # -- escalating --------------------------------------------------------------------------
 
     async def escalate(self, db: Connection, chain_id: int, *, from_step: int, reason: str) -> bool:
         """Page the step after `from_step`, unless the chain moved on (or stopped) meanwhile."""
-        chain = await sql.chain_by_id(db, chain_id)
+        chain = await sql.lock_chain(db, chain_id)
         if chain is None or chain.state != "active" or chain.step != from_step:
             return False
         if self.schedule is not None and from_step < len(self.schedule.chain(chain.started_at)):
@@ -203,32 +283,16 @@ class Paging:
             await tickets_sql.add_event(
                 db, chain.ticket_id, now, "page-chain-exhausted", pages=len(steps)
             )
+            log.warning(
+                "ticket %d: page chain exhausted after %d pages, nobody acknowledged",
+                await self._number(db, chain.ticket_id),
+                len(steps),
+                extra={"event": "page-chain-exhausted"},
+            )
             return
         step = steps[number - 1]
         ticket = await tickets_sql.ticket_by_id(db, chain.ticket_id)
         assert ticket is not None
-        send_at = await self._send_time(db, step.staff.phone, now)
-        key = f"page-{ticket.number}-{step.number}-{step.round}"
-        desk = self._settings.desk_for(ticket.desk)
-        await outbox_sql.enqueue(
-            db,
-            ticket_id=ticket.id,
-            kind="sms",
-            purpose="page",
-            key=key,
-            recipient=step.staff.phone,
-            payload={
-                "to": step.staff.phone,
-                "body": self._render(ticket, chain, step),
-                "from": (desk.sms_from if desk else None) or self._settings.twilio.sms_from,
-                "validity_period": int(self._settings.twilio.page_validity.total_seconds()),
-                "status_callback": absolute_url(self._settings.public_url, SMS_STATUS),
-                "chain": chain.id,
-                "step": number,
-            },
-            now=now,
-            not_before=send_at,
-        )
         await sql.insert_page(
             db,
             chain_id=chain.id,
@@ -236,64 +300,175 @@ class Paging:
             round_=step.round,
             staff_id=step.staff.id,
             phone=step.staff.phone,
-            outbox_key=key,
-            send_at=send_at,
+            outbox_key=f"page-{ticket.number}-{step.number}-{step.round}",
+            send_at=now,
             now=now,
         )
-        # Due when the page was to leave plus the step's delay; moved later when the page is
-        # actually handed to the carrier (`page_sent`). A page the carrier never takes (an
-        # outage, an answer lost for good) still escalates: nobody can have answered it.
-        await sql.advance_chain(db, chain.id, step=number, next_at=send_at + step.delay)
+        # Due a step's delay after the page leaves: held pages push it later (`dispatch`),
+        # and so does the carrier taking the SMS (`page_sent`). A page the carrier never
+        # takes still escalates: nobody can have answered it.
+        await sql.advance_chain(db, chain.id, step=number, next_at=now + step.delay)
         detail = {"step": number, "round": step.round, "target": step.target, "reason": reason}
         await tickets_sql.add_event(
             db, ticket.id, now, "paged", staff=step.staff.id, name=step.staff.name, **detail
         )
-        if send_at > now:
-            await tickets_sql.add_event(
-                db,
-                ticket.id,
-                now,
-                "page-held",
-                staff=step.staff.id,
-                until=send_at.isoformat(),
-                reason="per-recipient rate limit",
+        await self.dispatch(db, step.staff.phone)
+
+    # -- sending: one SMS per recipient when the limits allow, carrying every queued page ------
+
+    async def dispatch(self, db: Connection, phone: str) -> bool:
+        """Send the pages queued for `phone` in one SMS if the rate limits allow it now, else
+        hold them until they do. True if an SMS was queued in the outbox."""
+        now = self._clock.now()
+        waiting = await self._waiting(db, phone)
+        if not waiting:
+            return False
+        paging = self._settings.paging
+        credible = any(w.credible for w in waiting)
+        widest = longest_window(paging.rate_limit)
+        sent = await sql.sms_times(db, phone, now - widest.per) if widest else []
+        reserve = 0 if credible else paging.reserve
+        at = earliest_send(sent, paging.rate_limit, now, reserve=reserve)
+        if at > now:
+            # Only pages whose hold moves are written: in a flood, the pages already held
+            # until `at` are not touched again for every page that joins them.
+            moved = [w for w in waiting if w.page.send_at != at]
+            if moved:
+                await sql.hold_pages(db, [w.page.id for w in moved], at)
+            for w in moved:
+                await self._delay_step(db, w.chain, w.page.step, at)
+                if w.page.send_at == w.page.created_at:  # held for the first time
+                    await tickets_sql.add_event(
+                        db,
+                        w.ticket.id,
+                        now,
+                        "page-held",
+                        staff=w.page.staff_id,
+                        until=at.isoformat(),
+                        reason="per-recipient rate limit",
+                        credible=w.credible,
+                    )
+            return False
+        await self._send(db, phone, waiting, now)
+        return True
+
+    async def _delay_step(self, db: Connection, chain: Chain, step: int, start: datetime) -> None:
+        """The page of `step` leaves at `start`: its delay is counted from then (or later)."""
+        steps = self.schedule.chain(chain.started_at) if self.schedule else []
+        if 0 < step <= len(steps):
+            next_at = start + steps[step - 1].delay
+            await sql.start_step_delay(db, chain.id, step=step, next_at=next_at)
+
+    async def _waiting(self, db: Connection, phone: str) -> list[Waiting]:
+        """The pages queued for `phone` whose chain still wants them, best ranked first."""
+        waiting = []
+        threshold = self._settings.paging.credible_confidence
+        for page, chain, ticket in await sql.queued_with_chains(db, phone):
+            if chain.state != "active" or chain.step != page.step:
+                await sql.set_page_state(db, page.id, "cancelled")
+                continue
+            policy = self._policies.get(ticket.policy)
+            proposed = ticket.proposed_priority
+            credible = (
+                proposed is not None
+                and proposed in {p.id for p in policy.priorities}
+                and policy.pages_after_hours(proposed)
+                and (ticket.confidence or 0.0) >= threshold
+            )
+            waiting.append(Waiting(page, chain, ticket, policy, credible))
+        return sorted(waiting, key=lambda w: w.rank)
+
+    async def _send(
+        self, db: Connection, phone: str, waiting: list[Waiting], now: datetime
+    ) -> None:
+        first = waiting[0]
+        # A page that goes alone keeps its own key; an SMS of several is named by its first.
+        key = first.page.outbox_key if len(waiting) == 1 else f"pages-{first.page.id}"
+        desk = self._settings.desk_for(first.ticket.desk)
+        await outbox_sql.enqueue(
+            db,
+            ticket_id=first.ticket.id,
+            kind="sms",
+            purpose="page",
+            key=key,
+            recipient=phone,
+            payload={
+                "to": phone,
+                "body": self._render(waiting),
+                "from": (desk.sms_from if desk else None) or self._settings.twilio.sms_from,
+                "validity_period": int(self._settings.twilio.page_validity.total_seconds()),
+                "status_callback": absolute_url(self._settings.public_url, SMS_STATUS),
+                "chain": first.chain.id,
+                "step": first.page.step,
+                "tickets": [w.ticket.number for w in waiting],
+            },
+            now=now,
+        )
+        await sql.mark_pages_sent(db, [w.page.id for w in waiting], sms_key=key, now=now)
+        if len(waiting) > 1:
+            numbers = [w.ticket.number for w in waiting]
+            for w in waiting:
+                await tickets_sql.add_event(
+                    db,
+                    w.ticket.id,
+                    now,
+                    "page-coalesced",
+                    staff=w.page.staff_id,
+                    sms=key,
+                    pages=len(waiting),
+                    position=numbers.index(w.ticket.number) + 1,
+                    first=first.ticket.number,
+                )
+            log.info(
+                "ticket %d: %d pages to %s coalesced into one SMS",
+                first.ticket.number,
+                len(waiting),
+                first.page.staff_id,
+                extra={"ticket": first.ticket.number, "event": "page-coalesced"},
             )
 
-    async def page_sent(self, db: Connection, item: OutboxItem, provider_id: str | None) -> None:
-        """Outbox hook: the page is with the carrier, so its step's delay starts now."""
-        chain_id, number = item.payload.get("chain"), item.payload.get("step")
-        if chain_id is None or number is None:
-            return
-        chain = await sql.chain_by_id(db, int(chain_id))
-        steps = self.schedule.chain(chain.started_at) if chain and self.schedule else []
-        if chain is None or not 0 < int(number) <= len(steps):
-            return
-        delay = steps[int(number) - 1].delay
-        await sql.start_step_delay(
-            db, chain.id, step=int(number), next_at=self._clock.now() + delay
+    def _render(self, waiting: Sequence[Waiting]) -> str:
+        """One SMS of 160 GSM-7 characters at most: the first page in full (its summary
+        shortened to fit), the others by number."""
+        first = waiting[0]
+        ticket, policy, step = first.ticket, first.policy, first.page.step
+        others = [f"#{w.ticket.number}" for w in waiting[1:]]  # ranked lower: numbers only
+        listed = " ".join(others[:OTHERS_LISTED]) + (" ..." if len(others) > OTHERS_LISTED else "")
+        template = self._templates.get_template("page_sms.txt.j2")
+        now = self._clock.now()
+
+        def render(parts: Sequence[str]) -> str:
+            first_line, others_text, customer = parts
+            return template.render(
+                ticket_number=ticket.number,
+                priority_id=ticket.effective_priority,
+                channel=CHANNEL_LABELS.get(ticket.channel, ticket.channel),
+                customer=customer,
+                first_line=first_line,
+                due_local=due_short(ticket.due_at, policy, now) if ticket.due_at else None,
+                escalated=step > 1,
+                step=step,
+                more=len(others),
+                others=others_text,
+                link=ticket_link(self._settings.public_url, ticket.number),
+            ).strip()
+
+        # The first ticket's summary keeps a few words before the other tickets give way,
+        # then goes too; the customer is shortened last.
+        customer = to_gsm7(ticket.customer)
+        return fit(
+            render,
+            [first.chain.summary, listed, customer],
+            floors=[SUMMARY_FLOOR, 0, septets(customer)],
         )
 
-    async def _send_time(self, db: Connection, phone: str, now: datetime) -> datetime:
-        limits = self._settings.paging.rate_limit
-        widest = longest_window(limits)
-        if widest is None:
-            return now
-        earlier = await sql.page_times(db, phone, now - widest.per)
-        return earliest_send(earlier, limits, now)
-
-    def _render(self, ticket: Ticket, chain: Chain, step: PageStep) -> str:
-        policy = self._policies.get(ticket.policy)
-        context = {
-            "ticket_number": ticket.number,
-            "priority_id": ticket.effective_priority,
-            "channel": CHANNEL_LABELS.get(ticket.channel, ticket.channel),
-            "customer": ticket.customer,
-            "first_line": chain.summary,
-            "due_local": format_local(ticket.due_at, policy.tz) if ticket.due_at else None,
-            "escalated": step.number > 1,
-            "step": step.number,
-        }
-        return self._templates.get_template("page_sms.txt.j2").render(context).strip()
+    async def page_sent(self, db: Connection, item: OutboxItem, provider_id: str | None) -> None:
+        """Outbox hook: the SMS is with the carrier, so the delay of every step it carried
+        starts now."""
+        for page in await sql.pages_in_sms(db, item.idempotency_key.partition("~")[0]):
+            chain = await sql.chain_by_id(db, page.chain_id)
+            if chain is not None:
+                await self._delay_step(db, chain, page.step, self._clock.now())
 
     async def page_failed(self, db: Connection, chain_id: int, step: int, error: str) -> None:
         """A page could not be delivered: page the next step now instead of after the delay."""
@@ -307,19 +482,64 @@ class Paging:
             db, chain_id, from_step=step, reason=f"page {step} to {who} failed: {error}"
         )
 
-    # -- acknowledging -----------------------------------------------------------------------
+    async def sms_failed(self, db: Connection, sms_key: str, error: str) -> None:
+        """An SMS of pages could not be delivered: every page it carried escalates now."""
+        for page in await sql.pages_in_sms(db, sms_key.partition("~")[0]):
+            await self.page_failed(db, page.chain_id, page.step, error)
+
+    async def page_overdue(self, db: Connection, page_id: int) -> bool:
+        """A page waited past its validity without reaching the carrier: raise the alarm (an
+        event and a warning; the caller counts it) and escalate its chain now."""
+        now = self._clock.now()
+        page = await sql.page_by_id(db, page_id)
+        if page is None or not await sql.mark_overdue(db, page.id, now):
+            return False
+        validity = self._settings.twilio.page_validity
+        waited = now - page.created_at
+        where = "queued by the rate limits" if page.state == "queued" else "not handed over"
+        chain = await sql.chain_by_id(db, page.chain_id)
+        assert chain is not None
+        await tickets_sql.add_event(
+            db,
+            chain.ticket_id,
+            now,
+            "page-overdue",
+            staff=page.staff_id,
+            step=page.step,
+            waited=str(waited),
+            validity=str(validity),
+            where=where,
+        )
+        log.warning(
+            "ticket %d: page %d to %s waited %s (%s), past its validity of %s: escalating",
+            await self._number(db, chain.ticket_id),
+            page.step,
+            page.staff_id,
+            waited,
+            where,
+            validity,
+            extra={"event": "page-overdue"},
+        )
+        if page.state == "queued":
+            await sql.set_page_state(db, page.id, "expired")
+        await self.escalate(
+            db,
+            chain.id,
+            from_step=page.step,
+            reason=f"page {page.step} to {page.staff_id} waited past {validity} ({where})",
+        )
+        return True
+
+    # -- answers from staff --------------------------------------------------------------------
 
     async def staff_text(self, db: Connection, staff: Staff, text: str) -> str:
         """Act on a text from a staff member; returns the reply to send them."""
         command = parse_staff_text(text)
         if command is None:
-            example = await self._example_code(db, staff)
-            return f'Intake: to acknowledge a page, reply "{example} A" (or "A" for your latest).'
-        if command.ticket_number is None:
-            chain = await sql.latest_chain_paged_to(db, staff.phone)
-            if chain is None:
-                return "Intake: nothing to acknowledge, no page has been sent to you."
-        else:
+            return await self._note(db, staff, text)
+        if command.action == "acknowledge-all":
+            return await self._acknowledge_all(db, staff)
+        if command.ticket_number is not None:
             chain = await sql.chain_for_ticket_number(db, command.ticket_number)
             if chain is None:
                 example = await self._example_code(db, staff)
@@ -327,10 +547,29 @@ class Paging:
                     f"Intake: no page for ticket {command.ticket_number}. Reply with the number"
                     f' from the page and A, e.g. "{example} A".'
                 )
+            return await self._act(db, command, chain, staff)
+        open_chains = await sql.open_chains_paged_to(db, staff.phone)
+        if command.action == "close":
+            example = await self._example_code(db, staff)
+            return f'Intake: which ticket? Reply with its number and C, e.g. "{example} C".'
+        if len(open_chains) > 1:
+            numbers = [await self._number(db, c.ticket_id) for c in open_chains]
+            listed = shorten(" ".join(str(n) for n in numbers), 60)
+            return (
+                f"Intake: you have {len(numbers)} open pages: {listed}. Reply with one and A,"
+                f' e.g. "{numbers[0]} A", or AA for all.'
+            )
+        chain = open_chains[0] if open_chains else await sql.latest_chain_paged_to(db, staff.phone)
+        if chain is None:
+            return "Intake: nothing to acknowledge, no page has been sent to you."
+        return await self._act(db, command, chain, staff)
+
+    async def _act(self, db: Connection, command: Command, chain: Chain, staff: Staff) -> str:
+        if command.action == "close":
+            return await self._close(db, chain, staff)
         return await self._acknowledge(db, chain, staff)
 
     async def _acknowledge(self, db: Connection, chain: Chain, staff: Staff) -> str:
-        now = self._clock.now()
         ticket = await tickets_sql.ticket_by_id(db, chain.ticket_id)
         assert ticket is not None
         policy = self._policies.get(ticket.policy)
@@ -338,44 +577,102 @@ class Paging:
             who = self._name(chain.acked_by)
             when = format_local(chain.acked_at, policy.tz) if chain.acked_at else "earlier"
             return f"Intake: ticket {ticket.number} was already acknowledged by {who} ({when})."
-        if await sql.acknowledge_chain(db, chain.id, staff_id=staff.id, now=now):
-            for page in await sql.pages_of_chain(db, chain.id):
-                await outbox_sql.cancel(db, page.outbox_key, f"acknowledged by {staff.id}")
-            await tickets_sql.add_event(
-                db, ticket.id, now, "page-acknowledged", staff=staff.id, name=staff.name, via="sms"
-            )
-            account = await staff_sql.staff_by_phone(db, staff.phone)  # the same person
-            person = {
-                "id": staff.id,
-                "name": staff.name,
-                "email": account.email if account else None,
-            }
-            await self._webhooks.emit(
-                db,
-                "page.acknowledged",
-                ticket_payload(ticket, staff=person, via="sms"),
-                now,
-                ticket_id=ticket.id,
-            )
-            log.info(
-                "ticket %d: page acknowledged by %s",
-                ticket.number,
-                staff.id,
-                extra={"ticket": ticket.number, "event": "page-acknowledged"},
-            )
+        await self._stop_by(db, chain, ticket, staff)
         due = f" Respond by {format_local(ticket.due_at, policy.tz)}." if ticket.due_at else ""
         return (
             f"Intake: acknowledged ticket {ticket.number} ({ticket.effective_priority}),"
             f" escalation stopped.{due}"
         )
 
+    async def _stop_by(self, db: Connection, chain: Chain, ticket: Ticket, staff: Staff) -> bool:
+        """Acknowledge `chain` for `staff`: escalation stops, unsent pages are withdrawn."""
+        now = self._clock.now()
+        if not await sql.acknowledge_chain(db, chain.id, staff_id=staff.id, now=now):
+            return False
+        await self._withdraw(db, chain, f"acknowledged by {staff.id}")
+        await tickets_sql.add_event(
+            db, ticket.id, now, "page-acknowledged", staff=staff.id, name=staff.name, via="sms"
+        )
+        account = await staff_sql.staff_by_phone(db, staff.phone)  # the same person
+        person = {"id": staff.id, "name": staff.name, "email": account.email if account else None}
+        await self._webhooks.emit(
+            db,
+            "page.acknowledged",
+            ticket_payload(ticket, staff=person, via="sms"),
+            now,
+            ticket_id=ticket.id,
+        )
+        log.info(
+            "ticket %d: page acknowledged by %s",
+            ticket.number,
+            staff.id,
+            extra={"ticket": ticket.number, "event": "page-acknowledged"},
+        )
+        return True
+
+    async def _acknowledge_all(self, db: Connection, staff: Staff) -> str:
+        chains = await sql.open_chains_paged_to(db, staff.phone)
+        numbers = []
+        for chain in chains:
+            ticket = await tickets_sql.ticket_by_id(db, chain.ticket_id)
+            assert ticket is not None
+            if await self._stop_by(db, chain, ticket, staff):
+                numbers.append(ticket.number)
+        if not numbers:
+            return "Intake: no open pages to acknowledge."
+        listed = shorten(" ".join(str(n) for n in sorted(numbers)), 80)
+        return f"Intake: acknowledged {len(numbers)} pages ({listed}), escalation stopped."
+
+    async def _close(self, db: Connection, chain: Chain, staff: Staff) -> str:
+        now = self._clock.now()
+        ticket = await tickets_sql.ticket_by_id(db, chain.ticket_id)
+        assert ticket is not None
+        if ticket.status == "closed":
+            return f"Intake: ticket {ticket.number} is already closed."
+        await self._stop_by(db, chain, ticket, staff)
+        await tickets_sql.set_status(db, ticket.id, "closed", now)
+        await tickets_sql.add_event(
+            db, ticket.id, now, "resolved-by-page", staff=staff.id, name=staff.name, via="sms"
+        )
+        log.info(
+            "ticket %d: closed by %s by SMS",
+            ticket.number,
+            staff.id,
+            extra={"ticket": ticket.number, "event": "resolved-by-page"},
+        )
+        return (
+            f"Intake: closed ticket {ticket.number} ({ticket.effective_priority}), paging stopped."
+        )
+
+    async def _note(self, db: Connection, staff: Staff, text: str) -> str:
+        """Not a command: an internal note on the latest ticket paged to the sender."""
+        chain = await sql.latest_chain_paged_to(db, staff.phone)
+        if chain is None:
+            return (
+                "Intake: no page has been sent to you, so there is no ticket to add this to."
+                ' To acknowledge a page, reply with its number and A, e.g. "1234 A".'
+            )
+        number = await self._number(db, chain.ticket_id)
+        await tickets_sql.add_event(
+            db,
+            chain.ticket_id,
+            self._clock.now(),
+            "note",
+            author=staff.id,
+            name=staff.name,
+            via="sms",
+            text=text.strip()[:NOTE_CHARS],
+        )
+        return f'Intake: noted on ticket {number}. To acknowledge, reply "{number} A".'
+
     async def _example_code(self, db: Connection, staff: Staff) -> str:
         chain = await sql.latest_chain_paged_to(db, staff.phone)
-        if chain is not None:
-            ticket = await tickets_sql.ticket_by_id(db, chain.ticket_id)
-            if ticket is not None:
-                return str(ticket.number)
-        return "1234"
+        return str(await self._number(db, chain.ticket_id)) if chain is not None else "1234"
+
+    async def _number(self, db: Connection, ticket_id: int) -> int:
+        ticket = await tickets_sql.ticket_by_id(db, ticket_id)
+        assert ticket is not None
+        return ticket.number
 
     def _name(self, staff_id: str | None) -> str:
         if staff_id is None:

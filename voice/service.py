@@ -91,7 +91,10 @@ class VoiceService:
             metrics=metrics,
             queued=worker.notify,
         )
-        return cls(paging, webhooks, worker, EscalationWorker(store, clock, paging))
+        escalation = EscalationWorker(
+            store, clock, paging, validity=settings.twilio.page_validity, metrics=metrics
+        )
+        return cls(paging, webhooks, worker, escalation)
 
     def add_routes(self, app: web.Application) -> None:
         self.webhooks.add_routes(app)

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
 from functools import partial
 
 from gateway.clock import Clock
 from gateway.config import Settings
+from gateway.metrics import Metrics
 from gateway.policybook import PolicyBook
 from gateway.store import Store
 from gateway.store import inbox as inbox_sql
@@ -63,8 +65,15 @@ class VoiceWorker(PollingWorker):
     async def run_once(self, limit: int = 100) -> int:
         done = 0
         for channel in ("voice", "sms"):
-            items = await self._store.read(
-                partial(inbox_sql.pending_inbox, channel=channel, limit=limit)
+            now = self._clock.now()
+            items = await self._store.write(
+                partial(
+                    inbox_sql.claim_pending,
+                    channel=channel,
+                    now=now,
+                    lease_until=now + self._settings.worker.claim_lease,
+                    limit=limit,
+                )
             )
             for item in items:
                 await self.process(item)
@@ -207,25 +216,45 @@ class VoiceWorker(PollingWorker):
         return len(overdue)
 
     async def _timed_out(self, recording_sid: str, note: str, db: Connection) -> None:
-        voicemail = await voice_sql.voicemail_by_recording(db, recording_sid)
+        voicemail = await voice_sql.lock_voicemail(db, recording_sid)
         if voicemail is not None and voicemail.pending:
             await self._phone.settle(db, voicemail, state="timed-out", note=note)
 
 
 class EscalationWorker(PollingWorker):
-    def __init__(self, store: Store, clock: Clock, paging: Paging) -> None:
+    """Pages what is due: queued pages whose recipient's rate limits now allow an SMS, the
+    next step of chains nobody acknowledged in time, and the alarm (and escalation) for pages
+    that waited past their validity."""
+
+    def __init__(
+        self, store: Store, clock: Clock, paging: Paging, *, validity: timedelta, metrics: Metrics
+    ) -> None:
         super().__init__()
         self._store = store
         self._clock = clock
         self._paging = paging
+        self._validity = validity
+        self._metrics = metrics
 
     async def run_once(self) -> int:
         now = self._clock.now()
+        done = 0
+        for phone in await self._store.read(partial(paging_sql.phones_due, now=now)):
+            done += await self._store.write(partial(self._dispatch, phone))
+        overdue = await self._store.read(
+            partial(paging_sql.overdue_pages, now=now, validity=self._validity)
+        )
+        for page in overdue:
+            if await self._store.write(partial(self._paging.page_overdue, page_id=page.id)):
+                self._metrics.pages_overdue.inc()
+                done += 1
         due: list[Chain] = await self._store.read(partial(paging_sql.due_chains, now=now))
-        escalated = 0
         for chain in due:
-            escalated += await self._store.write(self._escalation(chain))
-        return escalated
+            done += await self._store.write(self._escalation(chain))
+        return done
+
+    async def _dispatch(self, phone: str, db: Connection) -> int:
+        return int(await self._paging.dispatch(db, phone))
 
     def _escalation(self, chain: Chain) -> Callable[[Connection], Awaitable[int]]:
         async def op(db: Connection) -> int:

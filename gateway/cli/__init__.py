@@ -23,6 +23,7 @@ from gateway.cli.common import (
 from gateway.cli.oncall import oncall_app
 from gateway.cli.policies import policies_app, sla_app
 from gateway.cli.staff import staff_app, tokens_app
+from gateway.cli.store import store_app
 from gateway.cli.tickets import tickets_app
 from gateway.config import Settings
 from gateway.logs import LOG_FORMATS, configure_logging
@@ -111,6 +112,7 @@ app.add_typer(classifier_app, name="classifier", help="Train and evaluate the tr
 app.add_typer(oncall_app, name="oncall", help="Show who is on call and the escalation chain.")
 app.add_typer(staff_app, name="staff", help="Add, list and disable staff accounts.")
 app.add_typer(tokens_app, name="tokens", help="Create, list and revoke API tokens.")
+app.add_typer(store_app, name="store", help="Check the database; move a desk to PostgreSQL.")
 
 
 def main() -> None:

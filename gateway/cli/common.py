@@ -25,7 +25,7 @@ import typer
 from typer.core import TyperGroup
 
 from gateway.config import ConfigError, Settings, load_settings
-from gateway.store import DATABASE_NAME, Store
+from gateway.store import DATABASE_NAME, Store, open_store
 from gateway.terminal import clean
 
 if TYPE_CHECKING:
@@ -138,9 +138,9 @@ async def with_store(
 ) -> T:
     """Open the store, run `work`, close it. Only commands that write new data (import) create
     a database; every other command refuses a missing one (see `require_database`)."""
-    if not create:
+    if not create and settings.store.url is None:  # SQLite in data_dir
         require_database(settings)
-    store = await Store.open(database_path(settings))
+    store = await open_store(settings)
     try:
         return await work(store)
     finally:

@@ -6,12 +6,14 @@
   `load_settings` (defaults < TOML file < INTAKE_* environment < command-line flags).
 - `gateway.config.oncall`: the `[oncall]` table (staff, rotation, overrides, escalation).
 - `gateway.config.paging`: the `[paging]` table (voicemail rule, per-recipient rate limits).
+- `gateway.config.demo`: the demo desk and its on-call rotation, used when no desk is named.
 
 The package is core: it imports no channel (`voice`, `gateway.smtp`), so both channels can
 read their settings from it.
 """
 
 from gateway.config.base import Duration, StrictModel, parse_duration
+from gateway.config.demo import DEMO_DESK_ADDRESS, DEMO_POLICY, DEMO_URGENT_ADDRESS
 from gateway.config.oncall import (
     Escalation,
     OnCallConfig,
@@ -22,8 +24,6 @@ from gateway.config.oncall import (
 )
 from gateway.config.paging import GOALERT_SMS_LIMITS, PagingSettings, RateLimit
 from gateway.config.settings import (
-    DEMO_DESK_ADDRESS,
-    DEMO_POLICY,
     AckSettings,
     ConfigError,
     CustomerSettings,
@@ -42,6 +42,7 @@ from gateway.config.webhooks import WEBHOOK_EVENTS, WebhookSettings
 __all__ = [
     "DEMO_DESK_ADDRESS",
     "DEMO_POLICY",
+    "DEMO_URGENT_ADDRESS",
     "GOALERT_SMS_LIMITS",
     "WEBHOOK_EVENTS",
     "AckSettings",

@@ -5,13 +5,22 @@
                                   # ("priority": only when their priority pages after hours)
     sms_resends = 2               # re-sends after a temporary delivery failure (30001, 30008)
 
-    [[paging.rate_limit]]         # per recipient; a page over a limit waits until it fits
-    count = 1
+    reserve = 1                   # slots of every wider window kept for credible pages
+    credible_confidence = 0.5     # the classifier's own reading pages, at least this sure
+
+    [[paging.rate_limit]]         # per recipient and per SMS; pages waiting for one number
+    count = 1                     # when an SMS may go are coalesced into it
     per = "1m"
 
 Either way a policy none of whose priorities pages after hours never pages for a voicemail:
 that contract has no on-call service. The default limits are GoAlert's for SMS alerts: one
 message a minute, 5 per 15 minutes, 11 per hour, 21 per 3 hours to one number.
+
+A page is credible when the classifier's own reading of its ticket (the proposed priority,
+not the customer's declaration) pages after hours with at least `credible_confidence`. Pages
+that are not credible may use every window wider than one message only up to `reserve` slots
+short of its limit, so a flood of tickets only their senders call urgent cannot hold back the
+page of a real outage.
 """
 
 from __future__ import annotations
@@ -43,3 +52,5 @@ class PagingSettings(StrictModel):
     voicemail: Literal["always", "priority"] = "always"
     rate_limit: tuple[RateLimit, ...] = GOALERT_SMS_LIMITS
     sms_resends: int = Field(2, ge=0, le=10)
+    reserve: int = Field(1, ge=0)
+    credible_confidence: float = Field(0.5, ge=0, le=1)

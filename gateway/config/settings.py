@@ -13,17 +13,15 @@ import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from gateway.config.base import Duration, StrictModel
+from gateway.config.demo import DEMO_DESKS, with_demo_defaults
 from gateway.config.oncall import OnCallConfig
 from gateway.config.paging import PagingSettings
 from gateway.config.webhooks import WebhookSettings
-
-DEMO_DESK_ADDRESS = "support@localhost"
-DEMO_POLICY = "threepbx"
 
 
 class ConfigError(Exception):
@@ -128,6 +126,11 @@ class DeskSettings(StrictModel):
     phone: str | None = Field(None, description="Twilio number callers dial for this desk (E.164).")
     forward_to: str | None = Field(None, description="Staffed line to <Dial> in business hours.")
     sms_from: str | None = Field(None, description="Number acknowledgements are texted from.")
+    paging: Literal["after-hours", "always"] = Field(
+        "after-hours",
+        description="When urgent tickets page: after hours (as the policy says) or at any hour"
+        " (an emergency address).",
+    )
 
     @field_validator("address")
     @classmethod
@@ -164,6 +167,10 @@ class WorkerSettings(StrictModel):
         description="During a burst, processing yields to accepting for at most this long.",
     )
     batch: int = Field(8, gt=0, description="Messages processed between checks for a burst.")
+    claim_lease: Duration = Field(
+        timedelta(seconds=30),
+        description="How long a node that died keeps the messages it claimed from the others.",
+    )
 
 
 class OutboxSettings(StrictModel):
@@ -196,15 +203,40 @@ class TwilioSettings(StrictModel):
     page_validity: Duration = timedelta(minutes=30)
 
 
+class StoreSettings(StrictModel):
+    """Where tickets live: SQLite in `data_dir` unless `url` names a PostgreSQL database."""
+
+    url: str | None = Field(
+        None, description="postgresql://user@host[:port]/db, or sqlite: (the default)."
+    )
+    password_env: str = Field(
+        "INTAKE_DB_PASSWORD", description="Environment variable holding the database password."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _supported_url(cls, value: str | None) -> str | None:
+        if value is None or value == "sqlite:" or value.startswith("sqlite:///"):
+            return value
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError(f"must be postgresql://user@host/db or sqlite:, got {value!r}")
+        userinfo = value.split("://", 1)[1].split("@", 1)[0] if "@" in value else ""
+        if ":" in userinfo:
+            raise ValueError(
+                "must not contain a password: put it in the environment variable named by"
+                " store.password_env"
+            )
+        return value
+
+
 class Settings(StrictModel):
     data_dir: Path = Path("var")
+    store: StoreSettings = StoreSettings()
     public_url: str = "http://127.0.0.1:8080"
     smtp: SmtpSettings = SmtpSettings()
     http: HttpSettings = HttpSettings()
     relay: RelaySettings | None = None
-    desks: tuple[DeskSettings, ...] = (
-        DeskSettings(address=DEMO_DESK_ADDRESS, policy=DEMO_POLICY, name="Demo Support"),
-    )
+    desks: tuple[DeskSettings, ...] = tuple(DeskSettings(**desk) for desk in DEMO_DESKS)
     customers: tuple[CustomerSettings, ...] = ()
     ack: AckSettings = AckSettings()
     outbox: OutboxSettings = OutboxSettings()
@@ -283,6 +315,7 @@ def _check_policies(settings: Settings, source: str) -> None:
 
 _ENV_KEYS: dict[str, tuple[str, ...]] = {
     "INTAKE_DATA_DIR": ("data_dir",),
+    "INTAKE_STORE_URL": ("store", "url"),
     "INTAKE_PUBLIC_URL": ("public_url",),
     "INTAKE_SMTP_HOST": ("smtp", "host"),
     "INTAKE_SMTP_PORT": ("smtp", "port"),
@@ -323,6 +356,8 @@ def load_settings(
     for path, value in (overrides or {}).items():
         if value is not None:
             _set_path(data, path, value)
+    if config_file is None:
+        data = with_demo_defaults(data)  # `make run`: the demo desk and its rotation
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:

@@ -84,6 +84,8 @@ class InlineStatement:
 
 
 class InlineConnection:
+    dialect = "sqlite"
+
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.raw = connection
 
@@ -94,6 +96,24 @@ class InlineConnection:
         self, sql: str, parameters: Iterable[Any] | None = None
     ) -> list[Any]:
         return self.raw.execute(sql, tuple(parameters or ())).fetchall()
+
+
+def dialect(db: Connection) -> str:
+    """`"sqlite"` or `"postgresql"`: for the few statements whose portable form costs too much
+    (a ticket-number sequence, row locks that other nodes skip)."""
+    return str(getattr(db, "dialect", "sqlite"))
+
+
+def skip_locked(db: Connection) -> str:
+    """Suffix for a claiming SELECT: on PostgreSQL, rows another node is claiming right now are
+    locked until its commit and skipped here; SQLite has one writer, so nothing to add."""
+    return " FOR UPDATE SKIP LOCKED" if dialect(db) == "postgresql" else ""
+
+
+def for_update(db: Connection) -> str:
+    """Suffix for a SELECT whose row the op is about to change: on PostgreSQL a second node
+    waits for the first one's commit and then sees its result."""
+    return " FOR UPDATE" if dialect(db) == "postgresql" else ""
 
 
 class OpSuspended(RuntimeError):

@@ -1,4 +1,4 @@
-"""The SQLite store: a writer thread with group commit, and an aiosqlite reader connection.
+"""The store: group commit over a backend; SQLite's is a writer thread and an aiosqlite reader.
 
 Durability is the point of this module. The database runs in WAL mode with
 `synchronous=FULL`, so a transaction is on disk when COMMIT returns. Committing once per SMTP
@@ -10,6 +10,9 @@ own result only after the shared COMMIT has returned.
 The whole batch runs on the writer thread in one round trip (see `connection.py`): a
 statement-by-statement hop to a database thread would cost the event loop more than the
 fsync itself.
+
+The same `Store` runs on PostgreSQL (`store/postgres.py`) for desks with several nodes:
+`Store.connect(url)` picks the backend, and only the backend knows how a batch is committed.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 import aiosqlite
 
@@ -46,8 +49,27 @@ class StoreClosed(RuntimeError):
     """The store is shutting down; nothing more can be written."""
 
 
+class StoreUnavailable(RuntimeError):
+    """The database cannot be reached or refuses us; the message names it, never a password.
+    Nothing of the failed write was committed: callers answer "try again later"."""
+
+
 class StoreUnusable(StartupError):
     """The database cannot be opened or is not one this version can use; worded for the user."""
+
+
+class Backend(Protocol):
+    """What a database offers the store: a batch of ops in one transaction, and reads."""
+
+    name: str
+
+    async def commit(self, ops: Sequence[Op[Any]]) -> list[Outcome]: ...
+
+    async def read(self, op: Op[T]) -> T: ...
+
+    async def schema_version(self) -> int: ...
+
+    async def close(self) -> None: ...
 
 
 class Store:
@@ -58,10 +80,10 @@ class Store:
     one transaction without writing SQL.
     """
 
-    def __init__(self, path: Path, writer: _Writer, reader: aiosqlite.Connection) -> None:
+    def __init__(self, backend: Backend, path: Path | None = None) -> None:
+        self.backend = backend
+        # The SQLite file, or None on PostgreSQL.
         self.path = path
-        self._writer = writer
-        self._reader = reader
         self._pending: list[tuple[Op[Any], asyncio.Future[Any]]] = []
         self._wake = asyncio.Event()
         self._closing = False
@@ -73,19 +95,31 @@ class Store:
 
     @classmethod
     async def open(cls, path: Path) -> Store:
-        """Open (creating or migrating) the database; StoreUnusable says why it cannot be."""
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            writer = await _Writer.open(path)
-        except StoreUnusable as exc:
-            raise StoreUnusable(f"database {path}: {exc}") from None
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreUnusable(_explain_open_error(path, exc)) from None
-        reader = await aiosqlite.connect(path, isolation_level=None)
-        reader.row_factory = sqlite3.Row
-        await reader.execute("PRAGMA query_only = ON")
-        await reader.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-        return cls(path, writer, reader)
+        """The SQLite store in file `path` (created and migrated as needed)."""
+        return cls(await SqliteBackend.open(path), path)
+
+    @classmethod
+    async def connect(
+        cls, url: str | None, *, default_path: Path, password: str | None = None
+    ) -> Store:
+        """The store `url` names: `postgresql://user@host[:port]/db`, or SQLite for no URL,
+        `sqlite:` (the file at `default_path`) or `sqlite:///absolute/path.db`."""
+        if url is None or url == "sqlite:":
+            return await cls.open(default_path)
+        if url.startswith("sqlite:///"):
+            return await cls.open(Path(url.removeprefix("sqlite://")))
+        if url.startswith(("postgresql://", "postgres://")):
+            from gateway.store.postgres import PgBackend  # asyncpg only when asked for
+
+            return cls(await PgBackend.open(url, password=password))
+        raise ValueError(f"unsupported store URL {url!r}: use postgresql://... or sqlite:")
+
+    @property
+    def dialect(self) -> str:
+        return self.backend.name
+
+    async def schema_version(self) -> int:
+        return await self.backend.schema_version()
 
     @property
     def commits(self) -> int:
@@ -105,17 +139,14 @@ class Store:
         return await future
 
     async def read(self, op: Op[T]) -> T:
-        # aiosqlite's connection is the `Connection` protocol at run time; its type hints
-        # declare `execute` as (*Any, **Any), which mypy cannot match structurally.
-        return await op(cast(Connection, self._reader))
+        return await self.backend.read(op)
 
     async def close(self) -> None:
-        """Commit everything already handed in, then close both connections."""
+        """Commit everything already handed in, then close the backend's connections."""
         self._closing = True
         self._wake.set()
         await self._task
-        await self._reader.close()
-        await self._writer.close()
+        await self.backend.close()
 
     async def _commit_loop(self) -> None:
         while True:
@@ -130,7 +161,7 @@ class Store:
 
     async def _commit_batch(self, batch: list[tuple[Op[Any], asyncio.Future[Any]]]) -> None:
         try:
-            outcomes = await self._writer.run(_commit_ops, [op for op, _ in batch])
+            outcomes = await self.backend.commit([op for op, _ in batch])
         except Exception as exc:  # the transaction itself failed: nobody's write is durable
             log.exception("group commit of %d ops failed", len(batch))
             for _, future in batch:
@@ -147,6 +178,49 @@ class Store:
                 future.set_exception(error)
         for listener in self._listeners:
             listener()
+
+
+class SqliteBackend:
+    """One writer thread that group-commits, one aiosqlite connection for reads."""
+
+    name = "sqlite"
+
+    def __init__(self, writer: _Writer, reader: aiosqlite.Connection) -> None:
+        self._writer = writer
+        self._reader = reader
+
+    @classmethod
+    async def open(cls, path: Path) -> SqliteBackend:
+        """Open (creating or migrating) the database; StoreUnusable says why it cannot be."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            writer = await _Writer.open(path)
+        except StoreUnusable as exc:
+            raise StoreUnusable(f"database {path}: {exc}") from None
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreUnusable(_explain_open_error(path, exc)) from None
+        reader = await aiosqlite.connect(path, isolation_level=None)
+        reader.row_factory = sqlite3.Row
+        await reader.execute("PRAGMA query_only = ON")
+        await reader.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        return cls(writer, reader)
+
+    async def commit(self, ops: Sequence[Op[Any]]) -> list[Outcome]:
+        return await self._writer.run(_commit_ops, ops)
+
+    async def read(self, op: Op[T]) -> T:
+        # aiosqlite's connection is the `Connection` protocol at run time; its type hints
+        # declare `execute` as (*Any, **Any), which mypy cannot match structurally.
+        return await op(cast(Connection, self._reader))
+
+    async def schema_version(self) -> int:
+        async with self._reader.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def close(self) -> None:
+        await self._reader.close()
+        await self._writer.close()
 
 
 class _Writer:
@@ -214,6 +288,9 @@ def _open_writer(path: Path) -> sqlite3.Connection:
         connection.execute("PRAGMA foreign_keys = ON")
         connection.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
         _migrate(connection)
+        # A SQLite file has one node: claims found at start were left by a process that
+        # died, and waiting out their lease would only delay its mail.
+        connection.execute("UPDATE inbox SET claimed_until = NULL WHERE claimed_until IS NOT NULL")
     except BaseException:
         connection.close()
         raise

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from gateway.store.connection import Connection
+from gateway.store.connection import Connection, dialect
 from gateway.store.records import iso
 
 
 async def prove_writable(db: Connection) -> None:
     """A real write (the schema version, rewritten as it is): the group commit must reach disk."""
+    if dialect(db) == "postgresql":
+        await db.execute("UPDATE intake_schema SET version = version")
+        return
     async with db.execute("PRAGMA user_version") as cursor:
         (version,) = await cursor.fetchone()
     await db.execute(f"PRAGMA user_version = {int(version)}")
@@ -25,8 +28,9 @@ async def outbox_trouble(db: Connection, since: datetime) -> tuple[int, int, str
     """(failed since `since`, pending after a failed attempt, the latest error text)."""
     async with db.execute(
         "SELECT"
-        " SUM(state = 'failed' AND created_at >= ?) AS failed,"
-        " SUM(state = 'pending' AND last_error IS NOT NULL) AS retrying,"
+        " SUM(CASE WHEN state = 'failed' AND created_at >= ? THEN 1 ELSE 0 END) AS failed,"
+        " SUM(CASE WHEN state = 'pending' AND last_error IS NOT NULL THEN 1 ELSE 0 END)"
+        " AS retrying,"
         " (SELECT last_error FROM outbox WHERE last_error IS NOT NULL"
         "  AND state IN ('failed', 'pending') ORDER BY id DESC LIMIT 1) AS error"
         " FROM outbox",

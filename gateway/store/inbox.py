@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from gateway.store.connection import Connection
+from gateway.store.connection import Connection, skip_locked
 from gateway.store.records import InboxItem, iso
 
 
@@ -42,6 +42,34 @@ async def pending_inbox(db: Connection, channel: str, *, limit: int = 100) -> li
         return [InboxItem.from_row(row) for row in await cursor.fetchall()]
 
 
+async def claim_pending(
+    db: Connection, channel: str, now: datetime, lease_until: datetime, *, limit: int = 100
+) -> list[InboxItem]:
+    """Take up to `limit` new rows nobody holds, for this node alone until `lease_until`.
+
+    Several nodes on one PostgreSQL never get the same row: rows another node is claiming
+    are locked and skipped, rows it claimed carry its lease. A node that dies mid-claim
+    holds its rows no longer than the lease; processing a row finishes it (or records its
+    failure and releases it), so a live node never waits for its own lease. A lease that
+    runs out under a node that is merely slow costs work, not correctness: the second
+    attempt meets the first one's message in the unique Message-ID (or content hash) and
+    is recorded as a duplicate.
+    """
+    async with db.execute(
+        "SELECT * FROM inbox WHERE state = 'new' AND channel = ?"
+        " AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY id LIMIT ?" + skip_locked(db),
+        (channel, iso(now), limit),
+    ) as cursor:
+        rows = [InboxItem.from_row(row) for row in await cursor.fetchall()]
+    if rows:
+        marks = ",".join("?" * len(rows))
+        await db.execute(
+            f"UPDATE inbox SET claimed_until = ? WHERE id IN ({marks})",
+            (iso(lease_until), *(row.id for row in rows)),
+        )
+    return rows
+
+
 async def oldest_pending(db: Connection, channel: str) -> datetime | None:
     async with db.execute(
         "SELECT received_at FROM inbox WHERE state = 'new' AND channel = ? ORDER BY id LIMIT 1",
@@ -70,7 +98,7 @@ async def record_inbox_failure(
     db: Connection, inbox_id: int, error: str, *, give_up: bool, now: datetime
 ) -> None:
     await db.execute(
-        "UPDATE inbox SET attempts = attempts + 1, error = ?,"
+        "UPDATE inbox SET attempts = attempts + 1, error = ?, claimed_until = NULL,"
         " state = CASE WHEN ? THEN 'failed' ELSE state END,"
         " processed_at = CASE WHEN ? THEN ? ELSE processed_at END WHERE id = ?",
         (error, give_up, give_up, iso(now), inbox_id),

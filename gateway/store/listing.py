@@ -13,7 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from gateway.store.connection import Connection
+from gateway.store.connection import Connection, dialect
 from gateway.store.records import Event, Message, Ticket, from_iso, iso
 
 _RESPONDED = "(SELECT MIN(e.at) FROM events e WHERE e.ticket_id = t.id AND e.kind = 'replied')"
@@ -73,13 +73,11 @@ async def page_of_tickets(
         clauses.append(f"t.due_at IS NOT NULL AND COALESCE({_RESPONDED}, ?) > t.due_at")
         args.append(iso(now))
     elif where.sla == "at-risk":
-        # julianday() is SQLite's: a PostgreSQL backend needs EXTRACT(EPOCH ...) here, or a
-        # stored warning time once the SLA warnings exist.
+        left = _seconds(db, "t.due_at", "?")
+        window = _seconds(db, "t.due_at", "t.received_at")
         clauses.append(
             f"t.due_at IS NOT NULL AND t.due_at >= ? AND t.status IN ('open', 'pending')"
-            f" AND {_RESPONDED} IS NULL"
-            " AND julianday(t.due_at) - julianday(?)"
-            " < ? * (julianday(t.due_at) - julianday(t.received_at))"
+            f" AND {_RESPONDED} IS NULL AND {left} < ? * {window}"
         )
         args += [iso(now), iso(now), AT_RISK_SHARE]
     clause = f"WHERE {' AND '.join(clauses)}" if clauses else ""
@@ -87,6 +85,14 @@ async def page_of_tickets(
         f"{_SELECT} {clause} ORDER BY t.number DESC LIMIT ?", (*args, limit)
     ) as cursor:
         return [TicketRow.from_row(row) for row in await cursor.fetchall()]
+
+
+def _seconds(db: Connection, later: str, earlier: str) -> str:
+    """SQL for the seconds between two stored instants (ISO 8601 text) on either backend."""
+    if dialect(db) == "postgresql":
+        cast = "CAST(CAST({} AS TEXT) AS TIMESTAMPTZ)"  # a text parameter, then an instant
+        return f"EXTRACT(EPOCH FROM {cast.format(later)} - {cast.format(earlier)})"
+    return f"((julianday({later}) - julianday({earlier})) * 86400)"
 
 
 async def ticket_row(db: Connection, number: int) -> TicketRow | None:

@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from gateway.store.connection import Connection
+from gateway.store.connection import Connection, skip_locked
 from gateway.store.records import OutboxItem, iso
 
 
@@ -61,11 +61,13 @@ async def claim_due(
     """Take due rows, mark them in flight and push their next attempt to `lease_until`.
 
     If the process dies mid-send the row becomes due again when the lease ends, still marked
-    in flight (`attempt_started_at`): the worker then treats that attempt as unconfirmed.
+    in flight (`attempt_started_at`): the worker then treats that attempt as unconfirmed. On
+    PostgreSQL, rows another node is claiming at this moment are locked and skipped, so two
+    nodes never send one row.
     """
     async with db.execute(
         f"SELECT * FROM outbox WHERE {_ACTIVE} AND next_attempt_at <= ?"
-        " ORDER BY next_attempt_at, id LIMIT ?",
+        " ORDER BY next_attempt_at, id LIMIT ?" + skip_locked(db),
         (iso(now), limit),
     ) as cursor:
         rows = [OutboxItem.from_row(row) for row in await cursor.fetchall()]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gateway.store.connection import Connection
+from gateway.store.connection import Connection, dialect
 from gateway.store.records import Event, Message, Ticket, iso
 
 FIRST_TICKET_NUMBER = 1001
@@ -54,10 +54,7 @@ class TicketSummary:
 
 
 async def insert_ticket(db: Connection, new: NewTicket, now: datetime) -> Ticket:
-    # Numbers are handed out inside the writer's transaction, so MAX()+1 cannot race.
-    async with db.execute("SELECT MAX(number) AS n FROM tickets") as cursor:
-        row = await cursor.fetchone()
-    number = max(FIRST_TICKET_NUMBER, (row["n"] or 0) + 1) if row else FIRST_TICKET_NUMBER
+    number = await next_ticket_number(db)
     cursor = await db.execute(
         "INSERT INTO tickets (number, channel, customer, customer_name, desk, policy, subject,"
         " declared_priority, proposed_priority, effective_priority, confidence, reasons,"
@@ -87,6 +84,17 @@ async def insert_ticket(db: Connection, new: NewTicket, now: datetime) -> Ticket
     ticket = await ticket_by_id(db, int(cursor.lastrowid or 0))
     assert ticket is not None
     return ticket
+
+
+async def next_ticket_number(db: Connection) -> int:
+    if dialect(db) == "postgresql":  # several nodes open tickets at once: a sequence
+        async with db.execute("SELECT nextval('ticket_numbers') AS n") as cursor:
+            row = await cursor.fetchone()
+        return int(row["n"])
+    # SQLite has one writer, and numbers are handed out inside its transaction: MAX()+1 is safe.
+    async with db.execute("SELECT MAX(number) AS n FROM tickets") as cursor:
+        row = await cursor.fetchone()
+    return max(FIRST_TICKET_NUMBER, (row["n"] or 0) + 1) if row else FIRST_TICKET_NUMBER
 
 
 async def ticket_by_id(db: Connection, ticket_id: int) -> Ticket | None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gateway.store.connection import Connection
+from gateway.store.connection import Connection, for_update
 from gateway.store.records import OutboxItem, from_iso, iso
 
 
@@ -159,6 +159,15 @@ async def insert_voicemail(db: Connection, new: NewVoicemail, now: datetime) -> 
 async def voicemail_by_recording(db: Connection, recording_sid: str) -> Voicemail | None:
     async with db.execute(
         "SELECT * FROM voicemails WHERE recording_sid = ?", (recording_sid,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else Voicemail.from_row(row)
+
+
+async def lock_voicemail(db: Connection, recording_sid: str) -> Voicemail | None:
+    """`voicemail_by_recording`, locked until commit: a node about to settle it goes first."""
+    async with db.execute(
+        "SELECT * FROM voicemails WHERE recording_sid = ?" + for_update(db), (recording_sid,)
     ) as cursor:
         row = await cursor.fetchone()
     return None if row is None else Voicemail.from_row(row)

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -22,6 +23,13 @@ from gateway.transports.base import TransportError
 USER_AGENT = "Intake-Webhooks/1"
 RETRYABLE = frozenset({408, 429})
 SIGNATURE_HEADER = "X-Intake-Signature"
+
+
+def origin(url: str) -> str:
+    """How a webhook URL is shown (outbox recipient, errors, logs): scheme and host only, since
+    its path or query often carries a secret of its own (`/services/T0/B0/XXXX`)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -57,6 +65,7 @@ class WebhookTransport:
             "X-Intake-Delivery": idempotency_key,
             SIGNATURE_HEADER: signature(secret, hook.body),
         }
+        where = origin(hook.url)
         if self._session is None:
             self._session = aiohttp.ClientSession()
         try:
@@ -70,13 +79,14 @@ class WebhookTransport:
                 status = response.status
                 await response.read()
         except TimeoutError as exc:
-            raise TransportError(f"{hook.url} timed out", permanent=False) from exc
+            raise TransportError(f"{where} timed out", permanent=False) from exc
         except aiohttp.ClientError as exc:
-            raise TransportError(f"{hook.url} unreachable: {exc}", permanent=False) from exc
+            problem = type(exc).__name__  # not str(exc): it may quote the whole URL
+            raise TransportError(f"{where} unreachable ({problem})", permanent=False) from exc
         if 200 <= status < 300:
             return f"HTTP {status}"
         permanent = status < 500 and status not in RETRYABLE
-        raise TransportError(f"{hook.url} answered {status}", permanent=permanent, code=str(status))
+        raise TransportError(f"{where} answered {status}", permanent=permanent, code=str(status))
 
     async def aclose(self) -> None:
         if self._session is not None:

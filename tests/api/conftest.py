@@ -1,4 +1,5 @@
-"""Fixtures for the API tests: a gateway on loopback (workers off), an agent and a client."""
+"""Fixtures for the API tests: a gateway on loopback (workers off) on SQLite and on
+PostgreSQL, an agent and a client."""
 
 from __future__ import annotations
 
@@ -21,8 +22,11 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def gateway(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Gateway]:
-    gw = Gateway(make_settings(tmp_path), clock=clock, proposer=DefaultProposer(), workers=False)
+async def gateway(
+    tmp_path: Path, clock: ManualClock, store_url: str | None
+) -> AsyncIterator[Gateway]:
+    settings = make_settings(tmp_path, store__url=store_url)
+    gw = Gateway(settings, clock=clock, proposer=DefaultProposer(), workers=False)
     await gw.start()
     try:
         yield gw

@@ -20,8 +20,8 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path)
+def settings(tmp_path: Path, store_url: str | None) -> Settings:
+    return make_settings(tmp_path, store__url=store_url)
 
 
 @pytest.fixture

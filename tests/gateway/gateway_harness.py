@@ -16,6 +16,7 @@ from gateway.app import Gateway
 from gateway.config import Settings, load_settings
 from gateway.triage import Decision
 from policies import Policy
+from tests.pg_server import query_sync
 
 # Saturday 2026-11-21 15:00 UTC = 10:00 in New York: outside Mon-Fri hours for most policies.
 SATURDAY_MORNING = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
@@ -96,6 +97,8 @@ async def settle(gw: Gateway) -> None:
 
 def query(gw: Gateway, sql: str, *args: Any) -> list[sqlite3.Row]:
     """Read with a separate plain connection: what is there is on disk, committed."""
+    if gw.settings.store.url is not None:  # PostgreSQL
+        return query_sync(gw.settings.store.url, sql, *args)
     db = sqlite3.connect(gw.store.path)
     db.row_factory = sqlite3.Row
     try:

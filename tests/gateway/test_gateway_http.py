@@ -12,6 +12,7 @@ import pytest
 
 from gateway.app import Gateway
 from gateway.clock import ManualClock
+from gateway.store import Connection
 
 from .gateway_harness import DefaultProposer, mail, make_settings, query, send, settle
 
@@ -55,6 +56,7 @@ async def test_healthz_lists_its_checks(gateway: Gateway) -> None:
     assert all(check["ok"] for check in body["checks"])
 
 
+@pytest.mark.parametrize("store_url", [None])  # the fault is SQLite's read-only file
 async def test_healthz_is_503_when_the_store_refuses_writes(gateway: Gateway) -> None:
     # The database turns read-only under the running gateway (a remount, an immutable file).
     read_only = sqlite3.connect(
@@ -63,7 +65,7 @@ async def test_healthz_is_503_when_the_store_refuses_writes(gateway: Gateway) ->
         isolation_level=None,
         check_same_thread=False,
     )
-    gateway.store._writer._connection = read_only  # the fault under test
+    gateway.store.backend._writer._connection = read_only  # type: ignore[attr-defined]
     status, body = await _health(gateway.http_address)
     assert status == 503 and body["status"] == "failing"
     assert any(r.startswith("store_writable: the database refuses writes") for r in body["reasons"])
@@ -77,20 +79,21 @@ async def test_healthz_reports_degraded_states_with_reasons(
     (ticket,) = query(gateway, "SELECT id, number FROM tickets")
     await send(gateway, mail(subject="second, not processed"))
     clock.advance(timedelta(minutes=12))
-    db = sqlite3.connect(gateway.store.path)
-    with db:
-        db.execute(
+
+    async def trouble(db: Connection) -> None:
+        await db.execute(
             "INSERT INTO page_chains (ticket_id, state, reason, summary, started_at)"
             " VALUES (?, 'exhausted', 'p1', 'phones down', ?)",
             (ticket["id"], clock.now().isoformat()),
         )
-        db.execute(
+        await db.execute(
             "INSERT INTO outbox (kind, purpose, idempotency_key, recipient, payload, state,"
             " next_attempt_at, last_error, created_at)"
             " VALUES ('email', 'ack', 'k1', 'pat@example.com', '{}', 'failed', ?, ?, ?)",
             (clock.now().isoformat(), "relay said 554 no", clock.now().isoformat()),
         )
-    db.close()
+
+    await gateway.store.write(trouble)
     status, body = await _health(gateway.http_address)
     assert status == 200 and body["status"] == "degraded"
     reasons = "\n".join(body["reasons"])

@@ -108,7 +108,9 @@ async def test_demo_desk_ticket_and_acknowledgement_then_sigterm(tmp_path: Path)
     assert not [r for r in records if r["logger"].startswith("mail.")]
 
 
-async def _blast(server: Server, total: int, accepted: list[str], concurrency: int = 8) -> None:
+async def _blast(
+    server: Server, total: int, accepted: list[str], concurrency: int = 8, prefix: str = ""
+) -> None:
     queue: asyncio.Queue[int] = asyncio.Queue()
     for n in range(total):
         queue.put_nowait(n)
@@ -117,9 +119,9 @@ async def _blast(server: Server, total: int, accepted: list[str], concurrency: i
         while not queue.empty():
             n = queue.get_nowait()
             message = mail(
-                subject=f"load {n}",
+                subject=f"load {prefix}{n}",
                 sender=f"c{n}@example.com",
-                Message_ID=f"<load-{n}@example.com>",
+                Message_ID=f"<load-{prefix}{n}@example.com>",
             )
             try:
                 await aiosmtplib.send(
@@ -132,7 +134,7 @@ async def _blast(server: Server, total: int, accepted: list[str], concurrency: i
                 )
             except (aiosmtplib.SMTPException, OSError):
                 continue  # the server died under us: this one was never promised
-            accepted.append(f"load-{n}@example.com")
+            accepted.append(f"load-{prefix}{n}@example.com")
 
     await asyncio.gather(*(client() for _ in range(concurrency)))
 

@@ -9,6 +9,7 @@ import pytest
 
 from gateway.store import Connection, Store
 from gateway.store.connection import OpSuspended
+from tests.pg_server import open_test_store
 
 pytestmark = pytest.mark.asyncio
 
@@ -23,8 +24,10 @@ async def _insert(db: Connection, key: str) -> bool:
     return cursor.rowcount == 1
 
 
-async def test_concurrent_writes_share_a_commit_and_repeats_are_noticed(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "intake.db")
+async def test_concurrent_writes_share_a_commit_and_repeats_are_noticed(
+    tmp_path: Path, store_url: str | None
+) -> None:
+    store = await open_test_store(store_url, tmp_path)
     try:
         before = store.commits
         results = await asyncio.gather(
@@ -36,8 +39,8 @@ async def test_concurrent_writes_share_a_commit_and_repeats_are_noticed(tmp_path
         await store.close()
 
 
-async def test_a_failing_op_fails_alone(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "intake.db")
+async def test_a_failing_op_fails_alone(tmp_path: Path, store_url: str | None) -> None:
+    store = await open_test_store(store_url, tmp_path)
 
     async def half_then_boom(db: Connection) -> None:
         await _insert(db, "half")

@@ -59,8 +59,12 @@ def twilio_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 async def desk(
-    tmp_path: Path, oncall_table: dict[str, Any], fake_twilio: FakeTwilio, twilio_env: None
+    tmp_path: Path,
+    oncall_table: dict[str, Any],
+    fake_twilio: FakeTwilio,
+    twilio_env: None,
+    store_url: str | None,
 ) -> AsyncIterator[Desk]:
-    """The phone desk at night (Saturday 03:00 in New York), alice on call."""
-    async with running_desk(tmp_path, oncall_table, fake_twilio) as running:
+    """The phone desk at night (Saturday 03:00 in New York), alice on call; on each backend."""
+    async with running_desk(tmp_path, oncall_table, fake_twilio, store__url=store_url) as running:
         yield running

@@ -208,13 +208,16 @@ async def test_lowering_cancels_a_page_still_held_back(desk: Desk) -> None:
     desk.clock.advance(timedelta(minutes=2))
     await desk.settle()
     assert len(desk.sent_to(ALICE)) == 1
+    # A held page waits in its recipient's queue (no SMS yet): it is withdrawn from it.
     (row,) = desk.query(
-        "SELECT o.state, o.last_error FROM outbox o JOIN pages p ON p.outbox_key = o.idempotency_key"
+        "SELECT p.state, p.sms_key FROM pages p"
         " JOIN page_chains c ON c.id = p.chain_id JOIN tickets t ON t.id = c.ticket_id"
         " WHERE t.number = ?",
         second,
     )
-    assert row["state"] == "cancelled" and "P1 -> P3" in row["last_error"]
+    assert row["state"] == "cancelled" and row["sms_key"] is None
+    (stopped,) = desk.events("page-chain-stopped")
+    assert "P1 -> P3" in json.loads(stopped["detail"])["reason"]
 
 
 async def test_a_change_that_still_pages_rewords_the_chain(desk: Desk) -> None:

@@ -74,8 +74,8 @@ async def test_the_after_hours_story(desk: Desk) -> None:
     assert "We will respond by Sat 21 Nov 2026, 04:00 EST" in ack
     (page,) = desk.sent_to(ALICE)
     assert page.startswith("P1 #1001: voicemail from +12025550123: Hi, this is Pat")
-    assert "Due Sat 21 Nov 2026, 04:00 EST." in page and page.endswith(
-        "Reply 1001 A to acknowledge."
+    assert "Due Sat 04:00 EST. https://intake.example.com/t/1001 " in page and page.endswith(
+        "Reply 1001 A to ack."
     )
     page_request = next(r for r in desk.fake.requests if r.form["To"] == ALICE)
     assert page_request.form["From"] == SENDER
