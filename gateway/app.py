@@ -36,6 +36,7 @@ from gateway.transports import EmailTransport, SmsTransport
 from gateway.transports.factory import email_transport_for, sms_transport_for
 from gateway.transports.webhook import WebhookTransport, origin
 from gateway.triage import ClassifierProposer, Proposer
+from gateway.web import Workspace, WorkspaceContext
 from gateway.webhooks import TicketWebhooks, Webhooks
 from voice.paging import Paging
 from voice.paths import SMS_STATUS, absolute_url
@@ -193,6 +194,9 @@ class Gateway:
                 )
             ),
         )
+        Workspace(
+            WorkspaceContext(self.store, self.clock, settings, self.policies, self.staff_actions)
+        ).add_routes(self.http_app)
         await self._start_http()
         if separate_admin:
             await self._start_admin_http()

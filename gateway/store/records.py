@@ -74,7 +74,7 @@ class Ticket:
     status: str
     created_at: datetime
     updated_at: datetime
-    # The lifecycle (migrations 4 and 5): see gateway/ticketing.py.
+    # The lifecycle (migrations 6 and 7): see gateway/lifecycle.py.
     assignee_id: int | None = None
     resolved_at: datetime | None = None
     auto_close_at: datetime | None = None

@@ -327,6 +327,24 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX sla_clocks_updated ON sla_clocks(updated_at);
     CREATE INDEX tickets_updated ON tickets(updated_at);  -- the scanner's "changed since"
     """,
+    # 10: the staff workspace. A browser session is kept by the SHA-256 of its cookie (like an
+    # API token) with its CSRF token and a server-side expiry; failed sign-ins are recorded
+    # per account and per address so both can be throttled.
+    """
+    CREATE TABLE web_sessions (
+        token_hash  TEXT PRIMARY KEY,
+        staff_id    INTEGER NOT NULL REFERENCES staff(id),
+        csrf        TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        expires_at  TEXT NOT NULL
+    );
+    CREATE INDEX web_sessions_expires ON web_sessions(expires_at);
+    CREATE TABLE login_failures (
+        key  TEXT NOT NULL,                     -- 'account:<email>' or 'address:<ip>'
+        at   TEXT NOT NULL
+    );
+    CREATE INDEX login_failures_key_at ON login_failures(key, at);
+    """,
 )
 
 # Statements run on PostgreSQL only, after the migration of the same number.
