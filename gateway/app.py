@@ -152,7 +152,13 @@ class Gateway:
         )
         # Warnings and breaches of the SLA clocks; a breach after hours pages through paging.
         self.clocks = ClockWorker(
-            self.store, self.clock, settings, self.policies, self.metrics, pager=paging
+            self.store,
+            self.clock,
+            settings,
+            self.policies,
+            self.metrics,
+            pager=paging,
+            webhooks=self.webhooks,
         )
         self.intake = EmailIntake(
             self.store,

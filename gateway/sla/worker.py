@@ -41,6 +41,7 @@ from gateway.store.clocks import StoredClock
 from gateway.store.connection import Connection
 from gateway.store.records import Ticket
 from gateway.store.tickets import add_event, ticket_by_id
+from gateway.webhooks import Webhooks, ticket_payload
 from gateway.worker import PollingWorker
 from policies import Policy, PolicyError
 from policies.clocks import Clock as SlaClock
@@ -82,6 +83,7 @@ class ClockWorker(PollingWorker):
         policies: PolicyBook,
         metrics: Metrics,
         pager: BreachPager | None = None,
+        webhooks: Webhooks | None = None,
     ) -> None:
         super().__init__()
         self.poll_interval = settings.sla.scan_interval.total_seconds()
@@ -91,6 +93,7 @@ class ClockWorker(PollingWorker):
         self._policies = policies
         self._metrics = metrics
         self._pager = pager
+        self._webhooks = webhooks
         self._adopted_up_to: int | None = 0  # None once every old ticket has clocks
         self._changes_seen: str | None = None  # tickets.updated_at read up to (stored form)
 
@@ -141,6 +144,7 @@ class ClockWorker(PollingWorker):
                 )
                 recipients = await self._warning_recipients(db, ticket)
                 await self._mail(db, ticket, policy, clock, point, recipients, now)
+                await self._emit(db, "sla.warning", ticket, clock, point, at, now)
                 alerts.append(
                     Alert(ticket.number, policy.name, clock.priority, clock.name, point, at)
                 )
@@ -176,6 +180,7 @@ class ClockWorker(PollingWorker):
             )
             recipients = await self._breach_recipients(db)
             await self._mail(db, ticket, policy, clock, "breach", recipients, now)
+            await self._emit(db, "sla.breached", ticket, clock, "breach", clock.due_at, now)
             if (
                 self._pager is not None
                 and policy.pages_after_hours(clock.priority)
@@ -192,6 +197,32 @@ class ClockWorker(PollingWorker):
             ]
 
         return op
+
+    async def _emit(
+        self,
+        db: Connection,
+        event: str,
+        ticket: Ticket,
+        clock: SlaClock,
+        point: str,
+        at: datetime,
+        now: datetime,
+    ) -> None:
+        """The webhook for a warning or a breach, in the transaction that records it (once)."""
+        if self._webhooks is None:
+            return
+        payload = ticket_payload(
+            ticket,
+            sla={
+                "clock": clock.name,
+                "cycle": clock.cycle,
+                "priority": clock.priority,
+                "point": point,
+                "due_at": clock.due_at.isoformat(),
+                "at": at.isoformat(),
+            },
+        )
+        await self._webhooks.emit(db, event, payload, now, ticket_id=ticket.id)
 
     async def _fresh(
         self, db: Connection, clock_id: int, now: datetime

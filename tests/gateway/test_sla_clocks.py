@@ -502,3 +502,44 @@ async def test_a_clock_whose_policy_is_gone_stops_being_watched(
     caplog.clear()
     assert await scan(gw, clock) == 0
     assert "cannot be loaded" not in caplog.text  # not picked up again
+
+
+async def test_warnings_and_breaches_reach_webhook_subscribers_once_each(
+    tmp_path: Path, store_url: str | None, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sla.warning` and `sla.breached` go to the subscribers that want them, in the same
+    transaction as the alert they describe, so a rescan or a restart never repeats them."""
+    monkeypatch.setenv("SLA_HOOK_SECRET", "s3cret")
+    settings = sla_settings(tmp_path, store_url).model_copy(
+        update={
+            "webhooks": make_settings(
+                tmp_path,
+                webhooks=[
+                    {
+                        "url": "http://127.0.0.1:9/hook",
+                        "events": ["sla.warning", "sla.breached"],
+                        "secret_env": "SLA_HOOK_SECRET",
+                    }
+                ],
+            ).webhooks
+        }
+    )
+    gw = Gateway(settings, clock=clock, proposer=DefaultProposer(), workers=False)
+    await gw.start()
+    try:
+        ticket = await open_ticket(gw)  # ThreePBX default P4: respond within 8 hours
+        for hours in (6, 7.75, 8, 9):
+            await scan(gw, clock, TUESDAY + hours * H)
+        rows = query(gw, "SELECT payload FROM outbox WHERE kind = 'webhook' ORDER BY id")
+        sent = [json.loads(json.loads(r["payload"])["body"]) for r in rows]
+        assert [(s["event"], s["data"]["sla"]["point"]) for s in sent] == [
+            ("sla.warning", "75%"),
+            ("sla.warning", "15m"),
+            ("sla.breached", "breach"),
+        ]
+        breach = sent[-1]["data"]
+        assert breach["ticket"]["number"] == ticket.number
+        assert breach["sla"]["clock"] == "respond"
+        assert breach["sla"]["at"] == (TUESDAY + 8 * H).isoformat()
+    finally:
+        await gw.stop()
