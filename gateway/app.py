@@ -69,6 +69,7 @@ def ticket_service_for(
         hooks=(*hooks, TicketWebhooks(webhooks, clock), paging),
         webhooks=webhooks,
     )
+    paging.lifecycle = service.lifecycle  # "1001 C" by SMS closes through the lifecycle
     return service, paging
 
 

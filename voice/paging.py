@@ -52,6 +52,7 @@ from gateway.clock import Clock
 from gateway.config import Settings
 from gateway.config.oncall import Staff
 from gateway.hooks import PriorityChange
+from gateway.lifecycle import Lifecycle
 from gateway.policybook import PolicyBook
 from gateway.promise import format_local
 from gateway.store import outbox as outbox_sql
@@ -142,6 +143,9 @@ class Paging:
         self._templates = templates
         self.schedule = schedule
         self._webhooks = Webhooks(settings.webhooks)
+        # Status changes belong to the ticket service's lifecycle, which is built after this
+        # hook (the service takes its hooks): `gateway.app.ticket_service_for` hands it in.
+        self.lifecycle: Lifecycle | None = None
 
     # -- starting ----------------------------------------------------------------------------
 
@@ -637,8 +641,12 @@ class Paging:
         assert ticket is not None
         if ticket.status == "closed":
             return f"Intake: ticket {ticket.number} is already closed."
+        if self.lifecycle is None:
+            raise RuntimeError("paging was built without the ticket service's lifecycle")
         await self._stop_by(db, chain, ticket, staff)
-        await tickets_sql.set_status(db, ticket.id, "closed", now)
+        await self.lifecycle.close(
+            db, ticket, actor=f"sms:{staff.id}", now=now, reason="closed by SMS reply to a page"
+        )
         await tickets_sql.add_event(
             db, ticket.id, now, "resolved-by-page", staff=staff.id, name=staff.name, via="sms"
         )

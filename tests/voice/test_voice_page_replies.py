@@ -100,6 +100,10 @@ async def test_1001_c_closes_the_ticket_and_stops_paging(desk: Desk) -> None:
     assert ticket["status"] == "closed"
     (resolved,) = desk.events("resolved-by-page")
     assert json.loads(resolved["detail"])["staff"] == "alice"
+    # Through the ticket service's lifecycle, like every other status change.
+    (changed,) = desk.events("status-changed")
+    assert json.loads(changed["detail"])["new"] == "closed"
+    assert json.loads(changed["detail"])["by"] == "sms:alice"
     (chain,) = desk.query("SELECT state, acked_by FROM page_chains")
     assert (chain["state"], chain["acked_by"]) == ("acknowledged", "alice")
     desk.clock.advance(timedelta(hours=1))
