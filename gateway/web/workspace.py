@@ -345,7 +345,6 @@ class Workspace:
             session=session,
             row=row,
             t=row.ticket,
-            messages=messages,
             shown=shown,
             view=view,
             has_email=any(m.channel == "email" and m.direction == "in" for m in messages),

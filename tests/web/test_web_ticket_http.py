@@ -5,6 +5,8 @@ recorded as a correction the classifier learns from."""
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -24,7 +26,22 @@ from ..voice.phone_harness import Desk, running_desk
 from .conftest import add_staff
 from .test_web_http import _csrf, _signed_in, client
 
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(32))
+
+def png_1x1() -> bytes:
+    """A real one-pixel PNG, so a browser can show it."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1x1, 8-bit RGB
+    pixels = zlib.compress(b"\x00\x1f\x5f\xbf")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+PNG = png_1x1()
 QUOTED = (
     "It is still broken after the restart.\n"
     "\n"
