@@ -204,6 +204,19 @@ class WorkerSettings(StrictModel):
     )
 
 
+class HealthSettings(StrictModel):
+    """When `/healthz` reports degraded (200 with reasons) for things that need a person."""
+
+    backlog_age: Duration = Field(
+        timedelta(minutes=5),
+        description="Accepted mail waiting longer than this for processing is a backlog.",
+    )
+    outbox_failure_window: Duration = Field(
+        timedelta(hours=24),
+        description="Outbox rows that failed within this window keep the outbox check degraded.",
+    )
+
+
 class OutboxSettings(StrictModel):
     backoff_initial: Duration = timedelta(seconds=30)
     backoff_max: Duration = timedelta(hours=1)
@@ -275,6 +288,7 @@ class Settings(StrictModel):
     ack: AckSettings = AckSettings()
     email: EmailSettings = EmailSettings()
     outbox: OutboxSettings = OutboxSettings()
+    health: HealthSettings = HealthSettings()
     worker: WorkerSettings = WorkerSettings()
     twilio: TwilioSettings = TwilioSettings()
     oncall: OnCallConfig | None = None
