@@ -64,6 +64,8 @@ BLOCKED_OTHER = "image not shown"
 # exactly (a `>` inside a value is inside the quotes).
 _IMG = re.compile(r'<img((?:\s+[^\s="/>]+(?:="[^"]*")?)*)\s*/?>')
 _ATTR = re.compile(r'([^\s="/>]+)(?:="([^"]*)")?')
+_BLOCKQUOTE = re.compile(r'<(/)?blockquote(?:\s+[^\s="/>]+(?:="[^"]*")?)*\s*>')
+QUOTED_SUMMARY = "Show the quoted history"
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +197,34 @@ def sanitise_html(source: str, inline_src: Callable[[str], str | None]) -> Marku
         set_tag_attribute_values={"a": {"target": "_blank"}},
         strip_comments=True,
     )
-    return Markup(_IMG.sub(lambda m: _image(m.group(1), inline_src), cleaned))
+    return Markup(fold_quotes(_IMG.sub(lambda m: _image(m.group(1), inline_src), cleaned)))
+
+
+def fold_quotes(cleaned: str) -> str:
+    """Every outermost `<blockquote>` (the quoted history of Gmail, Apple Mail, Thunderbird)
+    folded into a `<details>`, like the text view's. Reads nh3's output, in which a `<` in
+    text is always escaped, so the tags found are exactly the elements."""
+    out: list[str] = []
+    depth = 0
+    position = 0
+    for tag in _BLOCKQUOTE.finditer(cleaned):
+        out.append(cleaned[position : tag.start()])
+        position = tag.end()
+        if tag.group(1) is None:  # an opening tag
+            if depth == 0:
+                out.append(f'<details class="history"><summary>{QUOTED_SUMMARY}</summary>')
+            depth += 1
+            out.append(tag.group(0))
+        elif depth > 0:
+            depth -= 1
+            out.append(tag.group(0))
+            if depth == 0:
+                out.append("</details>")
+    out.append(cleaned[position:])
+    out.extend("</blockquote>" for _ in range(depth))  # never in nh3's balanced output
+    if depth:
+        out.append("</details>")
+    return "".join(out)
 
 
 def _attribute(tag: str, name: str, value: str) -> str | None:

@@ -255,3 +255,21 @@ def test_sizes_read_like_a_file_manager() -> None:
         "2.0 KiB",
         "5.0 MiB",
     ]
+
+
+def test_quoted_history_in_html_is_folded_too() -> None:
+    source = (
+        "<div>Still broken.</div><div class=gmail_quote>On Mon, Pat wrote:"
+        "<blockquote type=cite>Restart it <blockquote>older</blockquote> please</blockquote>"
+        "</div><blockquote>second</blockquote>"
+    )
+    out = str(sanitise_html(source, no_inline))
+    assert out == (
+        "<div>Still broken.</div><div>On Mon, Pat wrote:"
+        '<details class="history"><summary>Show the quoted history</summary>'
+        "<blockquote>Restart it <blockquote>older</blockquote> please</blockquote></details></div>"
+        '<details class="history"><summary>Show the quoted history</summary>'
+        "<blockquote>second</blockquote></details>"
+    )
+    # Text that looks like the tag is text (escaped), and folds nothing.
+    assert "<details" not in str(sanitise_html("&lt;blockquote&gt; not a quote", no_inline))

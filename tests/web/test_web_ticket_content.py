@@ -145,7 +145,13 @@ async def test_an_inline_image_of_the_mail_itself_is_shown(page: Any, gateway: G
 async def test_quoted_history_is_folded_until_asked_for(page: Any, gateway: Gateway) -> None:
     from playwright.async_api import expect
 
-    await send(gateway, mail(subject="Still broken", body=QUOTED))
+    message = mail(subject="Still broken", body=QUOTED)
+    message.add_alternative(
+        "<p>It is still broken after the restart.</p><p>On Mon, Acme Support wrote:</p>"
+        "<blockquote>Please restart the phone system.</blockquote>",
+        subtype="html",
+    )
+    await send(gateway, message)
     await settle(gateway)
     n = int(query(gateway, "SELECT MAX(number) FROM tickets")[0][0])
     await sign_in(page)
@@ -162,6 +168,14 @@ async def test_quoted_history_is_folded_until_asked_for(page: Any, gateway: Gate
     await message.get_by_text(re.compile("Show the whole message")).click()
     await expect(history).to_be_visible()
     await expect(signature).to_be_visible()
+
+    await page.goto(f"/tickets/{n}?view=html")
+    quoted = message.locator(".html-body blockquote")
+    await expect(message.locator(".html-body")).to_contain_text("still broken after the restart")
+    await expect(quoted).to_be_hidden()
+    await message.get_by_text("Show the quoted history").click()
+    await expect(quoted).to_have_text("Please restart the phone system.")
+    await expect(quoted).to_be_visible()
 
 
 async def test_an_attachment_downloads_and_is_never_rendered(
