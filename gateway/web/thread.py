@@ -271,6 +271,18 @@ class ShownMessage:
     voicemail: VoicemailView | None
     html: Markup | None  # sanitised, when the HTML view was asked for and there is HTML
     html_missing: bool  # the HTML view was asked for but the message has no HTML part
+    media: tuple[str, ...] = ()  # an MMS's media: links to the carrier's copies, never loaded
+
+
+def mms_media(message: Message) -> tuple[str, ...]:
+    """The http(s) URLs of a text's media (Twilio's MediaUrl0, MediaUrl1, ...), in order."""
+    if message.channel != "sms":
+        return ()
+    keys = sorted(
+        (k for k in message.meta if k.startswith("MediaUrl") and k[8:].isdigit()),
+        key=lambda k: int(k[8:]),
+    )
+    return tuple(url for k in keys if (url := web_url(str(message.meta[k]))) is not None)
 
 
 def show_thread(
@@ -307,6 +319,7 @@ def show_thread(
                 voicemail=voicemail_view(voicemail, m.body_text) if voicemail else None,
                 html=sanitised,
                 html_missing=missing,
+                media=mms_media(m),
             )
         )
     return shown

@@ -273,3 +273,18 @@ def test_quoted_history_in_html_is_folded_too() -> None:
     )
     # Text that looks like the tag is text (escaped), and folds nothing.
     assert "<details" not in str(sanitise_html("&lt;blockquote&gt; not a quote", no_inline))
+
+
+def test_an_mms_lists_its_media_as_links_only() -> None:
+    text = message("see photo", "see photo", channel="sms")
+    meta = {
+        "NumMedia": "3",
+        "MediaUrl1": "https://api.twilio.com/M/2",
+        "MediaUrl0": "https://api.twilio.com/M/1",
+        "MediaUrl2": "javascript:alert(1)",
+        "To": "+15550100",
+    }
+    text = Message(**{**{f: getattr(text, f) for f in text.__slots__}, "meta": meta})
+    [shown] = show_thread(1001, [text], [], {}, None)
+    assert shown.media == ("https://api.twilio.com/M/1", "https://api.twilio.com/M/2")
+    assert show_thread(1001, [message("x", "x")], [], {}, None)[0].media == ()

@@ -287,3 +287,29 @@ async def test_voicemail_shows_its_transcript_and_recording_link(
         html = await page_text(session, f"{base}/tickets/{waiting}")
         assert '<p class="transcript-pending">Transcription pending.</p>' in html
         assert "Listen to the recording" in html
+
+
+async def test_an_mms_shows_its_media_as_links_only(phone_desk: tuple[Desk, str]) -> None:
+    desk, base = phone_desk
+    media = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"
+    form = {
+        "AccountSid": "AC1",
+        "MessageSid": "MM" + "1" * 32,
+        "From": "+12025550177",
+        "To": "+12025550100",
+        "Body": "Photo of the error on the handset",
+        "NumMedia": "1",
+        "MediaUrl0": media,
+        "MediaContentType0": "image/jpeg",
+    }
+    status, text = await desk.phone.post("/sms/inbound", form)
+    assert status in (200, 204), text
+    await desk.settle()
+    n = newest(desk.gw)
+    jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[base])
+    async with aiohttp.ClientSession(cookie_jar=jar) as session:
+        await _signed_in(session, base)
+        html = await page_text(session, f"{base}/tickets/{n}")
+    assert "Photo of the error on the handset" in html
+    assert f'<a href="{media}" target="_blank" rel="noopener noreferrer">Media 1</a>' in html
+    assert "<img" not in html
