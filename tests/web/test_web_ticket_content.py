@@ -126,6 +126,39 @@ async def test_hostile_mail_is_inert_in_text_and_html_view(
     assert "view=html" in page.url  # nothing navigated away
 
 
+async def test_the_csp_is_a_second_wall_behind_the_sanitiser(
+    page: Any, gateway: Gateway, remote: Remote
+) -> None:
+    """Markup that got past the sanitiser still could not run or load: the browser's CSP."""
+    await send(gateway, mail())
+    await settle(gateway)
+    n = int(query(gateway, "SELECT MAX(number) FROM tickets")[0][0])
+    await sign_in(page)
+    await page.wait_for_url(re.compile(r"/$"))
+    await page.goto(f"/tickets/{n}")
+    violations = await page.evaluate(
+        """async (remote) => {
+            const seen = [];
+            document.addEventListener("securitypolicyviolation", (e) => seen.push(e.violatedDirective));
+            const main = document.querySelector("main");
+            main.insertAdjacentHTML("beforeend",
+                `<img src="x" onerror="window.ran = 'onerror'">` +
+                `<img src="${remote}/csp-pixel.gif">` +
+                `<a id="js" href="javascript:window.ran='link'">x</a>`);
+            const script = document.createElement("script");
+            script.textContent = "window.ran = 'inline script'";
+            main.appendChild(script);
+            document.getElementById("js").click();
+            await new Promise((resolve) => setTimeout(resolve, 500));
+            return {ran: window.ran || null, seen: seen.sort()};
+        }""",
+        remote.base,
+    )
+    assert violations["ran"] is None
+    assert {"img-src", "script-src-attr", "script-src-elem"} <= set(violations["seen"])
+    assert remote.requests == []
+
+
 async def test_an_inline_image_of_the_mail_itself_is_shown(page: Any, gateway: Gateway) -> None:
     from playwright.async_api import expect
 
