@@ -6,15 +6,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from html.parser import HTMLParser
 from urllib.parse import unquote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.store.content import StoredAttachment
 from gateway.store.records import Message
 from gateway.store.voice import Voicemail
 from gateway.web.attachments import content_disposition, size_text
 from gateway.web.thread import (
+    ALLOWED_TAGS,
     html_part,
     inline_image,
     sanitise_html,
@@ -288,3 +292,63 @@ def test_an_mms_lists_its_media_as_links_only() -> None:
     [shown] = show_thread(1001, [text], [], {}, None)
     assert shown.media == ("https://api.twilio.com/M/1", "https://api.twilio.com/M/2")
     assert show_thread(1001, [message("x", "x")], [], {}, None)[0].media == ()
+
+
+_PIECES = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    '<img src="https://t.example/p.gif">',
+    '<img src="cid:logo">',
+    "<svg onload=alert(1)>",
+    '<a href="javascript:alert(1)">',
+    '<a href="JaVaScRiPt:alert(1)">',
+    '<a href=" java\tscript:alert(1)">',
+    '<a href="https://ok.example/">',
+    "</a>",
+    "<style>*{}</style>",
+    '<div style="background:url(https://t.example/)">',
+    "</div>",
+    "<form action=https://t.example/><button>Go</button></form>",
+    "<iframe src=https://t.example/></iframe>",
+    "<blockquote>",
+    "</blockquote>",
+    "<!--",
+    "-->",
+    "<",
+    ">",
+    '"',
+    "'",
+    "&",
+    "<p title='\"><script>alert(1)</script>'>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
+    "text",
+]
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=12))
+def test_no_combination_of_hostile_pieces_gets_through(pieces: list[str]) -> None:
+    out = str(sanitise_html("".join(pieces), lambda cid: "/ours/1" if cid == "logo" else None))
+    assert "<script" not in out.lower() and "<style" not in out.lower()  # text is escaped
+    parser = _Tags()
+    parser.feed(out)
+    parser.close()
+    for tag, attrs in parser.tags:
+        assert tag in ALLOWED_TAGS | {"details", "summary"}, tag
+        assert not any(name.startswith("on") or name == "style" for name in attrs), attrs
+        if tag == "img":
+            assert attrs == {"src": "/ours/1"}
+        if tag == "a" and "href" in attrs:
+            assert attrs["href"] == "https://ok.example/"
+        if tag == "span":
+            assert attrs == {"class": "blocked-image"}
