@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import jinja2
@@ -35,6 +35,9 @@ from gateway.store.sessions import Session
 from gateway.store.staff import ROLES
 from gateway.ticketing import StaffActions
 from gateway.web.deadlines import Deadline, deadline
+
+if TYPE_CHECKING:
+    from gateway.web.oncall import OnCallDesk
 
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "intake_session"
@@ -60,6 +63,7 @@ class WorkspaceContext:
     settings: Settings
     policies: PolicyBook
     staff_actions: StaffActions
+    pager: OnCallDesk | None = None  # paging (voice.paging), for /oncall
 
 
 def page_environment() -> jinja2.Environment:
@@ -102,6 +106,12 @@ class Workspace:
         for action in ("reply", "note", "priority", "assign", "status"):
             handler = getattr(self, f"do_{action}")
             app.router.add_post(f"/tickets/{{number:\\d+}}/{action}", self.staff(handler))
+        # /oncall, /t/{n} and /reports build on this class (sessions, CSRF, rendering).
+        from gateway.web.oncall import OnCallPages
+        from gateway.web.reports import ReportPages
+
+        OnCallPages(self).add_routes(app)
+        ReportPages(self).add_routes(app)
 
     def render(self, name: str, status: int = 200, **values: Any) -> web.Response:
         body = self.env.get_template(name).render(**values)
