@@ -178,7 +178,10 @@ class OnCallPages:
                 )
             return views
 
-        chains = await self.w.c.store.read(read)
+        # What still needs someone first (running, or run out unanswered), newest first.
+        chains = sorted(
+            await self.w.c.store.read(read), key=lambda v: v.chain.state == "acknowledged"
+        )
         return self.w.render(
             "oncall.html.j2",
             session=session,

@@ -27,11 +27,11 @@ from gateway.web.workspace import RANK, HttpProblem, Workspace
 
 READER_ROLE = "lead"
 # The chart's geometry, in SVG user units (it scales to the width it is given).
-CHART_WIDTH = 400
+CHART_WIDTH = 360  # about a phone's width: its text stays legible there
 BAR_LEFT = 0
-BAR_SPAN = 300  # 100 %
-ROW_HEIGHT = 40
-BAR_HEIGHT = 14
+BAR_SPAN = 290  # 100 %
+ROW_HEIGHT = 42
+BAR_HEIGHT = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +136,7 @@ class ReportPages:
             policies=self._policies(),
             chart={
                 "width": CHART_WIDTH,
-                "height": max(1, len(rows)) * ROW_HEIGHT + 20,
+                "height": max(1, len(rows)) * ROW_HEIGHT + 18,
                 "left": BAR_LEFT,
                 "span": BAR_SPAN,
                 "bar": BAR_HEIGHT,

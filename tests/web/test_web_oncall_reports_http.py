@@ -77,7 +77,7 @@ def _rota_rows(html: str) -> list[tuple[str, str]]:
     rows = []
     for row in re.findall(r"<tr class=[^>]*>(.*?)</tr>", table, re.S):
         cells = [
-            re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td>(.*?)</td>", row, re.S)
+            re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
         ]
         rows.append((cells[2].removesuffix(" now").strip(), cells[4]))
     return rows
@@ -306,15 +306,15 @@ async def test_reports_show_the_period_as_a_table_and_a_chart(reporting: Gateway
         assert 'name="until" value="2026-06-02"' in html
         assert "America/New_York" in html
         assert 'href="/reports.csv?since=2026-06-01&amp;until=2026-06-02"' in html
-        row = re.search(r"<td>threepbx</td><td>P4</td><td>respond</td>(.*?)</tr>", html, re.S)
+        row = re.search(r">threepbx</td>[^\n]*>P4</td>[^\n]*>respond</td>(.*?)</tr>", html, re.S)
         assert row is not None
-        numbers = re.findall(r'<td class="num">([^<]*)</td>', row.group(1))
+        numbers = re.findall(r'<td class="num"[^>]*>([^<]*)</td>', row.group(1))
         assert numbers[:5] == ["3", "1", "2", "0", "33.3 %"]
-        assert '<svg viewBox="0 0 400' in html and 'role="img"' in html
+        assert '<svg viewBox="0 0 360' in html and 'role="img"' in html
         assert "<title>threepbx · P4 · respond: 33.3 % met (1 met, 2 breached, 0 open)</title>" in (
             html
         )
-        assert 'width="99.9"' in html  # 33.3 % of the 300-unit scale
+        assert 'width="96.6"' in html  # 33.3 % of the 290-unit scale
 
         async with session.get(f"{base}/reports?since=2026-07-01&until=2026-07-31") as response:
             assert "No SLA clocks started in this period." in await response.text()
@@ -365,3 +365,34 @@ async def test_the_csv_is_the_command_lines_csv(reporting: Gateway) -> None:
     assert body == result.stdout
     assert body.splitlines()[0].startswith("policy,priority,clock,count,met,breached,open")
     assert "threepbx,P4,respond,3,1,2,0,33.3," in body
+
+
+async def test_a_chain_nobody_answered_stays_on_the_page_to_be_taken(desk: Desk) -> None:
+    first = await outage(desk, 1)
+    for _ in range(4):  # alice, bob, then dana (the fallback): 10 + 5 + 5 minutes, then over
+        desk.clock.advance(timedelta(minutes=11))
+        await desk.settle()
+    assert desk.query("SELECT state FROM page_chains")[0]["state"] == "exhausted"
+    second = await outage(desk, 2)  # newer, still running
+    base = base_of(desk.gw)
+    async with client() as session:
+        token = await sign_in(session, base, "agent@example.com")
+        async with session.get(f"{base}/oncall") as response:
+            html = await response.text()
+        article = html.split(f'id="chain-{first}"', 1)[1].split("</article>", 1)[0]
+        assert "Nobody acknowledged" in article and "Acknowledge</button>" in article
+        assert html.index(f'id="chain-{second}"') < html.index(f'id="chain-{first}"')
+        async with session.post(
+            f"{base}/oncall/{first}/acknowledge", data={"csrf": token}, allow_redirects=False
+        ) as response:
+            assert response.status == 303
+        async with session.get(f"{base}/oncall") as response:
+            html = await response.text()
+    # Taken: listed after the chain that still needs someone.
+    assert html.index(f'id="chain-{second}"') < html.index(f'id="chain-{first}"')
+    states = dict(
+        desk.query(
+            "SELECT t.number, c.state FROM page_chains c JOIN tickets t ON t.id = c.ticket_id"
+        )
+    )
+    assert states == {first: "acknowledged", second: "active"}
