@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -143,16 +143,37 @@ class OnCallPages:
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/oncall", self.w.staff(self.oncall))
+        app.router.add_get("/oncall/pages", self.w.staff(self.pages))
         app.router.add_post("/oncall/{number:\\d+}/acknowledge", self.w.staff(self.acknowledge))
         app.router.add_get("/t/{number:\\d+}", short_link)
 
     async def oncall(self, request: web.Request, session: Session) -> web.Response:
-        desk = self.w.c.pager
-        rota = desk.schedule if desk is not None else None
+        rota = self._rota()
         if rota is None:
             return self.w.render("oncall.html.j2", session=session, rota=None)
         now = self.w.c.clock.now()
-        shift = rota.shift(now)
+        return self.w.render(
+            "oncall.html.j2",
+            shift=rota.shift(now),
+            chain=rota.chain(now),
+            shifts=upcoming_shifts(rota, now, DAYS_AHEAD),
+            days=DAYS_AHEAD.days,
+            **await self._chains(session, rota, now),
+        )
+
+    async def pages(self, request: web.Request, session: Session) -> web.Response:
+        """The chains alone, for htmx to refresh the page with."""
+        rota = self._rota()
+        if rota is None:
+            raise HttpProblem(404, "No on-call rota is configured, so nothing is paged.")
+        now = self.w.c.clock.now()
+        return self.w.render("oncall_pages.html.j2", **await self._chains(session, rota, now))
+
+    def _rota(self) -> OnCallRota | None:
+        desk = self.w.c.pager
+        return desk.schedule if desk is not None else None
+
+    async def _chains(self, session: Session, rota: OnCallRota, now: datetime) -> dict[str, Any]:
         names = {person.id: person.name for person in rota.config.staff}
 
         async def read(db: Connection) -> list[ChainView]:
@@ -165,7 +186,6 @@ class OnCallPages:
                 assert ticket is not None  # a chain belongs to its ticket (foreign key)
                 steps = rota.chain(chain.started_at)
                 going_on = chain.state == "active" and chain.step < len(steps)
-                acked_by = await _acknowledger(db, chain.acked_by, names)
                 views.append(
                     ChainView(
                         chain,
@@ -173,31 +193,25 @@ class OnCallPages:
                         await paging_sql.pages_of_chain(db, chain.id),
                         len(steps),
                         steps[chain.step] if going_on else None,
-                        acked_by,
+                        await _acknowledger(db, chain.acked_by, names),
                     )
                 )
             return views
 
+        views = await self.w.c.store.read(read)
         # What still needs someone first (running, or run out unanswered), newest first.
-        chains = sorted(
-            await self.w.c.store.read(read), key=lambda v: v.chain.state == "acknowledged"
-        )
-        return self.w.render(
-            "oncall.html.j2",
-            session=session,
-            rota=rota,
-            zone=rota.tz,
-            now=now,
-            shift=shift,
-            chain=rota.chain(now),
-            shifts=upcoming_shifts(rota, now, DAYS_AHEAD),
-            days=DAYS_AHEAD.days,
-            chains=chains,
-            capped=len(chains) >= CHAIN_CAP,
-            cap=CHAIN_CAP,
-            names=names,
-            relative=relative,
-        )
+        views.sort(key=lambda v: v.chain.state == "acknowledged")
+        return {
+            "session": session,
+            "rota": rota,
+            "zone": rota.tz,
+            "now": now,
+            "chains": views,
+            "capped": len(views) >= CHAIN_CAP,
+            "cap": CHAIN_CAP,
+            "names": names,
+            "relative": relative,
+        }
 
     async def acknowledge(self, request: web.Request, session: Session) -> web.StreamResponse:
         desk = self.w.c.pager

@@ -44,6 +44,7 @@ SESSION_COOKIE = "intake_session"
 LOGIN_CSRF_COOKIE = "intake_login_csrf"
 QUEUE_CAP = 500  # rows per status the queue reads; the page says so when there are more
 ACTIVE = ("open", "pending")  # what the queue shows unless a status is chosen
+PARTIALS = ("/queue/rows", "/oncall/pages")  # htmx fragments: 401, never the sign-in page
 EXPIRED_FORM = "This form has expired; reload the page and try again."
 RANK = {role: rank for rank, role in enumerate(ROLES)}
 SECURITY_HEADERS = {
@@ -132,7 +133,7 @@ class Workspace:
             if cookie:
                 session = await self.c.store.read(lambda db: sessions.session_for(db, cookie, now))
             if session is None:
-                if request.method != "GET" or request.path == "/queue/rows":
+                if request.method != "GET" or request.path in PARTIALS:
                     return self.problem(HttpProblem(401, "Sign in first."), None)
                 raise web.HTTPSeeOther("/login?" + urlencode({"next": request.path_qs}))
             try:

@@ -396,3 +396,22 @@ async def test_a_chain_nobody_answered_stays_on_the_page_to_be_taken(desk: Desk)
         )
     )
     assert states == {first: "acknowledged", second: "active"}
+
+
+async def test_the_pages_refresh_themselves(desk: Desk) -> None:
+    base = base_of(desk.gw)
+    async with client() as session:
+        async with session.get(f"{base}/oncall/pages", allow_redirects=False) as response:
+            assert response.status == 401  # a fragment: never the sign-in page swapped in
+        await sign_in(session, base, "agent@example.com")
+        async with session.get(f"{base}/oncall") as response:
+            html = await response.text()
+        assert 'hx-get="/oncall/pages" hx-trigger="every 10s"' in html
+        number = await outage(desk)  # a page starts while the page is open
+        async with session.get(f"{base}/oncall/pages") as response:
+            assert response.status == 200
+            fragment = await response.text()
+    assert fragment.startswith('\n<div id="chains"') or fragment.lstrip().startswith(
+        '<div id="chains"'
+    )
+    assert f'id="chain-{number}"' in fragment and "<html" not in fragment
