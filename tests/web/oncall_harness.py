@@ -55,14 +55,23 @@ ONCALL: dict[str, Any] = {
 
 
 @asynccontextmanager
-async def paging_desk(tmp_path: Path, monkeypatch: Any) -> AsyncIterator[Desk]:
+async def paging_desk(
+    tmp_path: Path, monkeypatch: Any, store_url: str | None = None
+) -> AsyncIterator[Desk]:
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
     monkeypatch.setenv(HOOK_SECRET_ENV, "s" * 32)
     hooks = [{"url": "http://127.0.0.1:9/hooks", "events": ["*"], "secret_env": HOOK_SECRET_ENV}]
     async with (
         FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as fake,
-        running_desk(tmp_path, ONCALL, fake, public_url=PUBLIC_HTTP, webhooks=hooks) as desk,
+        running_desk(
+            tmp_path,
+            ONCALL,
+            fake,
+            public_url=PUBLIC_HTTP,
+            webhooks=hooks,
+            store__url=store_url,
+        ) as desk,
     ):
         yield desk
 

@@ -60,8 +60,11 @@ def base_of(gw: Gateway) -> str:
 
 
 @pytest.fixture
-async def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Desk]:
-    async with paging_desk(tmp_path, monkeypatch) as running:
+async def desk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_url: str | None
+) -> AsyncIterator[Desk]:
+    """The paging desk on each store backend (PostgreSQL where its server is installed)."""
+    async with paging_desk(tmp_path, monkeypatch, store_url) as running:
         await add_account(running, "agent@example.com", "agent")
         await add_account(running, "alice@example.com", "agent", phone=ALICE)
         await add_account(running, "bob@example.com", "agent", phone=BOB)
