@@ -673,10 +673,12 @@ class Paging:
             now,
             ticket_id=ticket.id,
         )
+        who = person["id"] or "a staff account"  # never an email: the log names no address
         log.info(
-            "ticket %d: page acknowledged by %s",
+            "ticket %d: page acknowledged by %s%s",
             ticket.number,
-            staff_id,
+            who,
+            "" if via == "sms" else f" ({via})",
             extra={"ticket": ticket.number, "event": "page-acknowledged"},
         )
         return True

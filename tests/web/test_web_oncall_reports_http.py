@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -116,7 +117,10 @@ async def test_oncall_shows_who_is_on_call_the_chain_and_14_days_of_the_rota(des
     assert "No pages are running" in html
 
 
-async def test_acknowledge_stops_the_chain_like_an_sms_reply(desk: Desk) -> None:
+async def test_acknowledge_stops_the_chain_like_an_sms_reply(
+    desk: Desk, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
     number = await outage(desk)
     assert len(desk.sent_to(ALICE)) == 1
     base = base_of(desk.gw)
@@ -162,6 +166,10 @@ async def test_acknowledge_stops_the_chain_like_an_sms_reply(desk: Desk) -> None
     ]
     assert hook["data"]["staff"] == {"id": None, "name": "Agent", "email": "agent@example.com"}
     assert hook["data"]["via"] == "web" and hook["data"]["ticket"]["number"] == number
+
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("voice")]
+    assert f"ticket {number}: page acknowledged by a staff account (web)" in lines
+    assert "agent@example.com" not in "\n".join(r.getMessage() for r in caplog.records)
 
     # The chain stopped: an hour later nobody else was paged.
     desk.clock.advance(H)
