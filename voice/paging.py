@@ -589,7 +589,7 @@ class Paging:
         assert ticket is not None
         policy = self._policies.get(ticket.policy)
         if chain.state == "acknowledged" and chain.acked_by != staff.id:
-            who = self._name(chain.acked_by)
+            who = await self._name(db, chain.acked_by)
             when = format_local(chain.acked_at, policy.tz) if chain.acked_at else "earlier"
             return f"Intake: ticket {ticket.number} was already acknowledged by {who} ({when})."
         await self._stop_by(db, chain, ticket, staff)
@@ -621,7 +621,7 @@ class Paging:
                 return None
             policy = self._policies.get(ticket.policy)
             when = format_local(chain.acked_at, policy.tz) if chain.acked_at else "earlier"
-            who = self._name(chain.acked_by)
+            who = await self._name(db, chain.acked_by)
             return f"Ticket {ticket.number} was already acknowledged by {who} ({when})."
         person = {
             "id": rostered.id if rostered else None,
@@ -751,10 +751,14 @@ class Paging:
         assert ticket is not None
         return ticket.number
 
-    def _name(self, staff_id: str | None) -> str:
+    async def _name(self, db: Connection, staff_id: str | None) -> str:
+        """Who acknowledged: a rota entry's name, or a staff account's (`web:<email>`)."""
         if staff_id is None:
             return "someone"
         try:
             return self.schedule.staff(staff_id).name if self.schedule else staff_id
         except KeyError:
-            return staff_id
+            pass
+        via, _, email = staff_id.partition(":")
+        account = await staff_sql.staff_by_email(db, email) if email else None
+        return f"{account.name} ({via})" if account is not None else staff_id

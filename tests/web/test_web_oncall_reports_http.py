@@ -23,7 +23,8 @@ from gateway.store.tickets import ticket_by_number
 
 from ..gateway.gateway_harness import DefaultProposer, mail, make_settings, query, send, settle
 from ..gateway.test_sla_clocks import TUESDAY, staff_reply
-from ..voice.phone_harness import ALICE, BOB, Desk
+from ..voice.phone_harness import ALICE, BOB, DESK_NUMBER, Desk, sids, sign
+from ..voice.twilio_account import ACCOUNT_SID
 from .conftest import PASSWORD, add_staff
 from .oncall_harness import PUBLIC_HTTP, add_account, outage, paging_desk
 
@@ -424,3 +425,29 @@ async def test_the_pages_refresh_themselves(desk: Desk) -> None:
             fragment = await response.text()
     assert fragment.lstrip().startswith('<div id="chains"')
     assert f'id="chain-{number}"' in fragment and "<html" not in fragment
+
+
+async def test_an_sms_after_a_workspace_acknowledgement_names_who_took_it(desk: Desk) -> None:
+    number = await outage(desk)
+    base = base_of(desk.gw)
+    async with client() as session:
+        token = await sign_in(session, base, "agent@example.com")
+        async with session.post(
+            f"{base}/oncall/{number}/acknowledge", data={"csrf": token}, allow_redirects=False
+        ) as response:
+            assert response.status == 303
+    form = {
+        "AccountSid": ACCOUNT_SID,
+        "ApiVersion": "2010-04-01",
+        "MessageSid": sids("SM", 1),
+        "SmsSid": sids("SM", 1),
+        "From": ALICE,
+        "To": DESK_NUMBER,
+        "Body": f"{number} A",
+        "NumMedia": "0",
+    }
+    signature = sign(PUBLIC_HTTP + "/sms/inbound", form)
+    status, reply = await desk.phone.post("/sms/inbound", form, signature=signature)
+    assert status == 200
+    assert f"ticket {number} was already acknowledged by Agent (web)" in reply
+    assert len(desk.events("page-acknowledged")) == 1
