@@ -117,6 +117,17 @@ async def test_oncall_shows_who_is_on_call_the_chain_and_14_days_of_the_rota(des
     assert "Thu 26 Nov 18:00 EST" in html and "Mon 30 Nov 09:00 EST" in html
     assert "No pages are running" in html
 
+    # During the override, "now" is carol's, with its reason.
+    desk.clock.set(datetime(2026, 11, 27, 12, 0, tzinfo=UTC))
+    async with client() as session:
+        await sign_in(session, base, "agent@example.com")
+        async with session.get(f"{base}/oncall") as response:
+            html = await response.text()
+    now_section = html.split('id="now-heading"', 1)[1].split("</section>", 1)[0]
+    assert "<strong>Carol Example</strong>" in now_section
+    assert "until <time" in now_section and "Sat 28 Nov 09:00 EST" in now_section
+    assert "override: Thanksgiving swap" in now_section
+
 
 async def test_acknowledge_stops_the_chain_like_an_sms_reply(
     desk: Desk, caplog: pytest.LogCaptureFixture
