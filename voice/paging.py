@@ -616,20 +616,23 @@ class Paging:
         if self.schedule is not None and account.phone:
             rostered = self.schedule.staff_by_phone(account.phone)
         staff_id = rostered.id if rostered is not None else actor
-        if chain.state == "acknowledged":
-            if chain.acked_by == staff_id:
-                return None
-            policy = self._policies.get(ticket.policy)
-            when = format_local(chain.acked_at, policy.tz) if chain.acked_at else "earlier"
-            who = await self._name(db, chain.acked_by)
-            return f"Ticket {ticket.number} was already acknowledged by {who} ({when})."
         person = {
             "id": rostered.id if rostered else None,
             "name": account.name,
             "email": account.email,
         }
-        await self._stop(db, chain, ticket, staff_id, person, via=via, actor=actor)
-        return None
+        if chain.state != "acknowledged" and await self._stop(
+            db, chain, ticket, staff_id, person, via=via, actor=actor
+        ):
+            return None
+        # Acknowledged before, maybe a moment ago by someone else: say by whom.
+        chain = await sql.chain_by_id(db, chain.id) or chain
+        if chain.acked_by == staff_id:
+            return None
+        policy = self._policies.get(ticket.policy)
+        when = format_local(chain.acked_at, policy.tz) if chain.acked_at else "earlier"
+        who = await self._name(db, chain.acked_by)
+        return f"Ticket {ticket.number} was already acknowledged by {who} ({when})."
 
     async def _stop_by(self, db: Connection, chain: Chain, ticket: Ticket, staff: Staff) -> bool:
         """Acknowledge `chain` for `staff`, who answered by SMS."""

@@ -10,6 +10,7 @@ import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -18,6 +19,7 @@ from typer.testing import CliRunner
 from gateway.app import Gateway
 from gateway.cli import app
 from gateway.clock import ManualClock
+from gateway.store import paging as paging_sql
 from gateway.store.connection import Connection
 from gateway.store.tickets import ticket_by_number
 
@@ -461,4 +463,34 @@ async def test_an_sms_after_a_workspace_acknowledgement_names_who_took_it(desk: 
     status, reply = await desk.phone.post("/sms/inbound", form, signature=signature)
     assert status == 200
     assert f"ticket {number} was already acknowledged by Agent (web)" in reply
+    assert len(desk.events("page-acknowledged")) == 1
+
+
+async def test_two_acknowledging_at_once_the_second_hears_who_was_first(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    number = await outage(desk)
+    stale = await desk.gw.store.read(lambda db: paging_sql.chain_for_ticket_number(db, number))
+    assert stale is not None and stale.state == "active"
+    base = base_of(desk.gw)
+    async with client() as alice, client() as bob:
+        alice_token = await sign_in(alice, base, "alice@example.com")
+        bob_token = await sign_in(bob, base, "bob@example.com")
+        async with alice.post(
+            f"{base}/oncall/{number}/acknowledge", data={"csrf": alice_token}
+        ) as response:
+            assert response.status == 200
+
+        # Bob's request read the chain before Alice's committed: it still looks active to him.
+        async def as_read_before(db: Any, wanted: int) -> Any:
+            return stale
+
+        monkeypatch.setattr(paging_sql, "chain_for_ticket_number", as_read_before)
+        async with bob.post(
+            f"{base}/oncall/{number}/acknowledge", data={"csrf": bob_token}
+        ) as response:
+            assert response.status == 409
+            assert "already acknowledged by Alice Example" in await response.text()
+    (chain,) = desk.query("SELECT * FROM page_chains")
+    assert chain["acked_by"] == "alice"
     assert len(desk.events("page-acknowledged")) == 1
