@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import jinja2
@@ -39,11 +39,15 @@ from gateway.web.attachments import download, inline_picture, size_text
 from gateway.web.deadlines import Deadline, deadline
 from gateway.web.thread import inline_image, show_thread
 
+if TYPE_CHECKING:
+    from gateway.web.oncall import OnCallDesk
+
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "intake_session"
 LOGIN_CSRF_COOKIE = "intake_login_csrf"
 QUEUE_CAP = 500  # rows per status the queue reads; the page says so when there are more
 ACTIVE = ("open", "pending")  # what the queue shows unless a status is chosen
+PARTIALS = ("/queue/rows", "/oncall/pages")  # htmx fragments: 401, never the sign-in page
 EXPIRED_FORM = "This form has expired; reload the page and try again."
 RANK = {role: rank for rank, role in enumerate(ROLES)}
 SECURITY_HEADERS = {
@@ -64,6 +68,7 @@ class WorkspaceContext:
     settings: Settings
     policies: PolicyBook
     staff_actions: StaffActions
+    pager: OnCallDesk | None = None  # paging (voice.paging), for /oncall
 
 
 def page_environment() -> jinja2.Environment:
@@ -113,6 +118,12 @@ class Workspace:
         for action in ("reply", "note", "priority", "assign", "status"):
             handler = getattr(self, f"do_{action}")
             app.router.add_post(f"/tickets/{{number:\\d+}}/{action}", self.staff(handler))
+        # /oncall, /t/{n} and /reports build on this class (sessions, CSRF, rendering).
+        from gateway.web.oncall import OnCallPages
+        from gateway.web.reports import ReportPages
+
+        OnCallPages(self).add_routes(app)
+        ReportPages(self).add_routes(app)
 
     def render(self, name: str, status: int = 200, **values: Any) -> web.Response:
         body = self.env.get_template(name).render(**values)
@@ -133,7 +144,7 @@ class Workspace:
             if cookie:
                 session = await self.c.store.read(lambda db: sessions.session_for(db, cookie, now))
             if session is None:
-                if request.method != "GET" or request.path == "/queue/rows":
+                if request.method != "GET" or request.path in PARTIALS:
                     return self.problem(HttpProblem(401, "Sign in first."), None)
                 raise web.HTTPSeeOther("/login?" + urlencode({"next": request.path_qs}))
             try:
