@@ -36,7 +36,7 @@ from gateway.clock import SystemClock
 from gateway.config import Settings
 from gateway.policybook import PolicyBook
 from gateway.promise import format_local
-from gateway.sla.report import ReportRow, attainment
+from gateway.sla.report import ReportRow, attainment, month_so_far
 from gateway.store import Store
 from gateway.store import tickets as tickets_sql
 from gateway.store.connection import Connection
@@ -97,11 +97,8 @@ def sla_report(
     """Attainment per policy, priority and clock: met, breached, open, median and p90 time."""
     settings = settings_from_cli(config, data_dir)
     now = SystemClock().now()
-    start = (
-        _bound(since, "--since", end=False)
-        if since
-        else now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    )
+    month_start, _ = month_so_far(now)
+    start = _bound(since, "--since", end=False) if since else month_start
     end = _bound(until, "--until", end=True) if until else now
     if start >= end:
         usage_error(f"--since ({start.isoformat()}) must be before --until ({end.isoformat()})")
