@@ -64,6 +64,15 @@ def deadline(clocks: TicketClocks) -> Deadline:
     return Deadline("met", "met")
 
 
+def respond_deadline(clocks: TicketClocks) -> Deadline:
+    """The respond clock alone (the ticket page's "Respond by" line; every clock is listed
+    below it)."""
+    respond = next((c for c in clocks.clocks if c.name == "respond"), None)
+    if respond is None:
+        return Deadline("no deadline", "none")
+    return Deadline(clock_words(respond), clock_risk(respond), respond.due_at)
+
+
 @dataclass(frozen=True, slots=True)
 class ClockLine:
     """One clock as the ticket page shows it (templates/web/ticket_clocks.html.j2)."""
@@ -76,6 +85,7 @@ class ClockLine:
     words: str
     due_local: str  # in the policy's zone, where the contract's hours are counted
     due_utc: str  # ISO 8601 UTC, for the viewer's zone (filled in by the page's script)
+    due_utc_text: str  # what the page says until the script has run
     met_local: str | None
 
 
@@ -93,6 +103,7 @@ def clock_lines(clocks: TicketClocks) -> list[ClockLine]:
             words=clock_words(c),
             due_local=c.due_at.astimezone(c.zone).strftime(LOCAL_FORMAT),
             due_utc=c.due_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            due_utc_text=c.due_at.astimezone(UTC).strftime(LOCAL_FORMAT),
             met_local=c.met_at.astimezone(c.zone).strftime(LOCAL_FORMAT) if c.met_at else None,
         )
         for c in clocks.clocks

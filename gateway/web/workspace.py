@@ -34,7 +34,7 @@ from gateway.store.listing import TicketFilter, TicketRow
 from gateway.store.sessions import Session
 from gateway.store.staff import ROLES
 from gateway.ticketing import StaffActions
-from gateway.web.deadlines import Deadline, clock_lines, deadline
+from gateway.web.deadlines import Deadline, clock_lines, deadline, respond_deadline
 
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "intake_session"
@@ -334,7 +334,7 @@ class Workspace:
             events=events,
             zone=policy.tz,
             priorities=policy.priorities,
-            deadline=deadline(clocks),
+            deadline=respond_deadline(clocks),
             clocks=clock_lines(clocks),
             clocks_policy_missing=clocks.policy_missing,
             can_prioritise=RANK[session.staff.role] >= RANK["lead"],
