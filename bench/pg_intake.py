@@ -61,7 +61,8 @@ def intake_node(data_dir: Path, config: Path) -> Iterator[Address]:
 def _config(path: Path, url: str | None) -> Path:
     # All load comes from one address: lift the per-client limits a real desk keeps.
     text = (
-        "[smtp]\nmax_messages_per_client_per_minute = 10000000\nmax_connections_per_client = 1000\n"
+        "[smtp]\nmax_messages_per_client_per_minute = 10000000\n"
+        "max_connections_per_client = 1000\n"
     )
     if url:
         text += f'\n[store]\nurl = "{url}"\n'

@@ -699,3 +699,4 @@ MISLEADING_SUBJECTS = {
     "trivial": ["URGENT", "Important"],
     "request": ["URGENT request", "Critical"],
 }
+
