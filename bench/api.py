@@ -7,7 +7,14 @@ on it. One client asks, one request at a time, for pages of 50:
 - `first page`: the newest tickets, no filter;
 - `deep pages`: a cursor anywhere in the 100,000 (keyset pagination: page 1,900 costs what
   page 1 costs);
-- `filtered`: `status=open&priority=P1`, from a random cursor.
+- `filtered`: `status=open&priority=P1`, from a random cursor;
+- `sla=breached`, `sla=at-risk`: the first page of tickets with a clock past its deadline, or
+  past a warning point (the stored clocks, `sla_clocks`: one respond clock per ticket, met for
+  the answered and the resolved ones, running for the rest; most running ones are long
+  overdue, the worst case for the breached filter).
+
+Every ticket of a page is shown with all its clocks, computed from its timeline by the clocks
+engine (gateway/sla/views.py), as the API always does.
 
 The baseline is a bare aiohttp server answering a ready-made JSON body of the same size
 (no authentication, no database): what the HTTP stack and JSON decoding alone cost.
@@ -94,11 +101,13 @@ def seed(data_dir: Path, count: int) -> str:
             " VALUES (1, 'bench', ?, ?, ?)",
             (credentials.token_hash(token), credentials.token_hint(token), now),
         )
-        tickets, events = [], []
+        tickets, events, clocks = [], [], []
+        real_now = datetime.now(UTC)
         for i in range(count):
             received = start + timedelta(minutes=5 * i)
             due = received + timedelta(hours=rng.choice((1, 4, 8, 24)))
             priority = rng.choice(PRIORITIES)
+            status = rng.choice(STATUSES)
             tickets.append(
                 (
                     i + 1,
@@ -115,15 +124,33 @@ def seed(data_dir: Path, count: int) -> str:
                     "[]",
                     received.isoformat(timespec="microseconds"),
                     due.isoformat(timespec="microseconds"),
-                    rng.choice(STATUSES),
+                    status,
                     received.isoformat(timespec="microseconds"),
                     received.isoformat(timespec="microseconds"),
                 )
             )
             events.append((i + 1, received.isoformat(timespec="microseconds"), "created", "{}"))
+            met: datetime | None = None
             if i % 3 == 0:
-                replied = received + timedelta(minutes=rng.randint(5, 600))
-                events.append((i + 1, replied.isoformat(timespec="microseconds"), "replied", "{}"))
+                met = received + timedelta(minutes=rng.randint(5, 600))
+                events.append((i + 1, met.isoformat(timespec="microseconds"), "replied", "{}"))
+            elif status in ("resolved", "closed"):
+                met = received + timedelta(hours=1)
+            state = "pending" if met is None else "met" if met <= due else "breached"
+            warn = received + (due - received) * 0.75
+            clocks.append(
+                (
+                    i + 1,
+                    priority,
+                    received.isoformat(timespec="microseconds"),
+                    due.isoformat(timespec="microseconds"),
+                    state,
+                    met.isoformat(timespec="microseconds") if met else None,
+                    int(state != "met"),
+                    warn.isoformat(timespec="microseconds") if met is None else None,
+                    real_now.isoformat(timespec="microseconds"),
+                )
+            )
         db.executemany(
             "INSERT INTO tickets (id, number, channel, customer, customer_name, desk, policy,"
             " subject, proposed_priority, effective_priority, confidence, reasons, received_at,"
@@ -133,6 +160,12 @@ def seed(data_dir: Path, count: int) -> str:
         )
         db.executemany(
             "INSERT INTO events (ticket_id, at, kind, detail) VALUES (?, ?, ?, ?)", events
+        )
+        db.executemany(
+            "INSERT INTO sla_clocks (ticket_id, clock, cycle, policy, priority, business,"
+            " started_at, due_at, state, met_at, watch, next_warn_at, updated_at)"
+            " VALUES (?, 'respond', 0, 'threepbx', ?, 0, ?, ?, ?, ?, ?, ?, ?)",
+            clocks,
         )
         db.execute("ANALYZE")
     return token
@@ -156,6 +189,8 @@ def queries(count: int, requests: int) -> dict[str, list[dict[str, str]]]:
             }
             for _ in range(requests)
         ],
+        "sla=breached": [{"limit": str(PAGE), "sla": "breached"} for _ in range(requests)],
+        "sla=at-risk": [{"limit": str(PAGE), "sla": "at-risk"} for _ in range(requests)],
     }
 
 

@@ -79,7 +79,10 @@ def _cell(value: float | int | None) -> str:
 @sla_app.command("report")
 def sla_report(
     since: str | None = typer.Option(
-        None, "--since", help="Start: a date or ISO 8601 instant (UTC without an offset)."
+        None,
+        "--since",
+        help="Start: a date or ISO 8601 instant (UTC without an offset)"
+        " [default: the first of this month].",
     ),
     until: str | None = typer.Option(
         None, "--until", help="End: a date (that day included) or an instant [default: now]."
