@@ -101,7 +101,7 @@ def seed(data_dir: Path, count: int) -> str:
             " VALUES (1, 'bench', ?, ?, ?)",
             (credentials.token_hash(token), credentials.token_hint(token), now),
         )
-        tickets, events, clocks = [], [], []
+        tickets, events, clocks, alerts = [], [], [], []
         real_now = datetime.now(UTC)
         for i in range(count):
             received = start + timedelta(minutes=5 * i)
@@ -136,8 +136,11 @@ def seed(data_dir: Path, count: int) -> str:
                 events.append((i + 1, met.isoformat(timespec="microseconds"), "replied", "{}"))
             elif status in ("resolved", "closed"):
                 met = received + timedelta(hours=1)
+            # As the scanner leaves them: breaches recorded, warning points passed notified.
             state = "pending" if met is None else "met" if met <= due else "breached"
             warn = received + (due - received) * 0.75
+            breached = (met is None and due <= real_now) or state == "breached"
+            warned = met is None and warn <= real_now
             clocks.append(
                 (
                     i + 1,
@@ -146,11 +149,15 @@ def seed(data_dir: Path, count: int) -> str:
                     due.isoformat(timespec="microseconds"),
                     state,
                     met.isoformat(timespec="microseconds") if met else None,
-                    int(state != "met"),
-                    warn.isoformat(timespec="microseconds") if met is None else None,
-                    real_now.isoformat(timespec="microseconds"),
+                    int(state != "met" and not breached),
+                    warn.isoformat(timespec="microseconds") if met is None and not warned else None,
+                    '["75%"]' if warned else "[]",
+                    due.isoformat(timespec="microseconds") if breached else None,
+                    max(received, real_now).isoformat(timespec="microseconds"),
                 )
             )
+            if breached:
+                alerts.append((i + 1, due.isoformat(timespec="microseconds")))
         db.executemany(
             "INSERT INTO tickets (id, number, channel, customer, customer_name, desk, policy,"
             " subject, proposed_priority, effective_priority, confidence, reasons, received_at,"
@@ -163,9 +170,14 @@ def seed(data_dir: Path, count: int) -> str:
         )
         db.executemany(
             "INSERT INTO sla_clocks (ticket_id, clock, cycle, policy, priority, business,"
-            " started_at, due_at, state, met_at, watch, next_warn_at, updated_at)"
-            " VALUES (?, 'respond', 0, 'threepbx', ?, 0, ?, ?, ?, ?, ?, ?, ?)",
+            " started_at, due_at, state, met_at, watch, next_warn_at, warned, breached_at,"
+            " updated_at) VALUES (?, 'respond', 0, 'threepbx', ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             clocks,
+        )
+        db.executemany(
+            "INSERT INTO sla_alerts (ticket_id, clock, cycle, point, due_at, recorded_at)"
+            " VALUES (?, 'respond', 0, 'breach', ?, ?)",
+            [(ticket, due, due) for ticket, due in alerts],
         )
         db.execute("ANALYZE")
     return token

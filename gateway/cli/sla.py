@@ -168,7 +168,7 @@ def sla_rfo_sent(
 async def _rfo_sent(store: Store, settings: Settings, number: int) -> str:
     from gateway.app import ticket_service_for
     from gateway.cli.tickets import _operator
-    from gateway.sla.refresh import current_clocks
+    from gateway.sla.views import ticket_clocks_at
 
     clock = SystemClock()
     book = PolicyBook(settings)
@@ -181,7 +181,8 @@ async def _rfo_sent(store: Store, settings: Settings, number: int) -> str:
             raise fail(f"no ticket #{number}")
         policy = service.policy_of(ticket)
         await service.record_rfo(db, ticket, actor=f"cli:{_operator()}", now=now)
-        rfo = [c for c in await current_clocks(db, policy, ticket.id, now) if c.name == "rfo"]
+        clocks = await ticket_clocks_at(db, book, ticket, now)
+        rfo = [c for c in clocks.clocks if c.name == "rfo"]
         if not rfo:
             return (
                 f"ticket #{number}: reason for outage recorded; its priority"

@@ -30,22 +30,36 @@ _SELECT = (
 )
 # A watched clock (pending or breached, no breach recorded yet) past its deadline; or a clock
 # whose breach was recorded (no longer watched) that is still breached as computed.
-_BREACHED = (
-    "t.id IN (SELECT c.ticket_id FROM sla_clocks c WHERE c.watch = 1 AND c.due_at <= ?"
-    " UNION SELECT c.ticket_id FROM sla_alerts a JOIN sla_clocks c"
+_BREACHED_IDS = (
+    "SELECT c.ticket_id FROM sla_clocks c WHERE c.watch = 1 AND c.due_at <= ?"
+    " UNION ALL SELECT c.ticket_id FROM sla_alerts a JOIN sla_clocks c"
     " ON c.ticket_id = a.ticket_id AND c.clock = a.clock AND c.cycle = a.cycle"
     " WHERE a.point = 'breach'"
-    " AND (c.state = 'breached' OR (c.state = 'pending' AND c.due_at <= ?)))"
+    " AND (c.state = 'breached' OR (c.state = 'pending' AND c.due_at <= ?))"
+)
+_BREACHED_EXISTS = (
+    "EXISTS (SELECT 1 FROM sla_clocks c WHERE c.ticket_id = t.id AND ((c.watch = 1"
+    " AND c.due_at <= ?) OR (c.breached_at IS NOT NULL"
+    " AND (c.state = 'breached' OR (c.state = 'pending' AND c.due_at <= ?)))))"
 )
 # A running clock not yet due with a warning point notified, or one whose next warning point
 # has come and the scanner has not got to yet.
-_AT_RISK = (
-    "t.id IN (SELECT c.ticket_id FROM sla_clocks c WHERE c.watch = 1 AND c.warned != '[]'"
+_AT_RISK_IDS = (
+    "SELECT c.ticket_id FROM sla_clocks c WHERE c.watch = 1 AND c.warned != '[]'"
     " AND c.state = 'pending' AND c.due_at > ?"
-    " UNION SELECT c.ticket_id FROM sla_clocks c WHERE c.watch = 1"
+    " UNION ALL SELECT c.ticket_id FROM sla_clocks c WHERE c.watch = 1"
     " AND c.next_warn_at IS NOT NULL AND c.next_warn_at <= ? AND c.state = 'pending'"
-    " AND c.due_at > ?)"
+    " AND c.due_at > ?"
 )
+_AT_RISK_EXISTS = (
+    "EXISTS (SELECT 1 FROM sla_clocks c WHERE c.ticket_id = t.id AND c.watch = 1"
+    " AND c.state = 'pending' AND c.due_at > ? AND (c.warned != '[]' OR c.next_warn_at <= ?))"
+)
+# Up to this many matching tickets, a filter is the list of their ids (read through the partial
+# indexes, then looked up and sorted: cost grows with the list); beyond it, the tickets are
+# walked newest first, each checked by its clocks (cost grows with how far the page lies).
+# Measured among 100,000 tickets: ~11 us a listed id, ~1.6 us a walked ticket.
+SLA_LIST_MAX = 1000
 OPEN_STATUSES = ("open", "pending")
 
 
@@ -91,17 +105,32 @@ async def page_of_tickets(
     if before is not None:
         clauses.append("t.number < ?")
         args.append(before)
-    if where.sla == "breached":
-        clauses.append(_BREACHED)
-        args += [iso(now), iso(now)]
-    elif where.sla == "at-risk":
-        clauses.append(_AT_RISK)
-        args += [iso(now), iso(now), iso(now)]
+    if where.sla is not None:
+        clause, values = await _sla_clause(db, where.sla, now)
+        clauses.append(clause)
+        args += values
     clause = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     async with db.execute(
         f"{_SELECT} {clause} ORDER BY t.number DESC LIMIT ?", (*args, limit)
     ) as cursor:
         return [TicketRow.from_row(row) for row in await cursor.fetchall()]
+
+
+async def _sla_clause(db: Connection, which: str, now: datetime) -> tuple[str, list[object]]:
+    """The `sla=` filter as SQL: the matching ids when they are few, else a check per ticket."""
+    at = iso(now)
+    ids_sql, ids_args = (
+        (_BREACHED_IDS, [at, at]) if which == "breached" else (_AT_RISK_IDS, [at, at, at])
+    )
+    rows = list(await db.execute_fetchall(f"{ids_sql} LIMIT ?", (*ids_args, SLA_LIST_MAX + 1)))
+    if len(rows) <= SLA_LIST_MAX:
+        ids: list[object] = sorted({int(r["ticket_id"]) for r in rows})  # UNION ALL: stops early
+        if not ids:
+            return "1 = 0", []
+        return f"t.id IN ({', '.join('?' * len(ids))})", ids
+    if which == "breached":
+        return _BREACHED_EXISTS, [at, at]
+    return _AT_RISK_EXISTS, [at, at]
 
 
 async def ticket_row(db: Connection, number: int) -> TicketRow | None:
