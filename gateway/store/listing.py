@@ -124,10 +124,10 @@ async def _sla_clause(db: Connection, which: str, now: datetime) -> tuple[str, l
     )
     rows = list(await db.execute_fetchall(f"{ids_sql} LIMIT ?", (*ids_args, SLA_LIST_MAX + 1)))
     if len(rows) <= SLA_LIST_MAX:
-        ids: list[object] = sorted({int(r["ticket_id"]) for r in rows})  # UNION ALL: stops early
+        ids = sorted({int(r["ticket_id"]) for r in rows})  # UNION ALL: the LIMIT stops early
         if not ids:
             return "1 = 0", []
-        return f"t.id IN ({', '.join('?' * len(ids))})", ids
+        return f"t.id IN ({', '.join('?' * len(ids))})", list[object](ids)
     if which == "breached":
         return _BREACHED_EXISTS, [at, at]
     return _AT_RISK_EXISTS, [at, at]
