@@ -87,7 +87,8 @@ def seed(data_dir: Path, count: int) -> str:
 
     asyncio.run(migrate())
     rng = random.Random(7)
-    start = datetime(2026, 1, 1, tzinfo=UTC)
+    # Tickets every five minutes up to now, so the newest are the ones still running.
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5 * count)
     token = credentials.new_token()
     with sqlite3.connect(data_dir / "intake.db") as db:
         now = datetime.now(UTC).isoformat()
