@@ -149,9 +149,12 @@ class TicketOut(_Response):
     after_hours: bool
     assignee: str | None = Field(description="The assigned staff member's email.")
     received_at: datetime
-    due_at: datetime | None
+    due_at: datetime | None = Field(
+        description="The respond-by time promised in the acknowledgement; `clocks` has every "
+        "clock as it stands now."
+    )
     updated_at: datetime
-    clocks: list[Clock]
+    clocks: list[Clock] = Field(description="Every SLA clock of the ticket at the request.")
 
 
 class TicketPage(_Response):
