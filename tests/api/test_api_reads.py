@@ -15,11 +15,14 @@ from typer.testing import CliRunner
 from gateway.app import Gateway
 from gateway.cli import app
 from gateway.clock import ManualClock
+from gateway.sla.refresh import refresh_clocks
 from gateway.sla.report import attainment
 from gateway.store import listing
+from gateway.store.connection import Connection
+from gateway.store.tickets import ticket_by_number
 
 from ..gateway.gateway_harness import mail, query, send, settle
-from .api_harness import Api, staff_with_token
+from .api_harness import Api, seed_tickets, staff_with_token
 
 H = timedelta(hours=1)
 # Tuesday 2026-06-02 14:00 UTC = 10:00 in New York, inside ThreePBX's 08:00-19:00 hours.
@@ -186,3 +189,32 @@ async def test_the_report_is_the_clocks_engines_and_the_clis(
     )
     assert (status, body["error"]["code"]) == (422, "invalid")
     assert "UTC offset" in body["error"]["message"]
+
+
+async def test_sla_filters_page_with_the_cursor(
+    api: Api, gateway: Gateway, clock: ManualClock
+) -> None:
+    clock.set(TUESDAY + 10 * H)  # P3's four hours to respond are long gone
+    numbers = await seed_tickets(gateway, 5, received_at=TUESDAY)
+    await seed_tickets(gateway, 3, received_at=clock.now())  # not breached
+
+    async def refresh(db: Connection) -> None:
+        for number in numbers:
+            ticket = await ticket_by_number(db, number)
+            assert ticket is not None
+            await refresh_clocks(db, gateway.policies.get("threepbx"), ticket.id, clock.now())
+
+    await gateway.store.write(refresh)
+    for list_max in (listing.SLA_LIST_MAX, 0):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(listing, "SLA_LIST_MAX", list_max)
+            seen: list[int] = []
+            params = {"sla": "breached", "limit": "2"}
+            while True:
+                status, body = await api.call("GET", "/tickets", params=params)
+                assert status == 200, body
+                seen += [t["number"] for t in body["tickets"]]
+                if body["next"] is None:
+                    break
+                params["cursor"] = body["next"]
+            assert seen == sorted(numbers, reverse=True)
