@@ -257,6 +257,16 @@ class Workspace:
 
         async def read(db: Connection) -> tuple[list[TicketRow], bool, dict[int, TicketClocks]]:
             rows, capped = await matching(db)
+            if search and not search.lstrip("#").isdigit():
+                needle = search.casefold()
+                rows = [
+                    r
+                    for r in rows
+                    if needle in r.ticket.subject.casefold()
+                    or needle in r.ticket.customer.casefold()
+                    or needle in (r.ticket.customer_name or "").casefold()
+                ]
+            # Clocks only for the rows shown: the queue is re-read every few seconds.
             clocks = await clocks_at(db, self.c.policies, [r.ticket for r in rows], now)
             return rows, capped, clocks
 
@@ -280,15 +290,6 @@ class Workspace:
             return rows, capped
 
         rows, capped, clocks = await self.c.store.read(read)
-        if search and not search.lstrip("#").isdigit():
-            needle = search.casefold()
-            rows = [
-                r
-                for r in rows
-                if needle in r.ticket.subject.casefold()
-                or needle in r.ticket.customer.casefold()
-                or needle in (r.ticket.customer_name or "").casefold()
-            ]
         items = [(row, deadline(clocks[row.ticket.id])) for row in rows]
         items.sort(key=_due_first)
         params = {k: v for k, v in q.items() if v}
