@@ -1,0 +1,225 @@
+"""axe-core (vendored in tests/web/vendor/) on every page of the workspace, in Chromium.
+
+The pages are not listed here: every GET route of the gateway's HTTP app whose handler lives
+in `gateway.web` is visited, its path parameters filled from a seeded store, so a page added
+later is audited without touching this file (a parameter it cannot fill fails the test and
+names itself). Each page is audited signed out (the sign-in page), with an empty queue and
+with tickets in several states, on a 1280 px screen and on a 390 × 844 phone. Any `serious` or
+`critical` violation fails the test, printed with the elements it names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.app import Gateway
+from gateway.clock import ManualClock
+
+from ..gateway.gateway_harness import mail, query, send, settle
+from .conftest import sign_in
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+BLOCKING = ("serious", "critical")
+VIEWPORTS = {
+    "desktop": {"viewport": {"width": 1280, "height": 800}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True},
+}
+PARAMETER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
+pytestmark = pytest.mark.timeout(600)  # a dozen axe runs in a browser on a shared machine
+
+
+def test_vendored_axe_matches_its_record() -> None:
+    record = (AXE.parent / "VENDORED.md").read_text()
+    digest = hashlib.sha256(AXE.read_bytes()).hexdigest()
+    assert f"`{digest}`" in record
+
+
+def workspace_pages(gw: Gateway, values: dict[str, list[str]]) -> list[str]:
+    """Every GET path the workspace serves, with each path parameter filled from `values`."""
+    paths: list[str] = []
+    for route in gw.http_app.router.routes():
+        handler = route.handler
+        if route.method != "GET" or not getattr(handler, "__module__", "").startswith(
+            "gateway.web"
+        ):
+            continue
+        pattern = route.resource.canonical if route.resource is not None else ""
+        names = PARAMETER.findall(pattern)
+        missing = [name for name in names if name not in values]
+        assert not missing, (
+            f"{pattern}: test_web_axe.py has no value for {missing}; add one to `values`"
+        )
+        if not names:
+            paths.append(pattern)
+            continue
+        for index in range(max(len(values[name]) for name in names)):
+            paths.append(
+                PARAMETER.sub(
+                    lambda m, i=index: values[m.group(1)][min(i, len(values[m.group(1)]) - 1)],
+                    pattern,
+                )
+            )
+    return sorted(set(paths))
+
+
+async def run_axe(page: Any) -> list[dict[str, Any]]:
+    """axe-core's violations on the page as it is now (the script is injected, never served)."""
+    await page.add_script_tag(path=str(AXE))
+    result = await page.evaluate(
+        "async () => await axe.run(document, {resultTypes: ['violations']})"
+    )
+    return list(result["violations"])
+
+
+def readable(path: str, violations: list[dict[str, Any]]) -> str:
+    lines = [f"{path}:"]
+    for v in violations:
+        lines.append(f"  [{v['impact']}] {v['id']}: {v['help']} ({v['helpUrl']})")
+        for node in v["nodes"][:5]:
+            target = " ".join(str(t) for t in node["target"])
+            summary = " ".join(node.get("failureSummary", "").split())
+            lines.append(f"      {target}\n        {node['html'][:160]}\n        {summary}")
+        if len(v["nodes"]) > 5:
+            lines.append(f"      ... and {len(v['nodes']) - 5} more elements")
+    return "\n".join(lines)
+
+
+class Auditor:
+    """One browser context (a viewport, CSP bypassed so the vendored axe can be injected)."""
+
+    def __init__(self, page: Any, label: str) -> None:
+        self.page = page
+        self.label = label
+        self.audited: list[str] = []
+        self.skipped: list[str] = []
+        self.failures: list[str] = []
+        self.notes: list[str] = []
+
+    async def audit(self, path: str, *, label: str = "") -> None:
+        page = self.page
+        # A cheap look first: a CSV download or an htmx fragment is not a page to audit.
+        response = await page.request.get(path)
+        body = await response.text()
+        kind = response.headers.get("content-type", "")
+        if not kind.startswith("text/html") or "<html" not in body[:500].lower():
+            self.skipped.append(f"{path} ({response.status} {kind.split(';')[0]}, not a page)")
+            return
+        await page.goto(path)
+        violations = await run_axe(page)
+        name = f"{self.label} {path}{f' ({label})' if label else ''}"
+        self.audited.append(name)
+        bad = [v for v in violations if v["impact"] in BLOCKING]
+        if bad:
+            self.failures.append(readable(name, bad))
+        if minor := [v for v in violations if v["impact"] not in BLOCKING]:
+            self.notes.append(readable(name, minor))
+
+    def verdict(self) -> None:
+        print(f"axe audited {len(self.audited)} pages:", *self.audited, sep="\n  ")
+        if self.skipped:
+            print("not pages (not audited):", *self.skipped, sep="\n  ")
+        if self.notes:
+            print("moderate or minor (worth fixing, not failing):", *self.notes, sep="\n")
+        assert not self.failures, "serious or critical accessibility violations:\n" + "\n".join(
+            self.failures
+        )
+
+
+async def test_the_audit_sees_a_violation(browser: Any, base_url: str) -> None:
+    """The audit is not a formality: an unlabelled field and faint text on our page are caught."""
+    context = await browser.new_context(base_url=base_url, bypass_csp=True)
+    try:
+        page = await context.new_page()
+        await page.goto("/login")
+        await page.evaluate(
+            """() => {
+                const form = document.querySelector("form.login");
+                form.insertAdjacentHTML("beforeend",
+                    '<input name="unlabelled"><p style="color:#bbb">faint text</p>');
+            }"""
+        )
+        found = {v["id"]: v["impact"] for v in await run_axe(page)}
+        assert found.get("label") in BLOCKING and found.get("color-contrast") in BLOCKING, found
+    finally:
+        await context.close()
+
+
+async def seed_tickets(gw: Gateway, clock: ManualClock, act: Callable[..., Any]) -> list[int]:
+    """Tickets in the states a page can show: answered, noted, re-prioritised, breached, hostile."""
+    await send(gw, mail(subject="Phones are down", Message_ID="<down@customer.example>"))
+    await settle(gw)
+    clock.advance(timedelta(days=3))  # the first is now far past its deadline
+    hostile = EmailMessage()
+    hostile["From"] = "Mallory <mallory@example.com>"
+    hostile["To"] = "support@localhost"
+    hostile["Subject"] = '<img src=x onerror="alert(1)"> urgent'
+    hostile.set_content('Look: <script>alert("x")</script>\n\n> quoted history\n> more')
+    hostile.add_alternative("<p>Look</p><script>alert('x')</script>", subtype="html")
+    await send(gw, hostile, sender="mallory@example.com")
+    await send(
+        gw,
+        mail(
+            subject="Voicemail box full on the reception phone",
+            body="The reception voicemail says the mailbox is full.\n\nThanks,\nKim",
+            sender="Kim Office <kim@office.example>",
+        ),
+        sender="kim@office.example",
+    )
+    await settle(gw)
+    numbers = [int(r[0]) for r in query(gw, "SELECT number FROM tickets ORDER BY number")]
+    await act(numbers[-1])
+    await settle(gw)
+    return numbers
+
+
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+async def test_every_workspace_page_has_no_serious_violations(
+    browser: Any, base_url: str, gateway: Gateway, clock: ManualClock, viewport: str
+) -> None:
+    context = await browser.new_context(base_url=base_url, bypass_csp=True, **VIEWPORTS[viewport])
+    # The queue re-reads its rows every few seconds; a swap in the middle of an audit would
+    # audit half a page. The rows are in the page as served, so the refresh is left out.
+    await context.route(re.compile(r"/queue/rows"), lambda route: route.abort())
+    try:
+        page = await context.new_page()
+        auditor = Auditor(page, viewport)
+        await auditor.audit("/login", label="signed out")
+        await sign_in(page, email="lead@example.com")
+        await page.wait_for_url(re.compile(r"/$"))
+        await auditor.audit("/", label="empty queue")
+
+        async def act(number: int) -> None:
+            """A reply, a note and a priority change, through the pages themselves."""
+            await sign_in(page, email="lead@example.com")  # the clock moved past the session
+            await page.wait_for_url(re.compile(r"/$"))
+            await page.goto(f"/tickets/{number}")
+            await page.get_by_label("Reply to customer").fill("We are on it.")
+            await page.get_by_role("button", name="Send reply").click()
+            await page.wait_for_url(re.compile(rf"/tickets/{number}$"))
+            await page.get_by_label("Internal note").fill("Called the carrier.")
+            await page.get_by_role("button", name="Add note").click()
+            await page.wait_for_url(re.compile(rf"/tickets/{number}$"))
+            await page.get_by_label("Priority").select_option(index=0)
+            await page.get_by_label("Reason").fill("The whole office is affected")
+            await page.get_by_role("button", name="Change priority").click()
+            await page.wait_for_url(re.compile(rf"/tickets/{number}$"))
+
+        numbers = await seed_tickets(gateway, clock, act)
+        values = {"number": [str(n) for n in numbers]}
+        pages = workspace_pages(gateway, values)
+        assert "/" in pages and f"/tickets/{numbers[0]}" in pages, pages
+        for path in pages:
+            await auditor.audit(path)
+        await auditor.audit("/?status=any&q=phone", label="filtered")
+        await auditor.audit("/tickets/999999", label="no such ticket")
+        auditor.verdict()
+    finally:
+        await context.close()
