@@ -4,7 +4,9 @@ A page is `number < cursor ORDER BY number DESC LIMIT n+1` over an index that st
 filter column and ends with `number`, so page 2,000 costs what page 1 costs. The respond
 clock's first public reply is the earliest `replied` event of the ticket. `sla=at-risk` reads
 the `due_at` index (only tickets due from now on can be at risk): 6-10 ms for the first page
-among 100,000 tickets, against ~90 ms scanning them by number.
+among 100,000 tickets, against ~90 ms scanning them by number. The workspace's queue
+(`due_first`) walks the `due_at` index and stops after a page: 5-15 ms among 60,000 open
+tickets.
 """
 
 from __future__ import annotations
@@ -53,6 +55,76 @@ async def page_of_tickets(
     db: Connection, where: TicketFilter, *, before: int | None, limit: int, now: datetime
 ) -> list[TicketRow]:
     """Up to `limit` tickets numbered below `before` (all when None), newest first."""
+    clauses, args = _filter(db, where, now)
+    if before is not None:
+        clauses.append("t.number < ?")
+        args.append(before)
+    clause = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    async with db.execute(
+        f"{_SELECT} {clause} ORDER BY t.number DESC LIMIT ?", (*args, limit)
+    ) as cursor:
+        return [TicketRow.from_row(row) for row in await cursor.fetchall()]
+
+
+async def due_first(
+    db: Connection,
+    where: TicketFilter,
+    statuses: tuple[str, ...],
+    *,
+    search: str,
+    limit: int,
+    now: datetime,
+) -> list[TicketRow]:
+    """The queue's order over every matching ticket: unanswered tickets with a deadline, the
+    soonest due (so the most overdue) first; then the others, newest first. Up to `limit`.
+
+    Two queries, so each stops after `limit` rows: the first walks the `due_at` index, the
+    second the `number` order. `search` is text in the subject, customer address or name.
+    """
+    clauses, args = _filter(db, where, now)
+    if statuses:
+        clauses.append(f"t.status IN ({', '.join('?' for _ in statuses)})")
+        args += statuses
+    if search:
+        pattern = (
+            "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
+        clauses.append(
+            "("
+            + " OR ".join(
+                f"LOWER({column}) LIKE ? ESCAPE '\\'"
+                for column in ("t.subject", "t.customer", "COALESCE(t.customer_name, '')")
+            )
+            + ")"
+        )
+        args += [pattern] * 3
+    clause = " AND ".join(clauses) if clauses else "TRUE"
+    unanswered = f"t.due_at IS NOT NULL AND {_RESPONDED} IS NULL"
+    if search:
+        # Text matches no index: read every match once, then order them (few tickets match).
+        async with db.execute(
+            f"{_SELECT} WHERE t.id IN (SELECT t.id FROM tickets t WHERE {clause})"
+            f" ORDER BY CASE WHEN {unanswered} THEN 0 ELSE 1 END,"
+            f" CASE WHEN {unanswered} THEN t.due_at END, t.number DESC LIMIT ?",
+            (*args, limit),
+        ) as cursor:
+            return [TicketRow.from_row(row) for row in await cursor.fetchall()]
+    async with db.execute(
+        f"{_SELECT} WHERE {clause} AND {unanswered} ORDER BY t.due_at, t.number LIMIT ?",
+        (*args, limit),
+    ) as cursor:
+        rows = [TicketRow.from_row(row) for row in await cursor.fetchall()]
+    if len(rows) < limit:
+        async with db.execute(
+            f"{_SELECT} WHERE {clause} AND NOT ({unanswered}) ORDER BY t.number DESC LIMIT ?",
+            (*args, limit - len(rows)),
+        ) as cursor:
+            rows += [TicketRow.from_row(row) for row in await cursor.fetchall()]
+    return rows
+
+
+def _filter(db: Connection, where: TicketFilter, now: datetime) -> tuple[list[str], list[object]]:
+    """SQL conditions (on `tickets t`) and their arguments for a filter."""
     clauses: list[str] = []
     args: list[object] = []
     for column, value in (
@@ -66,9 +138,6 @@ async def page_of_tickets(
             args.append(value)
     if where.unassigned:
         clauses.append("t.assignee_id IS NULL")
-    if before is not None:
-        clauses.append("t.number < ?")
-        args.append(before)
     if where.sla == "breached":
         clauses.append(f"t.due_at IS NOT NULL AND COALESCE({_RESPONDED}, ?) > t.due_at")
         args.append(iso(now))
@@ -80,11 +149,7 @@ async def page_of_tickets(
             f" AND {_RESPONDED} IS NULL AND {left} < ? * {window}"
         )
         args += [iso(now), iso(now), AT_RISK_SHARE]
-    clause = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    async with db.execute(
-        f"{_SELECT} {clause} ORDER BY t.number DESC LIMIT ?", (*args, limit)
-    ) as cursor:
-        return [TicketRow.from_row(row) for row in await cursor.fetchall()]
+    return clauses, args
 
 
 def _seconds(db: Connection, later: str, earlier: str) -> str:

@@ -39,7 +39,7 @@ from gateway.web.deadlines import Deadline, deadline
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "intake_session"
 LOGIN_CSRF_COOKIE = "intake_login_csrf"
-QUEUE_CAP = 500  # rows per status the queue reads; the page says so when there are more
+QUEUE_CAP = 100  # rows the queue shows, due first; the page says so when there are more
 ACTIVE = ("open", "pending")  # what the queue shows unless a status is chosen
 EXPIRED_FORM = "This form has expired; reload the page and try again."
 RANK = {role: rank for rank, role in enumerate(ROLES)}
@@ -250,30 +250,17 @@ class Workspace:
             if number.isdigit():
                 row = await listing.ticket_row(db, int(number))
                 return ([row] if row else []), False
-            rows: list[TicketRow] = []
-            capped = False
-            for one in statuses:
-                found = await listing.page_of_tickets(
-                    db,
-                    TicketFilter(**{**_fields(where), "status": one}),
-                    before=None,
-                    limit=QUEUE_CAP + 1,
-                    now=now,
-                )
-                capped = capped or len(found) > QUEUE_CAP
-                rows.extend(found[:QUEUE_CAP])
-            return rows, capped
+            found = await listing.due_first(
+                db,
+                where,
+                tuple(s for s in statuses if s is not None),
+                search=search,
+                limit=QUEUE_CAP + 1,
+                now=now,
+            )
+            return found[:QUEUE_CAP], len(found) > QUEUE_CAP
 
         rows, capped = await self.c.store.read(read)
-        if search and not search.lstrip("#").isdigit():
-            needle = search.casefold()
-            rows = [
-                r
-                for r in rows
-                if needle in r.ticket.subject.casefold()
-                or needle in r.ticket.customer.casefold()
-                or needle in (r.ticket.customer_name or "").casefold()
-            ]
         items = [(row, self._deadline(row, now)) for row in rows]
         items.sort(key=_due_first)
         params = {k: v for k, v in q.items() if v}
@@ -428,10 +415,6 @@ class Workspace:
 
 def _see_other(location: str) -> web.Response:
     return web.Response(status=303, headers={"Location": location})
-
-
-def _fields(where: TicketFilter) -> dict[str, Any]:
-    return {name: getattr(where, name) for name in where.__slots__}
 
 
 def _due_first(item: tuple[TicketRow, Deadline]) -> tuple[int, float]:
