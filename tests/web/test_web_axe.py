@@ -24,7 +24,10 @@ from gateway.app import Gateway
 from gateway.clock import ManualClock
 
 from ..gateway.gateway_harness import mail, query, send, settle
-from .conftest import sign_in
+from ..voice.fake_twilio import FakeTwilio
+from ..voice.phone_harness import ALICE, BOB, DANA, NIGHT, running_desk, sids
+from ..voice.twilio_account import ACCOUNT_SID, AUTH_TOKEN
+from .conftest import add_staff, sign_in
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 BLOCKING = ("serious", "critical")
@@ -164,15 +167,15 @@ async def seed_tickets(gw: Gateway, clock: ManualClock, act: Callable[..., Any])
     hostile.set_content('Look: <script>alert("x")</script>\n\n> quoted history\n> more')
     hostile.add_alternative("<p>Look</p><script>alert('x')</script>", subtype="html")
     await send(gw, hostile, sender="mallory@example.com")
-    await send(
-        gw,
-        mail(
-            subject="Voicemail box full on the reception phone",
-            body="The reception voicemail says the mailbox is full.\n\nThanks,\nKim",
-            sender="Kim Office <kim@office.example>",
-        ),
-        sender="kim@office.example",
+    with_attachment = mail(
+        subject="Voicemail box full on the reception phone",
+        body="The reception voicemail says the mailbox is full.\n\nThanks,\nKim",
+        sender="Kim Office <kim@office.example>",
     )
+    with_attachment.add_attachment(
+        b"%PDF-1.4 not really", maintype="application", subtype="pdf", filename="bill.pdf"
+    )
+    await send(gw, with_attachment, sender="kim@office.example")
     await settle(gw)
     numbers = [int(r[0]) for r in query(gw, "SELECT number FROM tickets ORDER BY number")]
     await act(numbers[-1])
@@ -180,14 +183,29 @@ async def seed_tickets(gw: Gateway, clock: ManualClock, act: Callable[..., Any])
     return numbers
 
 
-@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
-async def test_every_workspace_page_has_no_serious_violations(
-    browser: Any, base_url: str, gateway: Gateway, clock: ManualClock, viewport: str
-) -> None:
+async def audit_every_page(auditor: Auditor, gw: Gateway) -> None:
+    """Every workspace page, each parameterised one once per ticket in the store."""
+    numbers = [int(r[0]) for r in query(gw, "SELECT number FROM tickets ORDER BY number")]
+    values = {"number": [str(n) for n in numbers]}
+    pages = workspace_pages(gw, values)
+    assert "/" in pages and f"/tickets/{numbers[0]}" in pages, pages
+    for path in pages:
+        await auditor.audit(path)
+
+
+async def new_context(browser: Any, base_url: str, viewport: str) -> Any:
     context = await browser.new_context(base_url=base_url, bypass_csp=True, **VIEWPORTS[viewport])
     # The queue re-reads its rows every few seconds; a swap in the middle of an audit would
     # audit half a page. The rows are in the page as served, so the refresh is left out.
     await context.route(re.compile(r"/queue/rows"), lambda route: route.abort())
+    return context
+
+
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+async def test_every_workspace_page_has_no_serious_violations(
+    browser: Any, base_url: str, gateway: Gateway, clock: ManualClock, viewport: str
+) -> None:
+    context = await new_context(browser, base_url, viewport)
     try:
         page = await context.new_page()
         auditor = Auditor(page, viewport)
@@ -212,14 +230,65 @@ async def test_every_workspace_page_has_no_serious_violations(
             await page.get_by_role("button", name="Change priority").click()
             await page.wait_for_url(re.compile(rf"/tickets/{number}$"))
 
-        numbers = await seed_tickets(gateway, clock, act)
-        values = {"number": [str(n) for n in numbers]}
-        pages = workspace_pages(gateway, values)
-        assert "/" in pages and f"/tickets/{numbers[0]}" in pages, pages
-        for path in pages:
-            await auditor.audit(path)
+        await seed_tickets(gateway, clock, act)
+        await audit_every_page(auditor, gateway)
         await auditor.audit("/?status=any&q=phone", label="filtered")
         await auditor.audit("/tickets/999999", label="no such ticket")
         auditor.verdict()
     finally:
         await context.close()
+
+
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+async def test_phone_desk_pages_have_no_serious_violations(
+    browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, viewport: str
+) -> None:
+    """The phone channel's content: a voicemail with its transcript and recording, an SMS,
+    and the night page it set off (an active chain), on a desk with an on-call rotation."""
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
+    oncall = {
+        "timezone": "America/New_York",
+        "staff": [
+            {"id": "alice", "name": "Alice Example", "phone": ALICE},
+            {"id": "bob", "name": "Bob Example", "phone": BOB},
+            {"id": "dana", "name": "Dana Manager", "phone": DANA},
+        ],
+        "rotation": {
+            "kind": "weekly",
+            "handoff": "09:00",
+            "handoff_day": "mon",
+            "start": "2026-01-05",
+            "order": ["alice", "bob"],
+        },
+        # An override within the page's 14 days, so the rotation shows one.
+        "override": [{"staff": "dana", "start": "2026-11-26T18:00", "end": "2026-11-27T09:00"}],
+        "escalation": {
+            "repeat": 1,
+            "fallback": "dana",
+            "step": [
+                {"target": "primary", "delay": "10m"},
+                {"target": "secondary", "delay": "5m"},
+            ],
+        },
+    }
+    async with (
+        FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as fake,
+        running_desk(tmp_path, oncall, fake, clock=ManualClock(NIGHT)) as desk,
+    ):
+        await add_staff(desk.gw, "lead@example.com", "lead")
+        await desk.voicemail(1)
+        assert (await desk.phone.text("+12025550177", "Fax line down too", sids("SM", 1)))[0] == 200
+        await desk.settle()
+        assert desk.query("SELECT COUNT(*) FROM page_chains WHERE state = 'active'")[0][0] == 1
+        host, port = desk.gw.http_address
+        context = await new_context(browser, f"http://{host}:{port}", viewport)
+        try:
+            page = await context.new_page()
+            auditor = Auditor(page, viewport)
+            await sign_in(page, email="lead@example.com")
+            await page.wait_for_url(re.compile(r"/$"))
+            await audit_every_page(auditor, desk.gw)
+            auditor.verdict()
+        finally:
+            await context.close()
