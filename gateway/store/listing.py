@@ -81,7 +81,11 @@ async def due_first(
     Two queries, so each stops after `limit` rows: the first walks the `due_at` index, the
     second the `number` order. `search` is text in the subject, customer address or name.
     """
-    clauses, args = _filter(db, where, now)
+    # Policy and priority have a handful of values each: their indexes (in number order) would
+    # make the database read and sort every match; `|| ''` keeps them out of the plan, so it
+    # walks `tickets_due` and stops after a page (P1 of one policy among 100,000 tickets:
+    # 8 ms instead of 110). A selective filter, the assignee, keeps its index.
+    clauses, args = _filter(db, where, now, unindexed=("t.effective_priority", "t.policy"))
     if statuses:
         clauses.append(f"t.status IN ({', '.join('?' for _ in statuses)})")
         args += statuses
@@ -109,12 +113,15 @@ async def due_first(
             (*args, limit),
         ) as cursor:
             return [TicketRow.from_row(row) for row in await cursor.fetchall()]
+    # One person's tickets are few: read them through the assignee index and sort them, rather
+    # than walk every deadline (ordering by an expression keeps `tickets_due` out of the plan).
+    by_due = "t.due_at || ''" if where.assignee_id is not None else "t.due_at"
     async with db.execute(
-        f"{_SELECT} WHERE {clause} AND {unanswered} ORDER BY t.due_at, t.number LIMIT ?",
+        f"{_SELECT} WHERE {clause} AND {unanswered} ORDER BY {by_due}, t.number LIMIT ?",
         (*args, limit),
     ) as cursor:
         rows = [TicketRow.from_row(row) for row in await cursor.fetchall()]
-    if len(rows) < limit:
+    if len(rows) < limit and where.sla != "at-risk":  # at risk is always unanswered
         async with db.execute(
             f"{_SELECT} WHERE {clause} AND NOT ({unanswered}) ORDER BY t.number DESC LIMIT ?",
             (*args, limit - len(rows)),
@@ -123,8 +130,11 @@ async def due_first(
     return rows
 
 
-def _filter(db: Connection, where: TicketFilter, now: datetime) -> tuple[list[str], list[object]]:
-    """SQL conditions (on `tickets t`) and their arguments for a filter."""
+def _filter(
+    db: Connection, where: TicketFilter, now: datetime, unindexed: tuple[str, ...] = ()
+) -> tuple[list[str], list[object]]:
+    """SQL conditions (on `tickets t`) and their arguments for a filter; a column named in
+    `unindexed` is compared so that no index on it is used."""
     clauses: list[str] = []
     args: list[object] = []
     for column, value in (
@@ -134,7 +144,7 @@ def _filter(db: Connection, where: TicketFilter, now: datetime) -> tuple[list[st
         ("t.assignee_id", where.assignee_id),
     ):
         if value is not None:
-            clauses.append(f"{column} = ?")
+            clauses.append(f"{column} || '' = ?" if column in unindexed else f"{column} = ?")
             args.append(value)
     if where.unassigned:
         clauses.append("t.assignee_id IS NULL")

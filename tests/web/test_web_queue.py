@@ -14,7 +14,7 @@ from gateway.clock import ManualClock
 from gateway.web import workspace
 
 from ..gateway.gateway_harness import mail, send, settle
-from .test_web_http import _signed_in, client
+from .test_web_http import _csrf, _signed_in, client
 
 
 def numbers_on(html: str) -> list[int]:
@@ -70,3 +70,26 @@ async def test_search_finds_a_ticket_the_page_does_not_show(
                 html = await response.text()
                 assert numbers_on(html) == [], needle
                 assert "the queue is empty for these filters" in html
+
+
+async def test_filters_keep_the_order_and_narrow_it(base_url: str, busy_desk: list[int]) -> None:
+    oldest, *newer = busy_desk
+    async with client() as session:
+        await _signed_in(session, base_url)
+        for number in (newer[-1], oldest):
+            async with session.get(f"{base_url}/tickets/{number}") as response:
+                csrf = _csrf(await response.text())
+            async with session.post(
+                f"{base_url}/tickets/{number}/assign", data={"csrf": csrf}, allow_redirects=False
+            ) as response:
+                assert response.status == 303
+        async with session.get(f"{base_url}/", params={"assigned": "mine"}) as response:
+            assert numbers_on(await response.text()) == [oldest, newer[-1]]
+        async with session.get(f"{base_url}/", params={"assigned": "unassigned"}) as response:
+            assert numbers_on(await response.text()) == newer[:2]  # due first, two shown
+        async with session.get(
+            f"{base_url}/", params={"policy": "threepbx", "priority": "P4"}
+        ) as response:
+            assert numbers_on(await response.text()) == [oldest, newer[0]]
+        async with session.get(f"{base_url}/", params={"priority": "P1"}) as response:
+            assert numbers_on(await response.text()) == []
