@@ -86,22 +86,20 @@ async def due_first(
     # walks `tickets_due` and stops after a page (P1 of one policy among 100,000 tickets:
     # 8 ms instead of 110). A selective filter, the assignee, keeps its index.
     clauses, args = _filter(db, where, now, unindexed=("t.effective_priority", "t.policy"))
+    status = "t.status || ''" if search else "t.status"  # a search reads every row anyway
     if statuses:
-        clauses.append(f"t.status IN ({', '.join('?' for _ in statuses)})")
+        clauses.append(f"{status} IN ({', '.join('?' for _ in statuses)})")
         args += statuses
     if search:
-        pattern = (
-            "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        # Case-insensitive: SQLite's LIKE for ASCII letters only, PostgreSQL's ILIKE for all.
+        like = "ILIKE" if dialect(db) == "postgresql" else "LIKE"
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        matches = " OR ".join(
+            f"{column} {like} ? ESCAPE '\\'"
+            for column in ("t.subject", "t.customer", "t.customer_name")
         )
-        clauses.append(
-            "("
-            + " OR ".join(
-                f"LOWER({column}) LIKE ? ESCAPE '\\'"
-                for column in ("t.subject", "t.customer", "COALESCE(t.customer_name, '')")
-            )
-            + ")"
-        )
-        args += [pattern] * 3
+        clauses.append(f"({matches})")
+        args += [f"%{escaped}%"] * 3
     clause = " AND ".join(clauses) if clauses else "TRUE"
     unanswered = f"t.due_at IS NOT NULL AND {_RESPONDED} IS NULL"
     if search:
