@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -178,6 +178,9 @@ async def seed_tickets(gw: Gateway, clock: ManualClock, act: Callable[..., Any])
     await send(gw, with_attachment, sender="kim@office.example")
     await settle(gw)
     numbers = [int(r[0]) for r in query(gw, "SELECT number FROM tickets ORDER BY number")]
+    # Ten minutes before the second's deadline: it is at risk (amber), the first breached (red).
+    (due,) = query(gw, "SELECT due_at FROM tickets WHERE number = ?", numbers[1])[0]
+    clock.set(datetime.fromisoformat(due) - timedelta(minutes=10))
     await act(numbers[-1])
     await settle(gw)
     return numbers
@@ -225,12 +228,15 @@ async def test_every_workspace_page_has_no_serious_violations(
             await page.get_by_label("Internal note").fill("Called the carrier.")
             await page.get_by_role("button", name="Add note").click()
             await page.wait_for_url(re.compile(rf"/tickets/{number}$"))
-            await page.get_by_label("Priority").select_option(index=0)
+            await page.get_by_label("Priority").select_option("P2")  # still met in time
             await page.get_by_label("Reason").fill("The whole office is affected")
             await page.get_by_role("button", name="Change priority").click()
             await page.wait_for_url(re.compile(rf"/tickets/{number}$"))
 
         await seed_tickets(gateway, clock, act)
+        await page.goto("/")
+        for risk in ("breached", "at-risk", "met"):  # every colour a deadline can have
+            assert await page.locator(f"tr.risk-{risk}").count() == 1, risk
         await audit_every_page(auditor, gateway)
         await auditor.audit("/?status=any&q=phone", label="filtered")
         await auditor.audit("/tickets/999999", label="no such ticket")
