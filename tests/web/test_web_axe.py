@@ -10,6 +10,7 @@ with tickets in several states, on a 1280 px screen and on a 390 × 844 phone. A
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from collections.abc import Callable
@@ -31,11 +32,14 @@ from .conftest import add_staff, sign_in
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 BLOCKING = ("serious", "critical")
+PNG = base64.b64decode(  # 1 x 1, for an inline (cid:) image
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
 VIEWPORTS = {
     "desktop": {"viewport": {"width": 1280, "height": 800}},
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True},
 }
-PARAMETER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
+PARAMETER = re.compile(r"\{(\w+)(?::([^}]*))?\}")
 pytestmark = pytest.mark.timeout(600)  # a dozen axe runs in a browser on a shared machine
 
 
@@ -45,32 +49,34 @@ def test_vendored_axe_matches_its_record() -> None:
     assert f"`{digest}`" in record
 
 
-def workspace_pages(gw: Gateway, values: dict[str, list[str]]) -> list[str]:
-    """Every GET path the workspace serves, with each path parameter filled from `values`."""
-    paths: list[str] = []
+def workspace_routes(gw: Gateway) -> list[str]:
+    """The pattern of every GET route whose handler lives in `gateway.web` (static files aside)."""
+    patterns = []
     for route in gw.http_app.router.routes():
-        handler = route.handler
-        if route.method != "GET" or not getattr(handler, "__module__", "").startswith(
-            "gateway.web"
-        ):
-            continue
-        pattern = route.resource.canonical if route.resource is not None else ""
-        names = PARAMETER.findall(pattern)
-        missing = [name for name in names if name not in values]
-        assert not missing, (
-            f"{pattern}: test_web_axe.py has no value for {missing}; add one to `values`"
-        )
-        if not names:
-            paths.append(pattern)
-            continue
-        for index in range(max(len(values[name]) for name in names)):
-            paths.append(
-                PARAMETER.sub(
-                    lambda m, i=index: values[m.group(1)][min(i, len(values[m.group(1)]) - 1)],
-                    pattern,
-                )
-            )
-    return sorted(set(paths))
+        module = getattr(route.handler, "__module__", "")
+        if route.method == "GET" and module.startswith("gateway.web") and route.resource:
+            patterns.append(route.resource.canonical)
+    return sorted(set(patterns))
+
+
+def route_regex(pattern: str) -> re.Pattern[str]:
+    parts, last = [], 0
+    for m in PARAMETER.finditer(pattern):
+        parts += [re.escape(pattern[last : m.start()]), f"(?:{m.group(2) or '[^/]+'})"]
+        last = m.end()
+    return re.compile("".join([*parts, re.escape(pattern[last:])]))
+
+
+def fill(pattern: str, values: dict[str, list[str]], links: set[str]) -> list[str]:
+    """`pattern` with its parameters filled: a page per value when its one parameter has
+    values, else the links the audited pages showed that match it."""
+    names = [m.group(1) for m in PARAMETER.finditer(pattern)]
+    if not names:
+        return [pattern]
+    if len(names) == 1 and names[0] in values:
+        return [PARAMETER.sub(value, pattern) for value in values[names[0]]]
+    regex = route_regex(pattern)
+    return sorted(link for link in links if regex.fullmatch(link.split("?")[0]))
 
 
 async def run_axe(page: Any) -> list[dict[str, Any]]:
@@ -105,6 +111,7 @@ class Auditor:
         self.skipped: list[str] = []
         self.failures: list[str] = []
         self.notes: list[str] = []
+        self.links: set[str] = set()  # same-site links and images the audited pages show
 
     async def audit(self, path: str, *, label: str = "") -> None:
         page = self.page
@@ -116,6 +123,14 @@ class Auditor:
             self.skipped.append(f"{path} ({response.status} {kind.split(';')[0]}, not a page)")
             return
         await page.goto(path)
+        self.links.update(
+            await page.evaluate(
+                """() => [...document.querySelectorAll("a[href], img[src]")]
+                    .map(e => new URL(e.href || e.src, location.href))
+                    .filter(u => u.origin === location.origin)
+                    .map(u => u.pathname + u.search)"""
+            )
+        )
         violations = await run_axe(page)
         name = f"{self.label} {path}{f' ({label})' if label else ''}"
         self.audited.append(name)
@@ -165,7 +180,12 @@ async def seed_tickets(gw: Gateway, clock: ManualClock, act: Callable[..., Any])
     hostile["To"] = "support@localhost"
     hostile["Subject"] = '<img src=x onerror="alert(1)"> urgent'
     hostile.set_content('Look: <script>alert("x")</script>\n\n> quoted history\n> more')
-    hostile.add_alternative("<p>Look</p><script>alert('x')</script>", subtype="html")
+    hostile.add_alternative(
+        '<p>Look</p><script>alert(\'x\')</script><img src="cid:shot@example" alt="screen">'
+        '<img src="http://tracker.example/p.png"><blockquote>quoted history</blockquote>',
+        subtype="html",
+    )
+    hostile.get_payload()[1].add_related(PNG, "image", "png", cid="<shot@example>")
     await send(gw, hostile, sender="mallory@example.com")
     with_attachment = mail(
         subject="Voicemail box full on the reception phone",
@@ -186,14 +206,26 @@ async def seed_tickets(gw: Gateway, clock: ManualClock, act: Callable[..., Any])
     return numbers
 
 
-async def audit_every_page(auditor: Auditor, gw: Gateway) -> None:
-    """Every workspace page, each parameterised one once per ticket in the store."""
-    numbers = [int(r[0]) for r in query(gw, "SELECT number FROM tickets ORDER BY number")]
-    values = {"number": [str(n) for n in numbers]}
-    pages = workspace_pages(gw, values)
-    assert "/" in pages and f"/tickets/{numbers[0]}" in pages, pages
-    for path in pages:
-        await auditor.audit(path)
+async def audit_every_page(auditor: Auditor, gw: Gateway, *, every_route: bool = True) -> None:
+    """Every workspace page: one per ticket for a ticket's page (and its HTML view); a route
+    with other parameters (an attachment, an inline image) through the links the pages show.
+    A route nothing fills fails the test and names itself (unless not `every_route`: a store
+    seeded for one channel has no attachment to link to)."""
+    numbers = [str(r[0]) for r in query(gw, "SELECT number FROM tickets ORDER BY number")]
+    values = {"number": numbers}
+    patterns = workspace_routes(gw)
+    assert "/" in patterns and "/tickets/{number}" in patterns, patterns
+    first = [p for p in patterns if all(n in values for n, _ in PARAMETER.findall(p))]
+    for pattern in first:
+        for path in fill(pattern, values, set()):
+            await auditor.audit(path)
+    for number in numbers:
+        await auditor.audit(f"/tickets/{number}?view=html", label="HTML view")
+    for pattern in (p for p in patterns if p not in first):
+        paths = fill(pattern, values, auditor.links)
+        assert paths or not every_route, f"{pattern}: no page links to it; seed what it shows"
+        for path in paths:
+            await auditor.audit(path)
 
 
 async def new_context(browser: Any, base_url: str, viewport: str) -> Any:
@@ -294,7 +326,7 @@ async def test_phone_desk_pages_have_no_serious_violations(
             auditor = Auditor(page, viewport)
             await sign_in(page, email="lead@example.com")
             await page.wait_for_url(re.compile(r"/$"))
-            await audit_every_page(auditor, desk.gw)
+            await audit_every_page(auditor, desk.gw, every_route=False)
             auditor.verdict()
         finally:
             await context.close()
