@@ -11,6 +11,9 @@ costs what the few matching clocks cost, not a scan of every ticket. They match 
 
 - breached: a clock not met by its deadline (overdue now, or met late), every clock counted;
 - at risk: a clock still running, not yet due, past one of its policy's warning points.
+
+The workspace's queue (`due_first`) walks the running clocks by deadline (`sla_clocks_running`)
+and stops after a page, then the tickets without a running clock, newest first.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from gateway.store.connection import Connection
+from gateway.store.connection import Connection, dialect
 from gateway.store.records import Event, Message, Ticket, iso
 
 # The assignee as a scalar subquery: a rowid lookup per row (a LEFT JOIN let SQLite scan the
@@ -61,6 +64,10 @@ _AT_RISK_EXISTS = (
 # Measured among 100,000 tickets: ~11 us a listed id, ~1.6 us a walked ticket.
 SLA_LIST_MAX = 1000
 OPEN_STATUSES = ("open", "pending")
+# The deadline of a ticket's running clock due first (None when no clock runs).
+_NEXT_DUE = (
+    "(SELECT MIN(c.due_at) FROM sla_clocks c WHERE c.ticket_id = t.id AND c.state = 'pending')"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +95,98 @@ async def page_of_tickets(
     db: Connection, where: TicketFilter, *, before: int | None, limit: int, now: datetime
 ) -> list[TicketRow]:
     """Up to `limit` tickets numbered below `before` (all when None), newest first."""
+    clauses, args = await _filter(db, where, now)
+    if before is not None:
+        clauses.append("t.number < ?")
+        args.append(before)
+    clause = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    async with db.execute(
+        f"{_SELECT} {clause} ORDER BY t.number DESC LIMIT ?", (*args, limit)
+    ) as cursor:
+        return [TicketRow.from_row(row) for row in await cursor.fetchall()]
+
+
+async def due_first(
+    db: Connection,
+    where: TicketFilter,
+    statuses: tuple[str, ...],
+    *,
+    search: str,
+    limit: int,
+    now: datetime,
+) -> list[TicketRow]:
+    """The queue's order over every matching ticket: tickets with a running SLA clock, the one
+    whose next clock is due soonest (so the most overdue) first; then the others, newest first.
+    Up to `limit`.
+
+    Without a search, two walks that each stop after a page: the running clocks by deadline
+    (`sla_clocks_running`, every clock of the policy, not only respond), then the tickets in
+    number order. `search` is text in the subject, customer address or name.
+    """
+    # Policy and priority have a handful of values each: their indexes (in number order) would
+    # make the database read and sort every match; `|| ''` keeps them out of the plan, so it
+    # walks the deadlines and stops after a page (P1 of one policy among 100,000 tickets:
+    # 8 ms instead of 110). A selective filter, the assignee, keeps its index.
+    clauses, args = await _filter(db, where, now, unindexed=("t.effective_priority", "t.policy"))
+    status = "t.status || ''" if search else "t.status"  # a search reads every row anyway
+    if statuses:
+        clauses.append(f"{status} IN ({', '.join('?' for _ in statuses)})")
+        args += statuses
+    if search:
+        # Case-insensitive: SQLite's LIKE for ASCII letters only, PostgreSQL's ILIKE for all.
+        like = "ILIKE" if dialect(db) == "postgresql" else "LIKE"
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        matches = " OR ".join(
+            f"{column} {like} ? ESCAPE '\\'"
+            for column in ("t.subject", "t.customer", "t.customer_name")
+        )
+        clauses.append(f"({matches})")
+        args += [f"%{escaped}%"] * 3
+    clause = " AND ".join(clauses) if clauses else "TRUE"
+    if search:
+        # Text matches no index: read every match once, then order them (few tickets match).
+        async with db.execute(
+            f"{_SELECT} WHERE t.id IN (SELECT t.id FROM tickets t WHERE {clause})"
+            f" ORDER BY {_NEXT_DUE} IS NULL, {_NEXT_DUE}, t.number DESC LIMIT ?",
+            (*args, limit),
+        ) as cursor:
+            return [TicketRow.from_row(row) for row in await cursor.fetchall()]
+    rows: list[TicketRow] = []
+    seen: set[int] = set()
+    # A ticket has a few running clocks at once (respond, an ongoing cycle, resolve, rfo): read
+    # the deadlines a chunk at a time until a page of distinct tickets is found.
+    chunk, offset = limit * 4, 0
+    while len(rows) < limit:
+        async with db.execute(
+            f"{_SELECT} JOIN sla_clocks c ON c.ticket_id = t.id"
+            f" WHERE c.state = 'pending' AND {clause}"
+            " ORDER BY c.due_at, c.id LIMIT ? OFFSET ?",
+            (*args, chunk, offset),
+        ) as cursor:
+            found = await cursor.fetchall()
+        for row in found:
+            if row["id"] not in seen and len(rows) < limit:
+                seen.add(row["id"])
+                rows.append(TicketRow.from_row(row))
+        if len(found) < chunk:
+            break
+        offset += chunk
+    if len(rows) < limit and where.sla != "at-risk":  # at risk always has a running clock
+        async with db.execute(
+            f"{_SELECT} WHERE {clause} AND NOT EXISTS (SELECT 1 FROM sla_clocks c"
+            " WHERE c.ticket_id = t.id AND c.state = 'pending')"
+            " ORDER BY t.number DESC LIMIT ?",
+            (*args, limit - len(rows)),
+        ) as cursor:
+            rows += [TicketRow.from_row(row) for row in await cursor.fetchall()]
+    return rows
+
+
+async def _filter(
+    db: Connection, where: TicketFilter, now: datetime, unindexed: tuple[str, ...] = ()
+) -> tuple[list[str], list[object]]:
+    """SQL conditions (on `tickets t`) and their arguments for a filter; a column named in
+    `unindexed` is compared so that no index on it is used."""
     clauses: list[str] = []
     args: list[object] = []
     for column, value in (
@@ -98,22 +197,15 @@ async def page_of_tickets(
         ("t.desk", where.desk),
     ):
         if value is not None:
-            clauses.append(f"{column} = ?")
+            clauses.append(f"{column} || '' = ?" if column in unindexed else f"{column} = ?")
             args.append(value)
     if where.unassigned:
         clauses.append("t.assignee_id IS NULL")
-    if before is not None:
-        clauses.append("t.number < ?")
-        args.append(before)
     if where.sla is not None:
         clause, values = await _sla_clause(db, where.sla, now)
         clauses.append(clause)
         args += values
-    clause = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    async with db.execute(
-        f"{_SELECT} {clause} ORDER BY t.number DESC LIMIT ?", (*args, limit)
-    ) as cursor:
-        return [TicketRow.from_row(row) for row in await cursor.fetchall()]
+    return clauses, args
 
 
 async def _sla_clause(db: Connection, which: str, now: datetime) -> tuple[str, list[object]]:

@@ -351,6 +351,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX attachments_message ON attachments(message_id);
     CREATE INDEX voicemails_ticket ON voicemails(ticket_id);
     """,
+    # 12: the workspace's queue walks the running clocks by deadline (every clock of a ticket,
+    # also one whose breach was recorded and is no longer watched) and stops after a page.
+    """
+    CREATE INDEX sla_clocks_running ON sla_clocks(due_at) WHERE state = 'pending';
+    """,
 )
 
 # Statements run on PostgreSQL only, after the migration of the same number.

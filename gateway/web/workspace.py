@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "intake_session"
 LOGIN_CSRF_COOKIE = "intake_login_csrf"
-QUEUE_CAP = 500  # rows per status the queue reads; the page says so when there are more
+QUEUE_CAP = 100  # rows the queue shows, due first; the page says so when there are more
 ACTIVE = ("open", "pending")  # what the queue shows unless a status is chosen
 PARTIALS = ("/queue/rows", "/oncall/pages")  # htmx fragments: 401, never the sign-in page
 SLA_FILTERS = ("at-risk", "breached")  # the API's `sla=` filter, on the same clocks
@@ -278,16 +278,7 @@ class Workspace:
         now = self.c.clock.now()
 
         async def read(db: Connection) -> tuple[list[TicketRow], bool, dict[int, TicketClocks]]:
-            rows, capped = await matching(db)
-            if search and not search.lstrip("#").isdigit():
-                needle = search.casefold()
-                rows = [
-                    r
-                    for r in rows
-                    if needle in r.ticket.subject.casefold()
-                    or needle in r.ticket.customer.casefold()
-                    or needle in (r.ticket.customer_name or "").casefold()
-                ]
+            rows, capped = await matching(db)  # the search is in the SQL
             # Clocks only for the rows shown: the queue is re-read every few seconds.
             clocks = await clocks_at(db, self.c.policies, [r.ticket for r in rows], now)
             return rows, capped, clocks
@@ -297,19 +288,15 @@ class Workspace:
             if number.isdigit():
                 row = await listing.ticket_row(db, int(number))
                 return ([row] if row else []), False
-            rows: list[TicketRow] = []
-            capped = False
-            for one in statuses:
-                found = await listing.page_of_tickets(
-                    db,
-                    TicketFilter(**{**_fields(where), "status": one}),
-                    before=None,
-                    limit=QUEUE_CAP + 1,
-                    now=now,
-                )
-                capped = capped or len(found) > QUEUE_CAP
-                rows.extend(found[:QUEUE_CAP])
-            return rows, capped
+            found = await listing.due_first(
+                db,
+                where,
+                tuple(s for s in statuses if s is not None),
+                search=search,
+                limit=QUEUE_CAP + 1,
+                now=now,
+            )
+            return found[:QUEUE_CAP], len(found) > QUEUE_CAP
 
         rows, capped, clocks = await self.c.store.read(read)
         items = [(row, deadline(clocks[row.ticket.id])) for row in rows]
@@ -529,10 +516,6 @@ class Workspace:
 
 def _see_other(location: str) -> web.Response:
     return web.Response(status=303, headers={"Location": location})
-
-
-def _fields(where: TicketFilter) -> dict[str, Any]:
-    return {name: getattr(where, name) for name in where.__slots__}
 
 
 def _due_first(item: tuple[TicketRow, Deadline]) -> tuple[int, float]:
