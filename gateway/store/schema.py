@@ -345,6 +345,24 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX login_failures_key_at ON login_failures(key, at);
     """,
+    # 11: counters every node of a desk shares (`store/counters.py`): how many of something
+    # (a client's messages, `smtp:<address>`) fell into one fixed window, added to by an
+    # atomic upsert, so a limit holds across nodes; rows past `expires_at` are forgotten.
+    # `turns` are rows a transaction locks to do one thing alone across nodes (`sms:<phone>`:
+    # deciding whether an SMS may go to that number now, against the limits counted in `pages`).
+    """
+    CREATE TABLE rate_counters (
+        key          TEXT NOT NULL,
+        window_start TEXT NOT NULL,              -- ISO 8601 UTC start of the window
+        count        INTEGER NOT NULL,
+        expires_at   TEXT NOT NULL,
+        PRIMARY KEY (key, window_start)
+    );
+    CREATE INDEX rate_counters_expires ON rate_counters(expires_at);
+    CREATE TABLE turns (
+        key TEXT PRIMARY KEY
+    );
+    """,
 )
 
 # Statements run on PostgreSQL only, after the migration of the same number.
