@@ -43,7 +43,7 @@ pytestmark = [
 
 READY = re.compile(r"intake ready: smtp=(?P<host>[\d.]+):(?P<port>\d+) http=(?P<http>http://\S+)")
 DESK = "support@acme.test"
-STEP_DELAY = 8  # seconds alice, then bob, have to acknowledge
+STEP_DELAY = 12  # seconds alice, then bob, have to acknowledge
 
 
 def config(tmp_path: Path, fake: FakeTwilio, url: str) -> Path:
@@ -127,7 +127,7 @@ async def eventually(check: Callable[[], bool], timeout: float, what: str) -> No
     end = asyncio.get_running_loop().time() + timeout
     while not check():
         assert asyncio.get_running_loop().time() < end, f"timed out waiting for {what}"
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.05)
 
 
 async def mail_load(target: Node, prefix: str, total: int, accepted: list[str]) -> None:
@@ -216,6 +216,14 @@ async def test_two_serve_nodes_under_mail_and_webhooks_one_killed(
             assert first is not None
             recordings.append(first)
             await eventually(lambda: bool(sent_to(ALICE)), 30, "the page to alice")
+            alice_paged_at = asyncio.get_running_loop().time()
+            bob_paged_at: list[float] = []
+
+            async def watch_bob() -> None:
+                await eventually(lambda: bool(sent_to(BOB)), 120, "the page to bob")
+                bob_paged_at.append(asyncio.get_running_loop().time())
+
+            watcher = asyncio.create_task(watch_bob())
 
             mail_a: list[str] = []
             loads = [
@@ -227,7 +235,7 @@ async def test_two_serve_nodes_under_mail_and_webhooks_one_killed(
                 asyncio.create_task(voicemail((phone_a, phone_b)[n % 2], n, QUESTION))
                 for n in range(2, 6)
             ]
-            await eventually(lambda: len(mail_a) >= 40, 60, "a burst on node a")
+            await eventually(lambda: len(mail_a) >= 25, 60, "a burst on node a")
             node_a.process.send_signal(signal.SIGKILL)
             await node_a.process.wait()
             killed_at = asyncio.get_running_loop().time()
@@ -236,10 +244,11 @@ async def test_two_serve_nodes_under_mail_and_webhooks_one_killed(
             mails.extend(mail_a)
             assert len(mail_a) < 150, "the kill should interrupt the load on node a"
 
-        # Alice's step runs out while node a is dead: node b pages bob.
-        await eventually(lambda: bool(sent_to(BOB)), 4 * STEP_DELAY, "the page to bob")
-        assert asyncio.get_running_loop().time() - killed_at < 4 * STEP_DELAY
-        assert not node_a.alive
+        # Alice's step runs out while node a is dead: node b pages bob, on time (its
+        # escalation worker polls every second; the machine may be busy).
+        await watcher
+        assert killed_at < bob_paged_at[0], "node a was still alive when bob was paged"
+        assert STEP_DELAY - 1 <= bob_paged_at[0] - alice_paged_at <= STEP_DELAY + 15
 
         async with node(path, data, "a2") as node_a:
             phone_a = Phone(node_a.http, session)
