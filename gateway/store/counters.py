@@ -11,14 +11,17 @@ A turn is for a decision that reads what other nodes may be writing at the same 
 an SMS go to this number now, given the ones already sent?): the transaction that takes the
 turn decides alone, and one that finds it taken leaves the work to the holder and to the next
 round of its worker, rather than waiting (a wait could close a cycle with the holder's batch).
+Two keys may share a lock number (32 bits of a hash): then they take turns together, which
+costs a round of waiting, never a wrong decision.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
-from gateway.store.connection import Connection, skip_locked
+from gateway.store.connection import Connection, dialect
 from gateway.store.records import iso
 
 
@@ -62,14 +65,26 @@ async def forget_expired(db: Connection, now: datetime) -> int:
 
 
 async def take_turn(db: Connection, key: str) -> bool:
-    """Lock `key` until this transaction ends; False if another node holds it right now.
+    """Hold `key` until this transaction ends; False if another node holds it right now.
 
-    On PostgreSQL the row is locked `FOR UPDATE SKIP LOCKED`: once it is ours, every later
-    statement of the transaction sees what the previous holder committed. SQLite has one
-    writer, so the turn is always free.
+    On PostgreSQL a transaction-level advisory lock tried without waiting (in the two-integer
+    key space, apart from the migrations' lock): once it is ours, every later statement of
+    the transaction sees what the previous holder committed. A row lock would not do: the
+    first transaction to insert a key's row makes the others wait for its commit. SQLite has
+    one writer, so the turn is always free.
     """
-    await db.execute("INSERT INTO turns (key) VALUES (?) ON CONFLICT (key) DO NOTHING", (key,))
+    if dialect(db) != "postgresql":
+        return True
     rows = await db.execute_fetchall(
-        "SELECT key FROM turns WHERE key = ?" + skip_locked(db), (key,)
+        "SELECT pg_try_advisory_xact_lock(?, ?) AS taken", (TURN_LOCKS, _key_number(key))
     )
-    return bool(list(rows))
+    return bool(next(iter(rows))["taken"])
+
+
+# pg_advisory_xact_lock's first key for turns: "turn" in ASCII.
+TURN_LOCKS = 0x7475726E
+
+
+def _key_number(key: str) -> int:
+    """A stable signed 32-bit number for `key`, the same on every node (unlike hash())."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big", signed=True)

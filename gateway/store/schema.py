@@ -348,8 +348,6 @@ MIGRATIONS: tuple[str, ...] = (
     # 11: counters every node of a desk shares (`store/counters.py`): how many of something
     # (a client's messages, `smtp:<address>`) fell into one fixed window, added to by an
     # atomic upsert, so a limit holds across nodes; rows past `expires_at` are forgotten.
-    # `turns` are rows a transaction locks to do one thing alone across nodes (`sms:<phone>`:
-    # deciding whether an SMS may go to that number now, against the limits counted in `pages`).
     """
     CREATE TABLE rate_counters (
         key          TEXT NOT NULL,
@@ -359,9 +357,6 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (key, window_start)
     );
     CREATE INDEX rate_counters_expires ON rate_counters(expires_at);
-    CREATE TABLE turns (
-        key TEXT PRIMARY KEY
-    );
     """,
 )
 
