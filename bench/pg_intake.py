@@ -245,6 +245,13 @@ def main() -> None:
     with ExitStack() as stack:
         top = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         server = stack.enter_context(running_server(durable=True))
+        durability = {
+            name: query_sync(server.url(), f"SHOW {name}")[0][0]
+            for name in ("fsync", "synchronous_commit", "full_page_writes")
+        }
+        print("PostgreSQL:", ", ".join(f"{k} = {v}" for k, v in durability.items()), flush=True)
+        if durability != {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}:
+            raise SystemExit("the PostgreSQL server is not durable: the comparison would lie")
         setups: dict[str, Setup] = {}
         sqlite_dir = top / "sqlite"
         sqlite_dir.mkdir()
