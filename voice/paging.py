@@ -57,6 +57,7 @@ from gateway.hooks import PriorityChange
 from gateway.lifecycle import Lifecycle
 from gateway.policybook import PolicyBook
 from gateway.promise import format_local
+from gateway.store import counters as counters_sql
 from gateway.store import outbox as outbox_sql
 from gateway.store import paging as sql
 from gateway.store import staff as staff_sql
@@ -334,6 +335,10 @@ class Paging:
     async def dispatch(self, db: Connection, phone: str) -> bool:
         """Send the pages queued for `phone` in one SMS if the rate limits allow it now, else
         hold them until they do. True if an SMS was queued in the outbox."""
+        # Two nodes paging one number at once would each count only the SMS committed
+        # before them: one decides at a time, the other's pages wait for the next round.
+        if not await counters_sql.take_turn(db, f"sms:{phone}"):
+            return False
         now = self._clock.now()
         waiting = await self._waiting(db, phone)
         if not waiting:

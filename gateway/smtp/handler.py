@@ -14,6 +14,7 @@ from gateway.config import Settings
 from gateway.metrics import Metrics
 from gateway.smtp import replies
 from gateway.smtp.limits import ClientLimits
+from gateway.smtp.limits_shared import SharedMessageRate
 from gateway.smtp.spool import SpooledEnvelope
 from gateway.store import Store
 from gateway.store.inbox import insert_inbox
@@ -44,13 +45,21 @@ class IntakeHandler:
         self._settings = settings
         self._limits = limits
         self._metrics = metrics
+        # The same per-client rate, held across every node sharing the database.
+        self.desk_rate = SharedMessageRate(
+            store, clock, settings.smtp.max_messages_per_client_per_minute
+        )
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
-        if not self._limits.allow_message(client_address(session)):
+        client = client_address(session)
+        if not self._limits.allow_message(client):
             self._metrics.messages_refused.labels("rate-limit").inc()
             return replies.RATE_LIMITED
+        if not await self.desk_rate.allow(client):
+            self._metrics.messages_refused.labels("rate-limit-desk").inc()
+            return replies.RATE_LIMITED_DESK
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         return replies.SENDER_OK

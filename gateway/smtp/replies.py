@@ -17,6 +17,8 @@ SESSION_BUDGET_SPENT = "421 4.4.2 Session idle too long without a message, closi
 IDLE_COMMANDS_SPENT = "421 4.7.0 Too many commands without a message, closing"
 DATA_TOO_SLOW = "451 4.4.2 Message transfer too slow, closing"
 RATE_LIMITED = "451 4.7.1 Too many messages from your address, try again later"
+# The same client over its rate counted across every node of the desk (its other MX hosts).
+RATE_LIMITED_DESK = "451 4.7.1 Too many messages from your address to this desk, try again later"
 SHUTTING_DOWN = "421 4.3.2 Service shutting down, try again later"
 INTERNAL_ERROR = "451 4.3.0 Temporary failure, please try again later"
 

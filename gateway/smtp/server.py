@@ -347,6 +347,7 @@ class SmtpListener:
             session.say_goodbye(replies.SHUTTING_DOWN)
         await asyncio.sleep(0)
         await self._server.wait_closed()
+        await self.handler.desk_rate.close()
 
 
 def _tls_context(settings: SmtpSettings) -> ssl.SSLContext | None:

@@ -356,6 +356,19 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX sla_clocks_running ON sla_clocks(due_at) WHERE state = 'pending';
     """,
+    # 13: counters every node of a desk shares (`store/counters.py`): how many of something
+    # (a client's messages, `smtp:<address>`) fell into one fixed window, added to by an
+    # atomic upsert, so a limit holds across nodes; rows past `expires_at` are forgotten.
+    """
+    CREATE TABLE rate_counters (
+        key          TEXT NOT NULL,
+        window_start TEXT NOT NULL,              -- ISO 8601 UTC start of the window
+        count        INTEGER NOT NULL,
+        expires_at   TEXT NOT NULL,
+        PRIMARY KEY (key, window_start)
+    );
+    CREATE INDEX rate_counters_expires ON rate_counters(expires_at);
+    """,
 )
 
 # Statements run on PostgreSQL only, after the migration of the same number.
