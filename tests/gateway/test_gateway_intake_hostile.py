@@ -4,12 +4,11 @@ desk answers no loop and relays no spam, and a stranger cannot join someone else
 
 from __future__ import annotations
 
-import sqlite3
-
 import email
 import email.policy
 import json
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from email.message import EmailMessage
