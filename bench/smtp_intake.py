@@ -265,7 +265,10 @@ def _summary(args: argparse.Namespace, rounds: list[Round], stored: int) -> None
     print(f"processing rate, median of {len(rates)} rounds: {rate:.0f} messages/s", end=" ")
     print(f"(target >= 1,000: {verdict})")
     later = statistics.median(r.cpu_per_message[2] * 1000 / args.messages for r in rounds)
-    print(f"processing CPU per message, median of rounds: {later:.2f} ms")
+    print(
+        f"Intake CPU per message after the burst, median of rounds: {later:.2f} ms"
+        " (processing, and the outbox sending acknowledgements and pages)"
+    )
     tail = statistics.median(r.after.tail for r in rounds)
     print(f"last 250 -> last ticket, median of rounds: {tail:.1f} s")
     pages = [p for r in rounds for p in r.after.pages]
