@@ -14,11 +14,13 @@ from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.utils import format_datetime, formataddr
+from pathlib import Path
 
 import pytest
 
 import templates
 from gateway.ack import RenderedEmail, Speaker, render_ack_email, threaded_subject
+from gateway.config import load_settings
 from gateway.mailheaders import (
     display_name,
     header_line,
@@ -29,6 +31,7 @@ from gateway.mailheaders import (
 )
 from gateway.outmail import TextPart, compose
 from gateway.promise import promise_for
+from gateway.replies import staff_reply
 from gateway.store.records import Ticket
 from policies import load_policy
 
@@ -224,3 +227,21 @@ def test_a_single_part_is_the_body_itself() -> None:
     long_line = compose(["Subject: hi"], [TextPart("plain", "x" * 2000)])
     assert_well_formed(long_line)
     assert parse(long_line).get_content() == "x" * 2000 + "\n"
+
+
+def test_a_staff_reply_in_any_language_reaches_the_customer_intact(tmp_path: Path) -> None:
+    settings = load_settings(None, environ={}, overrides={("data_dir",): str(tmp_path)})
+    t = ticket("Café ☕ down\r\nBcc: victim@example.org", "Jürgen Müller")
+    body = "Grüße aus Köln: wir schauen es uns an.\n— Anna"
+    reply = staff_reply(settings, t, [], body, author_name="Anna Müller", now=NOW, token="t1")
+    data = reply.payload["message"]
+    assert_well_formed(data)
+    message = parse(data)
+    assert message.get_content() == body + "\n"
+    assert "Bcc" not in message
+    assert str(message["Subject"]) == "Re: [#1001] Café ☕ down Bcc: victim@example.org"
+    assert message["To"].addresses[0].addr_spec == "pat@example.com"
+    assert message["From"].addresses[0].addr_spec == "support@localhost"
+    raw_from = dict(message.raw_items())["From"]
+    name = str(make_header(decode_header(raw_from.rpartition("<")[0].strip())))
+    assert name == "Anna Müller (Demo Support)"
