@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.webhooks
 	$(BIN)/python -m bench.pg_intake
 	$(BIN)/python -m bench.api
+	$(BIN)/python -m bench.web_pages
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache build *.egg-info

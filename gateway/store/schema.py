@@ -351,7 +351,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX attachments_message ON attachments(message_id);
     CREATE INDEX voicemails_ticket ON voicemails(ticket_id);
     """,
-    # 12: the desk's acknowledgement budget is counted on every new ticket; joining each
+    # 12: the workspace's queue walks the running clocks by deadline (every clock of a ticket,
+    # also one whose breach was recorded and is no longer watched) and stops after a page.
+    """
+    CREATE INDEX sla_clocks_running ON sla_clocks(due_at) WHERE state = 'pending';
+    """,
+    # 13: the desk's acknowledgement budget is counted on every new ticket; joining each
     # recent acknowledgement to its ticket made that cost grow with the storm (issue 14). An
     # outbox row keeps the desk of its ticket, and the desk's acknowledgements are indexed.
     """
