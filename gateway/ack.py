@@ -16,25 +16,27 @@ thread, in the caller's transaction.
 
 from __future__ import annotations
 
-import email.policy
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 from typing import Any
 
 from jinja2 import Environment
 
 from gateway.config import AckSettings, DeskSettings, Settings
 from gateway.mailheaders import (
+    MAX_SUBJECT_CHARS,
     UnusableAddress,
-    display_name,
+    address_header,
+    header_line,
     mail_address,
+    mailbox,
     message_id_refs,
     new_message_id,
     subject_text,
 )
+from gateway.outmail import TextPart, compose
 from gateway.promise import Promise, promise_for
 from gateway.store import dedup as dedup_sql
 from gateway.store import outbox as outbox_sql
@@ -133,8 +135,9 @@ async def no_ack_reason(
     sent = await outbox_sql.count_recent(db, recipient, "ack", now - settings.window)
     if sent >= settings.max_per_sender:
         return f"rate limit: {sent} acknowledgements within {settings.window}"
-    spent = await dedup_sql.acks_from_desk(db, desk, now - settings.desk_window)
-    if spent >= settings.desk_budget:
+    budget = settings.desk_budget
+    spent = await dedup_sql.acks_from_desk(db, desk, now - settings.desk_window, up_to=budget)
+    if spent >= budget:
         return f"desk acknowledgement budget spent: {spent} within {settings.desk_window}"
     return None
 
@@ -164,47 +167,48 @@ def render_ack_email(
         **promise.template_context(),
         **speaker.template_context(),
     }
-    message = _message(speaker, to_address, ticket, thread, message_id, now)
     # RFC 3834: mark it automatic so well-behaved responders do not answer it.
-    message["Auto-Submitted"] = "auto-replied"
+    headers = _headers(speaker, to_address, ticket, thread, message_id, now, "auto-replied")
     text = templates.get_template("ack_email.txt.j2").render(context)
-    message.set_content(text)
-    message.add_alternative(
-        templates.get_template("ack_email.html.j2").render(context), subtype="html"
-    )
-    return _rendered(message, message_id, text)
+    html = templates.get_template("ack_email.html.j2").render(context)
+    data = compose(headers, [TextPart("plain", text), TextPart("html", html)])
+    return RenderedEmail(message_id, _subject(ticket), data, text)
 
 
-def _message(
+def _subject(ticket: Ticket) -> str:
+    return subject_text(threaded_subject(ticket.number, ticket.subject))
+
+
+def _headers(
     speaker: Speaker,
     to_address: str,
     ticket: Ticket,
     thread: list[str],
     message_id: str,
     now: datetime,
-) -> EmailMessage:
+    auto_submitted: str,
+) -> list[str]:
     """The headers of every email to a customer, each value through gateway.mailheaders."""
-    message = EmailMessage(policy=email.policy.SMTP)
-    message["From"] = formataddr((display_name(speaker.name), mail_address(speaker.address)))
-    message["To"] = mail_address(to_address)
-    message["Subject"] = subject_text(threaded_subject(ticket.number, ticket.subject))
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = f"<{message_id}>"
+    headers = [
+        address_header("From", mailbox(speaker.name, speaker.address)),
+        address_header("To", mailbox("", to_address)),
+        header_line("Subject", _subject(ticket), MAX_SUBJECT_CHARS),
+        f"Date: {format_datetime(now)}",
+        f"Message-ID: <{message_id}>",
+    ]
     refs = message_id_refs(thread)
     if refs:
-        message["In-Reply-To"] = f"<{refs[-1]}>"
-        message["References"] = " ".join(f"<{ref}>" for ref in refs)
+        headers.append(f"In-Reply-To: <{refs[-1]}>")
+        headers.append(address_header("References", " ".join(f"<{ref}>" for ref in refs)))
     # Other helpdesks' responders recognise these and stay quiet; our own X-Loop tells us
     # when our mail comes back.
-    message["X-Auto-Response-Suppress"] = "All"
-    message["X-Loop"] = mail_address(speaker.address)
-    message["X-Intake-Ticket"] = str(ticket.number)
-    return message
-
-
-def _rendered(message: EmailMessage, message_id: str, text: str) -> RenderedEmail:
-    data = message.as_bytes().decode("ascii", "replace")
-    return RenderedEmail(message_id, str(message["Subject"]), data, text)
+    headers += [
+        "X-Auto-Response-Suppress: All",
+        f"X-Loop: {mail_address(speaker.address)}",
+        f"X-Intake-Ticket: {ticket.number}",
+        f"Auto-Submitted: {auto_submitted}",
+    ]
+    return headers
 
 
 def one_line(text: str) -> str:
@@ -338,10 +342,9 @@ class CustomerNotices:
             if m.message_id and m.channel == "email"
         ]
         message_id = self._message_id("promise", ticket)
-        message = _message(speaker, recipient, ticket, thread, message_id, now)
-        message["Auto-Submitted"] = "auto-generated"
-        message.set_content(text)
-        return _rendered(message, message_id, text)
+        headers = _headers(speaker, recipient, ticket, thread, message_id, now, "auto-generated")
+        data = compose(headers, [TextPart("plain", text)])
+        return RenderedEmail(message_id, _subject(ticket), data, text)
 
     # -- shared ----------------------------------------------------------------------------
 

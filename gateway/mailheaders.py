@@ -7,7 +7,8 @@ raises `ValueError: Header values may not contain linefeed`) or a relay as is. E
 put in a header passes through here: text is made one line (control, line- and
 paragraph-separator and invisible formatting characters become spaces), blanks are collapsed
 and the length is capped with an ellipsis; the email package then folds and RFC 2047-encodes
-the result. Addresses are checked and their domains IDNA-encoded.
+the result (or `header_line` and `mailbox` below do, for mail we compose directly).
+Addresses are checked and their domains IDNA-encoded.
 
 Our own Message-IDs are made here too, with a random part: a Message-ID we will use must not
 be guessable from numbers a customer can see (issue 9.3: a message carrying the future
@@ -16,6 +17,7 @@ acknowledgement's id took over the next customer's ticket).
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 import unicodedata
@@ -107,3 +109,87 @@ def message_id_refs(ids: Sequence[str]) -> list[str]:
     if len(usable) > MAX_REFERENCES:
         usable = [usable[0], *usable[-(MAX_REFERENCES - 1) :]]
     return usable
+
+
+# Header lines we compose ourselves (`gateway.outmail`), without the email package's header
+# registry, which parses back every value it is given and costs more than the rest of an
+# acknowledgement. RFC 5322 asks for lines of at most 78 characters; RFC 2047 for encoded
+# words of at most 75.
+LINE_CHARS = 78
+_ENCODED_WORD_CHARS = 75
+_EW_OVERHEAD = len("=?utf-8?b??=")
+_NEEDS_QUOTES = re.compile(r'[][\\()<>@,:;".]')
+_QUOTED_SPECIALS = re.compile(r'([\\"])')
+
+
+def _plain(text: str) -> bool:
+    """Text a header can carry as it is: printable ASCII that no reader would take for an
+    RFC 2047 encoded word (customer text reading "=?utf-8?b?...?=" stays that text)."""
+    return text.isascii() and "=?" not in text
+
+
+def _encoded_words(text: str, first: int) -> list[str]:
+    """`text` as RFC 2047 base64 words of UTF-8, the first at most `first` characters long,
+    the others at most 75; split between characters, never inside one."""
+    words: list[str] = []
+    budget = max(first, _EW_OVERHEAD + 8)
+    chunk: list[bytes] = []
+    size = 0
+    for ch in text:
+        data = ch.encode("utf-8", "surrogatepass")
+        limit = (budget - _EW_OVERHEAD) // 4 * 3  # bytes whose base64 fits the budget
+        if chunk and size + len(data) > limit:
+            words.append(_encoded_word(b"".join(chunk)))
+            chunk, size, budget = [], 0, _ENCODED_WORD_CHARS
+        chunk.append(data)
+        size += len(data)
+    if chunk or not words:
+        words.append(_encoded_word(b"".join(chunk)))
+    return words
+
+
+def _encoded_word(data: bytes) -> str:
+    return f"=?utf-8?b?{base64.b64encode(data).decode('ascii')}?="
+
+
+def _folded(name: str, words: Sequence[str], *, tail: str = "") -> str:
+    """`Name: words tail`, folded (CRLF and a space) before a word that would cross 78."""
+    lines: list[str] = []
+    line = f"{name}:"
+    for word in [*words, *([tail] if tail else [])]:
+        if len(line) + 1 + len(word) > LINE_CHARS and line != f"{name}:":
+            lines.append(line)
+            line = ""
+        line = f"{line} {word}"
+    lines.append(line)
+    return "\r\n".join(lines)
+
+
+def header_line(name: str, value: str, limit: int = MAX_HEADER_CHARS) -> str:
+    """One unstructured header (`Subject`, `X-...`) as folded 7-bit text, CRLF between its
+    lines and none at the end: `value` made one line by `header_text`, then RFC 2047-encoded
+    if it is not plain ASCII."""
+    text = header_text(value, limit)
+    if _plain(text):
+        return _folded(name, text.split(" ") if text else [])
+    return _folded(name, _encoded_words(text, LINE_CHARS - len(name) - 2))
+
+
+def mailbox(name: str, address: str) -> str:
+    """`name <address>` for From/To: the name made one line (`display_name`) and quoted or
+    RFC 2047-encoded as it needs; the address checked (`mail_address`, which raises
+    `UnusableAddress`). Just the address when there is no name."""
+    addr = mail_address(address)
+    text = display_name(name)
+    if not text:
+        return addr
+    if _plain(text):
+        if _NEEDS_QUOTES.search(text):
+            text = '"' + _QUOTED_SPECIALS.sub(r"\\\1", text) + '"'
+        return f"{text} <{addr}>"
+    return " ".join([*_encoded_words(text, LINE_CHARS - len("From: ") - 2), f"<{addr}>"])
+
+
+def address_header(name: str, mailbox_text: str) -> str:
+    """`Name: mailbox` (from `mailbox`), folded between its encoded words."""
+    return _folded(name, mailbox_text.split(" "))

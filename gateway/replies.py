@@ -4,22 +4,31 @@ An email ticket is answered by email threaded under the customer's own mail (`In
 their latest message, `References` the whole thread, `[#N]` in the subject), from the desk's
 address; a phone ticket (voicemail or SMS) by SMS from the desk's number. Nothing here writes:
 `staff_reply` builds the outbox row and the thread message, the ticket service queues both.
-The staff member's words are the body as given, plain text; their name is in the From
-display name, encoded by the email library, never pasted into a header.
+The staff member's words are the body as given, plain text (7bit or quoted-printable, so
+any language arrives intact); their name is in the From display name, through
+`gateway.mailheaders` like every header value, never pasted into a header.
 """
 
 from __future__ import annotations
 
-import email.policy
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 from typing import Any
 
 from gateway.ack import threaded_subject
 from gateway.config import Settings
+from gateway.mailheaders import (
+    MAX_SUBJECT_CHARS,
+    UnusableAddress,
+    address_header,
+    header_line,
+    mailbox,
+    message_id_refs,
+    subject_text,
+)
+from gateway.outmail import TextPart, compose
 from gateway.phone import normalize_e164
 from gateway.store.records import Message, Ticket
 from gateway.store.tickets import NewMessage
@@ -107,22 +116,27 @@ def _email_reply(
     customer_ids = [
         m.message_id for m in thread if m.direction == "in" and m.message_id and "@" in m.message_id
     ]
-    in_reply_to = customer_ids[-1] if customer_ids else None
+    in_reply_to = message_id_refs(customer_ids[-1:])
     message_id = f"intake.reply.{ticket.number}.{token}@{settings.smtp.hostname}"
-    message = EmailMessage(policy=email.policy.SMTP)
-    subject = threaded_subject(ticket.number, _one_line(ticket.subject))
-    message["From"] = formataddr((f"{_one_line(author_name)} ({desk_name})", desk_address))
-    message["To"] = formataddr((_one_line(ticket.customer_name), ticket.customer))
-    message["Subject"] = subject
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = f"<{message_id}>"
+    subject = subject_text(threaded_subject(ticket.number, ticket.subject))
+    try:
+        headers = [
+            address_header("From", mailbox(f"{author_name} ({desk_name})", desk_address)),
+            address_header("To", mailbox(ticket.customer_name, ticket.customer)),
+        ]
+    except UnusableAddress as exc:
+        raise Unreachable(f"ticket #{ticket.number} cannot be answered by email: {exc}") from exc
+    headers += [
+        header_line("Subject", subject, MAX_SUBJECT_CHARS),
+        f"Date: {format_datetime(now)}",
+        f"Message-ID: <{message_id}>",
+    ]
     if in_reply_to:
-        message["In-Reply-To"] = f"<{in_reply_to}>"
-    if ids:
-        message["References"] = " ".join(f"<{ref}>" for ref in dict.fromkeys(ids))
-    message["X-Intake-Ticket"] = str(ticket.number)
-    message.set_content(body)
-    data = message.as_bytes().decode("ascii", "replace")
+        headers.append(f"In-Reply-To: <{in_reply_to[0]}>")
+    if refs := message_id_refs(ids):
+        headers.append(address_header("References", " ".join(f"<{ref}>" for ref in refs)))
+    headers.append(f"X-Intake-Ticket: {ticket.number}")
+    data = compose(headers, [TextPart("plain", body)])
     return StaffReply(
         kind="email",
         key=key,

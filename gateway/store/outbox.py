@@ -27,12 +27,15 @@ async def enqueue(
     now: datetime,
     not_before: datetime | None = None,
 ) -> int | None:
-    """Add a message to send; None when a message with this idempotency key already exists."""
+    """Add a message to send; None when a message with this idempotency key already exists.
+    The row keeps its ticket's desk (for the desk's acknowledgement budget)."""
     cursor = await db.execute(
-        "INSERT INTO outbox (ticket_id, kind, purpose, idempotency_key, recipient, payload,"
-        " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO outbox (ticket_id, desk, kind, purpose, idempotency_key, recipient,"
+        " payload, next_attempt_at, created_at)"
+        " VALUES (?, (SELECT desk FROM tickets WHERE id = ?), ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (idempotency_key) DO NOTHING",
         (
+            ticket_id,
             ticket_id,
             kind,
             purpose,

@@ -369,6 +369,15 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX rate_counters_expires ON rate_counters(expires_at);
     """,
+    # 14: the desk's acknowledgement budget is counted on every new ticket; joining each
+    # recent acknowledgement to its ticket made that cost grow with the storm (issue 14). An
+    # outbox row keeps the desk of its ticket, and the desk's acknowledgements are indexed.
+    """
+    ALTER TABLE outbox ADD COLUMN desk TEXT;
+    UPDATE outbox SET desk = (SELECT t.desk FROM tickets t WHERE t.id = outbox.ticket_id)
+        WHERE ticket_id IS NOT NULL;
+    CREATE INDEX outbox_desk_acks ON outbox(desk, created_at) WHERE purpose = 'ack';
+    """,
 )
 
 # Statements run on PostgreSQL only, after the migration of the same number.

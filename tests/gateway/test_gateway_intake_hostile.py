@@ -8,6 +8,7 @@ import email
 import email.policy
 import json
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from email.message import EmailMessage
@@ -313,6 +314,46 @@ async def test_the_desk_has_an_acknowledgement_budget(tmp_path: Path, clock: Man
         await send(gw, mail(subject="later", sender="late@example.com"), sender="late@example.com")
         await settle(gw)
         assert len(_acks(gw)) == 6
+    finally:
+        await gw.stop()
+
+
+async def test_each_desk_has_its_own_budget_and_old_outbox_rows_learn_their_desk(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    desks = [
+        {"address": "support@localhost", "policy": "threepbx"},
+        {"address": "noc@localhost", "policy": "threepbx"},
+    ]
+    gw = await _gateway(tmp_path, clock, desks=desks, ack__desk_budget=2)
+    try:
+        for n in range(3):
+            sender = f"customer{n}@example{n}.com"
+            message = mail(subject=f"problem {n}", body=f"text {n}", sender=sender)
+            await send(gw, message, sender=sender)
+        await send(
+            gw,
+            mail(sender="ops@example.net"),
+            sender="ops@example.net",
+            recipients=["noc@localhost"],
+        )
+        await settle(gw)
+        assert len(_acks(gw)) == 3  # two of support's three, and noc's own
+        rows = query(gw, "SELECT desk, COUNT(*) AS n FROM outbox GROUP BY desk ORDER BY desk")
+        assert [tuple(r) for r in rows] == [("noc@localhost", 1), ("support@localhost", 2)]
+    finally:
+        await gw.stop()
+    # A database from before migration 13: its outbox rows are given their ticket's desk.
+    path = tmp_path / "intake.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "DROP INDEX outbox_desk_acks; ALTER TABLE outbox DROP COLUMN desk;"
+            " PRAGMA user_version = 12;"
+        )
+    gw = await _gateway(tmp_path, clock, desks=desks, ack__desk_budget=2)
+    try:
+        rows = query(gw, "SELECT desk FROM outbox ORDER BY id")
+        assert [r["desk"] for r in rows] == ["support@localhost"] * 2 + ["noc@localhost"]
     finally:
         await gw.stop()
 
