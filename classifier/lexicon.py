@@ -14,18 +14,25 @@ from typing import Any
 
 Pattern = list[dict[str, Any]]
 
-# Raw breadth evidence the tagger settles into `all` / `some` / `one` and never reports:
-# `isolated` ("the others are fine"), `majority` ("70% of our customers", "nearly all").
-INTERNAL = frozenset({"isolated", "majority"})
+# Raw evidence the tagger settles and never reports as such. Breadth, settled into `all` /
+# `some` / `one`: `isolated` ("the others are fine", "outbound calls work"), `majority` ("70%
+# of our customers", "nearly all"), `minority` ("20% of calls"), `alternative` (another way in
+# works: "manual scaling works", "deploy via URL instead": some, and a workaround). Scope:
+# `production_ok` ("production is untouched": the trouble is elsewhere, non-production).
+INTERNAL = frozenset({"isolated", "majority", "minority", "alternative", "production_ok"})
 # Which group each raw signal belongs to (the internal ones included).
 GROUPS: dict[str, str] = {
     "production": "scope",
     "nonproduction": "scope",
+    "production_ok": "scope",
     "all": "breadth",
     "some": "breadth",
     "one": "breadth",
     "isolated": "breadth",
     "majority": "breadth",
+    "minority": "breadth",
+    "alternative": "breadth",
+    "unaffected": "unaffected",
     "outage": "impact",
     "degraded": "impact",
     "minor": "impact",
@@ -52,7 +59,9 @@ GROUPS: dict[str, str] = {
 }
 
 # A match of these is ignored when a negation stands just before it ("is not down").
-NEGATABLE = frozenset({"outage", "degraded", "all", "fault", "regression", "ongoing", "widespread"})
+NEGATABLE = frozenset(
+    {"outage", "degraded", "all", "fault", "regression", "ongoing", "widespread", "unaffected"}
+)
 NEGATIONS = frozenset({"not", "no", "never", "nothing", "without", "hardly"})
 
 CRITICAL_VERBS = [
@@ -104,6 +113,45 @@ CUSTOMER_NOUNS = [
 ]  # fmt: skip
 MINORITY_SHARE = r"^([1-9]|[1-4]\d)([.,]\d+)?$"  # 1-49 (%)
 MAJORITY_SHARE = r"^([5-9]\d|100)([.,]\d+)?$"  # 50-100 (%)
+# Words that cannot stand between a thing and "fine" / "works" when the sentence says it works.
+NOT_BETWEEN = [
+    "not", "no", "never", "but", "nothing", "without", "hardly", "barely", "only", "except",
+    ":", ";", "?", "(", ")", "intermittently", "sometimes", "randomly",
+]  # fmt: skip
+# Statements that something works: "... work", "... is fine", "... ring fine", "... ok".
+WORKS = [
+    "fine", "ok", "okay", "unaffected", "work", "works", "working", "clear", "normally",
+    "normal", "untouched", "unimpacted",
+]  # fmt: skip
+# One part or path of a service, whose working says the trouble is partial: "outbound calls
+# work", "sending works", "UDP phones register fine", "both envs work".
+PARTS = [
+    "other", "older", "existing", "remaining", "rest", "inbound", "outbound", "incoming",
+    "outgoing", "sending", "receiving", "internal", "external", "local", "direct", "normal",
+    "regular", "domestic", "both", "udp", "tcp", "landline", "landlines", "mobile", "mobiles",
+]  # fmt: skip
+# Another way in, whose working is a workaround: "manual scaling works", "the API works".
+ALTERNATIVES = [
+    "manual", "manually", "archive", "api", "url", "backup", "secondary", "second", "fallback",
+    "alternate", "alternative", "cli", "ssh", "webmail",
+]  # fmt: skip
+# The service itself, whose working says users are not affected: "calls work normally",
+# "the app is up", "end users unaffected", "our stuff seems to be working".
+SERVICE_ITSELF = [
+    "calls", "call", "phones", "service", "services", "platform", "app", "apps", "application",
+    "applications", "site", "website", "users", "customers", "traffic", "stuff", "system",
+    "everything", "audio", "registrations", "envs", "environments",
+]  # fmt: skip
+# Single devices: "our fax line", "the warehouse cordless phone", "the meeting room speaker".
+DEVICES = [
+    "fax", "ata", "printer", "speaker", "speakerphone", "cordless", "intercom", "headset",
+    "doorphone", "softphone", "laptop", "tablet", "scanner", "copier", "webcam",
+]  # fmt: skip
+SOURCES = ["provider", "carrier", "isp", "telco", "vendor", "upstream", "registrar", "supplier"]
+SAYS = [
+    "says", "said", "confirmed", "confirms", "reported", "reports", "admitted", "admits",
+    "acknowledged", "acknowledges", "told",
+]  # fmt: skip
 TIME_UNITS = ["seconds", "minutes", "hours", "days", "second", "minute", "hour", "day", "mins"]
 
 PHRASES: dict[str, tuple[str, ...]] = {
@@ -420,16 +468,28 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "lab environment", "sandbox", "qa", "qa environment", "uat", "pre-production",
         "preproduction", "pre-prod", "preprod", "demo environment", "demo server",
         "proof of concept", "poc", "evaluation", "evaluating", "trial account", "prototype",
-        "prototyping", "localhost", "local machine", "not in production", "production is fine",
-        "production is unaffected", "production unaffected", "production is not affected",
-        "production is ok", "production is working", "production works", "prod is fine",
-        "prod is ok", "prod is unaffected", "live is fine", "not affecting customers",
-        "not affecting production", "no customer impact", "no production impact",
+        "prototyping", "localhost", "local machine", "not in production", "not affecting customers",
+        "not affecting production", "no production impact",
         "not customer facing", "not customer-facing", "not live yet", "before go-live",
         "before going live", "not in use yet", "not yet live", "test machine", "our lab",
         "in the lab", "lab setup", "free trial", "trial license", "evaluation license",
-        "production is okay", "prod is okay", "new install", "new installation",
+        "new install", "new installation",
         "test installation", "test install", "before cutover", "pilot",
+    ),
+    "production_ok": (
+        "production is fine", "production is unaffected", "production unaffected",
+        "production is not affected", "production is ok", "production is working",
+        "production works", "prod is fine", "prod is ok", "prod is unaffected", "live is fine",
+        "production is okay", "prod is okay", "production is untouched", "production untouched",
+        "prod untouched", "production not affected", "production not impacted",
+    ),
+    "unaffected": (
+        "no user impact", "no impact on users", "no end user impact", "no end-user impact",
+        "no customer impact", "no impact to users", "no impact to customers",
+        "no impact on customers", "no service impact", "no impact on service",
+        "users unaffected", "end users unaffected", "customers unaffected",
+        "business continues", "business as usual", "no one noticed", "nobody noticed",
+        "customers did not notice", "users did not notice",
     ),
     "production": (
         "production", "prod", "live system", "live environment", "live service",
@@ -679,6 +739,13 @@ PATTERNS: dict[str, list[Pattern]] = {
             {"NORM": {"IN": ["completely", "totally", "all", "fully"]}, "OP": "?"},
             {"NORM": {"IN": ["down", "dead", "offline"]}},
         ],
+        # "conferences all failing", "the trunks are both down"
+        [
+            {"NORM": {"IN": [*PLURAL_THINGS, "conferences", "recordings", "registrations"]}},
+            {"NORM": {"IN": ["are", "were"]}, "OP": "?"},
+            {"NORM": {"IN": ["all", "both"]}},
+            {"NORM": {"IN": ["failing", "failed", "fail", "down", "dead", "offline", "broken"]}},
+        ],
     ],
     "degraded": [
         # "every 20 minutes", "every few hours": periodic trouble
@@ -714,10 +781,16 @@ PATTERNS: dict[str, list[Pattern]] = {
         [{"NORM": "the"}, {"NORM": {"REGEX": r"^\d{1,2}(st|nd|rd|th)$"}}],
         [{"NORM": {"IN": ["in", "during", "for"]}}, {"NORM": {"IN": MONTHS}}],
     ],
+    "minority": [
+        # "20% of calls": a stated minority share (half or more is a `majority`, below). A
+        # share of something ("of calls", "of users"), not a reading ("RAM 95%", "ASR 2.1%").
+        [
+            {"LIKE_NUM": True, "NORM": {"REGEX": MINORITY_SHARE}},
+            {"NORM": {"IN": ["%", "percent"]}},
+            {"NORM": "of"},
+        ],
+    ],
     "some": [
-        # "20% of calls": a minority (half or more is a `majority`, below)
-        [{"LIKE_NUM": True, "NORM": {"REGEX": MINORITY_SHARE}}, {"ORTH": "%"}],
-        [{"LIKE_NUM": True, "NORM": {"REGEX": MINORITY_SHARE}}, {"NORM": "percent"}],
         [
             {"NORM": {"IN": ["one", "1"]}},
             {"NORM": {"IN": ["in", "out"]}},
@@ -774,6 +847,12 @@ PATTERNS: dict[str, list[Pattern]] = {
             },
         ],
         [{"NORM": "extension"}, {"LIKE_NUM": True}],
+        # "our fax line", "the warehouse cordless phone", "the meeting room speaker" (anchored
+        # on the device: "the" would start a walk at every other word)
+        [
+            {"NORM": {"IN": DEVICES}},
+            {"NORM": {"NOT_IN": [*PLURAL_THINGS, "machines", "servers", "and", "or", "/"]}},
+        ],
         [{"NORM": "ext"}, {"ORTH": ".", "OP": "?"}, {"LIKE_NUM": True}],
     ],
     "widespread": [
@@ -785,35 +864,86 @@ PATTERNS: dict[str, list[Pattern]] = {
             {"IS_ALPHA": True, "NORM": {"NOT_IN": ["users", "staff", "our"]}, "OP": "?"},
             {"NORM": {"IN": CUSTOMER_NOUNS}},
         ],
-        [{"LIKE_NUM": True}, {"NORM": {"IN": CUSTOMER_NOUNS}}],
+        [
+            {"LIKE_NUM": True, "NORM": {"NOT_IN": ["one", "1", "a"]}},
+            {"NORM": {"IN": CUSTOMER_NOUNS}},
+        ],
     ],
     "majority": [
-        # "70% of our customers", "80 percent of traffic", "100%": most of the service
-        [{"LIKE_NUM": True, "NORM": {"REGEX": MAJORITY_SHARE}}, {"ORTH": "%"}],
-        [{"LIKE_NUM": True, "NORM": {"REGEX": MAJORITY_SHARE}}, {"NORM": "percent"}],
+        # "70% of our customers", "80 percent of traffic": most of the service (a share of
+        # something; "CPU at 100%" is a reading, not a breadth)
+        [
+            {"LIKE_NUM": True, "NORM": {"REGEX": MAJORITY_SHARE}},
+            {"NORM": {"IN": ["%", "percent"]}},
+            {"NORM": "of"},
+        ],
     ],
     "isolated": [
-        # "existing containers run fine", "older Android versions fine", "other phones work"
+        # "existing containers run fine", "older Android versions fine", "other phones work",
+        # "outbound ok", "UDP/TCP phones register fine", "sending works"
         [
-            {"NORM": {"IN": ["other", "older", "existing", "remaining", "rest"]}},
-            {"IS_ALPHA": True, "NORM": {"NOT_IN": ["than", "but", "not"]}, "OP": "{0,3}"},
-            {"NORM": {"IN": ["fine", "ok", "okay", "unaffected", "work", "works", "working"]}},
+            {"NORM": {"IN": PARTS}},
+            {"NORM": {"NOT_IN": ["than", *NOT_BETWEEN]}, "OP": "{0,3}"},
+            {"NORM": {"IN": WORKS}},
+        ],
+    ],
+    "alternative": [
+        # "manual scaling works", "the API works": another way in works
+        [
+            {"NORM": {"IN": ALTERNATIVES}},
+            {"IS_ALPHA": True, "NORM": {"NOT_IN": NOT_BETWEEN}, "OP": "{0,2}"},
+            {"NORM": {"IN": WORKS}},
+        ],
+        # "deploy via URL instead", "manage users via the API for now"
+        [
+            {"NORM": {"IN": ["via", "using", "through"]}},
+            {"NORM": {"NOT_IN": NOT_BETWEEN}, "OP": "{1,3}"},
+            {"NORM": {"IN": ["instead", "meanwhile"]}},
+        ],
+        [
+            {"NORM": {"IN": ["via", "using", "through"]}},
+            {"NORM": {"NOT_IN": NOT_BETWEEN}, "OP": "{1,3}"},
+            {"NORM": "for"},
+            {"NORM": "now"},
+        ],
+        [{"NORM": "as"}, {"NORM": {"IN": ["a", "the"]}, "OP": "?"}, {"NORM": "workaround"}],
+    ],
+    "unaffected": [
+        # "calls work normally", "the app is up", "phones show registered", "our stuff seems
+        # to be working": the service itself works for its users
+        [
+            {"NORM": {"IN": SERVICE_ITSELF}},
+            {"IS_ALPHA": True, "NORM": {"NOT_IN": NOT_BETWEEN}, "OP": "{0,3}"},
+            {"NORM": {"IN": ["normally", "unaffected", "untouched", "registered", "unimpacted"]}},
+        ],
+        [
+            {"NORM": {"IN": SERVICE_ITSELF}},
+            {"NORM": {"IN": ["work", "works", "working", "connect", "connects"]}},
+            {"NORM": {"IN": ["fine", "normally", "ok", "okay", "properly"]}},
+        ],
+        [
+            {"NORM": {"IN": SERVICE_ITSELF}},
+            {"NORM": {"IN": ["is", "are", "seems", "seem", "look", "looks", "remain", "remains"]}},
+            {"NORM": {"IN": ["to", "be", "still", "all"]}, "OP": "{0,2}"},
+            {"NORM": {"IN": ["up", "working", "fine", "ok", "okay", "unaffected", "normal"]}},
+        ],
+        [
+            {"NORM": {"IN": ["users", "customers", "subscribers", "callers"]}},
+            {"NORM": {"IN": ["are", "were"]}, "OP": "?"},
+            {"NORM": {"IN": ["unaffected", "fine"]}},
         ],
     ],
     "ongoing": [
         # "since 09:12", "since 9:30 this morning": started at a time and not said to be over
         [{"NORM": "since"}, {"NORM": {"REGEX": r"^\d{1,2}([:.h]\d\d)?(am|pm)?$"}}],
     ],
-    "nonproduction": [
+    "production_ok": [
         # "production still on 8.2 and fine", "prod running fine": production is unaffected
+        # (but "Production: calls connect fine" says which system, not that it is spared)
         [
             {"NORM": {"IN": ["production", "prod"]}},
-            {"NORM": {"NOT_IN": ["not", "down", "no", "never", "but"]}, "OP": "{1,6}"},
-            {"NORM": {"IN": ["fine", "unaffected", "ok", "okay"]}},
-        ],
-        [
-            {"NORM": {"IN": ["in", "on", "our"]}},
-            {"NORM": {"IN": ["test", "testing", "qa", "dev", "staging"]}},
+            {"NORM": {"NOT_IN": ["down", "calls", "call", *NOT_BETWEEN]}, "OP": "{1,6}"},
+            {"NORM": {"IN": ["fine", "unaffected", "ok", "okay", "untouched"]}},
         ],
         # "production is okay", "prod seems fine", "live is not affected"
         [
@@ -822,12 +952,49 @@ PATTERNS: dict[str, list[Pattern]] = {
             {"NORM": {"IN": ["still", "not", "completely", "totally"]}, "OP": "*"},
             {
                 "NORM": {
-                    "IN": ["fine", "ok", "okay", "unaffected", "working", "good", "normal", "up"]
+                    "IN": [
+                        "fine",
+                        "ok",
+                        "okay",
+                        "unaffected",
+                        "working",
+                        "good",
+                        "normal",
+                        "up",
+                        "untouched",
+                        "affected",
+                        "impacted",
+                    ]
                 }
             },
         ],
     ],
+    "nonproduction": [
+        [
+            {"NORM": {"IN": ["in", "on", "our"]}},
+            {"NORM": {"IN": ["test", "testing", "qa", "dev", "staging"]}},
+        ],
+    ],
 }
+
+PATTERNS["out_of_scope"] = [
+    # "provider says their registrar had an outage", "the carrier confirmed a fault": the
+    # fault is on someone else's side
+    [
+        {"NORM": {"IN": SOURCES}},
+        {"IS_ALPHA": True, "NORM": {"NOT_IN": ["not", "no"]}, "OP": "{0,2}"},
+        {"NORM": {"IN": SAYS}},
+    ],
+]
+PATTERNS["regression"] = [
+    # "worked for months before", "was working fine until Friday"
+    [
+        {"NORM": {"IN": ["worked", "working", "fine"]}},
+        {"IS_ALPHA": True, "OP": "{0,3}"},
+        {"NORM": {"IN": ["before", "until", "previously", "till"]}},
+    ],
+    [{"NORM": "worked"}, {"NORM": "for"}, {"NORM": {"IN": ["months", "years", "weeks", "ages"]}}],
+]
 
 # How reasons name each signal, e.g. "'no dial tone' (outage)".
 LABELS: dict[str, str] = {
@@ -855,6 +1022,7 @@ LABELS: dict[str, str] = {
     "monitoring": "kept open for monitoring",
     "rfo": "asks for the reason for an outage that is over",
     "ongoing": "happening now",
+    "unaffected": "the service itself works",
     "widespread": "affects many customers",
     "newinstall": "new install, not yet in service",
     "out_of_scope": "outside the support scope",

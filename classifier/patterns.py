@@ -33,6 +33,17 @@ class Step:
     is_alpha: bool | None
     low: int
     high: int
+    simple: bool = False  # only `allowed`: a set lookup decides, no call needed
+
+    def __post_init__(self) -> None:
+        simple = (
+            self.allowed is not None
+            and not self.denied
+            and self.regex is None
+            and self.like_num is None
+            and self.is_alpha is None
+        )
+        object.__setattr__(self, "simple", simple)
 
     def accepts(self, norm: int, num: int, alpha: int, strings: StringStore) -> bool:
         if self.allowed is not None and norm not in self.allowed:
@@ -122,7 +133,8 @@ class AnchoredMatcher:
                 continue
             alpha = alphas[start]
             for label, steps in candidates:
-                if not steps[0].accepts(norm, nums[start], alpha, strings):
+                first = steps[0]
+                if not first.simple and not first.accepts(norm, nums[start], alpha, strings):
                     continue
                 end = _walk(steps, 1, start + 1, norms, nums, alphas, strings)
                 if end is not None:
@@ -145,10 +157,18 @@ def _walk(
     step = steps[index]
     taken = 0
     limit = min(step.high, len(norms) - position)
-    while taken < limit and step.accepts(
-        norms[position + taken], nums[position + taken], alphas[position + taken], strings
-    ):
-        taken += 1
+    if step.simple:
+        allowed = step.allowed
+        assert allowed is not None
+        while taken < limit and norms[position + taken] in allowed:
+            taken += 1
+    else:
+        while taken < limit and step.accepts(
+            norms[position + taken], nums[position + taken], alphas[position + taken], strings
+        ):
+            taken += 1
+    if taken < step.low:
+        return None
     for count in range(taken, step.low - 1, -1):  # greedy, then back off
         end = _walk(steps, index + 1, position + count, norms, nums, alphas, strings)
         if end is not None:
