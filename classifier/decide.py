@@ -33,7 +33,7 @@ SCOPE = ("production", "nonproduction")
 # environment, and when. Quoted in the reasons whenever found, whatever rule decided.
 CONTEXT = (
     "widespread", "all", "some", "one", "production", "nonproduction", "newinstall",
-    "ongoing", "rfo", "resolved", "out_of_scope",
+    "ongoing", "rfo", "resolved", "out_of_scope", "unaffected",
 )  # fmt: skip
 # Rule evidence that the message is about something: with any of these, "unclear" is not an
 # answer (the model's "unclear" mass is spread over the other severities instead).

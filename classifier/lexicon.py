@@ -129,6 +129,7 @@ PARTS = [
     "other", "older", "existing", "remaining", "rest", "inbound", "outbound", "incoming",
     "outgoing", "sending", "receiving", "internal", "external", "local", "direct", "normal",
     "regular", "domestic", "both", "udp", "tcp", "landline", "landlines", "mobile", "mobiles",
+    "most", "many", "some", "custom", "older", "newer",
 ]  # fmt: skip
 # Another way in, whose working is a workaround: "manual scaling works", "the API works".
 ALTERNATIVES = [
@@ -140,14 +141,24 @@ ALTERNATIVES = [
 SERVICE_ITSELF = [
     "calls", "call", "phones", "service", "services", "platform", "app", "apps", "application",
     "applications", "site", "website", "users", "customers", "traffic", "stuff", "system",
-    "everything", "audio", "registrations", "envs", "environments",
+    "everything", "audio", "registrations",
 ]  # fmt: skip
 # Single devices: "our fax line", "the warehouse cordless phone", "the meeting room speaker".
 DEVICES = [
     "fax", "ata", "printer", "speaker", "speakerphone", "cordless", "intercom", "headset",
     "doorphone", "softphone", "laptop", "tablet", "scanner", "copier", "webcam",
 ]  # fmt: skip
+# What follows "phone" or "fax" when it is not one device: "phone system", "fax machines".
+NOT_A_DEVICE = [
+    *PLURAL_THINGS, "machines", "servers", "and", "or", "/", "system", "systems", "service",
+    "services", "provider", "network", "numbers", "company", "bill", "support", "tree", "menu",
+    "outage", "platform", "-", "lines", "traffic", "queue", "queues", "server",
+]  # fmt: skip
 SOURCES = ["provider", "carrier", "isp", "telco", "vendor", "upstream", "registrar", "supplier"]
+SOURCE_FAULTS = [
+    "outage", "outages", "issue", "issues", "problem", "problems", "fault", "faults", "down",
+    "failure", "fixed", "bug", "incident", "broken", "error", "errors", "maintenance",
+]  # fmt: skip
 SAYS = [
     "says", "said", "confirmed", "confirms", "reported", "reports", "admitted", "admits",
     "acknowledged", "acknowledges", "told",
@@ -525,7 +536,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "a few", "a couple of", "several", "certain", "specific", "particular", "one site",
         "one office", "one location", "one branch", "one department", "one team", "one carrier",
         "one route", "one of our sites", "one of our offices", "the branch", "our branch",
-        "the warehouse", "half of", "half the", "about half", "a portion of", "a handful of",
+        "the warehouse", "a portion of", "a handful of",
         "handful", "not all",
         "not everyone", "not every", "partial", "a number of", "a good number",
         "a lot of", "only affects", "only some", "one floor", "second floor", "a department",
@@ -553,7 +564,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "a single workstation", "one app", "one application", "one website",
     ),
     "majority": (
-        "the majority", "majority of", "the bulk of", "nearly all", "almost all",
+        "half of", "half the", "about half", "the majority", "majority of", "the bulk of", "nearly all", "almost all",
         "almost everyone", "nearly everyone",
     ),
     "isolated": (
@@ -849,9 +860,13 @@ PATTERNS: dict[str, list[Pattern]] = {
         [{"NORM": "extension"}, {"LIKE_NUM": True}],
         # "our fax line", "the warehouse cordless phone", "the meeting room speaker" (anchored
         # on the device: "the" would start a walk at every other word)
+        [{"NORM": {"IN": DEVICES}}, {"NORM": {"NOT_IN": NOT_A_DEVICE}}],
+        # "our SIP phone at the reception desk", "my handset by the window": one phone, placed
         [
-            {"NORM": {"IN": DEVICES}},
-            {"NORM": {"NOT_IN": [*PLURAL_THINGS, "machines", "servers", "and", "or", "/"]}},
+            {"NORM": {"IN": ["our", "my", "his", "her", "this", "that"]}},
+            {"IS_ALPHA": True, "OP": "{0,2}"},
+            {"NORM": {"IN": ["phone", "handset", "deskphone"]}},
+            {"NORM": {"IN": ["at", "by", "in", "on", "near", "next", "beside", "behind"]}},
         ],
         [{"NORM": "ext"}, {"ORTH": ".", "OP": "?"}, {"LIKE_NUM": True}],
     ],
@@ -980,10 +995,13 @@ PATTERNS: dict[str, list[Pattern]] = {
 PATTERNS["out_of_scope"] = [
     # "provider says their registrar had an outage", "the carrier confirmed a fault": the
     # fault is on someone else's side
+    # ("carrier says their side is fine" is the opposite: the fault word is required)
     [
         {"NORM": {"IN": SOURCES}},
         {"IS_ALPHA": True, "NORM": {"NOT_IN": ["not", "no"]}, "OP": "{0,2}"},
         {"NORM": {"IN": SAYS}},
+        {"IS_ALPHA": True, "NORM": {"NOT_IN": ["fine", "ok", "okay", "not", "no"]}, "OP": "{0,4}"},
+        {"NORM": {"IN": SOURCE_FAULTS}},
     ],
 ]
 PATTERNS["regression"] = [

@@ -123,17 +123,22 @@ def _longest_per_group(matches: list[Match]) -> list[Match]:
 
 
 def _qualified_works(matches: list[Match]) -> list[Match]:
-    """"Phones are working intermittently", "calls work fine but drop after a minute": a
-    statement that something works, followed at once by trouble, does not say it works."""
+    """A statement that something works ("phones are working intermittently", "calls work fine
+    but drop after a minute") followed at once by trouble does not say it works."""
     works = [m for m in matches if m[0] in _WORKS_STATEMENTS]
     if not works:
         return matches
     trouble = [m[1] for m in matches if m[0] in ("outage", "degraded")]
+    # "Internal calls are ok", "most calls are fine": a part works, not the service itself
+    parts = [(m[1], m[2]) for m in works if m[0] in ("isolated", "alternative")]
     return [
         m
         for m in matches
         if m[0] not in _WORKS_STATEMENTS
-        or not any(m[1] <= start <= m[2] + 2 for start in trouble)
+        or (
+            not any(m[1] <= start <= m[2] + 2 for start in trouble)
+            and not (m[0] == "unaffected" and any(a <= m[1] < b for a, b in parts))
+        )
     ]
 
 
