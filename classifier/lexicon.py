@@ -111,6 +111,12 @@ CUSTOMER_NOUNS = [
     "customers", "clients", "tenants", "companies", "organisations", "organizations",
     "businesses", "resellers", "firms", "practices", "customer", "client", "tenant",
 ]  # fmt: skip
+# Other organisations a provider serves: "the other districts in the county that you manage".
+ORGANISATIONS = [
+    "customers", "clients", "tenants", "companies", "organisations", "organizations",
+    "businesses", "resellers", "firms", "practices", "districts", "schools", "clinics",
+    "agencies", "stores", "shops", "restaurants", "hotels",
+]  # fmt: skip
 MINORITY_SHARE = r"^([1-9]|[1-4]\d)([.,]\d+)?$"  # 1-49 (%)
 MAJORITY_SHARE = r"^([5-9]\d|100)([.,]\d+)?$"  # 50-100 (%)
 # Words that cannot stand between a thing and "fine" / "works" when the sentence says it works.
@@ -882,6 +888,43 @@ PATTERNS: dict[str, list[Pattern]] = {
         [
             {"LIKE_NUM": True, "NORM": {"NOT_IN": ["one", "1", "a"]}},
             {"NORM": {"IN": CUSTOMER_NOUNS}},
+        ],
+        # "those customers' sites are down", "these clients"
+        [{"NORM": {"IN": ["those", "these"]}}, {"NORM": {"IN": CUSTOMER_NOUNS}}],
+        # "my buddy at Sunrise, who's also with you", "our neighbour firm, also your client":
+        # another customer of the provider is hit
+        [
+            {"NORM": "also"},
+            {"NORM": {"IN": ["with", "a", "an", "one"]}, "OP": "?"},
+            {"NORM": {"IN": ["client", "customer", "clients", "customers"]}, "OP": "?"},
+            {"NORM": {"IN": ["of", "with"]}, "OP": "?"},
+            {"NORM": {"IN": ["you", "your", "yours"]}},
+        ],
+        # "the other districts that you guys manage", "the offices you host"
+        # (other organisations, not "the firewall you manage" or "our sites you host")
+        [
+            {"NORM": {"IN": ORGANISATIONS}},
+            {"IS_ALPHA": True, "OP": "{0,4}"},
+            {"NORM": "you"},
+            {"NORM": {"IN": ["guys", "folks", "all", "also"]}, "OP": "?"},
+            {"NORM": {"IN": ["manage", "host", "support", "serve", "run", "look"]}},
+        ],
+        # the provider's own infrastructure: "your data center had a fire", "your cloud"
+        [
+            {"NORM": {"IN": ["your", "ur"]}},
+            {"NORM": {"IN": ["whole", "entire", "own", "main"]}, "OP": "?"},
+            {"NORM": {"IN": ["data", "datacenter", "datacentre", "cloud", "infrastructure"]}},
+        ],
+        [
+            {"NORM": {"IN": ["your", "ur"]}},
+            {"NORM": {"IN": ["whole", "entire"]}},
+            {"IS_ALPHA": True},
+        ],
+        # a hoster's many environments: "~140 production containers", "about 300 envs"
+        [
+            {"LIKE_NUM": True, "NORM": {"REGEX": r"^[1-9]\d{1,}$"}},
+            {"NORM": {"IN": ["production", "prod", "customer", "user"]}, "OP": "?"},
+            {"NORM": {"IN": ["envs", "environments", "containers"]}},
         ],
     ],
     "majority": [
