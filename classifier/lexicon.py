@@ -149,6 +149,12 @@ SERVICE_ITSELF = [
     "applications", "site", "website", "users", "customers", "traffic", "stuff", "system",
     "everything", "audio", "registrations",
 ]  # fmt: skip
+# What may stand before the service itself when the text says it works ("Calls work", "but
+# our calls work"); any other word qualifies it to a part ("1:1 calls are unaffected").
+UNQUALIFIED = [
+    "the", "our", "all", "my", "its", "their", "and", "but", "so", "though", "otherwise",
+    "still", "now", "yet", "while", "although", "as", "everything", "that", "said", "else",
+]  # fmt: skip
 # Single devices: "our fax line", "the warehouse cordless phone", "the meeting room speaker".
 DEVICES = [
     "fax", "ata", "printer", "speaker", "speakerphone", "cordless", "intercom", "headset",
@@ -570,8 +576,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "a single workstation", "one app", "one application", "one website",
     ),
     "majority": (
-        "half of", "half the", "about half", "the majority", "majority of", "the bulk of", "nearly all", "almost all",
-        "almost everyone", "nearly everyone",
+        "half of", "half the", "about half", "the majority", "majority of", "the bulk of",
+        "nearly all", "almost all", "almost everyone", "nearly everyone",
     ),
     "isolated": (
         "all the other", "all other", "everyone else", "everybody else", "everything else",

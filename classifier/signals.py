@@ -27,7 +27,7 @@ from spacy.vocab import Vocab
 
 from classifier.evidence import Hit
 from classifier.language import ENGLISH, function_words_language
-from classifier.lexicon import GROUPS, NEGATABLE, NEGATIONS, PATTERNS, PHRASES
+from classifier.lexicon import GROUPS, NEGATABLE, NEGATIONS, PATTERNS, PHRASES, UNQUALIFIED
 from classifier.patterns import AnchoredMatcher
 
 EXTENSION = "intake_signals"
@@ -55,6 +55,7 @@ class SignalTagger:
         self.names = {vocab.strings.add(name): name for name in PHRASES}
         self.patterns = AnchoredMatcher(PATTERNS)
         self.negations = frozenset(vocab.strings.add(word) for word in NEGATIONS)
+        self.unqualified = frozenset(vocab.strings.add(word) for word in UNQUALIFIED)
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.set(EXTENSION, self.find(doc))
@@ -73,6 +74,7 @@ class SignalTagger:
             return ()
         punct: list[int] = table[:, 3].tolist()
         kept = [m for m in _longest_per_group(matches) if not self._negated(m, norms, punct)]
+        kept = [m for m in kept if m[0] != "unaffected" or self._unqualified(m, norms, punct)]
         kept = _settle_scope(_settle_breadth(_qualified_works(kept)))
         kept.sort(key=lambda match: (match[1], match[0]))
         # The phrase as written, cut from the text by character offsets (a `Span` per hit
@@ -87,6 +89,12 @@ class SignalTagger:
                 seen.add(key)
                 hits.append(Hit(name, phrase, start))
         return tuple(hits)
+
+    def _unqualified(self, match: Match, norms: list[int], punct: list[int]) -> bool:
+        """"Calls work normally" speaks of the service; "1:1 calls are unaffected" or "SIP
+        calls work" of a part of it: the word before the service must not qualify it."""
+        start = match[1]
+        return start == 0 or bool(punct[start - 1]) or norms[start - 1] in self.unqualified
 
     def _negated(self, match: Match, norms: list[int], punct: list[int]) -> bool:
         """True when "not", "no", "never"... stands at most two words before the match."""

@@ -53,6 +53,7 @@ def test_the_service_itself_working_is_unaffected_unless_trouble_follows(triage:
     assert "unaffected" not in names(triage, "Phones are working intermittently, then drop.")
     # a part that works is not the service working
     assert "unaffected" not in names(triage, "One-way audio outside. Internal calls are ok.")
+    assert "unaffected" not in names(triage, "Large conferences drop. 1:1 calls are unaffected.")
 
 
 def test_shouting_about_a_cosmetic_defect_with_calls_working_is_not_urgent(
