@@ -155,6 +155,12 @@ UNQUALIFIED = [
     "the", "our", "all", "my", "its", "their", "and", "but", "so", "though", "otherwise",
     "still", "now", "yet", "while", "although", "as", "everything", "that", "said", "else",
 ]  # fmt: skip
+# What a stopped function no longer does: "no recordings are being written".
+FUNCTION_VERBS = [
+    "written", "saved", "recorded", "sent", "delivered", "created", "processed", "generated",
+    "stored", "received", "uploaded", "synced", "synchronised", "synchronized", "forwarded",
+    "transcribed", "charged", "billed", "logged", "delivering", "sending", "processing",
+]  # fmt: skip
 # Single devices: "our fax line", "the warehouse cordless phone", "the meeting room speaker".
 DEVICES = [
     "fax", "ata", "printer", "speaker", "speakerphone", "cordless", "intercom", "headset",
@@ -291,7 +297,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "could i", "could we", "can you explain", "could you explain", "can you tell me",
         "could you tell me", "what is", "what are", "what does", "where can i", "where do i",
         "where is", "where are", "when will", "do you support", "does it support", "do you have",
-        "documentation", "docs", "guide", "manual", "user guide", "tutorial", "best practice",
+        "documentation", "docs", "guide", "user guide", "tutorial", "best practice",
         "best practices", "recommended", "recommendation", "recommend", "advice", "advise",
         "question", "questions", "quick question", "general question", "a question", "wondering",
         "i was wondering", "curious", "clarify", "clarification", "explain", "help me understand",
@@ -588,7 +594,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "internal calls work", "other calls work", "domestic calls are fine",
         "local calls are fine", "everyone else fine", "other branches ok", "others are ok",
         "others are okay", "local numbers fine", "local numbers work", "local numbers are fine",
-        "still works", "still work", "still goes out", "still go out", "works otherwise",
+        "still goes out", "still go out", "works otherwise",
         "everything else works", "otherwise fine", "the rest of the app works",
     ),
 }  # fmt: skip
@@ -761,6 +767,16 @@ PATTERNS: dict[str, list[Pattern]] = {
             {"NORM": {"IN": ["are", "is"]}},
             {"NORM": {"IN": ["completely", "totally", "all", "fully"]}, "OP": "?"},
             {"NORM": {"IN": ["down", "dead", "offline"]}},
+        ],
+        # "no recordings are being written", "no invoices get generated": one function has
+        # stopped entirely
+        [
+            {"NORM": "no"},
+            {"IS_ALPHA": True, "OP": "?"},
+            {"NORM": {"REGEX": "^[a-z]+s$"}},
+            {"NORM": {"IN": ["are", "is", "were", "get", "gets", "have", "has"]}},
+            {"NORM": {"IN": ["being", "been"]}, "OP": "?"},
+            {"NORM": {"IN": FUNCTION_VERBS}},
         ],
         # "conferences all failing", "the trunks are both down"
         [
@@ -955,7 +971,7 @@ PATTERNS: dict[str, list[Pattern]] = {
         # "manual scaling works", "the API works": another way in works
         [
             {"NORM": {"IN": ALTERNATIVES}},
-            {"IS_ALPHA": True, "NORM": {"NOT_IN": NOT_BETWEEN}, "OP": "{0,2}"},
+            {"IS_ALPHA": True, "NORM": {"NOT_IN": NOT_BETWEEN}, "OP": "{0,3}"},
             {"NORM": {"IN": WORKS}},
         ],
         # "deploy via URL instead", "manage users via the API for now"
@@ -995,6 +1011,13 @@ PATTERNS: dict[str, list[Pattern]] = {
             {"NORM": {"IN": ["users", "customers", "subscribers", "callers"]}},
             {"NORM": {"IN": ["are", "were"]}, "OP": "?"},
             {"NORM": {"IN": ["unaffected", "fine"]}},
+        ],
+        # "Everything works after that", "everything else is fine"
+        [
+            {"NORM": "everything"},
+            {"NORM": "else", "OP": "?"},
+            {"NORM": {"IN": ["is", "seems"]}, "OP": "?"},
+            {"NORM": {"IN": ["works", "working", "fine", "ok", "okay", "normal"]}},
         ],
     ],
     "ongoing": [
