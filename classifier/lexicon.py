@@ -19,7 +19,12 @@ Pattern = list[dict[str, Any]]
 # of our customers", "nearly all"), `minority` ("20% of calls"), `alternative` (another way in
 # works: "manual scaling works", "deploy via URL instead": some, and a workaround). Scope:
 # `production_ok` ("production is untouched": the trouble is elsewhere, non-production).
-INTERNAL = frozenset({"isolated", "majority", "minority", "alternative", "production_ok"})
+# `core`: the part that fails is the customer's main use of the service ("SMS is our main
+# product"), so what else works does not make it partial. `device`: a device noun ("our fax
+# line"), `one` after a determiner, dropped after "every" or alone.
+INTERNAL = frozenset(
+    {"isolated", "majority", "minority", "alternative", "production_ok", "core", "device"}
+)
 # Which group each raw signal belongs to (the internal ones included).
 GROUPS: dict[str, str] = {
     "production": "scope",
@@ -32,6 +37,8 @@ GROUPS: dict[str, str] = {
     "majority": "breadth",
     "minority": "breadth",
     "alternative": "breadth",
+    "core": "breadth",
+    "device": "breadth",
     "unaffected": "unaffected",
     "outage": "impact",
     "degraded": "impact",
@@ -63,6 +70,12 @@ NEGATABLE = frozenset(
     {"outage", "degraded", "all", "fault", "regression", "ongoing", "widespread", "unaffected"}
 )
 NEGATIONS = frozenset({"not", "no", "never", "nothing", "without", "hardly"})
+# A device named after one of these is not one device: "every outbound fax", "any handset".
+QUANTIFIERS = frozenset({"every", "all", "each", "any", "no", "none"})
+# ... and it is one device after one of these: "our fax line", "the lobby intercom".
+SINGULAR_DETERMINERS = frozenset(
+    {"the", "our", "my", "his", "her", "this", "that", "a", "one", "only", "single", "their"}
+)
 
 CRITICAL_VERBS = [
     "make", "place", "receive", "complete", "send", "get", "log", "login", "sign", "access",
@@ -271,7 +284,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "works after", "works on retry", "we can still", "can still", "still able to",
         "wrong", "incorrect", "incorrectly", "inaccurate", "missing", "disappeared",
         "does not show", "not showing", "shows the wrong", "warning", "warnings",
-        "error message", "odd", "strange", "weird", "one-off", "once", "just once",
+        "error message", "odd", "strange", "weird", "one-off", "just once",
         "not blocking", "non-blocking", "easily", "harmless", "only cosmetic", "duplicate",
         "duplicates", "mismatch", "outdated", "out of date", "broken link", "404",
     ),
@@ -888,7 +901,6 @@ PATTERNS: dict[str, list[Pattern]] = {
         [{"NORM": "extension"}, {"LIKE_NUM": True}],
         # "our fax line", "the warehouse cordless phone", "the meeting room speaker" (anchored
         # on the device: "the" would start a walk at every other word)
-        [{"NORM": {"IN": DEVICES}}, {"NORM": {"NOT_IN": NOT_A_DEVICE}}],
         # "our SIP phone at the reception desk", "my handset by the window": one phone, placed
         [
             {"NORM": {"IN": ["our", "my", "his", "her", "this", "that"]}},
@@ -965,6 +977,34 @@ PATTERNS: dict[str, list[Pattern]] = {
             {"NORM": {"IN": PARTS}},
             {"NORM": {"NOT_IN": ["than", *NOT_BETWEEN]}, "OP": "{0,3}"},
             {"NORM": {"IN": WORKS}},
+        ],
+    ],
+    "device": [
+        # "our fax line", "the warehouse cordless phone", "the meeting room speaker": kept as
+        # `one` only after "the", "our", "my"... (not "every outbound fax", "fax delivery")
+        [{"NORM": {"IN": DEVICES}}, {"NORM": {"NOT_IN": NOT_A_DEVICE}}],
+    ],
+    "core": [
+        # "SMS is our main product", "inbound is our whole business"
+        [
+            {"NORM": {"IN": ["is", "are"]}},
+            {"NORM": {"IN": ["our", "the", "their", "my"]}},
+            {"NORM": {"IN": ["main", "core", "primary", "only", "whole", "entire", "key"]}},
+            {
+                "NORM": {
+                    "IN": [
+                        "product",
+                        "business",
+                        "service",
+                        "revenue",
+                        "channel",
+                        "function",
+                        "use",
+                        "income",
+                        "offering",
+                    ]
+                }
+            },
         ],
     ],
     "alternative": [

@@ -27,7 +27,16 @@ from spacy.vocab import Vocab
 
 from classifier.evidence import Hit
 from classifier.language import ENGLISH, function_words_language
-from classifier.lexicon import GROUPS, NEGATABLE, NEGATIONS, PATTERNS, PHRASES, UNQUALIFIED
+from classifier.lexicon import (
+    GROUPS,
+    NEGATABLE,
+    NEGATIONS,
+    PATTERNS,
+    PHRASES,
+    QUANTIFIERS,
+    SINGULAR_DETERMINERS,
+    UNQUALIFIED,
+)
 from classifier.patterns import AnchoredMatcher
 
 EXTENSION = "intake_signals"
@@ -56,6 +65,8 @@ class SignalTagger:
         self.patterns = AnchoredMatcher(PATTERNS)
         self.negations = frozenset(vocab.strings.add(word) for word in NEGATIONS)
         self.unqualified = frozenset(vocab.strings.add(word) for word in UNQUALIFIED)
+        self.quantifiers = frozenset(vocab.strings.add(word) for word in QUANTIFIERS)
+        self.singular = frozenset(vocab.strings.add(word) for word in SINGULAR_DETERMINERS)
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.set(EXTENSION, self.find(doc))
@@ -75,6 +86,8 @@ class SignalTagger:
         punct: list[int] = table[:, 3].tolist()
         kept = [m for m in _longest_per_group(matches) if not self._negated(m, norms, punct)]
         kept = [m for m in kept if m[0] != "unaffected" or self._unqualified(m, norms, punct)]
+        kept = [self._device(m, norms) if m[0] == "device" else m for m in kept]
+        kept = [m for m in kept if m[0] != "unknown"]
         kept = _settle_scope(_settle_breadth(_qualified_works(kept)))
         kept.sort(key=lambda match: (match[1], match[0]))
         # The phrase as written, cut from the text by character offsets (a `Span` per hit
@@ -90,8 +103,19 @@ class SignalTagger:
                 hits.append(Hit(name, phrase, start))
         return tuple(hits)
 
+    def _device(self, match: Match, norms: list[int]) -> Match:
+        """A device noun is one device after "the", "our", "my"... ("our fax line") and not
+        after "every", "any", "no" or alone ("every outbound fax", "fax delivery")."""
+        _, start, end = match
+        before = [norms[i] for i in range(max(start - 3, 0), start)]
+        if any(n in self.quantifiers for n in before) or not any(
+            n in self.singular for n in before
+        ):
+            return ("unknown", start, end)
+        return ("one", start, end)
+
     def _unqualified(self, match: Match, norms: list[int], punct: list[int]) -> bool:
-        """"Calls work normally" speaks of the service; "1:1 calls are unaffected" or "SIP
+        """ "Calls work normally" speaks of the service; "1:1 calls are unaffected" or "SIP
         calls work" of a part of it: the word before the service must not qualify it."""
         start = match[1]
         return start == 0 or bool(punct[start - 1]) or norms[start - 1] in self.unqualified
@@ -170,7 +194,9 @@ def _settle_breadth(matches: list[Match]) -> list[Match]:
         return others
     alternative = found.get("alternative", [])
     others += [("workaround", start, end) for _, start, end in alternative]
-    isolated = found.get("isolated", []) + alternative
+    # What fails is the customer's main use ("SMS is our main product"): what else works does
+    # not make the failure partial.
+    isolated = [] if "core" in found else found.get("isolated", []) + alternative
     majority, minority = found.get("majority"), found.get("minority", [])
     one, every = found.get("one", []), found.get("all", [])
     some = found.get("some", []) + [("some", start, end) for _, start, end in minority]

@@ -146,3 +146,27 @@ def test_the_direct_pipeline_run_matches_spacys_own(triage: Triage) -> None:
         assert a._.intake_signals == b._.intake_signals
         assert a.cats == b.cats
     assert all(isinstance(h, Hit) for h in ours[0]._.intake_signals)
+
+
+def test_the_rest_working_does_not_make_the_main_product_partial(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = (
+        "On our production Restcomm every outbound fax fails since 07:30. Inbound is fine. "
+        "Fax delivery is our core business."
+    )
+    found = names(triage, body)
+    assert "some" not in found
+    assert triage.propose(policies["restcomm-premium"], "", body).priority == "P1"
+
+
+def test_restcomm_production_said_to_be_unusable_is_p1_even_when_read_as_unstable(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = (
+        "our prod restcomm reboots itself every 3 min, calls sometimes get through in "
+        "between. it is unusable."
+    )
+    assert triage.propose(policies["restcomm-standard"], "reboot loop", body).priority == "P1"
+    staging = body.replace("prod", "staging")
+    assert triage.propose(policies["restcomm-standard"], "reboot loop", staging).priority == "P3"
