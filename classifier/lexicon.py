@@ -987,8 +987,6 @@ PATTERNS: dict[str, list[Pattern]] = {
     "core": [
         # "SMS is our main product", "inbound is our whole business"
         [
-            {"NORM": {"IN": ["is", "are"]}},
-            {"NORM": {"IN": ["our", "the", "their", "my"]}},
             {"NORM": {"IN": ["main", "core", "primary", "only", "whole", "entire", "key"]}},
             {
                 "NORM": {

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 
-from spacy.attrs import IDX, IS_ALPHA, IS_PUNCT, LENGTH, LIKE_NUM, NORM
+from spacy.attrs import IS_ALPHA, IS_PUNCT, LIKE_NUM, NORM, ORTH, SPACY
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
@@ -75,7 +75,7 @@ class SignalTagger:
     def find(self, doc: Doc) -> tuple[Hit, ...]:
         if not len(doc):
             return ()
-        table = doc.to_array([NORM, LIKE_NUM, IS_ALPHA, IS_PUNCT, IDX, LENGTH])
+        table = doc.to_array([NORM, LIKE_NUM, IS_ALPHA, IS_PUNCT, ORTH, SPACY])
         norms: list[int] = table[:, 0].tolist()
         doc._.set(LANGUAGE, function_words_language(norms, doc.vocab.strings))
         names = self.names
@@ -90,13 +90,17 @@ class SignalTagger:
         kept = [m for m in kept if m[0] != "unknown"]
         kept = _settle_scope(_settle_breadth(_qualified_works(kept)))
         kept.sort(key=lambda match: (match[1], match[0]))
-        # The phrase as written, cut from the text by character offsets (a `Span` per hit
-        # costs more than the matching); one `Hit` per signal and phrase.
-        text, offsets, lengths = doc.text, table[:, 4].tolist(), table[:, 5].tolist()
+        # The phrase as written, from its tokens' ORTH and trailing space (a `Span` per hit,
+        # or `doc.text`, costs more than the matching); one `Hit` per signal and phrase.
+        strings = doc.vocab.strings
+        orths, spaces = table[:, 4].tolist(), table[:, 5].tolist()
         hits = []
         seen: set[tuple[str, str]] = set()
         for name, start, end in kept:
-            phrase = text[offsets[start] : offsets[end - 1] + lengths[end - 1]]
+            phrase = "".join(
+                strings[orths[i]] + (" " if spaces[i] and i < end - 1 else "")
+                for i in range(start, end)
+            )
             key = (name, phrase.lower())
             if key not in seen:
                 seen.add(key)
