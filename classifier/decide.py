@@ -357,11 +357,17 @@ def _signal_conflict(signals: frozenset[str], hits: Sequence[Hit]) -> str | None
 
 def rule_probabilities(hits: Sequence[Hit]) -> dict[str, float]:
     """Severity probabilities from impact signals alone, for when no model is trained."""
-    counts = {s: sum(1 for h in hits if h.name == s) for s in SEVERITIES if s != "unclear"}
+    counts = dict.fromkeys(_RULED, 0)
+    for hit in hits:  # one pass (this runs for every message)
+        if hit.name in counts:
+            counts[hit.name] += 1
     total = sum(counts.values())
     if not total:
         return {"unclear": 1.0}
     return {s: n / total for s, n in counts.items()}
+
+
+_RULED = tuple(s for s in SEVERITIES if s != "unclear")
 
 
 def _without_unclear(probabilities: Mapping[str, float]) -> dict[str, float]:
