@@ -84,10 +84,18 @@ class SignalTagger:
         if not matches:
             return ()
         punct: list[int] = table[:, 3].tolist()
-        kept = [m for m in _longest_per_group(matches) if not self._negated(m, norms, punct)]
-        kept = [m for m in kept if m[0] != "unaffected" or self._unqualified(m, norms, punct)]
-        kept = [self._device(m, norms) if m[0] == "device" else m for m in kept]
-        kept = [m for m in kept if m[0] != "unknown"]
+        kept = []
+        for match in _longest_per_group(matches):
+            name = match[0]
+            if name in NEGATABLE and self._negated(match, norms, punct):
+                continue  # "is not down"
+            if name == "unaffected" and not self._unqualified(match, norms, punct):
+                continue  # "1:1 calls are unaffected": a part, not the service
+            if name == "device":
+                match = self._device(match, norms)
+                if match[0] == "unknown":
+                    continue  # "every outbound fax", "fax delivery"
+            kept.append(match)
         kept = _settle_scope(_settle_breadth(_qualified_works(kept)))
         kept.sort(key=lambda match: (match[1], match[0]))
         # The phrase as written, from its tokens' ORTH and trailing space (a `Span` per hit,
@@ -125,10 +133,9 @@ class SignalTagger:
         return start == 0 or bool(punct[start - 1]) or norms[start - 1] in self.unqualified
 
     def _negated(self, match: Match, norms: list[int], punct: list[int]) -> bool:
-        """True when "not", "no", "never"... stands at most two words before the match."""
-        name, start, _ = match
-        if name not in NEGATABLE:
-            return False
+        """True when "not", "no", "never"... stands at most two words before the match (of a
+        NEGATABLE signal: the caller checks)."""
+        start = match[1]
         for i in range(start - 1, max(start - 3, -1), -1):
             if punct[i]:
                 return False
