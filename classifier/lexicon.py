@@ -148,7 +148,7 @@ PARTS = [
     "other", "older", "existing", "remaining", "rest", "inbound", "outbound", "incoming",
     "outgoing", "sending", "receiving", "internal", "external", "local", "direct", "normal",
     "regular", "domestic", "both", "udp", "tcp", "landline", "landlines", "mobile", "mobiles",
-    "most", "many", "some", "custom", "older", "newer",
+    "most", "many", "some", "custom", "older", "newer", "running", "headquarters", "hq",
 ]  # fmt: skip
 # Another way in, whose working is a workaround: "manual scaling works", "the API works".
 ALTERNATIVES = [
@@ -898,7 +898,7 @@ PATTERNS: dict[str, list[Pattern]] = {
                 }
             },
         ],
-        [{"NORM": "extension"}, {"LIKE_NUM": True}],
+        [{"NORM": {"IN": ["extension", "mailbox", "voicemailbox", "seat"]}}, {"LIKE_NUM": True}],
         # "our fax line", "the warehouse cordless phone", "the meeting room speaker" (anchored
         # on the device: "the" would start a walk at every other word)
         # "our SIP phone at the reception desk", "my handset by the window": one phone, placed
