@@ -179,6 +179,8 @@ class Gateway:
             settings.data_dir,
             min_free_bytes=settings.smtp.max_message_size,
             page_validity=settings.twilio.page_validity,
+            backlog_age=settings.health.backlog_age,
+            outbox_failure_window=settings.health.outbox_failure_window,
         )
         separate_admin = settings.http.admin_address is not None
         self.http_app = build_http_app(

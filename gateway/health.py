@@ -28,10 +28,6 @@ from gateway.store.paging import overdue_page_tickets
 
 log = logging.getLogger(__name__)
 
-BACKLOG_AGE_LIMIT = timedelta(minutes=5)
-OUTBOX_FAILURE_WINDOW = timedelta(hours=24)
-
-
 @dataclass(frozen=True)
 class Check:
     name: str
@@ -50,6 +46,8 @@ class Health:
     data_dir: Path
     min_free_bytes: int  # less than this free on the data disk is failing
     page_validity: timedelta = timedelta(minutes=30)  # a page waiting longer is overdue
+    backlog_age: timedelta = timedelta(minutes=5)  # [health] backlog_age
+    outbox_failure_window: timedelta = timedelta(hours=24)  # [health] outbox_failure_window
 
     async def checks(self) -> list[Check]:
         return [
@@ -93,7 +91,7 @@ class Health:
         try:
             oldest = await self.store.read(oldest_unprocessed)
             failed, retrying, error = await self.store.read(
-                lambda db: outbox_trouble(db, now - OUTBOX_FAILURE_WINDOW)
+                lambda db: outbox_trouble(db, now - self.outbox_failure_window)
             )
             exhausted = await self.store.read(exhausted_open_chains)
             overdue = await self.store.read(
@@ -105,14 +103,15 @@ class Health:
         checks = []
         age = timedelta(0) if oldest is None else now - oldest
         minutes = int(age.total_seconds() // 60)
-        if age > BACKLOG_AGE_LIMIT:
+        if age > self.backlog_age:
             checks.append(
                 Check("intake_backlog", False, f"oldest unprocessed message waits {minutes} min")
             )
         else:
             checks.append(Check("intake_backlog", True, "accepted messages are being processed"))
         if failed or retrying:
-            detail = f"{failed} failed in the last 24 h, {retrying} retrying after an error"
+            window = _span(self.outbox_failure_window)
+            detail = f"{failed} failed in the last {window}, {retrying} retrying after an error"
             checks.append(Check("outbox", False, f"{detail}; last error: {error}"))
         else:
             checks.append(Check("outbox", True, "deliveries are going out"))
@@ -134,3 +133,10 @@ class Health:
         else:
             checks.append(Check("pages_overdue", True, "pages leave within their validity"))
         return checks
+
+
+def _span(span: timedelta) -> str:
+    hours, seconds = divmod(int(span.total_seconds()), 3600)
+    if hours and not seconds:
+        return f"{hours} h"
+    return f"{hours * 60 + seconds // 60} min"

@@ -204,6 +204,19 @@ class WorkerSettings(StrictModel):
     )
 
 
+class HealthSettings(StrictModel):
+    """When `/healthz` reports degraded (200 with reasons) for things that need a person."""
+
+    backlog_age: Duration = Field(
+        timedelta(minutes=5),
+        description="Accepted mail waiting longer than this for processing is a backlog.",
+    )
+    outbox_failure_window: Duration = Field(
+        timedelta(hours=24),
+        description="Outbox rows that failed within this window keep the outbox check degraded.",
+    )
+
+
 class OutboxSettings(StrictModel):
     backoff_initial: Duration = timedelta(seconds=30)
     backoff_max: Duration = timedelta(hours=1)
@@ -263,6 +276,9 @@ class StoreSettings(StrictModel):
 class Settings(StrictModel):
     data_dir: Path = Path("var")
     store: StoreSettings = StoreSettings()
+    # Where staff and Twilio reach this gateway (page links, webhook signatures). Left unset, it
+    # follows [http]: a desk started with `--http-port 9000` links to port 9000, not 8080
+    # (an ephemeral port 0 keeps this default: set public_url for links to work there).
     public_url: str = "http://127.0.0.1:8080"
     smtp: SmtpSettings = SmtpSettings()
     http: HttpSettings = HttpSettings()
@@ -272,6 +288,7 @@ class Settings(StrictModel):
     ack: AckSettings = AckSettings()
     email: EmailSettings = EmailSettings()
     outbox: OutboxSettings = OutboxSettings()
+    health: HealthSettings = HealthSettings()
     worker: WorkerSettings = WorkerSettings()
     twilio: TwilioSettings = TwilioSettings()
     oncall: OnCallConfig | None = None
@@ -285,6 +302,18 @@ class Settings(StrictModel):
         if not re.match(r"^https?://[^/]+", value):
             raise ValueError(f"must be an absolute http(s) URL, got {value!r}")
         return value.rstrip("/")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _public_url_follows_http(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "public_url" not in data:
+            try:
+                http = HttpSettings.model_validate(data.get("http", {}))
+            except ValidationError:
+                return data  # [http] reports its own error; the default URL stands meanwhile
+            if http.port:  # port 0 is chosen by the OS at bind time: nothing to link to yet
+                data = {**data, "public_url": local_url(http.host, http.port)}
+        return data
 
     @model_validator(mode="after")
     def _desks_and_policies(self) -> Self:
@@ -322,6 +351,18 @@ class Settings(StrictModel):
                 return by_match[domain]
             domain = domain.partition(".")[2]
         return None
+
+
+def local_url(host: str, port: int) -> str:
+    """The URL of the HTTP listener as seen from this machine: a wildcard bind is reached on
+    loopback, and an IPv6 literal needs brackets (RFC 3986 3.2.2)."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:

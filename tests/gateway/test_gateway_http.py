@@ -119,3 +119,36 @@ async def test_admin_routes_on_their_own_listener(tmp_path: Path, clock: ManualC
                 assert r.status == 404
     finally:
         await gw.stop()
+
+
+async def test_health_thresholds_come_from_the_health_settings(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    # A desk that processes in nightly batches allows a longer backlog before anyone looks.
+    settings = make_settings(
+        tmp_path, health__backlog_age="30m", health__outbox_failure_window="2h"
+    )
+    gw = Gateway(settings, clock=clock, proposer=DefaultProposer(), workers=False)
+    await gw.start()
+    try:
+        await send(gw, mail(subject="not processed yet"))
+        clock.advance(timedelta(minutes=12))
+        status, body = await _health(gw.http_address)
+        assert status == 200 and body["status"] == "ok", body["reasons"]
+        clock.advance(timedelta(minutes=20))
+
+        async def failed(db: Connection) -> None:
+            await db.execute(
+                "INSERT INTO outbox (kind, purpose, idempotency_key, recipient, payload, state,"
+                " next_attempt_at, last_error, created_at)"
+                " VALUES ('email', 'ack', 'k1', 'pat@example.com', '{}', 'failed', ?, ?, ?)",
+                (clock.now().isoformat(), "relay said 554 no", clock.now().isoformat()),
+            )
+
+        await gw.store.write(failed)
+        status, body = await _health(gw.http_address)
+        reasons = "\n".join(body["reasons"])
+        assert "intake_backlog: oldest unprocessed message waits 32 min" in reasons
+        assert "outbox: 1 failed in the last 2 h" in reasons
+    finally:
+        await gw.stop()
