@@ -204,7 +204,9 @@ class Gateway:
             ),
         )
         Workspace(
-            WorkspaceContext(self.store, self.clock, settings, self.policies, self.staff_actions)
+            WorkspaceContext(
+                self.store, self.clock, settings, self.policies, self.staff_actions, paging
+            )
         ).add_routes(self.http_app)
         await self._start_http()
         if separate_admin:

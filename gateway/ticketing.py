@@ -32,6 +32,7 @@ from gateway.lifecycle import Lifecycle, TicketClosed, is_final
 from gateway.policybook import PolicyBook
 from gateway.replies import staff_reply
 from gateway.sla.refresh import message_moves_clocks, refresh_clocks, still_current
+from gateway.store import corrections as corrections_sql
 from gateway.store import outbox as outbox_sql
 from gateway.store import staff as staff_sql
 from gateway.store import tickets as sql
@@ -263,6 +264,39 @@ class TicketService:
             extra={"ticket": ticket.number, "event": "priority-changed"},
         )
         return change_
+
+    async def correct_priority(
+        self,
+        db: Connection,
+        ticket: Ticket,
+        priority: str,
+        *,
+        actor: str,
+        reason: str,
+        now: datetime,
+    ) -> PriorityChange:
+        """A person overruling the priority (CLI, API, browser): the change, and a correction
+        the classifier learns from (`corrections`, read by `intake classifier train`).
+
+        Priority changes that are not a person's judgement of the message (a late transcript,
+        a step the policy prescribes) call `change_priority` and teach the classifier nothing.
+        """
+        change = await self.change_priority(
+            db, ticket, priority, actor=actor, reason=reason, now=now
+        )
+        first = await sql.first_message(db, ticket.id, "in")
+        await corrections_sql.insert_correction(
+            db,
+            ticket_number=ticket.number,
+            policy=ticket.policy,
+            subject=ticket.subject,
+            body=first.latest_text if first else "",
+            old_priority=ticket.effective_priority,
+            new_priority=priority,
+            reason=reason,
+            now=now,
+        )
+        return change
 
     async def set_subject(
         self, db: Connection, ticket: Ticket, subject: str, *, actor: str, now: datetime
@@ -512,7 +546,8 @@ class StaffActions:
         reason: str,
         now: datetime,
     ) -> None:
-        await self.tickets.change_priority(
+        """A staff correction: the classifier learns from it (`TicketService.correct_priority`)."""
+        await self.tickets.correct_priority(
             db, ticket, priority, actor=actor, reason=reason, now=now
         )
 

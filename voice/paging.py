@@ -33,7 +33,9 @@ Every SMS is an outbox row, so a Twilio outage delays pages and loses none. Ever
 
 Staff answer by SMS (`voice.commands`): "1001 A" acknowledges, "1001 C" closes the ticket,
 "AA" acknowledges all of their open pages, a bare "A" acknowledges their open page or, when
-they have several, asks which; anything else is a note on their latest paged ticket.
+they have several, asks which; anything else is a note on their latest paged ticket. The
+workspace's **Acknowledge** button (`/oncall`) stops a chain the same way
+(`acknowledge_by_account`).
 
 Everything here runs inside the caller's transaction: the chain starts in the same commit as
 the ticket, and an acknowledgement stops it in the same commit that records it.
@@ -62,6 +64,7 @@ from gateway.store import tickets as tickets_sql
 from gateway.store.connection import Connection
 from gateway.store.paging import Chain, Page
 from gateway.store.records import OutboxItem, Ticket
+from gateway.store.staff import StaffMember
 from gateway.webhooks import Webhooks, ticket_payload
 from policies import Policy
 from voice.commands import Command, parse_staff_text
@@ -586,7 +589,7 @@ class Paging:
         assert ticket is not None
         policy = self._policies.get(ticket.policy)
         if chain.state == "acknowledged" and chain.acked_by != staff.id:
-            who = self._name(chain.acked_by)
+            who = await self._name(db, chain.acked_by)
             when = format_local(chain.acked_at, policy.tz) if chain.acked_at else "earlier"
             return f"Intake: ticket {ticket.number} was already acknowledged by {who} ({when})."
         await self._stop_by(db, chain, ticket, staff)
@@ -596,28 +599,89 @@ class Paging:
             f" escalation stopped.{due}"
         )
 
+    async def acknowledge_by_account(
+        self, db: Connection, ticket_number: int, account: StaffMember, *, via: str
+    ) -> str | None:
+        """A signed-in staff account acknowledges the ticket's page (the workspace's button):
+        the same stop as an SMS "1001 A". The on-call entry with the account's phone is who
+        acknowledged, as by SMS; an account outside the rota is recorded as `<via>:<email>`.
+        None when done (or already done by the same person), else why not, in one sentence."""
+        chain = await sql.chain_for_ticket_number(db, ticket_number)
+        if chain is None:
+            return f"Ticket {ticket_number} has not been paged; there is nothing to acknowledge."
+        ticket = await tickets_sql.ticket_by_id(db, chain.ticket_id)
+        assert ticket is not None
+        actor = f"{via}:{account.email}"
+        rostered = None
+        if self.schedule is not None and account.phone:
+            rostered = self.schedule.staff_by_phone(account.phone)
+        staff_id = rostered.id if rostered is not None else actor
+        person = {
+            "id": rostered.id if rostered else None,
+            "name": account.name,
+            "email": account.email,
+        }
+        if chain.state != "acknowledged" and await self._stop(
+            db, chain, ticket, staff_id, person, via=via, actor=actor
+        ):
+            return None
+        # Acknowledged before, maybe a moment ago by someone else: say by whom.
+        chain = await sql.chain_by_id(db, chain.id) or chain
+        if chain.acked_by == staff_id:
+            return None
+        policy = self._policies.get(ticket.policy)
+        when = format_local(chain.acked_at, policy.tz) if chain.acked_at else "earlier"
+        who = await self._name(db, chain.acked_by)
+        return f"Ticket {ticket.number} was already acknowledged by {who} ({when})."
+
     async def _stop_by(self, db: Connection, chain: Chain, ticket: Ticket, staff: Staff) -> bool:
-        """Acknowledge `chain` for `staff`: escalation stops, unsent pages are withdrawn."""
-        now = self._clock.now()
-        if not await sql.acknowledge_chain(db, chain.id, staff_id=staff.id, now=now):
-            return False
-        await self._withdraw(db, chain, f"acknowledged by {staff.id}")
-        await tickets_sql.add_event(
-            db, ticket.id, now, "page-acknowledged", staff=staff.id, name=staff.name, via="sms"
-        )
+        """Acknowledge `chain` for `staff`, who answered by SMS."""
         account = await staff_sql.staff_by_phone(db, staff.phone)  # the same person
         person = {"id": staff.id, "name": staff.name, "email": account.email if account else None}
+        return await self._stop(
+            db, chain, ticket, staff.id, person, via="sms", actor=f"sms:{staff.id}"
+        )
+
+    async def _stop(
+        self,
+        db: Connection,
+        chain: Chain,
+        ticket: Ticket,
+        staff_id: str,
+        person: dict[str, str | None],
+        *,
+        via: str,
+        actor: str,
+    ) -> bool:
+        """Acknowledge `chain`: escalation stops, unsent pages are withdrawn, the event and
+        the `page.acknowledged` webhook record who did it and how. False if already done."""
+        now = self._clock.now()
+        if not await sql.acknowledge_chain(db, chain.id, staff_id=staff_id, now=now):
+            return False
+        await self._withdraw(db, chain, f"acknowledged by {staff_id}")
+        await tickets_sql.add_event(
+            db,
+            ticket.id,
+            now,
+            "page-acknowledged",
+            staff=staff_id,
+            name=person["name"],
+            via=via,
+            actor=actor,
+        )
         await self._webhooks.emit(
             db,
             "page.acknowledged",
-            ticket_payload(ticket, staff=person, via="sms"),
+            ticket_payload(ticket, staff=person, via=via),
             now,
             ticket_id=ticket.id,
         )
+        who = person["id"] or "a staff account"  # never an email: the log names no address
         log.info(
-            "ticket %d: page acknowledged by %s",
+            "ticket %d: page acknowledged by %s%s",
             ticket.number,
-            staff.id,
+            who,
+            "" if via == "sms" else f" ({via})",
             extra={"ticket": ticket.number, "event": "page-acknowledged"},
         )
         return True
@@ -690,10 +754,14 @@ class Paging:
         assert ticket is not None
         return ticket.number
 
-    def _name(self, staff_id: str | None) -> str:
+    async def _name(self, db: Connection, staff_id: str | None) -> str:
+        """Who acknowledged: a rota entry's name, or a staff account's (`web:<email>`)."""
         if staff_id is None:
             return "someone"
         try:
             return self.schedule.staff(staff_id).name if self.schedule else staff_id
         except KeyError:
-            return staff_id
+            pass
+        via, _, email = staff_id.partition(":")
+        account = await staff_sql.staff_by_email(db, email) if email else None
+        return f"{account.name} ({via})" if account is not None else staff_id

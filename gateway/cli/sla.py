@@ -9,9 +9,7 @@ period it started in. The default period is this month so far.
 from __future__ import annotations
 
 import asyncio
-import csv
 import enum
-import io
 import json
 import sys
 from datetime import UTC, datetime, timedelta
@@ -36,24 +34,10 @@ from gateway.clock import SystemClock
 from gateway.config import Settings
 from gateway.policybook import PolicyBook
 from gateway.promise import format_local
-from gateway.sla.report import ReportRow, attainment
+from gateway.sla.report import COLUMNS, ReportRow, attainment, cells, csv_text
 from gateway.store import Store
 from gateway.store import tickets as tickets_sql
 from gateway.store.connection import Connection
-
-COLUMNS = (
-    "policy",
-    "priority",
-    "clock",
-    "count",
-    "met",
-    "breached",
-    "open",
-    "attainment %",
-    "median",
-    "p90",
-    "unit",
-)
 
 
 class ReportFormat(enum.StrEnum):
@@ -70,10 +54,6 @@ def _bound(text: str, option: str, *, end: bool) -> datetime:
         usage_error(f"{option}: {error}")
     bare_date = "T" not in text and " " not in text.strip()
     return at + timedelta(days=1) if end and bare_date else at
-
-
-def _cell(value: float | int | None) -> str:
-    return "-" if value is None else str(value)
 
 
 @sla_app.command("report")
@@ -126,31 +106,15 @@ def sla_report(
             )
         )
         return
-    cells = [
-        [
-            row.policy,
-            row.priority,
-            row.clock,
-            str(row.count),
-            str(row.met),
-            str(row.breached),
-            str(row.open),
-            _cell(row.attainment),
-            _cell(row.median),
-            _cell(row.p90),
-            row.unit,
-        ]
-        for row in rows
-    ]
     if chosen is ReportFormat.csv:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        writer.writerows([[one_line(c) for c in line] for line in cells])
-        typer.echo(out.getvalue(), nl=False)
+        typer.echo(csv_text(rows), nl=False)
         return
     print_rows(
-        OutputFormat(chosen.value), COLUMNS, cells, records, title=f"SLA attainment, {period}"
+        OutputFormat(chosen.value),
+        COLUMNS,
+        [cells(row) for row in rows],
+        records,
+        title=f"SLA attainment, {period}",
     )
 
 

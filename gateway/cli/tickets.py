@@ -48,7 +48,6 @@ from gateway.replies import Unreachable
 from gateway.store import Store
 from gateway.store import outbox as outbox_sql
 from gateway.store import tickets as sql
-from gateway.store.corrections import insert_correction
 from gateway.store.records import Ticket
 from gateway.store.staff import StaffMember, staff_by_email, staff_by_id
 from gateway.ticketing import StaffActions, UnknownPriority
@@ -404,23 +403,11 @@ async def _correct(
         if ticket is None:
             raise fail(f"no ticket #{number}")
         try:
-            change = await service.change_priority(
+            change = await service.correct_priority(
                 db, ticket, priority, actor=f"cli:{_operator()}", reason=reason, now=now
             )
         except UnknownPriority as exc:
             usage_error(str(exc))
-        first = next((m for m in await sql.thread(db, ticket.id) if m.direction == "in"), None)
-        await insert_correction(
-            db,
-            ticket_number=number,
-            policy=ticket.policy,
-            subject=ticket.subject,
-            body=first.latest_text if first else "",
-            old_priority=ticket.effective_priority,
-            new_priority=priority,
-            reason=reason,
-            now=now,
-        )
         due = change.after.due_at
         due_text = format_local(due, book.get(ticket.policy).tz) if due else "no fixed deadline"
         return f"ticket #{number}: {ticket.effective_priority} -> {priority}; respond by {due_text}"

@@ -8,12 +8,15 @@ breached or are still open, and how long meeting them took, in the clock's own u
   included), in business hours for a business clock (open time only, as the clock counts),
   in hours otherwise.
 
-Used by `intake sla report` and by the API's `GET /sla/report`; `tickets_with` serves the
-API's `sla=at-risk|breached` filter.
+Used by `intake sla report`, the API's `GET /sla/report` and the workspace's `/reports` (whose
+CSV download is `csv_text`, the bytes `intake sla report --format csv` prints); `tickets_with`
+serves the API's `sla=at-risk|breached` filter.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import statistics
 from collections.abc import Sequence
@@ -25,11 +28,25 @@ from gateway.policybook import PolicyBook
 from gateway.store import clocks as sql
 from gateway.store.clocks import StoredClock
 from gateway.store.connection import Connection
+from gateway.terminal import clean
 from policies import PolicyError
 from policies.business_calendar import BusinessCalendar
 from policies.clocks import open_time_between
 
 HOUR = timedelta(hours=1)
+COLUMNS = (
+    "policy",
+    "priority",
+    "clock",
+    "count",
+    "met",
+    "breached",
+    "open",
+    "attainment %",
+    "median",
+    "p90",
+    "unit",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +97,36 @@ async def attainment(
         _row(key, members, policies, now)
         for key, members in sorted(groups.items(), key=lambda item: _order(item[0], policies))
     ]
+
+
+def cells(row: ReportRow) -> list[str]:
+    """One row as text, in `COLUMNS` order; "-" where there is no figure yet."""
+    return [
+        row.policy,
+        row.priority,
+        row.clock,
+        str(row.count),
+        str(row.met),
+        str(row.breached),
+        str(row.open),
+        _cell(row.attainment),
+        _cell(row.median),
+        _cell(row.p90),
+        row.unit,
+    ]
+
+
+def csv_text(rows: Sequence[ReportRow]) -> str:
+    """The report as CSV with a header line: every cell one line of printable text."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    writer.writerows([[" ".join(clean(c).split()) for c in cells(row)] for row in rows])
+    return out.getvalue()
+
+
+def _cell(value: float | int | None) -> str:
+    return "-" if value is None else str(value)
 
 
 async def tickets_with(db: Connection, which: Literal["at-risk", "breached"]) -> list[int]:

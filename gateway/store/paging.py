@@ -406,3 +406,20 @@ async def next_chain_due(db: Connection) -> datetime | None:
     ) as cursor:
         row = await cursor.fetchone()
     return from_iso(row["at"]) if row else None
+
+
+async def chains_on_watch(
+    db: Connection, *, acknowledged_since: datetime, limit: int
+) -> list[Chain]:
+    """What the on-call page lists, newest first: every active chain, every exhausted one whose
+    ticket is still open or pending (nobody took it), and those acknowledged since
+    `acknowledged_since`. At most `limit`."""
+    async with db.execute(
+        "SELECT c.* FROM page_chains c JOIN tickets t ON t.id = c.ticket_id"
+        " WHERE c.state = 'active'"
+        " OR (c.state = 'exhausted' AND t.status IN ('open', 'pending'))"
+        " OR (c.state = 'acknowledged' AND c.acked_at >= ?)"
+        " ORDER BY c.started_at DESC, c.id DESC LIMIT ?",
+        (iso(acknowledged_since), limit),
+    ) as cursor:
+        return [Chain.from_row(row) for row in await cursor.fetchall()]

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import jinja2
@@ -27,25 +27,33 @@ from gateway.config import Settings
 from gateway.lifecycle import STATUSES, LifecycleError
 from gateway.policybook import PolicyBook
 from gateway.replies import Unreachable
-from gateway.store import Store, listing, sessions
+from gateway.store import Store, content, listing, sessions
 from gateway.store import staff as staff_sql
+from gateway.store import tickets as tickets_sql
 from gateway.store.connection import Connection
 from gateway.store.listing import TicketFilter, TicketRow
 from gateway.store.sessions import Session
 from gateway.store.staff import ROLES
 from gateway.ticketing import StaffActions
+from gateway.web.attachments import download, inline_picture, size_text
 from gateway.web.deadlines import Deadline, deadline
+from gateway.web.thread import inline_image, show_thread
+
+if TYPE_CHECKING:
+    from gateway.web.oncall import OnCallDesk
 
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "intake_session"
 LOGIN_CSRF_COOKIE = "intake_login_csrf"
 QUEUE_CAP = 500  # rows per status the queue reads; the page says so when there are more
 ACTIVE = ("open", "pending")  # what the queue shows unless a status is chosen
+PARTIALS = ("/queue/rows", "/oncall/pages")  # htmx fragments: 401, never the sign-in page
 EXPIRED_FORM = "This form has expired; reload the page and try again."
 RANK = {role: rank for rank, role in enumerate(ROLES)}
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self';"
+        " object-src 'none'; frame-src 'none'; base-uri 'none';"
         " frame-ancestors 'none'; form-action 'self'"
     ),
     "X-Content-Type-Options": "nosniff",
@@ -60,6 +68,7 @@ class WorkspaceContext:
     settings: Settings
     policies: PolicyBook
     staff_actions: StaffActions
+    pager: OnCallDesk | None = None  # paging (voice.paging), for /oncall
 
 
 def page_environment() -> jinja2.Environment:
@@ -99,9 +108,22 @@ class Workspace:
         app.router.add_get("/", self.staff(self.queue))
         app.router.add_get("/queue/rows", self.staff(self.queue_rows))
         app.router.add_get("/tickets/{number:\\d+}", self.staff(self.ticket))
+        app.router.add_get(
+            "/tickets/{number:\\d+}/attachments/{attachment:\\d+}", self.staff(self.attachment)
+        )
+        app.router.add_get(
+            "/tickets/{number:\\d+}/messages/{message:\\d+}/inline/{part:\\d+}",
+            self.staff(self.inline_image),
+        )
         for action in ("reply", "note", "priority", "assign", "status"):
             handler = getattr(self, f"do_{action}")
             app.router.add_post(f"/tickets/{{number:\\d+}}/{action}", self.staff(handler))
+        # /oncall, /t/{n} and /reports build on this class (sessions, CSRF, rendering).
+        from gateway.web.oncall import OnCallPages
+        from gateway.web.reports import ReportPages
+
+        OnCallPages(self).add_routes(app)
+        ReportPages(self).add_routes(app)
 
     def render(self, name: str, status: int = 200, **values: Any) -> web.Response:
         body = self.env.get_template(name).render(**values)
@@ -122,7 +144,7 @@ class Workspace:
             if cookie:
                 session = await self.c.store.read(lambda db: sessions.session_for(db, cookie, now))
             if session is None:
-                if request.method != "GET" or request.path == "/queue/rows":
+                if request.method != "GET" or request.path in PARTIALS:
                     return self.problem(HttpProblem(401, "Sign in first."), None)
                 raise web.HTTPSeeOther("/login?" + urlencode({"next": request.path_qs}))
             try:
@@ -297,31 +319,92 @@ class Workspace:
 
     async def ticket(self, request: web.Request, session: Session) -> web.Response:
         number = int(request.match_info["number"])
+        view = request.query.get("view", "text")
+        if view not in ("text", "html"):
+            raise HttpProblem(400, f"No view {view!r} (known: text, html).")
 
         async def read(db: Connection) -> Any:
             row = await listing.ticket_row(db, number)
             if row is None:
                 return None
-            return row, *await listing.thread_and_events(db, row.ticket.id)
+            ticket_id = row.ticket.id
+            messages, events = await listing.thread_and_events(db, ticket_id)
+            raws = None
+            if view == "html":  # parsed on demand: the text view does no MIME work
+                raws = {}
+                for m in messages:
+                    if m.channel == "email" and m.direction == "in":
+                        raw = await content.raw_message(db, ticket_id, m.id)
+                        if raw is not None:
+                            raws[m.id] = raw
+            attachments = await content.attachments_of_ticket(db, ticket_id)
+            voicemails = await content.voicemails_of_ticket(db, ticket_id)
+            return row, messages, events, attachments, voicemails, raws
 
         found = await self.c.store.read(read)
         if found is None:
             raise HttpProblem(404, f"There is no ticket #{number}.")
-        row, messages, events = found
+        row, messages, events, attachments, voicemails, raws = found
         policy = self.c.policies.get(row.ticket.policy)
         now = self.c.clock.now()
+        # Sanitising is CPU work on customer input of any size: off the event loop.
+        shown = await asyncio.to_thread(
+            show_thread, number, messages, attachments, voicemails, raws
+        )
         return self.render(
             "ticket.html.j2",
             session=session,
             row=row,
             t=row.ticket,
-            messages=messages,
+            shown=shown,
+            view=view,
+            has_email=any(m.channel == "email" and m.direction == "in" for m in messages),
+            size_text=size_text,
             events=events,
             zone=policy.tz,
             priorities=policy.priorities,
             deadline=self._deadline(row, now),
             can_prioritise=RANK[session.staff.role] >= RANK["lead"],
         )
+
+    async def attachment(self, request: web.Request, session: Session) -> web.StreamResponse:
+        number = int(request.match_info["number"])
+        attachment_id = int(request.match_info["attachment"])
+
+        async def read(db: Connection) -> Any:
+            ticket = await tickets_sql.ticket_by_number(db, number)
+            if ticket is None:
+                return None
+            return await content.attachment_content(db, ticket.id, attachment_id)
+
+        found = await self.c.store.read(read)
+        if found is None:
+            raise HttpProblem(404, f"Ticket #{number} has no attachment {attachment_id}.")
+        stored, data = found
+        if data is None:
+            raise HttpProblem(
+                410,
+                f"{stored.filename} ({size_text(stored.size)}) was over the size limit when it"
+                " arrived: only its name and size were kept.",
+            )
+        return download(stored.filename, data)
+
+    async def inline_image(self, request: web.Request, session: Session) -> web.StreamResponse:
+        number = int(request.match_info["number"])
+        message_id = int(request.match_info["message"])
+        index = int(request.match_info["part"])
+
+        async def read(db: Connection) -> bytes | None:
+            ticket = await tickets_sql.ticket_by_number(db, number)
+            if ticket is None:
+                return None
+            return await content.raw_message(db, ticket.id, message_id)
+
+        raw = await self.c.store.read(read)
+        image = None if raw is None else await asyncio.to_thread(inline_image, raw, index)
+        if image is None:
+            raise HttpProblem(404, f"Ticket #{number} has no such inline image.")
+        return inline_picture(*image)
 
     async def _act(
         self,
