@@ -7,7 +7,14 @@ on it. One client asks, one request at a time, for pages of 50:
 - `first page`: the newest tickets, no filter;
 - `deep pages`: a cursor anywhere in the 100,000 (keyset pagination: page 1,900 costs what
   page 1 costs);
-- `filtered`: `status=open&priority=P1`, from a random cursor.
+- `filtered`: `status=open&priority=P1`, from a random cursor;
+- `sla=breached`, `sla=at-risk`: the first page of tickets with a clock past its deadline, or
+  past a warning point (the stored clocks, `sla_clocks`: one respond clock per ticket, met for
+  the answered and the resolved ones, running for the rest; most running ones are long
+  overdue, the worst case for the breached filter).
+
+Every ticket of a page is shown with all its clocks, computed from its timeline by the clocks
+engine (gateway/sla/views.py), as the API always does.
 
 The baseline is a bare aiohttp server answering a ready-made JSON body of the same size
 (no authentication, no database): what the HTTP stack and JSON decoding alone cost.
@@ -80,7 +87,8 @@ def seed(data_dir: Path, count: int) -> str:
 
     asyncio.run(migrate())
     rng = random.Random(7)
-    start = datetime(2026, 1, 1, tzinfo=UTC)
+    # Tickets every five minutes up to now, so the newest are the ones still running.
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5 * count)
     token = credentials.new_token()
     with sqlite3.connect(data_dir / "intake.db") as db:
         now = datetime.now(UTC).isoformat()
@@ -94,11 +102,13 @@ def seed(data_dir: Path, count: int) -> str:
             " VALUES (1, 'bench', ?, ?, ?)",
             (credentials.token_hash(token), credentials.token_hint(token), now),
         )
-        tickets, events = [], []
+        tickets, events, clocks, alerts = [], [], [], []
+        real_now = datetime.now(UTC)
         for i in range(count):
             received = start + timedelta(minutes=5 * i)
             due = received + timedelta(hours=rng.choice((1, 4, 8, 24)))
             priority = rng.choice(PRIORITIES)
+            status = rng.choice(STATUSES)
             tickets.append(
                 (
                     i + 1,
@@ -115,15 +125,40 @@ def seed(data_dir: Path, count: int) -> str:
                     "[]",
                     received.isoformat(timespec="microseconds"),
                     due.isoformat(timespec="microseconds"),
-                    rng.choice(STATUSES),
+                    status,
                     received.isoformat(timespec="microseconds"),
                     received.isoformat(timespec="microseconds"),
                 )
             )
             events.append((i + 1, received.isoformat(timespec="microseconds"), "created", "{}"))
+            met: datetime | None = None
             if i % 3 == 0:
-                replied = received + timedelta(minutes=rng.randint(5, 600))
-                events.append((i + 1, replied.isoformat(timespec="microseconds"), "replied", "{}"))
+                met = received + timedelta(minutes=rng.randint(5, 600))
+                events.append((i + 1, met.isoformat(timespec="microseconds"), "replied", "{}"))
+            elif status in ("resolved", "closed"):
+                met = received + timedelta(hours=1)
+            # As the scanner leaves them: breaches recorded, warning points passed notified.
+            state = "pending" if met is None else "met" if met <= due else "breached"
+            warn = received + (due - received) * 0.75
+            breached = (met is None and due <= real_now) or state == "breached"
+            warned = met is None and warn <= real_now
+            clocks.append(
+                (
+                    i + 1,
+                    priority,
+                    received.isoformat(timespec="microseconds"),
+                    due.isoformat(timespec="microseconds"),
+                    state,
+                    met.isoformat(timespec="microseconds") if met else None,
+                    int(state != "met" and not breached),
+                    warn.isoformat(timespec="microseconds") if met is None and not warned else None,
+                    '["75%"]' if warned else "[]",
+                    due.isoformat(timespec="microseconds") if breached else None,
+                    max(received, real_now).isoformat(timespec="microseconds"),
+                )
+            )
+            if breached:
+                alerts.append((i + 1, due.isoformat(timespec="microseconds")))
         db.executemany(
             "INSERT INTO tickets (id, number, channel, customer, customer_name, desk, policy,"
             " subject, proposed_priority, effective_priority, confidence, reasons, received_at,"
@@ -133,6 +168,17 @@ def seed(data_dir: Path, count: int) -> str:
         )
         db.executemany(
             "INSERT INTO events (ticket_id, at, kind, detail) VALUES (?, ?, ?, ?)", events
+        )
+        db.executemany(
+            "INSERT INTO sla_clocks (ticket_id, clock, cycle, policy, priority, business,"
+            " started_at, due_at, state, met_at, watch, next_warn_at, warned, breached_at,"
+            " updated_at) VALUES (?, 'respond', 0, 'threepbx', ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            clocks,
+        )
+        db.executemany(
+            "INSERT INTO sla_alerts (ticket_id, clock, cycle, point, due_at, recorded_at)"
+            " VALUES (?, 'respond', 0, 'breach', ?, ?)",
+            [(ticket, due, due) for ticket, due in alerts],
         )
         db.execute("ANALYZE")
     return token
@@ -156,6 +202,8 @@ def queries(count: int, requests: int) -> dict[str, list[dict[str, str]]]:
             }
             for _ in range(requests)
         ],
+        "sla=breached": [{"limit": str(PAGE), "sla": "breached"} for _ in range(requests)],
+        "sla=at-risk": [{"limit": str(PAGE), "sla": "at-risk"} for _ in range(requests)],
     }
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import statistics
-from collections import defaultdict
 from dataclasses import replace
 
 from pydantic import BaseModel
@@ -25,9 +23,11 @@ from gateway.api.models import (
     TicketPage,
     TicketPatch,
 )
-from gateway.api.views import respond_clock, ticket_detail, ticket_out
+from gateway.api.views import ticket_detail, ticket_out
 from gateway.lifecycle import LifecycleError
 from gateway.replies import Unreachable
+from gateway.sla.report import attainment, month_so_far
+from gateway.sla.views import clocks_at, ticket_clocks_at
 from gateway.store import listing
 from gateway.store import staff as staff_sql
 from gateway.store.connection import Connection
@@ -101,8 +101,9 @@ async def list_tickets(call: Call, db: Connection) -> BaseModel:
     rows = await listing.page_of_tickets(db, where, before=before, limit=limit + 1, now=now)
     more = len(rows) > limit
     rows = rows[:limit]
+    clocks = await clocks_at(db, call.context.policies, [row.ticket for row in rows], now)
     return TicketPage(
-        tickets=[ticket_out(row, now) for row in rows],
+        tickets=[ticket_out(row, clocks[row.ticket.id]) for row in rows],
         limit=limit,
         max_limit=MAX_PAGE,
         next=encode_cursor(rows[-1].ticket.number) if more else None,
@@ -119,51 +120,26 @@ async def ticket_or_404(call: Call, db: Connection) -> TicketRow:
 
 async def get_ticket(call: Call, db: Connection) -> BaseModel:
     row = await ticket_or_404(call, db)
+    now = call.context.clock.now()
+    clocks = await ticket_clocks_at(db, call.context.policies, row.ticket, now)
     messages, events = await listing.thread_and_events(db, row.ticket.id)
-    return ticket_detail(row, messages, events, call.context.clock.now())
-
-
-def _percentile(values: list[float], share: float) -> float | None:
-    if not values:
-        return None
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[int(share * 100) - 1]
+    return ticket_detail(row, clocks, messages, events)
 
 
 async def sla_report(call: Call, db: Connection) -> BaseModel:
+    """The clocks engine's attainment report: the rows `intake sla report` prints."""
     query: SlaReportQuery = call.query
     now = call.context.clock.now()
-    rows = await listing.received_between(db, query.since, query.until, query.policy)
-    groups: dict[tuple[str, str], list[TicketRow]] = defaultdict(list)
-    for row in rows:
-        groups[(row.ticket.policy, row.ticket.effective_priority)].append(row)
-    out = []
-    for (policy, priority), members in sorted(groups.items()):
-        states = [respond_clock(row, now).state for row in members]
-        met, breached = states.count("met"), states.count("breached")
-        times = sorted(
-            (row.responded_at - row.ticket.received_at).total_seconds()
-            for row in members
-            if row.responded_at is not None
+    month_start, _ = month_so_far(now)
+    since, until = query.since or month_start, query.until or now
+    if since >= until:
+        raise ApiError(
+            422, f"since ({since.isoformat()}) must be before until ({until.isoformat()})"
         )
-        out.append(
-            ReportRow(
-                policy=policy,
-                priority=priority,
-                clock="respond",
-                count=len(members),
-                met=met,
-                breached=breached,
-                open=states.count("pending"),
-                attainment_percent=round(100 * met / (met + breached), 1)
-                if met + breached
-                else None,
-                median_seconds=statistics.median(times) if times else None,
-                p90_seconds=_percentile(times, 0.9),
-            )
-        )
-    return SlaReport(since=query.since, until=query.until, rows=out)
+    rows = await attainment(
+        db, call.context.policies, since=since, until=until, now=now, policy=query.policy
+    )
+    return SlaReport(since=since, until=until, rows=[ReportRow(**row.as_dict()) for row in rows])
 
 
 # -- writes: each runs inside one store transaction and calls the ticket service -------------
@@ -231,4 +207,6 @@ async def patch_ticket(call: Call, db: Connection) -> BaseModel:
             await ops.assign(db, ticket, assignee, actor=actor, now=now)
     changed = await listing.ticket_row(db, ticket.number)
     assert changed is not None
-    return ticket_out(changed, now)
+    return ticket_out(
+        changed, await ticket_clocks_at(db, call.context.policies, changed.ticket, now)
+    )

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 STATUSES = ("open", "pending", "resolved", "closed")
 Status = Literal["open", "pending", "resolved", "closed"]
 ClockState = Literal["pending", "met", "breached", "paused"]
+ClockName = Literal["respond", "ongoing", "resolve", "rfo"]
 MAX_PAGE = 200
 DEFAULT_PAGE = 50
 
@@ -40,8 +41,9 @@ class TicketListQuery(_Request):
     )
     sla: Literal["at-risk", "breached"] | None = Field(
         None,
-        description="`breached`: the respond clock ran out (answered late or not yet); "
-        "`at-risk`: unanswered with under a quarter of its time left.",
+        description="`breached`: a clock of the ticket (any of respond, ongoing, resolve, rfo) "
+        "was not met by its deadline (overdue now, or met late); `at-risk`: a clock still "
+        "running, not yet due, has passed one of its policy's warning points.",
     )
     limit: int = Field(
         DEFAULT_PAGE,
@@ -87,15 +89,20 @@ class TicketPatch(_Request):
 
 
 class SlaReportQuery(_Request):
-    since: datetime = Field(description="Tickets received at or after this instant (ISO 8601).")
-    until: datetime = Field(description="... and before this instant.")
+    since: datetime | None = Field(
+        None,
+        description="Clocks started at or after this instant (ISO 8601 with an offset); "
+        "default: the start of this month (UTC).",
+    )
+    until: datetime | None = Field(None, description="... and before this instant; default: now.")
     policy: str | None = Field(None, description="Only this policy.")
 
     @model_validator(mode="after")
     def _aware_and_ordered(self) -> SlaReportQuery:
-        if self.since.tzinfo is None or self.until.tzinfo is None:
-            raise ValueError("since and until need a UTC offset, e.g. 2026-11-01T00:00:00Z")
-        if self.until <= self.since:
+        for bound in (self.since, self.until):
+            if bound is not None and bound.tzinfo is None:
+                raise ValueError("since and until need a UTC offset, e.g. 2026-11-01T00:00:00Z")
+        if self.since is not None and self.until is not None and self.until <= self.since:
             raise ValueError("until must be after since")
         return self
 
@@ -104,11 +111,26 @@ class SlaReportQuery(_Request):
 
 
 class Clock(_Response):
-    name: str = Field(description="respond (first public staff reply), ...")
-    due: datetime | None
-    state: ClockState
-    remaining_seconds: int | None = Field(description="Until due; negative once breached.")
-    met_at: datetime | None = None
+    """One SLA clock of the ticket at the time of the request, from the clocks engine."""
+
+    name: ClockName = Field(
+        description="respond (first public staff reply), ongoing (the next public update after "
+        "a customer message; one per cycle), resolve (first resolution), rfo (reason for outage)."
+    )
+    cycle: int = Field(description="0, or the ongoing clock's cycle from 1.")
+    priority: str = Field(description="The level the clock runs at.")
+    target: str = Field(description="The policy's target, as written: `4 business hours`.")
+    business: bool = Field(description="Counted in the policy's business hours.")
+    started_at: datetime
+    due: datetime = Field(description="The deadline (moved by pauses), UTC.")
+    state: ClockState = Field(description="A clock met after its deadline is `breached`.")
+    remaining_seconds: int | None = Field(
+        description="Until due; negative once overdue; null once met."
+    )
+    paused_seconds: int = Field(description="How far pauses (pending) moved the deadline.")
+    at_risk: bool = Field(description="Still running, past a warning point of the policy.")
+    met_at: datetime | None
+    breached_at: datetime | None = Field(description="The deadline, once breached.")
 
 
 class TicketOut(_Response):
@@ -127,9 +149,12 @@ class TicketOut(_Response):
     after_hours: bool
     assignee: str | None = Field(description="The assigned staff member's email.")
     received_at: datetime
-    due_at: datetime | None
+    due_at: datetime | None = Field(
+        description="The respond-by time promised in the acknowledgement; `clocks` has every "
+        "clock as it stands now."
+    )
     updated_at: datetime
-    clocks: list[Clock]
+    clocks: list[Clock] = Field(description="Every SLA clock of the ticket at the request.")
 
 
 class TicketPage(_Response):
@@ -169,16 +194,19 @@ class ReplyOut(_Response):
 
 
 class ReportRow(_Response):
+    """One policy x priority x clock of the clocks engine's report (as `intake sla report`)."""
+
     policy: str
     priority: str
     clock: str
-    count: int
+    count: int = Field(description="Clocks that started in the period.")
     met: int
     breached: int
-    open: int
+    open: int = Field(description="Still running, not yet due.")
     attainment_percent: float | None = Field(description="met / (met + breached); null if none.")
-    median_seconds: float | None
-    p90_seconds: float | None
+    median: float | None = Field(description="Median time to meet the clock, in `unit`.")
+    p90: float | None = Field(description="90th percentile (nearest rank), in `unit`.")
+    unit: str = Field(description="`business hours` or `hours`.")
 
 
 class SlaReport(_Response):

@@ -1,31 +1,33 @@
-"""Stored tickets as the API shows them, with the state of each SLA clock at `now`.
-
-Only the respond clock exists so far: its due time is the ticket's committed deadline and it
-is met by the first public staff reply (the earliest `replied` event).
-"""
+"""Stored tickets as the API shows them, with every SLA clock at `now` (gateway/sla/views.py:
+the same clocks `intake tickets show` and the workspace show)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from gateway.api.models import Clock, EventOut, MessageOut, TicketDetail, TicketOut
+from gateway.sla.views import ClockView, TicketClocks
 from gateway.store.listing import TicketRow
 from gateway.store.records import Event, Message
 
 
-def respond_clock(row: TicketRow, now: datetime) -> Clock:
-    due, met_at = row.ticket.due_at, row.responded_at
-    if met_at is not None:
-        state = "met" if due is None or met_at <= due else "breached"
-        return Clock(name="respond", due=due, state=state, remaining_seconds=None, met_at=met_at)
-    if due is None:
-        return Clock(name="respond", due=None, state="pending", remaining_seconds=None)
-    remaining = int((due - now).total_seconds())
-    state = "breached" if remaining < 0 else "pending"
-    return Clock(name="respond", due=due, state=state, remaining_seconds=remaining)
+def clock_out(clock: ClockView) -> Clock:
+    return Clock(
+        name=clock.name,
+        cycle=clock.cycle,
+        priority=clock.priority,
+        target=clock.target,
+        business=clock.business,
+        started_at=clock.started_at,
+        due=clock.due_at,
+        state=clock.state,
+        remaining_seconds=clock.remaining_seconds,
+        paused_seconds=int(clock.paused.total_seconds()),
+        at_risk=clock.at_risk,
+        met_at=clock.met_at,
+        breached_at=clock.breached_at,
+    )
 
 
-def ticket_out(row: TicketRow, now: datetime) -> TicketOut:
+def ticket_out(row: TicketRow, clocks: TicketClocks) -> TicketOut:
     t = row.ticket
     return TicketOut(
         number=t.number,
@@ -45,15 +47,15 @@ def ticket_out(row: TicketRow, now: datetime) -> TicketOut:
         received_at=t.received_at,
         due_at=t.due_at,
         updated_at=t.updated_at,
-        clocks=[respond_clock(row, now)],
+        clocks=[clock_out(c) for c in clocks.clocks],
     )
 
 
 def ticket_detail(
-    row: TicketRow, messages: list[Message], events: list[Event], now: datetime
+    row: TicketRow, clocks: TicketClocks, messages: list[Message], events: list[Event]
 ) -> TicketDetail:
     return TicketDetail(
-        **ticket_out(row, now).model_dump(),
+        **ticket_out(row, clocks).model_dump(),
         reasons=list(row.ticket.reasons),
         messages=[
             MessageOut(

@@ -34,7 +34,7 @@ from gateway.clock import SystemClock
 from gateway.config import Settings
 from gateway.policybook import PolicyBook
 from gateway.promise import format_local
-from gateway.sla.report import COLUMNS, ReportRow, attainment, cells, csv_text
+from gateway.sla.report import COLUMNS, ReportRow, attainment, cells, csv_text, month_so_far
 from gateway.store import Store
 from gateway.store import tickets as tickets_sql
 from gateway.store.connection import Connection
@@ -59,7 +59,10 @@ def _bound(text: str, option: str, *, end: bool) -> datetime:
 @sla_app.command("report")
 def sla_report(
     since: str | None = typer.Option(
-        None, "--since", help="Start: a date or ISO 8601 instant (UTC without an offset)."
+        None,
+        "--since",
+        help="Start: a date or ISO 8601 instant (UTC without an offset)"
+        " [default: the first of this month].",
     ),
     until: str | None = typer.Option(
         None, "--until", help="End: a date (that day included) or an instant [default: now]."
@@ -77,11 +80,8 @@ def sla_report(
     """Attainment per policy, priority and clock: met, breached, open, median and p90 time."""
     settings = settings_from_cli(config, data_dir)
     now = SystemClock().now()
-    start = (
-        _bound(since, "--since", end=False)
-        if since
-        else now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    )
+    month_start, _ = month_so_far(now)
+    start = _bound(since, "--since", end=False) if since else month_start
     end = _bound(until, "--until", end=True) if until else now
     if start >= end:
         usage_error(f"--since ({start.isoformat()}) must be before --until ({end.isoformat()})")
@@ -132,7 +132,7 @@ def sla_rfo_sent(
 async def _rfo_sent(store: Store, settings: Settings, number: int) -> str:
     from gateway.app import ticket_service_for
     from gateway.cli.tickets import _operator
-    from gateway.sla.refresh import current_clocks
+    from gateway.sla.views import ticket_clocks_at
 
     clock = SystemClock()
     book = PolicyBook(settings)
@@ -145,7 +145,8 @@ async def _rfo_sent(store: Store, settings: Settings, number: int) -> str:
             raise fail(f"no ticket #{number}")
         policy = service.policy_of(ticket)
         await service.record_rfo(db, ticket, actor=f"cli:{_operator()}", now=now)
-        rfo = [c for c in await current_clocks(db, policy, ticket.id, now) if c.name == "rfo"]
+        clocks = await ticket_clocks_at(db, book, ticket, now)
+        rfo = [c for c in clocks.clocks if c.name == "rfo"]
         if not rfo:
             return (
                 f"ticket #{number}: reason for outage recorded; its priority"

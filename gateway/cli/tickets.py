@@ -45,12 +45,14 @@ from gateway.lifecycle import LifecycleError
 from gateway.policybook import PolicyBook
 from gateway.promise import format_local
 from gateway.replies import Unreachable
+from gateway.sla.views import ClockView, TicketClocks, ticket_clocks_at
 from gateway.store import Store
 from gateway.store import outbox as outbox_sql
 from gateway.store import tickets as sql
 from gateway.store.records import Ticket
 from gateway.store.staff import StaffMember, staff_by_email, staff_by_id
 from gateway.ticketing import StaffActions, UnknownPriority
+from gateway.web.deadlines import clock_words
 from gateway.webhooks import Webhooks
 from policies import PolicyError
 
@@ -202,11 +204,14 @@ def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-async def _ticket_detail(store: Store, number: int) -> dict[str, Any] | None:
+async def _ticket_detail(
+    store: Store, number: int, book: PolicyBook, now: datetime
+) -> dict[str, Any] | None:
     async def read(db: Any) -> dict[str, Any] | None:
         ticket = await sql.ticket_by_number(db, number)
         if ticket is None:
             return None
+        clocks = await ticket_clocks_at(db, book, ticket, now)
         messages = await sql.thread(db, ticket.id)
         attachments = {m.id: await sql.attachments_of(db, m.id) for m in messages}
         previous = (
@@ -218,6 +223,7 @@ async def _ticket_detail(store: Store, number: int) -> dict[str, Any] | None:
         assignee = await staff_by_id(db, ticket.assignee_id) if ticket.assignee_id else None
         return {
             "ticket": ticket,
+            "clocks": clocks,
             "previous": previous.number if previous else None,
             "next": following.number if following else None,
             "assignee": assignee.email if assignee else None,
@@ -233,20 +239,71 @@ async def _ticket_detail(store: Store, number: int) -> dict[str, Any] | None:
 @tickets_app.command("show")
 def show_ticket(
     number: int = typer.Argument(..., help="Ticket number."),
+    fmt: OutputFormat | None = typer.Option(
+        None,
+        "--format",
+        help="table (the ticket, its clocks and thread; the default), tsv (one line per SLA"
+        " clock) or json (everything).",
+        case_sensitive=False,
+    ),
     as_json: bool = JSON_OPTION,
     config: Path | None = CONFIG_OPTION,
     data_dir: Path | None = DATA_DIR_OPTION,
 ) -> None:
-    """Show a ticket: thread, priorities, deadline, acknowledgement and outbox state."""
+    """Show a ticket: every SLA clock, thread, priorities, acknowledgement and outbox state."""
     settings = settings_from_cli(config, data_dir)
-    detail = asyncio.run(with_store(settings, lambda s: _ticket_detail(s, number)))
+    book = PolicyBook(settings)
+    now = SystemClock().now()
+    detail = asyncio.run(with_store(settings, lambda s: _ticket_detail(s, number, book, now)))
     if detail is None:
         raise fail(f"no ticket #{number}", NOT_FOUND)
-    zones = Zones(PolicyBook(settings))
-    if as_json:
+    zones = Zones(book)
+    chosen = OutputFormat.json if as_json else fmt or OutputFormat.table
+    if chosen is OutputFormat.json:
         typer.echo(json.dumps(_detail_json(detail, zones), indent=2, default=str))
-        return
-    _print_detail(detail, zones)
+    elif chosen is OutputFormat.tsv:
+        print_rows(chosen, CLOCK_COLUMNS, _clock_cells(detail["clocks"]), [])
+    else:
+        _print_detail(detail, zones)
+
+
+CLOCK_COLUMNS = ("clock", "target", "state", "due", "left")
+
+
+def _clock_cells(clocks: TicketClocks) -> list[list[str]]:
+    """Each clock: its name, the policy's target, its state, the deadline in the policy's zone
+    and what is left (or how late it is)."""
+    return [
+        [
+            c.label,
+            c.target,
+            c.state + (" (at risk)" if c.at_risk else ""),
+            format_local(c.due_at, c.zone),
+            clock_words(c) + (f" ({format_local(c.met_at, c.zone)})" if c.met_at else ""),
+        ]
+        for c in clocks.clocks
+    ]
+
+
+def _clock_json(c: ClockView) -> dict[str, Any]:
+    def local(at: datetime | None) -> str | None:
+        return at.astimezone(c.zone).isoformat() if at else None
+
+    return {
+        "clock": c.name,
+        "cycle": c.cycle,
+        "priority": c.priority,
+        "target": c.target,
+        "business": c.business,
+        "started_at": local(c.started_at),
+        "due_at": local(c.due_at),
+        "state": c.state,
+        "at_risk": c.at_risk,
+        "remaining_seconds": c.remaining_seconds,
+        "paused_seconds": int(c.paused.total_seconds()),
+        "met_at": local(c.met_at),
+        "breached_at": local(c.breached_at),
+    }
 
 
 def _detail_json(detail: dict[str, Any], zones: Zones) -> dict[str, Any]:
@@ -256,6 +313,7 @@ def _detail_json(detail: dict[str, Any], zones: Zones) -> dict[str, Any]:
             sql.TicketSummary(t, sum(m.direction == "in" for m in detail["messages"])), zones
         ),
         "reasons": list(t.reasons),
+        "clocks": [_clock_json(c) for c in detail["clocks"].clocks],
         "assignee": detail["assignee"],
         "monitoring": t.monitoring,
         "resolved_at": t.resolved_at.isoformat() if t.resolved_at else None,
@@ -333,6 +391,7 @@ def _print_detail(detail: dict[str, Any], zones: Zones) -> None:
     for reason in t.reasons:
         console.print(_line(f"    - {reason}"))
     console.print(_line(f"  assignee {detail['assignee'] or '-'}{_lifecycle_line(detail, local)}"))
+    _print_clocks(console, detail["clocks"], t)
     console.print(_line(("Thread", "bold")))
     for m in detail["messages"]:
         arrow = "<-" if m.direction == "in" else "->"
@@ -357,6 +416,22 @@ def _print_detail(detail: dict[str, Any], zones: Zones) -> None:
     console.print(_line(("Events", "bold")))
     for e in detail["events"]:
         console.print(_line(f"  {local(e.at)} {e.kind} {json.dumps(e.detail)}"))
+
+
+def _print_clocks(console: Console, clocks: TicketClocks, t: Ticket) -> None:
+    console.print(_line(("Clocks", "bold")))
+    if clocks.policy_missing:
+        console.print(_line(f"  none: policy {t.policy} is not in the configuration"))
+        return
+    if not clocks.clocks:
+        console.print(_line(f"  none: priority {t.effective_priority} sets no deadline"))
+        return
+    # Aligned columns, never wrapped (a rich table folds cells at 80 columns when piped).
+    rows = [list(CLOCK_COLUMNS), *(_clock_cells(clocks))]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(CLOCK_COLUMNS) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        console.print(_line("  " + "  ".join([*cells, row[-1]])))
 
 
 def _lifecycle_line(detail: dict[str, Any], local: Callable[[Any], str]) -> str:

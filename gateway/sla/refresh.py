@@ -147,31 +147,3 @@ def compute(policy: Policy, ticket: Ticket, facts: list[Fact], now: datetime) ->
         return ticket_clocks(policy, ticket.effective_priority, ticket.received_at, facts, now)
     except KeyError:  # a level the policy file no longer has: nothing to hold it to
         return []
-
-
-async def current_clocks(
-    db: Connection, policy: Policy, ticket_id: int, now: datetime
-) -> list[Clock]:
-    """A ticket's clocks as of `now`, computed from its timeline without storing anything (for
-    readers: `GET /tickets/{number}`, `intake tickets show`)."""
-    ticket = await ticket_by_id(db, ticket_id)
-    if ticket is None:
-        return []
-    return compute(policy, ticket, facts_from(await sql.timeline_rows(db, ticket_id)), now)
-
-
-def clock_view(clock: Clock) -> dict[str, object]:
-    """One clock as the API shows it: due, state, remaining seconds (0 once met)."""
-    return {
-        "clock": clock.name,
-        "cycle": clock.cycle,
-        "priority": clock.priority,
-        "target": clock.target.text,
-        "business": clock.target.business,
-        "started_at": clock.started_at.isoformat(),
-        "due_at": clock.due_at.isoformat(),
-        "state": clock.state,
-        "met_at": clock.met_at.isoformat() if clock.met_at else None,
-        "remaining_seconds": int(clock.remaining.total_seconds()),
-        "paused_seconds": int(clock.paused.total_seconds()),
-    }

@@ -8,9 +8,9 @@ breached or are still open, and how long meeting them took, in the clock's own u
   included), in business hours for a business clock (open time only, as the clock counts),
   in hours otherwise.
 
-Used by `intake sla report`, the API's `GET /sla/report` and the workspace's `/reports` (whose
-CSV download is `csv_text`, the bytes `intake sla report --format csv` prints); `tickets_with`
-serves the API's `sla=at-risk|breached` filter.
+Used by `intake sla report`, the API's `GET /sla/report` (the same rows, the same default
+period: this month so far, in UTC) and the workspace's `/reports` (whose CSV download is
+`csv_text`, the bytes `intake sla report --format csv` prints).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Literal
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from gateway.policybook import PolicyBook
 from gateway.store import clocks as sql
@@ -79,6 +79,12 @@ class ReportRow:
         }
 
 
+def month_so_far(now: datetime) -> tuple[datetime, datetime]:
+    """The default period of a report: from the first of this month (UTC) until `now`."""
+    start = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return start, now
+
+
 async def attainment(
     db: Connection,
     policies: PolicyBook,
@@ -127,14 +133,6 @@ def csv_text(rows: Sequence[ReportRow]) -> str:
 
 def _cell(value: float | int | None) -> str:
     return "-" if value is None else str(value)
-
-
-async def tickets_with(db: Connection, which: Literal["at-risk", "breached"]) -> list[int]:
-    """Ticket ids for the API's `sla=` filter: a running clock past a warning point, or a
-    recorded breach."""
-    if which == "at-risk":
-        return await sql.at_risk_ticket_ids(db)
-    return await sql.breached_ticket_ids(db)
 
 
 def _row(

@@ -96,6 +96,29 @@ async def timeline_rows(db: Connection, ticket_id: int) -> list[TimelineRow]:
     ]
 
 
+async def timelines_of(db: Connection, ticket_ids: Sequence[int]) -> dict[int, list[TimelineRow]]:
+    """`timeline_rows` of many tickets in one query per 500 (a page of the API, the queue)."""
+    found: dict[int, list[TimelineRow]] = {ticket_id: [] for ticket_id in ticket_ids}
+    ids = list(found)
+    for first in range(0, len(ids), 500):
+        chunk = ids[first : first + 500]
+        marks = ", ".join("?" * len(chunk))
+        rows = await db.execute_fetchall(
+            "SELECT ticket_id, created_at AS at, 'message' AS source, direction AS kind,"
+            f" meta AS detail, id FROM messages WHERE ticket_id IN ({marks})"
+            " UNION ALL SELECT ticket_id, at, 'event', kind, detail, id FROM events"
+            f" WHERE ticket_id IN ({marks}) ORDER BY ticket_id, at, source DESC, id",
+            (*chunk, *chunk),
+        )
+        for r in rows:
+            found[int(r["ticket_id"])].append(
+                TimelineRow(
+                    datetime.fromisoformat(r["at"]), r["source"], r["kind"], json.loads(r["detail"])
+                )
+            )
+    return found
+
+
 async def clocks_of(db: Connection, ticket_id: int) -> list[StoredClock]:
     rows = await db.execute_fetchall(
         "SELECT * FROM sla_clocks WHERE ticket_id = ? ORDER BY clock, cycle", (ticket_id,)
@@ -239,21 +262,6 @@ async def at_risk_count(db: Connection) -> int:
     ) as cursor:
         row = await cursor.fetchone()
     return int(row["n"]) if row else 0
-
-
-async def at_risk_ticket_ids(db: Connection) -> list[int]:
-    rows = await db.execute_fetchall(
-        f"SELECT DISTINCT ticket_id FROM sla_clocks WHERE {_AT_RISK} ORDER BY ticket_id"
-    )
-    return [int(r["ticket_id"]) for r in rows]
-
-
-async def breached_ticket_ids(db: Connection) -> list[int]:
-    """Tickets with a recorded breach."""
-    rows = await db.execute_fetchall(
-        "SELECT DISTINCT ticket_id FROM sla_alerts WHERE point = 'breach' ORDER BY ticket_id"
-    )
-    return [int(r["ticket_id"]) for r in rows]
 
 
 async def report_rows(

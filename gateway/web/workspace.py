@@ -12,7 +12,6 @@ import asyncio
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -27,6 +26,7 @@ from gateway.config import Settings
 from gateway.lifecycle import STATUSES, LifecycleError
 from gateway.policybook import PolicyBook
 from gateway.replies import Unreachable
+from gateway.sla.views import TicketClocks, clocks_at, ticket_clocks_at
 from gateway.store import Store, content, listing, sessions
 from gateway.store import staff as staff_sql
 from gateway.store import tickets as tickets_sql
@@ -36,7 +36,7 @@ from gateway.store.sessions import Session
 from gateway.store.staff import ROLES
 from gateway.ticketing import StaffActions
 from gateway.web.attachments import download, inline_picture, size_text
-from gateway.web.deadlines import Deadline, deadline
+from gateway.web.deadlines import Deadline, clock_lines, deadline, respond_deadline
 from gateway.web.thread import inline_image, show_thread
 
 if TYPE_CHECKING:
@@ -48,6 +48,7 @@ LOGIN_CSRF_COOKIE = "intake_login_csrf"
 QUEUE_CAP = 500  # rows per status the queue reads; the page says so when there are more
 ACTIVE = ("open", "pending")  # what the queue shows unless a status is chosen
 PARTIALS = ("/queue/rows", "/oncall/pages")  # htmx fragments: 401, never the sign-in page
+SLA_FILTERS = ("at-risk", "breached")  # the API's `sla=` filter, on the same clocks
 EXPIRED_FORM = "This form has expired; reload the page and try again."
 RANK = {role: rank for rank, role in enumerate(ROLES)}
 SECURITY_HEADERS = {
@@ -255,11 +256,20 @@ class Workspace:
         if status and status != "any" and status not in STATUSES:
             raise HttpProblem(400, f"No status {status!r} (known: any, {', '.join(STATUSES)}).")
         assigned = q.get("assigned", "")
+        sla = q.get("sla", "")
+        if sla and sla not in SLA_FILTERS:
+            raise HttpProblem(400, f"No SLA filter {sla!r} (known: {', '.join(SLA_FILTERS)}).")
+        desks = [d.address for d in self.c.settings.desks]
+        desk = q.get("desk", "")
+        if desk and desk not in desks:
+            raise HttpProblem(400, f"No desk {desk!r} (known: {', '.join(desks)}).")
         where = TicketFilter(
             priority=q.get("priority") or None,
             policy=q.get("policy") or None,
             assignee_id=session.staff.id if assigned == "mine" else None,
             unassigned=assigned == "unassigned",
+            desk=desk or None,
+            sla=sla or None,
         )
         statuses: tuple[str | None, ...] = (
             ACTIVE if not status else (None,) if status == "any" else (status,)
@@ -267,7 +277,22 @@ class Workspace:
         search = q.get("q", "").strip()
         now = self.c.clock.now()
 
-        async def read(db: Connection) -> tuple[list[TicketRow], bool]:
+        async def read(db: Connection) -> tuple[list[TicketRow], bool, dict[int, TicketClocks]]:
+            rows, capped = await matching(db)
+            if search and not search.lstrip("#").isdigit():
+                needle = search.casefold()
+                rows = [
+                    r
+                    for r in rows
+                    if needle in r.ticket.subject.casefold()
+                    or needle in r.ticket.customer.casefold()
+                    or needle in (r.ticket.customer_name or "").casefold()
+                ]
+            # Clocks only for the rows shown: the queue is re-read every few seconds.
+            clocks = await clocks_at(db, self.c.policies, [r.ticket for r in rows], now)
+            return rows, capped, clocks
+
+        async def matching(db: Connection) -> tuple[list[TicketRow], bool]:
             number = search.lstrip("#")
             if number.isdigit():
                 row = await listing.ticket_row(db, int(number))
@@ -286,17 +311,8 @@ class Workspace:
                 rows.extend(found[:QUEUE_CAP])
             return rows, capped
 
-        rows, capped = await self.c.store.read(read)
-        if search and not search.lstrip("#").isdigit():
-            needle = search.casefold()
-            rows = [
-                r
-                for r in rows
-                if needle in r.ticket.subject.casefold()
-                or needle in r.ticket.customer.casefold()
-                or needle in (r.ticket.customer_name or "").casefold()
-            ]
-        items = [(row, self._deadline(row, now)) for row in rows]
+        rows, capped, clocks = await self.c.store.read(read)
+        items = [(row, deadline(clocks[row.ticket.id])) for row in rows]
         items.sort(key=_due_first)
         params = {k: v for k, v in q.items() if v}
         desk_policies = [self.c.policies.get(d.policy) for d in self.c.settings.desks]
@@ -309,11 +325,9 @@ class Workspace:
             "statuses": STATUSES,
             "policies": sorted({p.name for p in desk_policies}),
             "priorities": sorted({level.id for p in desk_policies for level in p.priorities}),
+            "desks": desks,
+            "sla_filters": SLA_FILTERS,
         }
-
-    def _deadline(self, row: TicketRow, now: datetime) -> Deadline:
-        t = row.ticket
-        return deadline(t.due_at, t.received_at, row.responded_at, now)
 
     # -- a ticket ---------------------------------------------------------------------------
 
@@ -323,11 +337,14 @@ class Workspace:
         if view not in ("text", "html"):
             raise HttpProblem(400, f"No view {view!r} (known: text, html).")
 
+        now = self.c.clock.now()
+
         async def read(db: Connection) -> Any:
             row = await listing.ticket_row(db, number)
             if row is None:
                 return None
             ticket_id = row.ticket.id
+            clocks = await ticket_clocks_at(db, self.c.policies, row.ticket, now)
             messages, events = await listing.thread_and_events(db, ticket_id)
             raws = None
             if view == "html":  # parsed on demand: the text view does no MIME work
@@ -339,14 +356,13 @@ class Workspace:
                             raws[m.id] = raw
             attachments = await content.attachments_of_ticket(db, ticket_id)
             voicemails = await content.voicemails_of_ticket(db, ticket_id)
-            return row, messages, events, attachments, voicemails, raws
+            return row, clocks, messages, events, attachments, voicemails, raws
 
         found = await self.c.store.read(read)
         if found is None:
             raise HttpProblem(404, f"There is no ticket #{number}.")
-        row, messages, events, attachments, voicemails, raws = found
+        row, clocks, messages, events, attachments, voicemails, raws = found
         policy = self.c.policies.get(row.ticket.policy)
-        now = self.c.clock.now()
         # Sanitising is CPU work on customer input of any size: off the event loop.
         shown = await asyncio.to_thread(
             show_thread, number, messages, attachments, voicemails, raws
@@ -363,7 +379,9 @@ class Workspace:
             events=events,
             zone=policy.tz,
             priorities=policy.priorities,
-            deadline=self._deadline(row, now),
+            deadline=respond_deadline(clocks),
+            clocks=clock_lines(clocks),
+            clocks_policy_missing=clocks.policy_missing,
             can_prioritise=RANK[session.staff.role] >= RANK["lead"],
         )
 
@@ -518,11 +536,11 @@ def _fields(where: TicketFilter) -> dict[str, Any]:
 
 
 def _due_first(item: tuple[TicketRow, Deadline]) -> tuple[int, float]:
+    """Tickets with a running clock first, the soonest due at the top; then newest first."""
     row, line = item
-    t = row.ticket
-    if line.risk in ("ok", "at-risk", "breached") and row.responded_at is None and t.due_at:
-        return (0, t.due_at.timestamp())
-    return (1, -t.number)
+    if line.due_at is not None:
+        return (0, line.due_at.timestamp())
+    return (1, -row.ticket.number)
 
 
 def _safe_next(target: str | None) -> str:

@@ -16,7 +16,8 @@ import pytest
 from gateway.app import Gateway
 from gateway.clock import ManualClock
 from gateway.config import Settings
-from gateway.sla.refresh import clock_view, current_clocks, refresh_clocks
+from gateway.sla.refresh import refresh_clocks
+from gateway.sla.views import ticket_clocks_at
 from gateway.store.connection import Connection
 from gateway.store.records import Ticket
 from gateway.store.tickets import NewMessage, add_event, ticket_by_number
@@ -445,15 +446,15 @@ async def test_a_change_recorded_outside_the_ticket_service_is_seen_next_round(
     assert [m["new_priority"] for m in events(gw, ticket, "clock-moved")] == ["P1"]
 
 
-async def test_current_clocks_for_readers(gw: Gateway, clock: ManualClock) -> None:
+async def test_readers_get_the_clocks_at_now(gw: Gateway, clock: ManualClock) -> None:
     ticket = await open_ticket(gw)
     clock.set(TUESDAY + 2 * H)
-    policy = gw.policies.get("threepbx")
-    found = await gw.store.read(lambda db: current_clocks(db, policy, ticket.id, clock.now()))
-    views = {v["clock"]: v for v in map(clock_view, found)}
-    assert views["respond"]["state"] == "pending"
-    assert views["respond"]["remaining_seconds"] == 6 * 3600
-    assert views["resolve"]["business"] is True
+    found = await gw.store.read(lambda db: ticket_clocks_at(db, gw.policies, ticket, clock.now()))
+    views = {v.name: v for v in found.clocks}
+    assert views["respond"].state == "pending"
+    assert views["respond"].remaining_seconds == 6 * 3600
+    assert views["resolve"].business is True
+    assert found.next_due is views["respond"]
 
 
 def test_sla_settings_are_checked(tmp_path: Path) -> None:

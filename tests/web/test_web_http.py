@@ -12,31 +12,12 @@ import pytest
 
 from gateway.app import Gateway
 from gateway.clock import ManualClock
-from gateway.web.deadlines import deadline
 from gateway.web.workspace import SECURITY_HEADERS, STATIC_DIR
 
 from ..gateway.gateway_harness import mail, query, send, settle
 from .conftest import PASSWORD
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-
-
-def test_deadline_wording_and_risk() -> None:
-    due = T0 + timedelta(hours=4)
-    assert deadline(due, T0, None, due - timedelta(minutes=42)) == deadline(
-        due, T0, None, due - timedelta(minutes=42)
-    )
-    line = deadline(due, T0, None, due - timedelta(minutes=42))
-    assert (line.text, line.risk) == ("due in 42 min", "at-risk")
-    line = deadline(due, T0, None, T0)
-    assert (line.text, line.risk) == ("due in 4 h 0 min", "ok")
-    line = deadline(due, T0, None, due + timedelta(hours=3, minutes=10))
-    assert (line.text, line.risk) == ("3 h 10 min overdue", "breached")
-    line = deadline(due, T0, None, due + timedelta(days=2, hours=1))
-    assert line.text == "2 d 1 h overdue"
-    assert deadline(due, T0, T0 + timedelta(hours=1), due).risk == "met"
-    assert deadline(due, T0, due + timedelta(seconds=1), due).risk == "breached"
-    assert deadline(None, T0, None, T0).risk == "none"
 
 
 def test_vendored_htmx_matches_its_record() -> None:
