@@ -33,7 +33,7 @@ SCOPE = ("production", "nonproduction")
 # environment, and when. Quoted in the reasons whenever found, whatever rule decided.
 CONTEXT = (
     "widespread", "all", "some", "one", "production", "nonproduction", "newinstall",
-    "ongoing", "rfo", "resolved", "out_of_scope",
+    "ongoing", "rfo", "resolved", "out_of_scope", "unaffected",
 )  # fmt: skip
 # Rule evidence that the message is about something: with any of these, "unclear" is not an
 # answer (the model's "unclear" mass is spread over the other severities instead).
@@ -47,6 +47,15 @@ SPECIFIC_EVIDENCE = EVIDENCE - {"fault"}
 # stands (it is the more likely) but a person is asked to look.
 CONFLICT_SCORE = 0.3
 CONFLICT_DISTANCE = 2
+# Signals that contradict each other: the rules settle on one side (ongoing beats resolved and
+# rfo, the safer breadth wins), but a person should read which is true. The proposal is then
+# at least the policy's `uncertain_level`: unsure is not a reason to lower a possible outage.
+SIGNAL_CONFLICTS = (
+    ("resolved", "ongoing", "says it is resolved and that it is happening now"),
+    ("rfo", "ongoing", "asks why a past outage happened and says it is happening now"),
+    ("widespread", "one", "names many customers and a single user or device"),
+    ("workaround", "no_workaround", "names a workaround and says there is none"),
+)
 
 
 class PriorityLike(Protocol):
@@ -229,6 +238,12 @@ class Decider:
                     f"{scores[rival]:.2f}"
                 )
                 reasons = (*reasons, f"needs human triage ({needs_human}): proposed {best}")
+        clash = None if needs_human else _signal_conflict(signals, hits)
+        if clash is not None:
+            if ranks[level] > ranks[self.uncertain]:
+                level, confidence = self.uncertain, scores[self.uncertain]
+            needs_human = f"conflicting signals: {clash}"
+            reasons = (*reasons, f"needs human triage ({needs_human}): proposed {level}")
         declared_id, flag = self.declared_id(declared)
         choice = mapped[severity]
         grounds = _grounds(severity, choice, hits)
@@ -330,13 +345,29 @@ class Decider:
         return proposed, why
 
 
+def _signal_conflict(signals: frozenset[str], hits: Sequence[Hit]) -> str | None:
+    """The first pair of contradicting signals present, with the phrases that show each."""
+    for first, second, what in SIGNAL_CONFLICTS:
+        if first in signals and second in signals:
+            a = next(h.phrase for h in hits if h.name == first)
+            b = next(h.phrase for h in hits if h.name == second)
+            return f"the message {what}: '{a}' / '{b}'"
+    return None
+
+
 def rule_probabilities(hits: Sequence[Hit]) -> dict[str, float]:
     """Severity probabilities from impact signals alone, for when no model is trained."""
-    counts = {s: sum(1 for h in hits if h.name == s) for s in SEVERITIES if s != "unclear"}
+    counts = dict.fromkeys(_RULED, 0)
+    for hit in hits:  # one pass (this runs for every message)
+        if hit.name in counts:
+            counts[hit.name] += 1
     total = sum(counts.values())
     if not total:
         return {"unclear": 1.0}
     return {s: n / total for s, n in counts.items()}
+
+
+_RULED = tuple(s for s in SEVERITIES if s != "unclear")
 
 
 def _without_unclear(probabilities: Mapping[str, float]) -> dict[str, float]:

@@ -27,7 +27,8 @@ from classifier.signals import EXTENSION
 # a staging outage is still an outage, and "everyone" does not make a question urgent.
 FEATURE_SIGNALS = (
     "outage", "degraded", "minor", "trivial", "question", "request", "scheduled", "fault",
-    "account", "setup", "portal", "regression", "resolved", "monitoring",
+    "account", "setup", "portal", "regression", "resolved", "monitoring", "unaffected",
+    "workaround",
 )  # fmt: skip
 SIGNAL_KEYS = {name: get_string_id(f"__signal_{name}__") for name in FEATURE_SIGNALS}
 # Every number is one feature: phone numbers, times and error codes should not be learned as

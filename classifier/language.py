@@ -123,6 +123,8 @@ def read_language(text: str, norms: Sequence[int], strings: StringStore) -> Read
 def function_words_language(norms: Sequence[int], strings: StringStore) -> Reading:
     """English unless another language's function words clearly outnumber English's."""
     present = set(norms[:SAMPLE_TOKENS])
+    if len(_FOREIGN.intersection(present)) < MIN_ALONE:  # most mail: English, one look
+        return ENGLISH
     counts = {code: len(keys.intersection(present)) for code, keys in _KEYS.items()}
     best = max((code for code in counts if code != "en"), key=lambda code: counts[code])
     english = counts["en"]
@@ -151,3 +153,6 @@ def foreign_script(text: str) -> Reading | None:
 _SCRIPT_PATTERNS = tuple(
     (name, re.compile(f"[{chr(first)}-{chr(last)}]")) for first, last, name in SCRIPTS
 )
+# Every other language's function words at once: fewer than `MIN_ALONE` of them in a text
+# settles it as English without counting language by language.
+_FOREIGN = frozenset().union(*(keys for code, keys in _KEYS.items() if code != "en"))

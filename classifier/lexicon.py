@@ -14,18 +14,32 @@ from typing import Any
 
 Pattern = list[dict[str, Any]]
 
-# Raw breadth evidence the tagger settles into `all` / `some` / `one` and never reports:
-# `isolated` ("the others are fine"), `majority` ("70% of our customers", "nearly all").
-INTERNAL = frozenset({"isolated", "majority"})
+# Raw evidence the tagger settles and never reports as such. Breadth, settled into `all` /
+# `some` / `one`: `isolated` ("the others are fine", "outbound calls work"), `majority` ("70%
+# of our customers", "nearly all"), `minority` ("20% of calls"), `alternative` (another way in
+# works: "manual scaling works", "deploy via URL instead": some, and a workaround). Scope:
+# `production_ok` ("production is untouched": the trouble is elsewhere, non-production).
+# `core`: the part that fails is the customer's main use of the service ("SMS is our main
+# product"), so what else works does not make it partial. `device`: a device noun ("our fax
+# line"), `one` after a determiner, dropped after "every" or alone.
+INTERNAL = frozenset(
+    {"isolated", "majority", "minority", "alternative", "production_ok", "core", "device"}
+)
 # Which group each raw signal belongs to (the internal ones included).
 GROUPS: dict[str, str] = {
     "production": "scope",
     "nonproduction": "scope",
+    "production_ok": "scope",
     "all": "breadth",
     "some": "breadth",
     "one": "breadth",
     "isolated": "breadth",
     "majority": "breadth",
+    "minority": "breadth",
+    "alternative": "breadth",
+    "core": "breadth",
+    "device": "breadth",
+    "unaffected": "unaffected",
     "outage": "impact",
     "degraded": "impact",
     "minor": "impact",
@@ -52,8 +66,16 @@ GROUPS: dict[str, str] = {
 }
 
 # A match of these is ignored when a negation stands just before it ("is not down").
-NEGATABLE = frozenset({"outage", "degraded", "all", "fault", "regression", "ongoing", "widespread"})
+NEGATABLE = frozenset(
+    {"outage", "degraded", "all", "fault", "regression", "ongoing", "widespread", "unaffected"}
+)
 NEGATIONS = frozenset({"not", "no", "never", "nothing", "without", "hardly"})
+# A device named after one of these is not one device: "every outbound fax", "any handset".
+QUANTIFIERS = frozenset({"every", "all", "each", "any", "no", "none"})
+# ... and it is one device after one of these: "our fax line", "the lobby intercom".
+SINGULAR_DETERMINERS = frozenset(
+    {"the", "our", "my", "his", "her", "this", "that", "a", "one", "only", "single", "their"}
+)
 
 CRITICAL_VERBS = [
     "make", "place", "receive", "complete", "send", "get", "log", "login", "sign", "access",
@@ -102,8 +124,76 @@ CUSTOMER_NOUNS = [
     "customers", "clients", "tenants", "companies", "organisations", "organizations",
     "businesses", "resellers", "firms", "practices", "customer", "client", "tenant",
 ]  # fmt: skip
+# Other organisations a provider serves: "the other districts in the county that you manage".
+ORGANISATIONS = [
+    "customers", "clients", "tenants", "companies", "organisations", "organizations",
+    "businesses", "resellers", "firms", "practices", "districts", "schools", "clinics",
+    "agencies", "stores", "shops", "restaurants", "hotels",
+]  # fmt: skip
 MINORITY_SHARE = r"^([1-9]|[1-4]\d)([.,]\d+)?$"  # 1-49 (%)
 MAJORITY_SHARE = r"^([5-9]\d|100)([.,]\d+)?$"  # 50-100 (%)
+# Words that cannot stand between a thing and "fine" / "works" when the sentence says it works.
+NOT_BETWEEN = [
+    "not", "no", "never", "but", "nothing", "without", "hardly", "barely", "only", "except",
+    ":", ";", "?", "(", ")", "intermittently", "sometimes", "randomly",
+]  # fmt: skip
+# Statements that something works: "... work", "... is fine", "... ring fine", "... ok".
+WORKS = [
+    "fine", "ok", "okay", "unaffected", "work", "works", "working", "clear", "normally",
+    "normal", "untouched", "unimpacted",
+]  # fmt: skip
+# One part or path of a service, whose working says the trouble is partial: "outbound calls
+# work", "sending works", "UDP phones register fine", "both envs work".
+PARTS = [
+    "other", "older", "existing", "remaining", "rest", "inbound", "outbound", "incoming",
+    "outgoing", "sending", "receiving", "internal", "external", "local", "direct", "normal",
+    "regular", "domestic", "both", "udp", "tcp", "landline", "landlines", "mobile", "mobiles",
+    "most", "many", "some", "custom", "older", "newer", "running", "headquarters", "hq",
+]  # fmt: skip
+# Another way in, whose working is a workaround: "manual scaling works", "the API works".
+ALTERNATIVES = [
+    "manual", "manually", "archive", "api", "url", "backup", "secondary", "second", "fallback",
+    "alternate", "alternative", "cli", "ssh", "webmail",
+]  # fmt: skip
+# The service itself, whose working says users are not affected: "calls work normally",
+# "the app is up", "end users unaffected", "our stuff seems to be working".
+SERVICE_ITSELF = [
+    "calls", "call", "phones", "service", "services", "platform", "app", "apps", "application",
+    "applications", "site", "website", "users", "customers", "traffic", "stuff", "system",
+    "everything", "audio", "registrations",
+]  # fmt: skip
+# What may stand before the service itself when the text says it works ("Calls work", "but
+# our calls work"); any other word qualifies it to a part ("1:1 calls are unaffected").
+UNQUALIFIED = [
+    "the", "our", "all", "my", "its", "their", "and", "but", "so", "though", "otherwise",
+    "still", "now", "yet", "while", "although", "as", "everything", "that", "said", "else",
+]  # fmt: skip
+# What a stopped function no longer does: "no recordings are being written".
+FUNCTION_VERBS = [
+    "written", "saved", "recorded", "sent", "delivered", "created", "processed", "generated",
+    "stored", "received", "uploaded", "synced", "synchronised", "synchronized", "forwarded",
+    "transcribed", "charged", "billed", "logged", "delivering", "sending", "processing",
+]  # fmt: skip
+# Single devices: "our fax line", "the warehouse cordless phone", "the meeting room speaker".
+DEVICES = [
+    "fax", "ata", "printer", "speaker", "speakerphone", "cordless", "intercom", "headset",
+    "doorphone", "softphone", "laptop", "tablet", "scanner", "copier", "webcam",
+]  # fmt: skip
+# What follows "phone" or "fax" when it is not one device: "phone system", "fax machines".
+NOT_A_DEVICE = [
+    *PLURAL_THINGS, "machines", "servers", "and", "or", "/", "system", "systems", "service",
+    "services", "provider", "network", "numbers", "company", "bill", "support", "tree", "menu",
+    "outage", "platform", "-", "lines", "traffic", "queue", "queues", "server",
+]  # fmt: skip
+SOURCES = ["provider", "carrier", "isp", "telco", "vendor", "upstream", "registrar", "supplier"]
+SOURCE_FAULTS = [
+    "outage", "outages", "issue", "issues", "problem", "problems", "fault", "faults", "down",
+    "failure", "fixed", "bug", "incident", "broken", "error", "errors", "maintenance",
+]  # fmt: skip
+SAYS = [
+    "says", "said", "confirmed", "confirms", "reported", "reports", "admitted", "admits",
+    "acknowledged", "acknowledges", "told",
+]  # fmt: skip
 TIME_UNITS = ["seconds", "minutes", "hours", "days", "second", "minute", "hour", "day", "mins"]
 
 PHRASES: dict[str, tuple[str, ...]] = {
@@ -194,7 +284,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "works after", "works on retry", "we can still", "can still", "still able to",
         "wrong", "incorrect", "incorrectly", "inaccurate", "missing", "disappeared",
         "does not show", "not showing", "shows the wrong", "warning", "warnings",
-        "error message", "odd", "strange", "weird", "one-off", "once", "just once",
+        "error message", "odd", "strange", "weird", "one-off", "just once",
         "not blocking", "non-blocking", "easily", "harmless", "only cosmetic", "duplicate",
         "duplicates", "mismatch", "outdated", "out of date", "broken link", "404",
     ),
@@ -220,7 +310,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "could i", "could we", "can you explain", "could you explain", "can you tell me",
         "could you tell me", "what is", "what are", "what does", "where can i", "where do i",
         "where is", "where are", "when will", "do you support", "does it support", "do you have",
-        "documentation", "docs", "guide", "manual", "user guide", "tutorial", "best practice",
+        "documentation", "docs", "guide", "user guide", "tutorial", "best practice",
         "best practices", "recommended", "recommendation", "recommend", "advice", "advise",
         "question", "questions", "quick question", "general question", "a question", "wondering",
         "i was wondering", "curious", "clarify", "clarification", "explain", "help me understand",
@@ -420,16 +510,28 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "lab environment", "sandbox", "qa", "qa environment", "uat", "pre-production",
         "preproduction", "pre-prod", "preprod", "demo environment", "demo server",
         "proof of concept", "poc", "evaluation", "evaluating", "trial account", "prototype",
-        "prototyping", "localhost", "local machine", "not in production", "production is fine",
-        "production is unaffected", "production unaffected", "production is not affected",
-        "production is ok", "production is working", "production works", "prod is fine",
-        "prod is ok", "prod is unaffected", "live is fine", "not affecting customers",
-        "not affecting production", "no customer impact", "no production impact",
+        "prototyping", "localhost", "local machine", "not in production", "not affecting customers",
+        "not affecting production", "no production impact",
         "not customer facing", "not customer-facing", "not live yet", "before go-live",
         "before going live", "not in use yet", "not yet live", "test machine", "our lab",
         "in the lab", "lab setup", "free trial", "trial license", "evaluation license",
-        "production is okay", "prod is okay", "new install", "new installation",
+        "new install", "new installation",
         "test installation", "test install", "before cutover", "pilot",
+    ),
+    "production_ok": (
+        "production is fine", "production is unaffected", "production unaffected",
+        "production is not affected", "production is ok", "production is working",
+        "production works", "prod is fine", "prod is ok", "prod is unaffected", "live is fine",
+        "production is okay", "prod is okay", "production is untouched", "production untouched",
+        "prod untouched", "production not affected", "production not impacted",
+    ),
+    "unaffected": (
+        "no user impact", "no impact on users", "no end user impact", "no end-user impact",
+        "no customer impact", "no impact to users", "no impact to customers",
+        "no impact on customers", "no service impact", "no impact on service",
+        "users unaffected", "end users unaffected", "customers unaffected",
+        "business continues", "business as usual", "no one noticed", "nobody noticed",
+        "customers did not notice", "users did not notice",
     ),
     "production": (
         "production", "prod", "live system", "live environment", "live service",
@@ -465,7 +567,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "a few", "a couple of", "several", "certain", "specific", "particular", "one site",
         "one office", "one location", "one branch", "one department", "one team", "one carrier",
         "one route", "one of our sites", "one of our offices", "the branch", "our branch",
-        "the warehouse", "half of", "half the", "about half", "a portion of", "a handful of",
+        "the warehouse", "a portion of", "a handful of",
         "handful", "not all",
         "not everyone", "not every", "partial", "a number of", "a good number",
         "a lot of", "only affects", "only some", "one floor", "second floor", "a department",
@@ -493,8 +595,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "a single workstation", "one app", "one application", "one website",
     ),
     "majority": (
-        "the majority", "majority of", "the bulk of", "nearly all", "almost all",
-        "almost everyone", "nearly everyone",
+        "half of", "half the", "about half", "the majority", "majority of", "the bulk of",
+        "nearly all", "almost all", "almost everyone", "nearly everyone",
     ),
     "isolated": (
         "all the other", "all other", "everyone else", "everybody else", "everything else",
@@ -505,7 +607,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "internal calls work", "other calls work", "domestic calls are fine",
         "local calls are fine", "everyone else fine", "other branches ok", "others are ok",
         "others are okay", "local numbers fine", "local numbers work", "local numbers are fine",
-        "still works", "still work", "still goes out", "still go out", "works otherwise",
+        "still goes out", "still go out", "works otherwise",
         "everything else works", "otherwise fine", "the rest of the app works",
     ),
 }  # fmt: skip
@@ -679,6 +781,23 @@ PATTERNS: dict[str, list[Pattern]] = {
             {"NORM": {"IN": ["completely", "totally", "all", "fully"]}, "OP": "?"},
             {"NORM": {"IN": ["down", "dead", "offline"]}},
         ],
+        # "no recordings are being written", "no invoices get generated": one function has
+        # stopped entirely
+        [
+            {"NORM": "no"},
+            {"IS_ALPHA": True, "OP": "?"},
+            {"NORM": {"REGEX": "^[a-z]+s$"}},
+            {"NORM": {"IN": ["are", "is", "were", "get", "gets", "have", "has"]}},
+            {"NORM": {"IN": ["being", "been"]}, "OP": "?"},
+            {"NORM": {"IN": FUNCTION_VERBS}},
+        ],
+        # "conferences all failing", "the trunks are both down"
+        [
+            {"NORM": {"IN": [*PLURAL_THINGS, "conferences", "recordings", "registrations"]}},
+            {"NORM": {"IN": ["are", "were"]}, "OP": "?"},
+            {"NORM": {"IN": ["all", "both"]}},
+            {"NORM": {"IN": ["failing", "failed", "fail", "down", "dead", "offline", "broken"]}},
+        ],
     ],
     "degraded": [
         # "every 20 minutes", "every few hours": periodic trouble
@@ -714,10 +833,16 @@ PATTERNS: dict[str, list[Pattern]] = {
         [{"NORM": "the"}, {"NORM": {"REGEX": r"^\d{1,2}(st|nd|rd|th)$"}}],
         [{"NORM": {"IN": ["in", "during", "for"]}}, {"NORM": {"IN": MONTHS}}],
     ],
+    "minority": [
+        # "20% of calls": a stated minority share (half or more is a `majority`, below). A
+        # share of something ("of calls", "of users"), not a reading ("RAM 95%", "ASR 2.1%").
+        [
+            {"LIKE_NUM": True, "NORM": {"REGEX": MINORITY_SHARE}},
+            {"NORM": {"IN": ["%", "percent"]}},
+            {"NORM": "of"},
+        ],
+    ],
     "some": [
-        # "20% of calls": a minority (half or more is a `majority`, below)
-        [{"LIKE_NUM": True, "NORM": {"REGEX": MINORITY_SHARE}}, {"ORTH": "%"}],
-        [{"LIKE_NUM": True, "NORM": {"REGEX": MINORITY_SHARE}}, {"NORM": "percent"}],
         [
             {"NORM": {"IN": ["one", "1"]}},
             {"NORM": {"IN": ["in", "out"]}},
@@ -773,7 +898,16 @@ PATTERNS: dict[str, list[Pattern]] = {
                 }
             },
         ],
-        [{"NORM": "extension"}, {"LIKE_NUM": True}],
+        [{"NORM": {"IN": ["extension", "mailbox", "voicemailbox", "seat"]}}, {"LIKE_NUM": True}],
+        # "our fax line", "the warehouse cordless phone", "the meeting room speaker" (anchored
+        # on the device: "the" would start a walk at every other word)
+        # "our SIP phone at the reception desk", "my handset by the window": one phone, placed
+        [
+            {"NORM": {"IN": ["our", "my", "his", "her", "this", "that"]}},
+            {"IS_ALPHA": True, "OP": "{0,2}"},
+            {"NORM": {"IN": ["phone", "handset", "deskphone"]}},
+            {"NORM": {"IN": ["at", "by", "in", "on", "near", "next", "beside", "behind"]}},
+        ],
         [{"NORM": "ext"}, {"ORTH": ".", "OP": "?"}, {"LIKE_NUM": True}],
     ],
     "widespread": [
@@ -785,35 +919,156 @@ PATTERNS: dict[str, list[Pattern]] = {
             {"IS_ALPHA": True, "NORM": {"NOT_IN": ["users", "staff", "our"]}, "OP": "?"},
             {"NORM": {"IN": CUSTOMER_NOUNS}},
         ],
-        [{"LIKE_NUM": True}, {"NORM": {"IN": CUSTOMER_NOUNS}}],
+        [
+            {"LIKE_NUM": True, "NORM": {"NOT_IN": ["one", "1", "a"]}},
+            {"NORM": {"IN": CUSTOMER_NOUNS}},
+        ],
+        # "those customers' sites are down", "these clients"
+        [{"NORM": {"IN": ["those", "these"]}}, {"NORM": {"IN": CUSTOMER_NOUNS}}],
+        # "my buddy at Sunrise, who's also with you", "our neighbour firm, also your client":
+        # another customer of the provider is hit
+        [
+            {"NORM": "also"},
+            {"NORM": {"IN": ["with", "a", "an", "one"]}, "OP": "?"},
+            {"NORM": {"IN": ["client", "customer", "clients", "customers"]}, "OP": "?"},
+            {"NORM": {"IN": ["of", "with"]}, "OP": "?"},
+            {"NORM": {"IN": ["you", "your", "yours"]}},
+        ],
+        # "the other districts that you guys manage", "the offices you host"
+        # (other organisations, not "the firewall you manage" or "our sites you host")
+        [
+            {"NORM": {"IN": ORGANISATIONS}},
+            {"IS_ALPHA": True, "OP": "{0,4}"},
+            {"NORM": "you"},
+            {"NORM": {"IN": ["guys", "folks", "all", "also"]}, "OP": "?"},
+            {"NORM": {"IN": ["manage", "host", "support", "serve", "run", "look"]}},
+        ],
+        # the provider's own infrastructure: "your data center had a fire", "your cloud"
+        [
+            {"NORM": {"IN": ["your", "ur"]}},
+            {"NORM": {"IN": ["whole", "entire", "own", "main"]}, "OP": "?"},
+            {"NORM": {"IN": ["data", "datacenter", "datacentre", "cloud", "infrastructure"]}},
+        ],
+        [
+            {"NORM": {"IN": ["your", "ur"]}},
+            {"NORM": {"IN": ["whole", "entire"]}},
+            {"IS_ALPHA": True},
+        ],
+        # a hoster's many environments: "~140 production containers", "about 300 envs"
+        [
+            {"LIKE_NUM": True, "NORM": {"REGEX": r"^[1-9]\d{1,}$"}},
+            {"NORM": {"IN": ["production", "prod", "customer", "user"]}, "OP": "?"},
+            {"NORM": {"IN": ["envs", "environments", "containers"]}},
+        ],
     ],
     "majority": [
-        # "70% of our customers", "80 percent of traffic", "100%": most of the service
-        [{"LIKE_NUM": True, "NORM": {"REGEX": MAJORITY_SHARE}}, {"ORTH": "%"}],
-        [{"LIKE_NUM": True, "NORM": {"REGEX": MAJORITY_SHARE}}, {"NORM": "percent"}],
+        # "70% of our customers", "80 percent of traffic": most of the service (a share of
+        # something; "CPU at 100%" is a reading, not a breadth)
+        [
+            {"LIKE_NUM": True, "NORM": {"REGEX": MAJORITY_SHARE}},
+            {"NORM": {"IN": ["%", "percent"]}},
+            {"NORM": "of"},
+        ],
     ],
     "isolated": [
-        # "existing containers run fine", "older Android versions fine", "other phones work"
+        # "existing containers run fine", "older Android versions fine", "other phones work",
+        # "outbound ok", "UDP/TCP phones register fine", "sending works"
         [
-            {"NORM": {"IN": ["other", "older", "existing", "remaining", "rest"]}},
-            {"IS_ALPHA": True, "NORM": {"NOT_IN": ["than", "but", "not"]}, "OP": "{0,3}"},
-            {"NORM": {"IN": ["fine", "ok", "okay", "unaffected", "work", "works", "working"]}},
+            {"NORM": {"IN": PARTS}},
+            {"NORM": {"NOT_IN": ["than", *NOT_BETWEEN]}, "OP": "{0,3}"},
+            {"NORM": {"IN": WORKS}},
+        ],
+    ],
+    "device": [
+        # "our fax line", "the warehouse cordless phone", "the meeting room speaker": kept as
+        # `one` only after "the", "our", "my"... (not "every outbound fax", "fax delivery")
+        [{"NORM": {"IN": DEVICES}}, {"NORM": {"NOT_IN": NOT_A_DEVICE}}],
+    ],
+    "core": [
+        # "SMS is our main product", "inbound is our whole business"
+        [
+            {"NORM": {"IN": ["main", "core", "primary", "only", "whole", "entire", "key"]}},
+            {
+                "NORM": {
+                    "IN": [
+                        "product",
+                        "business",
+                        "service",
+                        "revenue",
+                        "channel",
+                        "function",
+                        "use",
+                        "income",
+                        "offering",
+                    ]
+                }
+            },
+        ],
+    ],
+    "alternative": [
+        # "manual scaling works", "the API works": another way in works
+        [
+            {"NORM": {"IN": ALTERNATIVES}},
+            {"IS_ALPHA": True, "NORM": {"NOT_IN": NOT_BETWEEN}, "OP": "{0,3}"},
+            {"NORM": {"IN": WORKS}},
+        ],
+        # "deploy via URL instead", "manage users via the API for now"
+        [
+            {"NORM": {"IN": ["via", "using", "through"]}},
+            {"NORM": {"NOT_IN": NOT_BETWEEN}, "OP": "{1,3}"},
+            {"NORM": {"IN": ["instead", "meanwhile"]}},
+        ],
+        [
+            {"NORM": {"IN": ["via", "using", "through"]}},
+            {"NORM": {"NOT_IN": NOT_BETWEEN}, "OP": "{1,3}"},
+            {"NORM": "for"},
+            {"NORM": "now"},
+        ],
+        [{"NORM": "as"}, {"NORM": {"IN": ["a", "the"]}, "OP": "?"}, {"NORM": "workaround"}],
+    ],
+    "unaffected": [
+        # "calls work normally", "the app is up", "phones show registered", "our stuff seems
+        # to be working": the service itself works for its users
+        [
+            {"NORM": {"IN": SERVICE_ITSELF}},
+            {"IS_ALPHA": True, "NORM": {"NOT_IN": NOT_BETWEEN}, "OP": "{0,3}"},
+            {"NORM": {"IN": ["normally", "unaffected", "untouched", "registered", "unimpacted"]}},
+        ],
+        [
+            {"NORM": {"IN": SERVICE_ITSELF}},
+            {"NORM": {"IN": ["work", "works", "working", "connect", "connects"]}},
+            {"NORM": {"IN": ["fine", "normally", "ok", "okay", "properly"]}},
+        ],
+        [
+            {"NORM": {"IN": SERVICE_ITSELF}},
+            {"NORM": {"IN": ["is", "are", "seems", "seem", "look", "looks", "remain", "remains"]}},
+            {"NORM": {"IN": ["to", "be", "still", "all"]}, "OP": "{0,2}"},
+            {"NORM": {"IN": ["up", "working", "fine", "ok", "okay", "unaffected", "normal"]}},
+        ],
+        [
+            {"NORM": {"IN": ["users", "customers", "subscribers", "callers"]}},
+            {"NORM": {"IN": ["are", "were"]}, "OP": "?"},
+            {"NORM": {"IN": ["unaffected", "fine"]}},
+        ],
+        # "Everything works after that", "everything else is fine"
+        [
+            {"NORM": "everything"},
+            {"NORM": "else", "OP": "?"},
+            {"NORM": {"IN": ["is", "seems"]}, "OP": "?"},
+            {"NORM": {"IN": ["works", "working", "fine", "ok", "okay", "normal"]}},
         ],
     ],
     "ongoing": [
         # "since 09:12", "since 9:30 this morning": started at a time and not said to be over
         [{"NORM": "since"}, {"NORM": {"REGEX": r"^\d{1,2}([:.h]\d\d)?(am|pm)?$"}}],
     ],
-    "nonproduction": [
+    "production_ok": [
         # "production still on 8.2 and fine", "prod running fine": production is unaffected
+        # (but "Production: calls connect fine" says which system, not that it is spared)
         [
             {"NORM": {"IN": ["production", "prod"]}},
-            {"NORM": {"NOT_IN": ["not", "down", "no", "never", "but"]}, "OP": "{1,6}"},
-            {"NORM": {"IN": ["fine", "unaffected", "ok", "okay"]}},
-        ],
-        [
-            {"NORM": {"IN": ["in", "on", "our"]}},
-            {"NORM": {"IN": ["test", "testing", "qa", "dev", "staging"]}},
+            {"NORM": {"NOT_IN": ["down", "calls", "call", *NOT_BETWEEN]}, "OP": "{1,6}"},
+            {"NORM": {"IN": ["fine", "unaffected", "ok", "okay", "untouched"]}},
         ],
         # "production is okay", "prod seems fine", "live is not affected"
         [
@@ -822,12 +1077,52 @@ PATTERNS: dict[str, list[Pattern]] = {
             {"NORM": {"IN": ["still", "not", "completely", "totally"]}, "OP": "*"},
             {
                 "NORM": {
-                    "IN": ["fine", "ok", "okay", "unaffected", "working", "good", "normal", "up"]
+                    "IN": [
+                        "fine",
+                        "ok",
+                        "okay",
+                        "unaffected",
+                        "working",
+                        "good",
+                        "normal",
+                        "up",
+                        "untouched",
+                        "affected",
+                        "impacted",
+                    ]
                 }
             },
         ],
     ],
+    "nonproduction": [
+        [
+            {"NORM": {"IN": ["in", "on", "our"]}},
+            {"NORM": {"IN": ["test", "testing", "qa", "dev", "staging"]}},
+        ],
+    ],
 }
+
+PATTERNS["out_of_scope"] = [
+    # "provider says their registrar had an outage", "the carrier confirmed a fault": the
+    # fault is on someone else's side
+    # ("carrier says their side is fine" is the opposite: the fault word is required)
+    [
+        {"NORM": {"IN": SOURCES}},
+        {"IS_ALPHA": True, "NORM": {"NOT_IN": ["not", "no"]}, "OP": "{0,2}"},
+        {"NORM": {"IN": SAYS}},
+        {"IS_ALPHA": True, "NORM": {"NOT_IN": ["fine", "ok", "okay", "not", "no"]}, "OP": "{0,4}"},
+        {"NORM": {"IN": SOURCE_FAULTS}},
+    ],
+]
+PATTERNS["regression"] = [
+    # "worked for months before", "was working fine until Friday"
+    [
+        {"NORM": {"IN": ["worked", "working", "fine"]}},
+        {"IS_ALPHA": True, "OP": "{0,3}"},
+        {"NORM": {"IN": ["before", "until", "previously", "till"]}},
+    ],
+    [{"NORM": "worked"}, {"NORM": "for"}, {"NORM": {"IN": ["months", "years", "weeks", "ages"]}}],
+]
 
 # How reasons name each signal, e.g. "'no dial tone' (outage)".
 LABELS: dict[str, str] = {
@@ -855,6 +1150,7 @@ LABELS: dict[str, str] = {
     "monitoring": "kept open for monitoring",
     "rfo": "asks for the reason for an outage that is over",
     "ongoing": "happening now",
+    "unaffected": "the service itself works",
     "widespread": "affects many customers",
     "newinstall": "new install, not yet in service",
     "out_of_scope": "outside the support scope",

@@ -33,6 +33,17 @@ class Step:
     is_alpha: bool | None
     low: int
     high: int
+    simple: bool = False  # only `allowed`: a set lookup decides, no call needed
+
+    def __post_init__(self) -> None:
+        simple = (
+            self.allowed is not None
+            and not self.denied
+            and self.regex is None
+            and self.like_num is None
+            and self.is_alpha is None
+        )
+        object.__setattr__(self, "simple", simple)
 
     def accepts(self, norm: int, num: int, alpha: int, strings: StringStore) -> bool:
         if self.allowed is not None and norm not in self.allowed:
@@ -84,19 +95,20 @@ class AnchoredMatcher:
     """Find `(label, start, end)` for labelled token patterns; the longest match per start."""
 
     def __init__(self, patterns: Mapping[str, Sequence[Sequence[Mapping[str, Any]]]]) -> None:
-        self.by_first: dict[int, list[tuple[str, tuple[Step, ...]]]] = defaultdict(list)
-        self.numeric_first: list[tuple[str, tuple[Step, ...]]] = []
+        self.by_first: dict[int, list[Candidate]] = defaultdict(list)
+        self.numeric_first: list[Candidate] = []
         for label, alternatives in patterns.items():
             for pattern in alternatives:
                 steps = tuple(compile_step(spec) for spec in pattern)
                 first = steps[0]
                 if first.low != 1 or first.high != 1:
                     raise ValueError(f"{label}: a pattern must start with one fixed token")
+                candidate = (label, steps, _required(steps))
                 if first.allowed is not None:
                     for key in first.allowed:
-                        self.by_first[key].append((label, steps))
+                        self.by_first[key].append(candidate)
                 elif first.like_num:
-                    self.numeric_first.append((label, steps))
+                    self.numeric_first.append(candidate)
                 else:
                     raise ValueError(f"{label}: a pattern must start with NORM/ORTH or LIKE_NUM")
 
@@ -113,6 +125,7 @@ class AnchoredMatcher:
         strings = doc.vocab.strings
         by_first = self.by_first
         numeric = self.numeric_first
+        present = set(norms)  # a pattern whose required word is absent cannot match anywhere
         found = []
         for start, norm in enumerate(norms):
             candidates = by_first.get(norm)
@@ -121,13 +134,29 @@ class AnchoredMatcher:
             if not candidates:
                 continue
             alpha = alphas[start]
-            for label, steps in candidates:
-                if not steps[0].accepts(norm, nums[start], alpha, strings):
+            for label, steps, required in candidates:
+                if required is not None and present.isdisjoint(required):
+                    continue
+                first = steps[0]
+                if not first.simple and not first.accepts(norm, nums[start], alpha, strings):
                     continue
                 end = _walk(steps, 1, start + 1, norms, nums, alphas, strings)
                 if end is not None:
                     found.append((label, start, end))
         return found
+
+
+Candidate = tuple[str, tuple[Step, ...], frozenset[int] | None]
+
+
+def _required(steps: Sequence[Step]) -> frozenset[int] | None:
+    """The words of the last mandatory plain step after the first: one of them must be in the
+    text for the pattern to match ("the lobby ... intercom" needs a device word), a set test
+    that skips most walks."""
+    for step in reversed(steps[1:]):
+        if step.simple and step.low >= 1:
+            return step.allowed
+    return None
 
 
 def _walk(
@@ -145,10 +174,18 @@ def _walk(
     step = steps[index]
     taken = 0
     limit = min(step.high, len(norms) - position)
-    while taken < limit and step.accepts(
-        norms[position + taken], nums[position + taken], alphas[position + taken], strings
-    ):
-        taken += 1
+    if step.simple:
+        allowed = step.allowed
+        assert allowed is not None
+        while taken < limit and norms[position + taken] in allowed:
+            taken += 1
+    else:
+        while taken < limit and step.accepts(
+            norms[position + taken], nums[position + taken], alphas[position + taken], strings
+        ):
+            taken += 1
+    if taken < step.low:
+        return None
     for count in range(taken, step.low - 1, -1):  # greedy, then back off
         end = _walk(steps, index + 1, position + count, norms, nums, alphas, strings)
         if end is not None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 
-from spacy.attrs import IS_ALPHA, IS_PUNCT, LIKE_NUM, NORM
+from spacy.attrs import IS_ALPHA, IS_PUNCT, LIKE_NUM, NORM, ORTH, SPACY
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
@@ -27,7 +27,16 @@ from spacy.vocab import Vocab
 
 from classifier.evidence import Hit
 from classifier.language import ENGLISH, function_words_language
-from classifier.lexicon import GROUPS, NEGATABLE, NEGATIONS, PATTERNS, PHRASES
+from classifier.lexicon import (
+    GROUPS,
+    NEGATABLE,
+    NEGATIONS,
+    PATTERNS,
+    PHRASES,
+    QUANTIFIERS,
+    SINGULAR_DETERMINERS,
+    UNQUALIFIED,
+)
 from classifier.patterns import AnchoredMatcher
 
 EXTENSION = "intake_signals"
@@ -55,6 +64,9 @@ class SignalTagger:
         self.names = {vocab.strings.add(name): name for name in PHRASES}
         self.patterns = AnchoredMatcher(PATTERNS)
         self.negations = frozenset(vocab.strings.add(word) for word in NEGATIONS)
+        self.unqualified = frozenset(vocab.strings.add(word) for word in UNQUALIFIED)
+        self.quantifiers = frozenset(vocab.strings.add(word) for word in QUANTIFIERS)
+        self.singular = frozenset(vocab.strings.add(word) for word in SINGULAR_DETERMINERS)
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.set(EXTENSION, self.find(doc))
@@ -63,22 +75,67 @@ class SignalTagger:
     def find(self, doc: Doc) -> tuple[Hit, ...]:
         if not len(doc):
             return ()
-        table = doc.to_array([NORM, LIKE_NUM, IS_ALPHA, IS_PUNCT])
+        table = doc.to_array([NORM, LIKE_NUM, IS_ALPHA, IS_PUNCT, ORTH, SPACY])
         norms: list[int] = table[:, 0].tolist()
         doc._.set(LANGUAGE, function_words_language(norms, doc.vocab.strings))
-        punct: list[int] = table[:, 3].tolist()
-        matches = [(self.names[key], start, end) for key, start, end in self.phrases(doc)]
+        names = self.names
+        matches = [(names[key], start, end) for key, start, end in self.phrases(doc)]
         matches += self.patterns.match(norms, table[:, 1].tolist(), table[:, 2].tolist(), doc)
-        kept = [m for m in _longest_per_group(matches) if not self._negated(m, norms, punct)]
-        hits = [Hit(name, doc[start:end].text, start) for name, start, end in kept]
-        hits = _settle_scope(_settle_breadth(hits))
-        return tuple(_dedupe(sorted(hits, key=lambda hit: (hit.start, hit.name))))
+        if not matches:
+            return ()
+        punct: list[int] = table[:, 3].tolist()
+        kept = []
+        for match in _longest_per_group(matches):
+            name = match[0]
+            if name in NEGATABLE and self._negated(match, norms, punct):
+                continue  # "is not down"
+            if name == "unaffected" and not self._unqualified(match, norms, punct):
+                continue  # "1:1 calls are unaffected": a part, not the service
+            if name == "device":
+                match = self._device(match, norms)
+                if match[0] == "unknown":
+                    continue  # "every outbound fax", "fax delivery"
+            kept.append(match)
+        kept = _settle_scope(_settle_breadth(_qualified_works(kept)))
+        kept.sort(key=lambda match: (match[1], match[0]))
+        # The phrase as written, from its tokens' ORTH and trailing space (a `Span` per hit,
+        # or `doc.text`, costs more than the matching); one `Hit` per signal and phrase.
+        strings = doc.vocab.strings
+        orths, spaces = table[:, 4].tolist(), table[:, 5].tolist()
+        hits = []
+        seen: set[tuple[str, str]] = set()
+        for name, start, end in kept:
+            phrase = "".join(
+                strings[orths[i]] + (" " if spaces[i] and i < end - 1 else "")
+                for i in range(start, end)
+            )
+            key = (name, phrase.lower())
+            if key not in seen:
+                seen.add(key)
+                hits.append(Hit(name, phrase, start))
+        return tuple(hits)
+
+    def _device(self, match: Match, norms: list[int]) -> Match:
+        """A device noun is one device after "the", "our", "my"... ("our fax line") and not
+        after "every", "any", "no" or alone ("every outbound fax", "fax delivery")."""
+        _, start, end = match
+        before = [norms[i] for i in range(max(start - 3, 0), start)]
+        if any(n in self.quantifiers for n in before) or not any(
+            n in self.singular for n in before
+        ):
+            return ("unknown", start, end)
+        return ("one", start, end)
+
+    def _unqualified(self, match: Match, norms: list[int], punct: list[int]) -> bool:
+        """ "Calls work normally" speaks of the service; "1:1 calls are unaffected" or "SIP
+        calls work" of a part of it: the word before the service must not qualify it."""
+        start = match[1]
+        return start == 0 or bool(punct[start - 1]) or norms[start - 1] in self.unqualified
 
     def _negated(self, match: Match, norms: list[int], punct: list[int]) -> bool:
-        """True when "not", "no", "never"... stands at most two words before the match."""
-        name, start, _ = match
-        if name not in NEGATABLE:
-            return False
+        """True when "not", "no", "never"... stands at most two words before the match (of a
+        NEGATABLE signal: the caller checks)."""
+        start = match[1]
         for i in range(start - 1, max(start - 3, -1), -1):
             if punct[i]:
                 return False
@@ -96,6 +153,9 @@ def _longest_per_group(matches: list[Match]) -> list[Match]:
         groups[GROUPS[match[0]]].append(match)
     kept: list[Match] = []
     for members in groups.values():
+        if len(members) == 1:
+            kept.append(members[0])
+            continue
         taken: set[int] = set()
         for match in sorted(members, key=lambda m: (m[1] - m[2], m[1])):
             _, start, end = match
@@ -105,45 +165,77 @@ def _longest_per_group(matches: list[Match]) -> list[Match]:
     return kept
 
 
-def _settle_breadth(hits: list[Hit]) -> list[Hit]:
+def _qualified_works(matches: list[Match]) -> list[Match]:
+    """A statement that something works ("phones are working intermittently", "calls work fine
+    but drop after a minute") followed at once by trouble does not say it works."""
+    works = [m for m in matches if m[0] in _WORKS_STATEMENTS]
+    if not works:
+        return matches
+    trouble = [m[1] for m in matches if m[0] in ("outage", "degraded")]
+    # "Internal calls are ok", "most calls are fine": a part works, not the service itself
+    parts = [(m[1], m[2]) for m in works if m[0] in ("isolated", "alternative")]
+    return [
+        m
+        for m in matches
+        if m[0] not in _WORKS_STATEMENTS
+        or (
+            not any(m[1] <= start <= m[2] + 2 for start in trouble)
+            and not (m[0] == "unaffected" and any(a <= m[1] < b for a, b in parts))
+        )
+    ]
+
+
+_WORKS_STATEMENTS = frozenset({"unaffected", "isolated", "alternative", "production_ok"})
+
+
+def _settle_breadth(matches: list[Match]) -> list[Match]:
     """At most one breadth. A stated majority ("70% of our customers", "nearly all users") is
     `all` whatever else works, unless a minority share is stated too ("10% fail, the other 90%
-    work"); otherwise `isolated` ("the others are fine") rules out `all`."""
-    found = {name: [h for h in hits if h.name == name] for name in ("all", "some", "one")}
-    isolated = [h for h in hits if h.name == "isolated"]
-    majority = [h for h in hits if h.name == "majority"]
-    others = [h for h in hits if GROUPS[h.name] != "breadth"]
-    if majority and not found["one"] and not any(h.phrase[:1].isdigit() for h in found["some"]):
-        return others + found["all"] + [Hit("all", h.phrase, h.start) for h in majority]
+    work"); otherwise `isolated` ("the others are fine", "outbound calls work") rules out
+    `all`. Another path that works (`alternative`: "manual scaling works", "deploy via URL
+    instead") is both: the rest of the service works, and it is a workaround."""
+    found: dict[str, list[Match]] = defaultdict(list)
+    others: list[Match] = []
+    for match in matches:
+        if GROUPS[match[0]] == "breadth":
+            found[match[0]].append(match)
+        else:
+            others.append(match)
+    if not found:
+        return others
+    alternative = found.get("alternative", [])
+    others += [("workaround", start, end) for _, start, end in alternative]
+    # What fails is the customer's main use ("SMS is our main product"): what else works does
+    # not make the failure partial.
+    isolated = [] if "core" in found else found.get("isolated", []) + alternative
+    majority, minority = found.get("majority"), found.get("minority", [])
+    one, every = found.get("one", []), found.get("all", [])
+    some = found.get("some", []) + [("some", start, end) for _, start, end in minority]
+    if majority and not one and not minority:
+        return others + every + [("all", start, end) for _, start, end in majority]
     if isolated:
-        if found["one"]:
-            return others + found["one"]
-        return others + found["some"] + [Hit("some", h.phrase, h.start) for h in isolated]
-    if found["all"] and found["some"]:
-        return others + found["some"]
-    for name in ("all", "some", "one"):
-        if found[name]:
-            return others + found[name]
-    return others
+        if one:
+            return others + one
+        return others + some + [("some", start, end) for _, start, end in isolated]
+    if every and some:
+        return others + some
+    return others + (every or some or one)
 
 
-def _settle_scope(hits: list[Hit]) -> list[Hit]:
-    """Staging and production both mentioned: treat as production (never under-prioritise)."""
-    names = {hit.name for hit in hits}
+def _settle_scope(matches: list[Match]) -> list[Match]:
+    """Staging and production both mentioned: treat as production (never under-prioritise),
+    unless the message says production itself is fine (`production_ok`: "production is
+    untouched"), which is non-production however often "prod" is named."""
+    names = {match[0] for match in matches}
+    if "production_ok" in names:
+        return [
+            ("nonproduction", m[1], m[2]) if m[0] == "production_ok" else m
+            for m in matches
+            if m[0] != "production"
+        ]
     if "production" in names and "nonproduction" in names:
-        return [hit for hit in hits if hit.name != "nonproduction"]
-    return hits
-
-
-def _dedupe(hits: list[Hit]) -> list[Hit]:
-    seen: set[tuple[str, str]] = set()
-    unique = []
-    for hit in hits:
-        key = (hit.name, hit.phrase.lower())
-        if key not in seen:
-            seen.add(key)
-            unique.append(hit)
-    return unique
+        return [match for match in matches if match[0] != "nonproduction"]
+    return matches
 
 
 def signal_names(doc: Doc) -> frozenset[str]:

@@ -100,6 +100,8 @@ SignalName = Literal[
     "newinstall",  # a new install or go-live, not yet a previously operational service
     # kind of request
     "enhancement",  # a feature, enhancement or upgrade request (not a routine change)
+    # users not affected
+    "unaffected",  # the service itself works ("calls work normally", "end users unaffected")
     # contract scope
     "out_of_scope",  # third-party products, carrier-side faults, performance tuning
 ]

@@ -125,8 +125,8 @@ def label_corrections(corrections: Sequence[Row]) -> tuple[list[Row], int]:
 
     A correction says "under policy X this is level L". The severity trained is the one the
     current pipeline finds most likely among those that policy X maps to L for this message's
-    signals (caps ignored if nothing else fits). Corrections naming an unknown policy or level
-    are skipped and counted.
+    signals (caps ignored if nothing else fits, then the signals too). Corrections naming an
+    unknown policy or level are skipped and counted.
     """
     if not corrections:
         return [], 0
@@ -163,6 +163,8 @@ def _severity_for(triage: Triage, policy: PolicyLike, row: Row) -> str | None:
         fits = [
             s for s in SEVERITIES if level_for(policy, s, signals, caps=False).level == row.level
         ]
+    if not fits:  # the signals rule the level out ("one fax line"): staff know better
+        fits = [s for s in SEVERITIES if level_for(policy, s, frozenset()).level == row.level]
     if not fits:
         return None
     return max(fits, key=lambda s: probabilities.get(s, 0.0))

@@ -123,3 +123,35 @@ def test_train_includes_staff_corrections(app: typer.Typer, tmp_path: Path) -> N
     assert "1 staff corrections" in result.output
     assert "(1 corrections, 0 skipped)" in result.output
     assert (output / "config.cfg").is_file()
+
+
+def test_evaluate_scores_any_graded_jsonl_file(app: typer.Typer, tmp_path: Path) -> None:
+    rows = [
+        {
+            "policy": "jelastic",
+            "level": "P1",  # a set written from the contract alone may number Jelastic's levels
+            "acceptable": ["P1", "P2"],
+            "channel": "email",
+            "subject": "Platform down",
+            "body": "Every customer environment on the platform is down since 09:00.",
+        },
+        {
+            "policy": "jelastic",
+            "level": "L4",
+            "acceptable": ["L4", "L3"],
+            "channel": "email",
+            "subject": "Question",
+            "body": "How do I change the PHP version of an environment? No rush.",
+        },
+    ]
+    data = tmp_path / "graded.jsonl"
+    data.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    result = CliRunner().invoke(app, ["classifier", "evaluate", "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    for figure in ("accuracy", "acceptable", "top-priority (L1) recall", "precision"):
+        assert figure in out
+    assert "raised to top 0/1" in out
+    assert "labelled \\ proposed" in out
+    missing = CliRunner().invoke(app, ["classifier", "evaluate", "--data", str(tmp_path / "x")])
+    assert missing.exit_code == 2 and "--data" in missing.output

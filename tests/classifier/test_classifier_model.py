@@ -132,3 +132,24 @@ def test_blind_set_b_is_the_frozen_copy() -> None:
     assert digest == "d125b3d9e3234e7789e8fbad623cfb7a323388615025f418cced3a39b3720fa6"
     rows = read_rows(BLIND_B_FILE)
     assert len(rows) == 265 and all(row.acceptable for row in rows)
+
+
+def test_realistic_messages_name_their_public_source_and_are_not_evaluated() -> None:
+    from classifier.locations import REALISTIC_FILE
+    from classifier.training.dataset import read_rows
+
+    realistic = read_rows(REALISTIC_FILE)
+    assert len(realistic) >= 50
+    for row in realistic:
+        assert row.note and row.note.startswith("paraphrase: "), row.subject
+        assert row.severity, row.subject
+    kinds = {row.channel for row in realistic}
+    assert {"email", "voice"} <= kinds
+    assert sum("wrote:" in r.body or "Original Message" in r.body for r in realistic) >= 3
+    data = REALISTIC_FILE.parent
+    evaluation = {
+        (r.subject, r.body)
+        for name in ("heldout_blind.jsonl", "heldout_blind_b.jsonl", "heldout.jsonl")
+        for r in read_rows(data / name)
+    }
+    assert not evaluation & {(r.subject, r.body) for r in realistic}

@@ -188,3 +188,20 @@ def test_conflicting_readings_keep_the_likelier_level_and_ask_a_person(
     clear = dict.fromkeys(SEVERITIES, 0.0)
     clear["outage"], clear["question"] = 0.9, 0.1
     assert decide(policy, clear, hits).needs_human is None
+
+
+def test_contradicting_signals_ask_a_person_at_least_at_the_uncertain_level(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = (
+        "The outage from this morning is resolved, thanks. Actually no: calls are failing "
+        "again right now for the whole office."
+    )
+    policy = policies["threepbx"]
+    proposal = triage.propose(policy, "Re: outage", body)
+    assert proposal.needs_human is not None
+    assert "conflicting signals" in proposal.needs_human
+    assert "'is resolved'" in proposal.needs_human
+    ranks = {p.id: i for i, p in enumerate(policy.priorities)}
+    assert ranks[proposal.priority] <= ranks[policy.triage.uncertain_level or "P4"]
+    assert proposal.reasons[-1].startswith("needs human triage (conflicting signals")
