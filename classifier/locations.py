@@ -17,3 +17,6 @@ BLIND_FILE = DATA_DIR / "heldout_blind.jsonl"
 # Set B: the held-out set. Frozen, written by someone who never saw ours; never read message by
 # message, never tuned on, scored twice (before and after round 2) - see README.
 BLIND_B_FILE = DATA_DIR / "heldout_blind_b.jsonl"
+# Set C: the third blind set, written after round 3 by a helper who read only the seeds and
+# public reports; scored exactly once, by the lead, after round 3 was merged - see README.
+BLIND_C_FILE = DATA_DIR / "heldout_blind_c.jsonl"

@@ -134,6 +134,18 @@ def test_blind_set_b_is_the_frozen_copy() -> None:
     assert len(rows) == 265 and all(row.acceptable for row in rows)
 
 
+def test_blind_set_c_is_the_frozen_copy() -> None:
+    import hashlib
+
+    from classifier.locations import BLIND_C_FILE
+
+    digest = hashlib.sha256(BLIND_C_FILE.read_bytes()).hexdigest()
+    # Byte for byte the helper's file (heldout_blind_c_PROVENANCE.md): never edited to fit.
+    assert digest == "8bb9523a43f4f9f875773d6ebb208681dac0612e0757a5a02a22e09445cd37bc"
+    rows = read_rows(BLIND_C_FILE)
+    assert len(rows) == 270 and all(row.acceptable for row in rows)
+
+
 def test_realistic_messages_name_their_public_source_and_are_not_evaluated() -> None:
     from classifier.locations import REALISTIC_FILE
     from classifier.training.dataset import read_rows
@@ -149,7 +161,12 @@ def test_realistic_messages_name_their_public_source_and_are_not_evaluated() -> 
     data = REALISTIC_FILE.parent
     evaluation = {
         (r.subject, r.body)
-        for name in ("heldout_blind.jsonl", "heldout_blind_b.jsonl", "heldout.jsonl")
+        for name in (
+            "heldout_blind.jsonl",
+            "heldout_blind_b.jsonl",
+            "heldout_blind_c.jsonl",
+            "heldout.jsonl",
+        )
         for r in read_rows(data / name)
     }
     assert not evaluation & {(r.subject, r.body) for r in realistic}
