@@ -10,14 +10,17 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import aiohttp
+import pytest
 
 from gateway.app import Gateway
 from gateway.clock import ManualClock
 from gateway.sla.views import ClockView, TicketClocks
+from gateway.web import workspace
 from gateway.web.deadlines import deadline
 
 from ..gateway.gateway_harness import mail, query, send, settle
 from .conftest import PASSWORD
+from .test_web_http import _csrf
 
 H = timedelta(hours=1)
 # Tuesday 2026-06-02 14:00 UTC = 10:00 in New York, inside ThreePBX's 08:00-19:00 hours.
@@ -163,3 +166,29 @@ async def test_the_ticket_page_shows_every_clock(
     assert "resolve" in resolve and "(8 business hours)" in resolve
     assert '<time datetime="2026-06-02T22:00:00Z" class="viewer-zone">' in resolve
     assert "(your time: <time" in respond and "Tue 02 Jun 2026 18:00 UTC</time>" in respond
+
+
+async def test_a_queue_longer_than_the_page_picks_the_next_clock_of_any_kind(
+    base_url: str, gateway: Gateway, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An answered P3 still has its resolve clock running (8 business hours); a P4 that arrives
+    # two days later waits for its first response. The answered ticket's clock falls due
+    # first, so a page of one row shows it, not the unanswered newcomer.
+    monkeypatch.setattr(workspace, "QUEUE_CAP", 1)
+    clock.set(TUESDAY)
+    answered = await _mailed(gateway, "p3@example.com", X_Priority="3")
+    async with client() as session:
+        await _signed_in(session, base_url)
+        status, html = await _page(session, f"{base_url}/tickets/{answered}")
+        async with session.post(
+            f"{base_url}/tickets/{answered}/reply",
+            data={"csrf": _csrf(html), "body": "Looking at it now."},
+            allow_redirects=False,
+        ) as response:
+            assert response.status == 303
+        clock.set(TUESDAY + 48 * H)
+        waiting = await _mailed(gateway, "p4@example.com")
+        await _signed_in(session, base_url)  # the first session expired meanwhile
+        status, html = await _page(session, f"{base_url}/")
+    assert status == 200 and "resolve" in html
+    assert _queue_numbers(html) == [answered], (answered, waiting)
