@@ -78,9 +78,7 @@ class SignalTagger:
         table = doc.to_array([NORM, LIKE_NUM, IS_ALPHA, IS_PUNCT, ORTH, SPACY])
         norms: list[int] = table[:, 0].tolist()
         doc._.set(LANGUAGE, function_words_language(norms, doc.vocab.strings))
-        names = self.names
-        matches = [(names[key], start, end) for key, start, end in self.phrases(doc)]
-        matches += self.patterns.match(norms, table[:, 1].tolist(), table[:, 2].tolist(), doc)
+        matches = self._matches(doc, norms, table[:, 1].tolist(), table[:, 2].tolist())
         if not matches:
             return ()
         punct: list[int] = table[:, 3].tolist()
@@ -114,6 +112,15 @@ class SignalTagger:
                 seen.add(key)
                 hits.append(Hit(name, phrase, start))
         return tuple(hits)
+
+    def _matches(
+        self, doc: Doc, norms: list[int], nums: list[int], alphas: list[int]
+    ) -> list[Match]:
+        """Every phrase match, then every token-pattern match, as `(name, start, end)`."""
+        names = self.names
+        matches = [(names[key], start, end) for key, start, end in self.phrases(doc)]
+        matches += self.patterns.match(norms, nums, alphas, doc)
+        return matches
 
     def _device(self, match: Match, norms: list[int]) -> Match:
         """A device noun is one device after "the", "our", "my"... ("our fax line") and not
