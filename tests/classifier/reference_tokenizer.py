@@ -115,4 +115,3 @@ class FastTokenizer:
 
     def from_bytes(self, data: bytes, **kwargs: Any) -> FastTokenizer:
         return self
-

@@ -150,9 +150,7 @@ def test_same_proposals_on_every_data_message(
         assert triage.propose_many(policy, items) == reference.propose_many(policy, items)
 
 
-def test_same_on_edge_cases(
-    triage: Triage, reference: Triage, policies: dict[str, Policy]
-) -> None:
+def test_same_on_edge_cases(triage: Triage, reference: Triage, policies: dict[str, Policy]) -> None:
     assert_same_engine(triage, reference, EDGE_CASES)
     items = [(text, text) for text in EDGE_CASES] + [("", text) for text in EDGE_CASES]
     for policy in policies.values():
