@@ -1,19 +1,27 @@
-"""A small token-pattern matcher for the lexicon's `PATTERNS`, anchored on their first token.
+"""A token-pattern matcher for the lexicon's `PATTERNS`, compiled to regular expressions.
 
 spaCy's `Matcher` tries every pattern at every token; on short support messages that cost about
-150 µs a message, most of the triage budget. The lexicon's patterns almost all start with a
-specific word ("none", "every", "lost", ...), so this matcher looks up candidate positions by
-the first token and only then walks the pattern. It understands the subset of the `Matcher`
-syntax the lexicon uses: `NORM` (a string, or `IN` / `NOT_IN` / `REGEX`), `ORTH` (compared on
-NORM), `LIKE_NUM`, `IS_ALPHA`, and `OP` in `?`, `*`, `+`, `{m,n}`. Results are the same as the
-`Matcher` with greedy="LONGEST" per start; `tests/classifier` checks that on sample texts.
+150 µs a message, and walking the patterns token by token in Python cost as much again on
+longer mail. Here each token becomes one character that stands for its *class*: which of the
+words the patterns name its NORM is (or, for any other word, which of the patterns' `REGEX`es
+it matches), and whether it is `LIKE_NUM` and `IS_ALPHA`. Each pattern step is then a character
+class (the token classes it accepts) with its quantifier, each pattern one compiled regular
+expression, and `re` does the walking in C. A pattern is tried only where its first step
+accepts the token, and only when every word its other mandatory plain steps need is somewhere
+in the message.
+
+It understands the subset of the `Matcher` syntax the lexicon uses: `NORM` (a string, or `IN` /
+`NOT_IN` / `REGEX`), `ORTH` (compared on NORM), `LIKE_NUM`, `IS_ALPHA`, and `OP` in `?`, `*`,
+`+`, `{m,n}`. Per start, each pattern gives its greedy match (each step takes as many tokens as
+it can, then backs off: the regular expression's own order), which is the `Matcher`'s
+greedy="LONGEST" per start; `tests/classifier` checks that against spaCy's `Matcher` and checks
+the results, in order, against the token-walking matcher this replaced.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +64,12 @@ class Step:
             return False
         return self.regex is None or bool(self.regex.search(strings[norm]))
 
+    def accepts_flags(self, num: bool, alpha: bool) -> bool:
+        """The `LIKE_NUM` and `IS_ALPHA` conditions alone."""
+        return (self.like_num is None or num == self.like_num) and (
+            self.is_alpha is None or alpha == self.is_alpha
+        )
+
 
 def compile_step(spec: Mapping[str, Any]) -> Step:
     allowed: frozenset[int] | None = None
@@ -91,26 +105,57 @@ def _quantity(op: str) -> tuple[int, int]:
     return int(match.group(1) or 0), int(match.group(2) or 10_000)
 
 
+# Token classes are characters from here on (the Private Use Area: never confused with text).
+_BASE = 0xE000
+# Codes remembered per (NORM, LIKE_NUM, IS_ALPHA): far more than a day of mail's vocabulary,
+# and bounded (cleared when full) so that a stream of random tokens cannot grow it for ever.
+CACHE_LIMIT = 200_000
+Key = tuple[int, int, int]
+
+
 class AnchoredMatcher:
-    """Find `(label, start, end)` for labelled token patterns; the longest match per start."""
+    """Find `(label, start, end)` for labelled token patterns: each pattern's greedy match at
+    every start where it matches, by start, then in the order the patterns are given (those
+    anchored on a number, `LIKE_NUM`, after those anchored on words)."""
 
     def __init__(self, patterns: Mapping[str, Sequence[Sequence[Mapping[str, Any]]]]) -> None:
-        self.by_first: dict[int, list[Candidate]] = defaultdict(list)
-        self.numeric_first: list[Candidate] = []
+        compiled: list[tuple[str, tuple[Step, ...]]] = []
+        words: dict[int, str] = {}  # every NORM a step names, by hash
         for label, alternatives in patterns.items():
             for pattern in alternatives:
                 steps = tuple(compile_step(spec) for spec in pattern)
                 first = steps[0]
                 if first.low != 1 or first.high != 1:
                     raise ValueError(f"{label}: a pattern must start with one fixed token")
-                candidate = (label, steps, _required(steps))
-                if first.allowed is not None:
-                    for key in first.allowed:
-                        self.by_first[key].append(candidate)
-                elif first.like_num:
-                    self.numeric_first.append(candidate)
-                else:
+                if first.allowed is None and not first.like_num:
                     raise ValueError(f"{label}: a pattern must start with NORM/ORTH or LIKE_NUM")
+                compiled.append((label, steps))
+                words.update(_named_words(pattern))
+        # Classes: one per named word, then one per set of the patterns' regexes an unnamed
+        # word matches (2 ** regexes of them); times 4 for LIKE_NUM and IS_ALPHA.
+        regexes = {
+            (step.regex.pattern, step.regex.flags): step.regex
+            for _, steps in compiled
+            for step in steps
+            if step.regex is not None
+        }
+        self._regexes = list(regexes.values())
+        self._bit = {key: 1 << i for i, key in enumerate(regexes)}
+        self._word_class = {norm: i for i, norm in enumerate(words)}
+        self._words = list(words.values())
+        self._classes = len(words) + 2 ** len(regexes)
+        # Anchored on a word first, on a number last; each in the order given.
+        order = sorted(range(len(compiled)), key=lambda i: (compiled[i][1][0].allowed is None, i))
+        self._labels = [compiled[i][0] for i in order]
+        self._compiled = [re.compile(self._expression(compiled[i][1])) for i in order]
+        self._required = [self._needs(compiled[i][1]) for i in order]
+        by_first: dict[str, list[int]] = {}
+        for index, i in enumerate(order):
+            for code in self._codes_of(compiled[i][1][0]):
+                by_first.setdefault(code, []).append(index)
+        self._by_first = by_first
+        self._first = re.compile(_charset(by_first))
+        self._cache: dict[Key, str] = {}
 
     def __call__(self, doc: Doc) -> list[tuple[str, int, int]]:
         if not len(doc):
@@ -122,72 +167,127 @@ class AnchoredMatcher:
         self, norms: list[int], nums: list[int], alphas: list[int], doc: Doc
     ) -> list[tuple[str, int, int]]:
         """As `__call__`, on the doc's NORM, LIKE_NUM and IS_ALPHA columns already extracted."""
-        strings = doc.vocab.strings
-        by_first = self.by_first
-        numeric = self.numeric_first
-        present = set(norms)  # a pattern whose required word is absent cannot match anywhere
+        text = self.encode(norms, nums, alphas, doc.vocab.strings)
+        present = set(text)  # a pattern whose needed word is absent cannot match anywhere
+        required = self._required
+        usable: dict[int, bool] = {}
+        by_first = self._by_first
+        compiled = self._compiled
+        labels = self._labels
         found = []
-        for start, norm in enumerate(norms):
-            candidates = by_first.get(norm)
-            if numeric and nums[start]:
-                candidates = (candidates or []) + numeric
-            if not candidates:
-                continue
-            alpha = alphas[start]
-            for label, steps, required in candidates:
-                if required is not None and present.isdisjoint(required):
-                    continue
-                first = steps[0]
-                if not first.simple and not first.accepts(norm, nums[start], alpha, strings):
-                    continue
-                end = _walk(steps, 1, start + 1, norms, nums, alphas, strings)
-                if end is not None:
-                    found.append((label, start, end))
+        for anchor in self._first.finditer(text):
+            start = anchor.start()
+            for index in by_first[text[start]]:
+                ok = usable.get(index)
+                if ok is None:
+                    ok = usable[index] = all(not present.isdisjoint(r) for r in required[index])
+                if ok:
+                    hit = compiled[index].match(text, start)
+                    if hit is not None:
+                        found.append((labels[index], start, hit.end()))
         return found
 
+    def encode(
+        self, norms: list[int], nums: list[int], alphas: list[int], strings: StringStore
+    ) -> str:
+        """One character per token: its class."""
+        cache = self._cache
+        keys = list(zip(norms, nums, alphas, strict=True))
+        try:
+            return "".join(map(cache.__getitem__, keys))
+        except KeyError:
+            if len(cache) > CACHE_LIMIT:
+                cache.clear()
+            for key in keys:
+                if key not in cache:
+                    cache[key] = self._code(key, strings)
+            return "".join(map(cache.__getitem__, keys))
 
-Candidate = tuple[str, tuple[Step, ...], frozenset[int] | None]
+    def _code(self, key: Key, strings: StringStore) -> str:
+        norm, num, alpha = key
+        cls = self._word_class.get(norm)
+        if cls is None:
+            text = strings[norm]
+            bits = self._bit
+            cls = len(self._words) + sum(
+                bits[(r.pattern, r.flags)] for r in self._regexes if r.search(text)
+            )
+        return chr(_BASE + (2 * bool(num) + bool(alpha)) * self._classes + cls)
+
+    def _codes_of(self, step: Step) -> Iterator[str]:
+        """The characters of the token classes `step` accepts."""
+        named = len(self._words)
+        if step.allowed is not None:
+            classes = [self._word_class[norm] for norm in step.allowed]
+        else:
+            classes = list(range(self._classes))
+        regex = step.regex
+        bit = 0 if regex is None else self._bit[(regex.pattern, regex.flags)]
+        accepted = []
+        for cls in classes:
+            if cls < named:
+                word = self._words[cls]
+                if get_string_id(word) in step.denied:
+                    continue
+                if regex is not None and not regex.search(word):
+                    continue
+            elif regex is not None and not (cls - named) & bit:
+                continue
+            accepted.append(cls)
+        for num in (False, True):
+            for alpha in (False, True):
+                if step.accepts_flags(num, alpha):
+                    offset = _BASE + (2 * num + alpha) * self._classes
+                    for cls in accepted:
+                        yield chr(offset + cls)
+
+    def _expression(self, steps: Sequence[Step]) -> str:
+        """The pattern as a regular expression over token classes: greedy quantifiers that back
+        off one token at a time, as the `Matcher` walks them."""
+        parts = []
+        for step in steps:
+            charset = _charset(self._codes_of(step))
+            if (step.low, step.high) != (1, 1):
+                charset = f"(?:{charset}){{{step.low},{step.high}}}"
+            parts.append(charset)
+        return "".join(parts)
+
+    def _needs(self, steps: Sequence[Step]) -> tuple[frozenset[str], ...]:
+        """For each mandatory step after the first that names its words: its characters, one of
+        which must be in the message for the pattern to match anywhere."""
+        return tuple(
+            frozenset(self._codes_of(step))
+            for step in steps[1:]
+            if step.low >= 1 and step.allowed is not None
+        )
 
 
-def _required(steps: Sequence[Step]) -> frozenset[int] | None:
-    """The words of the last mandatory plain step after the first: one of them must be in the
-    text for the pattern to match ("the lobby ... intercom" needs a device word), a set test
-    that skips most walks."""
-    for step in reversed(steps[1:]):
-        if step.simple and step.low >= 1:
-            return step.allowed
-    return None
+def _named_words(pattern: Sequence[Mapping[str, Any]]) -> Iterator[tuple[int, str]]:
+    for spec in pattern:
+        for key in ("NORM", "ORTH"):
+            value = spec.get(key)
+            if isinstance(value, str):
+                values: list[str] = [value]
+            elif isinstance(value, Mapping):
+                values = [*value.get("IN", ()), *value.get("NOT_IN", ())]
+            else:
+                continue
+            for word in values:
+                yield get_string_id(word.lower()), word.lower()
 
 
-def _walk(
-    steps: Sequence[Step],
-    index: int,
-    position: int,
-    norms: list[int],
-    nums: list[int],
-    alphas: list[int],
-    strings: StringStore,
-) -> int | None:
-    """The end of the longest match of `steps[index:]` from `position`, or None."""
-    if index == len(steps):
-        return position
-    step = steps[index]
-    taken = 0
-    limit = min(step.high, len(norms) - position)
-    if step.simple:
-        allowed = step.allowed
-        assert allowed is not None
-        while taken < limit and norms[position + taken] in allowed:
-            taken += 1
-    else:
-        while taken < limit and step.accepts(
-            norms[position + taken], nums[position + taken], alphas[position + taken], strings
-        ):
-            taken += 1
-    if taken < step.low:
-        return None
-    for count in range(taken, step.low - 1, -1):  # greedy, then back off
-        end = _walk(steps, index + 1, position + count, norms, nums, alphas, strings)
-        if end is not None:
-            return end
-    return None
+def _charset(codes: Iterable[str]) -> str:
+    """A regular-expression character class for `codes`, consecutive runs as ranges; one that
+    never matches when `codes` is empty."""
+    points = sorted(ord(code) for code in codes)
+    if not points:
+        return "(?!)"
+    ranges = []
+    first = last = points[0]
+    for point in points[1:]:
+        if point != last + 1:
+            ranges.append((first, last))
+            first = point
+        last = point
+    ranges.append((first, last))
+    return "[" + "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges) + "]"
