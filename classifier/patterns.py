@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from spacy.attrs import IS_ALPHA, LIKE_NUM, NORM
 from spacy.strings import StringStore, get_string_id
 from spacy.tokens import Doc
@@ -107,10 +108,9 @@ def _quantity(op: str) -> tuple[int, int]:
 
 # Token classes are characters from here on (the Private Use Area: never confused with text).
 _BASE = 0xE000
-# Codes remembered per (NORM, LIKE_NUM, IS_ALPHA): far more than a day of mail's vocabulary,
-# and bounded (cleared when full) so that a stream of random tokens cannot grow it for ever.
+# Classes remembered per NORM: far more than a day of mail's vocabulary, and bounded (cleared
+# when full) so that a stream of random tokens cannot grow it for ever.
 CACHE_LIMIT = 200_000
-Key = tuple[int, int, int]
 
 
 class AnchoredMatcher:
@@ -147,72 +147,66 @@ class AnchoredMatcher:
         # Anchored on a word first, on a number last; each in the order given.
         order = sorted(range(len(compiled)), key=lambda i: (compiled[i][1][0].allowed is None, i))
         self._labels = [compiled[i][0] for i in order]
-        self._compiled = [re.compile(self._expression(compiled[i][1])) for i in order]
-        self._required = [self._needs(compiled[i][1]) for i in order]
-        by_first: dict[str, list[int]] = {}
-        for index, i in enumerate(order):
-            for code in self._codes_of(compiled[i][1][0]):
-                by_first.setdefault(code, []).append(index)
-        self._by_first = by_first
-        self._first = re.compile(_charset(by_first))
-        self._cache: dict[Key, str] = {}
+        self._searches = [
+            (re.compile(self._expression(compiled[i][1])), self._needs(compiled[i][1]))
+            for i in order
+        ]
+        self._cache: dict[int, int] = {}
 
     def __call__(self, doc: Doc) -> list[tuple[str, int, int]]:
         if not len(doc):
             return []
         table = doc.to_array([NORM, LIKE_NUM, IS_ALPHA])
-        return self.match(table[:, 0].tolist(), table[:, 1].tolist(), table[:, 2].tolist(), doc)
+        return self.match(table[:, 0].tolist(), table[:, 1], table[:, 2], doc)
 
     def match(
-        self, norms: list[int], nums: list[int], alphas: list[int], doc: Doc
+        self, norms: list[int], nums: Sequence[int], alphas: Sequence[int], doc: Doc
     ) -> list[tuple[str, int, int]]:
-        """As `__call__`, on the doc's NORM, LIKE_NUM and IS_ALPHA columns already extracted."""
+        """As `__call__`, on the doc's NORM (a list), LIKE_NUM and IS_ALPHA columns already
+        extracted."""
         text = self.encode(norms, nums, alphas, doc.vocab.strings)
-        present = set(text)  # a pattern whose needed word is absent cannot match anywhere
-        required = self._required
-        usable: dict[int, bool] = {}
-        by_first = self._by_first
-        compiled = self._compiled
-        labels = self._labels
+        present = set(norms)  # a pattern whose needed word is absent cannot match anywhere
         found = []
-        for anchor in self._first.finditer(text):
-            start = anchor.start()
-            for index in by_first[text[start]]:
-                ok = usable.get(index)
-                if ok is None:
-                    ok = usable[index] = all(not present.isdisjoint(r) for r in required[index])
-                if ok:
-                    hit = compiled[index].match(text, start)
-                    if hit is not None:
-                        found.append((labels[index], start, hit.end()))
-        return found
+        for index, (expression, needs) in enumerate(self._searches):
+            if any(present.isdisjoint(need) for need in needs):
+                continue
+            position = 0
+            while (hit := expression.search(text, position)) is not None:
+                start = hit.start()
+                found.append((start, index, hit.end()))
+                position = start + 1
+        found.sort()
+        labels = self._labels
+        return [(labels[index], start, end) for start, index, end in found]
 
     def encode(
-        self, norms: list[int], nums: list[int], alphas: list[int], strings: StringStore
+        self, norms: list[int], nums: Sequence[int], alphas: Sequence[int], strings: StringStore
     ) -> str:
-        """One character per token: its class."""
+        """One character per token: its class (by NORM, remembered), shifted by its flags."""
         cache = self._cache
-        keys = list(zip(norms, nums, alphas, strict=True))
         try:
-            return "".join(map(cache.__getitem__, keys))
+            classes = list(map(cache.__getitem__, norms))
         except KeyError:
             if len(cache) > CACHE_LIMIT:
                 cache.clear()
-            for key in keys:
-                if key not in cache:
-                    cache[key] = self._code(key, strings)
-            return "".join(map(cache.__getitem__, keys))
+            for norm in norms:
+                if norm not in cache:
+                    cache[norm] = self._class(norm, strings)
+            classes = list(map(cache.__getitem__, norms))
+        flags = 2 * (np.asarray(nums) != 0) + (np.asarray(alphas) != 0)
+        codes = _BASE + flags * self._classes + np.array(classes, dtype=np.int64)
+        return codes.astype("<u4").tobytes().decode("utf-32-le")
 
-    def _code(self, key: Key, strings: StringStore) -> str:
-        norm, num, alpha = key
+    def _class(self, norm: int, strings: StringStore) -> int:
+        """A named word's own class; for any other word, the set of regexes it matches."""
         cls = self._word_class.get(norm)
-        if cls is None:
-            text = strings[norm]
-            bits = self._bit
-            cls = len(self._words) + sum(
-                bits[(r.pattern, r.flags)] for r in self._regexes if r.search(text)
-            )
-        return chr(_BASE + (2 * bool(num) + bool(alpha)) * self._classes + cls)
+        if cls is not None:
+            return cls
+        text = strings[norm]
+        bits = self._bit
+        return len(self._words) + sum(
+            bits[(r.pattern, r.flags)] for r in self._regexes if r.search(text)
+        )
 
     def _codes_of(self, step: Step) -> Iterator[str]:
         """The characters of the token classes `step` accepts."""
@@ -252,14 +246,16 @@ class AnchoredMatcher:
             parts.append(charset)
         return "".join(parts)
 
-    def _needs(self, steps: Sequence[Step]) -> tuple[frozenset[str], ...]:
-        """For each mandatory step after the first that names its words: its characters, one of
-        which must be in the message for the pattern to match anywhere."""
-        return tuple(
-            frozenset(self._codes_of(step))
-            for step in steps[1:]
+    def _needs(self, steps: Sequence[Step]) -> tuple[frozenset[int], ...]:
+        """For each mandatory step that names its words: their NORMs, one of which must be in
+        the message for the pattern to match anywhere; the fewest first (the cheapest test,
+        and the likeliest to fail)."""
+        needs = [
+            step.allowed - step.denied
+            for step in steps
             if step.low >= 1 and step.allowed is not None
-        )
+        ]
+        return tuple(sorted(needs, key=len))
 
 
 def _named_words(pattern: Sequence[Mapping[str, Any]]) -> Iterator[tuple[int, str]]:

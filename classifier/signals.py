@@ -17,7 +17,7 @@ The result is `doc._.intake_signals`: a tuple of `Hit(name, phrase, start)`, in 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from spacy.attrs import IS_ALPHA, IS_PUNCT, LIKE_NUM, NORM, ORTH, SPACY
 from spacy.language import Language
@@ -78,7 +78,7 @@ class SignalTagger:
         table = doc.to_array([NORM, LIKE_NUM, IS_ALPHA, IS_PUNCT, ORTH, SPACY])
         norms: list[int] = table[:, 0].tolist()
         doc._.set(LANGUAGE, function_words_language(norms, doc.vocab.strings))
-        matches = self._matches(doc, norms, table[:, 1].tolist(), table[:, 2].tolist())
+        matches = self._matches(doc, norms, table[:, 1], table[:, 2])
         if not matches:
             return ()
         punct: list[int] = table[:, 3].tolist()
@@ -114,7 +114,7 @@ class SignalTagger:
         return tuple(hits)
 
     def _matches(
-        self, doc: Doc, norms: list[int], nums: list[int], alphas: list[int]
+        self, doc: Doc, norms: list[int], nums: Sequence[int], alphas: Sequence[int]
     ) -> list[Match]:
         """Every phrase match, then every token-pattern match, as `(name, start, end)`."""
         names = self.names

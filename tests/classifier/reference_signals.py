@@ -7,7 +7,7 @@ engines. Registered as the component `intake_signals_reference`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
@@ -30,8 +30,9 @@ class ReferenceSignalTagger(SignalTagger):
         self.reference_patterns = AnchoredMatcher(PATTERNS)
 
     def _matches(
-        self, doc: Doc, norms: list[int], nums: list[int], alphas: list[int]
+        self, doc: Doc, norms: list[int], nums: Sequence[int], alphas: Sequence[int]
     ) -> list[Match]:
+        nums, alphas = [int(n) for n in nums], [int(a) for a in alphas]
         names = self.reference_names
         matches = [(names[key], start, end) for key, start, end in self.reference_phrases(doc)]
         matches += self.reference_patterns.match(norms, nums, alphas, doc)
