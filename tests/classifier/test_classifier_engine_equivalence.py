@@ -73,6 +73,11 @@ EDGE_CASES = [
     "end with cant",
     "end with can't",
     "ends with n't",
+    "_cannot 10:05cant 5dont",
+    "_cannot 10:05cant 5dont it's",
+    "ΟΔΟΣ ΣΑΣ can't İsnt \u212aant CANNOT ſ's iſnt",
+    "can't" * 300,
+    "\n".join(["cannot", "'re", "n't", "'T", "dont"] * 50),
 ]
 
 
