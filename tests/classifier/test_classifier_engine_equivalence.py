@@ -18,6 +18,7 @@ from spacy.tokens import Doc
 
 import tests.classifier.reference_signals  # registers "intake_signals_reference"
 from classifier import Triage
+from classifier import text as current_text
 from classifier.lexicon import PATTERNS, PHRASES
 from classifier.locations import DATA_DIR, MODEL_DIR
 from classifier.pipeline import load_pipeline
@@ -25,6 +26,7 @@ from classifier.signals import EXTENSION, LANGUAGE, SignalTagger
 from classifier.text import compose, has_words, list_items
 from classifier.training.dataset import Row, read_rows
 from policies import Policy
+from tests.classifier import reference_text
 from tests.classifier.reference_tokenizer import FastTokenizer as ReferenceTokenizer
 
 assert tests.classifier.reference_signals  # registration
@@ -206,3 +208,27 @@ def test_fails_when_the_engine_differs(triage: Triage) -> None:
     tagger._matches = lambda *args: original(*args)[1:]  # type: ignore[attr-defined]
     with pytest.raises(AssertionError):
         assert_same_engine(triage, lossy, ["none of our phones work; we cannot make calls"])
+
+
+def test_same_text_preparation(rows: list[Row]) -> None:
+    """`clean`, `latest_reply`, `compose` and `list_items` as before, on every data message,
+    the edge cases and random mixtures of blanks, control characters, markup and quote marks."""
+    rng = random.Random(141)
+    pieces = [
+        " ", "  ", "\t", "\u00a0", " \t ", "\n", "\r\n", "\r", "\n\n\n", "\x00", "\x07", "\x0b",
+        "\x1f", "\x7f", "\x85", "\x9f", "\ufffd", "\ufeff", "\u2028", "<b>", "</p>", "<script>x</script>",
+        "&amp;", "&nbsp;", "> quoted", "\n> old", "\nOn Mon, Ann wrote:\n", "-----Original Message-----",
+        "\nFrom: a\nSent: b", "\nFROM: a\n DATE: b", "__________", "-- ", "1) ", "\n2. ", "\n- ",
+        "\n\u2022 ", "word", "Outage", "can't", "ünïcödé", "电话", "\ud800",
+    ]  # fmt: skip
+    texts = [(row.subject, row.body) for row in rows]
+    texts += [(text, text) for text in EDGE_CASES]
+    for _ in range(3000):
+        subject = "".join(rng.choices(pieces, k=rng.randint(0, 6)))
+        texts.append((subject, "".join(rng.choices(pieces, k=rng.randint(0, 60)))))
+    for subject, body in texts:
+        assert current_text.clean(body) == reference_text.clean(body), body
+        assert current_text.latest_reply(body) == reference_text.latest_reply(body), body
+        composed = current_text.compose(subject, body)
+        assert composed == reference_text.compose(subject, body), (subject, body)
+        assert current_text.list_items(composed) == reference_text.list_items(composed), composed

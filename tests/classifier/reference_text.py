@@ -1,0 +1,82 @@
+"""REFERENCE ONLY: `classifier/text.py` as it was before issue 14's speed work (commit
+c8202c7), kept unchanged so that `test_classifier_engine_equivalence.py` can check the current
+`clean`, `latest_reply`, `compose` and `list_items` give the same text. Do not optimise this copy.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+MAX_CHARS = 4000
+
+_SCRIPT_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[/!?]?[A-Za-z][^<>]{0,500}>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd\ufeff]+")
+_SPACES = re.compile(r"[ \t\u00a0]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+_WORDLIKE = re.compile(r"[^\W_]", re.UNICODE)
+_ITEM = re.compile(r"^[ \t]*(?:\d{1,2}[.)]|[-*\u2022])[ \t]+(?=\S)", re.MULTILINE)
+# Where quoted history starts in a reply: "On Mon, 3 Jun 2024, Ann wrote:", Outlook's
+# "-----Original Message-----" or "From: ... " block, its underscore rule, or a "> " line.
+_QUOTE_START = re.compile(
+    r"^[ \t]*(?:On\b[^\n]{0,200}\bwrote:[ \t]*$"
+    r"|-{2,}[ \t]*(?:Original|Forwarded) Message[ \t]*-{2,}"
+    r"|_{10,}[ \t]*$"
+    r"|From:[^\n]*\n[ \t]*(?:Sent|Date):"
+    r"|>)",
+    re.MULTILINE | re.IGNORECASE,
+)
+
+
+def clean(text: str, limit: int = MAX_CHARS) -> str:
+    """Plain, bounded text: tags and entities resolved, control characters dropped."""
+    if not text:
+        return ""
+    text = text[: limit * 4]
+    # Lone surrogates (from `surrogateescape` decoding) cannot be encoded: replace them.
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    if "<" in text:
+        text = _TAG.sub(" ", _SCRIPT_STYLE.sub(" ", text))
+    if "&" in text:
+        text = html.unescape(text)
+    text = _CONTROL.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _BLANK_LINES.sub("\n", _SPACES.sub(" ", text)).strip()
+    return text[:limit]
+
+
+def latest_reply(body: str) -> str:
+    """The newest text of a reply: everything before its quoted history. (The gateway's mail
+    parser already does this for mail; here it covers bodies given to the classifier whole.)
+    A body that is all quotation is kept whole."""
+    match = _QUOTE_START.search(body)
+    if match is None:
+        return body
+    latest = body[: match.start()]
+    return latest if has_words(latest) else body
+
+
+def compose(subject: str, body: str, limit: int = MAX_CHARS) -> str:
+    """The text to classify: subject, then the latest message (or transcript)."""
+    subject = clean(subject or "", limit=300)
+    body = clean(latest_reply(body or "")[: limit * 4], limit=limit)
+    if subject and body:
+        end = "" if subject[-1] in ".!?:" else "."
+        return f"{subject}{end}\n{body}"[:limit]
+    return subject or body
+
+
+def list_items(text: str) -> list[str]:
+    """The items of a message written as a numbered or bulleted list ("1) ...", "- ..."), each
+    with the lines that follow it; empty when there are fewer than two. A lead reads each item:
+    an outage can be the third point of a mail that opens with a price question."""
+    starts = [match.start() for match in _ITEM.finditer(text)]
+    if len(starts) < 2:
+        return []
+    ends = [*starts[1:], len(text)]
+    return [text[start:end].strip() for start, end in zip(starts, ends, strict=True)]
+
+
+def has_words(text: str) -> bool:
+    """False for empty, whitespace-only or punctuation-only text."""
+    return bool(_WORDLIKE.search(text))
