@@ -168,13 +168,15 @@ class AnchoredMatcher:
         present = set(norms)  # a pattern whose needed word is absent cannot match anywhere
         found = []
         for index, (expression, needs) in enumerate(self._searches):
-            if any(present.isdisjoint(need) for need in needs):
-                continue
-            position = 0
-            while (hit := expression.search(text, position)) is not None:
-                start = hit.start()
-                found.append((start, index, hit.end()))
-                position = start + 1
+            for need in needs:
+                if present.isdisjoint(need):
+                    break
+            else:
+                position = 0
+                while (hit := expression.search(text, position)) is not None:
+                    start = hit.start()
+                    found.append((start, index, hit.end()))
+                    position = start + 1
         found.sort()
         labels = self._labels
         return [(labels[index], start, end) for start, index, end in found]
