@@ -97,16 +97,21 @@ class SignalTagger:
         kept = _settle_scope(_settle_breadth(_qualified_works(kept)))
         kept.sort(key=lambda match: (match[1], match[0]))
         # The phrase as written, from its tokens' ORTH and trailing space (a `Span` per hit,
-        # or `doc.text`, costs more than the matching); one `Hit` per signal and phrase.
+        # or `doc.text`, costs more than the matching), written once per run of tokens (a
+        # phrase repeated in the message is the same text); one `Hit` per signal and phrase.
         strings = doc.vocab.strings
         orths, spaces = table[:, 4].tolist(), table[:, 5].tolist()
         hits = []
         seen: set[tuple[str, str]] = set()
+        written: dict[tuple[int, ...], str] = {}
         for name, start, end in kept:
-            phrase = "".join(
-                strings[orths[i]] + (" " if spaces[i] and i < end - 1 else "")
-                for i in range(start, end)
-            )
+            tokens = (*orths[start:end], *spaces[start : end - 1])
+            phrase = written.get(tokens)
+            if phrase is None:
+                phrase = written[tokens] = "".join(
+                    strings[orths[i]] + (" " if spaces[i] and i < end - 1 else "")
+                    for i in range(start, end)
+                )
             key = (name, phrase.lower())
             if key not in seen:
                 seen.add(key)
