@@ -232,3 +232,22 @@ def test_same_text_preparation(rows: list[Row]) -> None:
         composed = current_text.compose(subject, body)
         assert composed == reference_text.compose(subject, body), (subject, body)
         assert current_text.list_items(composed) == reference_text.list_items(composed), composed
+
+
+def test_caches_stay_bounded_and_change_nothing(
+    triage: Triage, reference: Triage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tokenizer's ORTH ids and the matcher's token classes are remembered per word, up to
+    a limit: a stream of new words clears them instead of growing them for ever, and what is
+    found after a clear is what the reference finds."""
+    import classifier.patterns
+    import classifier.tokenizer
+
+    monkeypatch.setattr(classifier.tokenizer, "ORTH_CACHE_LIMIT", 50)
+    monkeypatch.setattr(classifier.patterns, "CACHE_LIMIT", 50)
+    tokenizer = triage.nlp.tokenizer
+    matcher = triage.nlp.get_pipe("intake_signals").patterns  # type: ignore[attr-defined]
+    texts = [f"word{n} none of our phones work{n} and 95% of calls fail {n}" for n in range(300)]
+    assert_same_engine(triage, reference, texts)
+    assert len(tokenizer._orths) <= 50 + 20  # type: ignore[attr-defined]
+    assert len(matcher._cache) <= 50 + 20
