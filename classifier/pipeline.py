@@ -1,7 +1,8 @@
 """Build, save and load the spaCy pipeline: `spacy.blank("en")` + signals + text categorizer.
 
-Nothing is downloaded: the tokenizer is spaCy's built-in English one, the rules are in
-`classifier/lexicon.py`, and the trained weights live in `classifier/model/` (about 2 MB).
+Nothing is downloaded: the tokenizer is ours (`classifier/tokenizer.py`, on `spacy.blank("en")`'s
+vocabulary), the rules are in `classifier/lexicon.py`, and the trained weights live in
+`classifier/model/` (about 2 MB).
 """
 
 from __future__ import annotations
