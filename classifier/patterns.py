@@ -21,7 +21,7 @@ the results, in order, against the token-walking matcher this replaced.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,29 +42,10 @@ class Step:
     is_alpha: bool | None
     low: int
     high: int
-    simple: bool = False  # only `allowed`: a set lookup decides, no call needed
 
-    def __post_init__(self) -> None:
-        simple = (
-            self.allowed is not None
-            and not self.denied
-            and self.regex is None
-            and self.like_num is None
-            and self.is_alpha is None
-        )
-        object.__setattr__(self, "simple", simple)
-
-    def accepts(self, norm: int, num: int, alpha: int, strings: StringStore) -> bool:
-        if self.allowed is not None and norm not in self.allowed:
-            return False
-        if norm in self.denied:
-            return False
-        if self.like_num is not None and bool(num) != self.like_num:
-            return False
-        if self.is_alpha is not None and bool(alpha) != self.is_alpha:
-            return False
-        return self.regex is None or bool(self.regex.search(strings[norm]))
-
+    # A token is accepted when its NORM is `allowed` (if given), not `denied`, matches `regex`
+    # (if given), and its LIKE_NUM / IS_ALPHA flags are as required: `AnchoredMatcher._ranges`
+    # applies the NORM conditions to token classes, `accepts_flags` the rest.
     def accepts_flags(self, num: bool, alpha: bool) -> bool:
         """The `LIKE_NUM` and `IS_ALPHA` conditions alone."""
         return (self.like_num is None or num == self.like_num) and (
@@ -108,6 +89,9 @@ def _quantity(op: str) -> tuple[int, int]:
 
 # Token classes are characters from here on (the Private Use Area: never confused with text).
 _BASE = 0xE000
+# A doc's LIKE_NUM or IS_ALPHA column: a list, or the column of `Doc.to_array` as it is.
+Column = Sequence[int] | np.ndarray
+
 # Classes remembered per NORM: far more than a day of mail's vocabulary, and bounded (cleared
 # when full) so that a stream of random tokens cannot grow it for ever.
 CACHE_LIMIT = 200_000
@@ -143,6 +127,12 @@ class AnchoredMatcher:
         self._bit = {key: 1 << i for i, key in enumerate(regexes)}
         self._word_class = {norm: i for i, norm in enumerate(words)}
         self._words = list(words.values())
+        self._norms = list(words)
+        # The named words each regex matches, worked out once (not once per step).
+        self._regex_words = {
+            key: frozenset(i for i, word in enumerate(self._words) if regex.search(word))
+            for key, regex in regexes.items()
+        }
         self._classes = len(words) + 2 ** len(regexes)
         # Anchored on a word first, on a number last; each in the order given.
         order = sorted(range(len(compiled)), key=lambda i: (compiled[i][1][0].allowed is None, i))
@@ -160,7 +150,7 @@ class AnchoredMatcher:
         return self.match(table[:, 0].tolist(), table[:, 1], table[:, 2], doc)
 
     def match(
-        self, norms: list[int], nums: Sequence[int], alphas: Sequence[int], doc: Doc
+        self, norms: list[int], nums: Column, alphas: Column, doc: Doc
     ) -> list[tuple[str, int, int]]:
         """As `__call__`, on the doc's NORM (a list), LIKE_NUM and IS_ALPHA columns already
         extracted."""
@@ -181,9 +171,7 @@ class AnchoredMatcher:
         labels = self._labels
         return [(labels[index], start, end) for start, index, end in found]
 
-    def encode(
-        self, norms: list[int], nums: Sequence[int], alphas: Sequence[int], strings: StringStore
-    ) -> str:
+    def encode(self, norms: list[int], nums: Column, alphas: Column, strings: StringStore) -> str:
         """One character per token: its class (by NORM, remembered), shifted by its flags."""
         cache = self._cache
         try:
@@ -210,39 +198,47 @@ class AnchoredMatcher:
             bits[(r.pattern, r.flags)] for r in self._regexes if r.search(text)
         )
 
-    def _codes_of(self, step: Step) -> Iterator[str]:
-        """The characters of the token classes `step` accepts."""
+    def _ranges(self, step: Step) -> list[tuple[int, int]]:
+        """The code points of the token classes `step` accepts, as inclusive ranges."""
         named = len(self._words)
         if step.allowed is not None:
             classes = [self._word_class[norm] for norm in step.allowed]
         else:
             classes = list(range(self._classes))
         regex = step.regex
-        bit = 0 if regex is None else self._bit[(regex.pattern, regex.flags)]
+        key = None if regex is None else (regex.pattern, regex.flags)
+        bit = 0 if key is None else self._bit[key]
+        matching = frozenset() if key is None else self._regex_words[key]
+        norms, denied = self._norms, step.denied
         accepted = []
         for cls in classes:
             if cls < named:
-                word = self._words[cls]
-                if get_string_id(word) in step.denied:
+                if norms[cls] in denied or (bit and cls not in matching):
                     continue
-                if regex is not None and not regex.search(word):
-                    continue
-            elif regex is not None and not (cls - named) & bit:
+            elif bit and not (cls - named) & bit:
                 continue
             accepted.append(cls)
+        accepted.sort()
+        runs: list[tuple[int, int]] = []
+        for cls in accepted:
+            if runs and runs[-1][1] == cls - 1:
+                runs[-1] = (runs[-1][0], cls)
+            else:
+                runs.append((cls, cls))
+        ranges = []
         for num in (False, True):
             for alpha in (False, True):
                 if step.accepts_flags(num, alpha):
                     offset = _BASE + (2 * num + alpha) * self._classes
-                    for cls in accepted:
-                        yield chr(offset + cls)
+                    ranges += [(offset + first, offset + last) for first, last in runs]
+        return ranges
 
     def _expression(self, steps: Sequence[Step]) -> str:
         """The pattern as a regular expression over token classes: greedy quantifiers that back
         off one token at a time, as the `Matcher` walks them."""
         parts = []
         for step in steps:
-            charset = _charset(self._codes_of(step))
+            charset = _charset(self._ranges(step))
             if (step.low, step.high) != (1, 1):
                 charset = f"(?:{charset}){{{step.low},{step.high}}}"
             parts.append(charset)
@@ -274,18 +270,9 @@ def _named_words(pattern: Sequence[Mapping[str, Any]]) -> Iterator[tuple[int, st
                 yield get_string_id(word.lower()), word.lower()
 
 
-def _charset(codes: Iterable[str]) -> str:
-    """A regular-expression character class for `codes`, consecutive runs as ranges; one that
-    never matches when `codes` is empty."""
-    points = sorted(ord(code) for code in codes)
-    if not points:
+def _charset(ranges: Sequence[tuple[int, int]]) -> str:
+    """A regular-expression character class for inclusive code point `ranges`; one that never
+    matches when there are none."""
+    if not ranges:
         return "(?!)"
-    ranges = []
-    first = last = points[0]
-    for point in points[1:]:
-        if point != last + 1:
-            ranges.append((first, last))
-            first = point
-        last = point
-    ranges.append((first, last))
     return "[" + "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges) + "]"

@@ -17,7 +17,7 @@ The result is `doc._.intake_signals`: a tuple of `Hit(name, phrase, start)`, in 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from spacy.attrs import IS_ALPHA, IS_PUNCT, LIKE_NUM, NORM, ORTH, SPACY
 from spacy.language import Language
@@ -37,7 +37,7 @@ from classifier.lexicon import (
     SINGULAR_DETERMINERS,
     UNQUALIFIED,
 )
-from classifier.patterns import AnchoredMatcher
+from classifier.patterns import AnchoredMatcher, Column
 
 EXTENSION = "intake_signals"
 LANGUAGE = "intake_language"  # a `Reading`: English, or the language its function words show
@@ -118,9 +118,7 @@ class SignalTagger:
                 hits.append(Hit(name, phrase, start))
         return tuple(hits)
 
-    def _matches(
-        self, doc: Doc, norms: list[int], nums: Sequence[int], alphas: Sequence[int]
-    ) -> list[Match]:
+    def _matches(self, doc: Doc, norms: list[int], nums: Column, alphas: Column) -> list[Match]:
         """Every phrase match, then every token-pattern match, as `(name, start, end)`."""
         names = self.names
         matches = [(names[key], start, end) for key, start, end in self.phrases(doc)]

@@ -153,7 +153,8 @@ class FastTokenizer:
         norms: list[tuple[int, str]] = []
         if _SPECIAL.search(text):
             words, spaces, norms = _contractions(words, spaces)
-        doc = Doc(self.vocab, words=self._orth_ids(words), spaces=spaces)
+        # `Doc` takes ORTH ids as well as strings (its stub names only strings)
+        doc = Doc(self.vocab, words=self._orth_ids(words), spaces=spaces)  # type: ignore[arg-type]
         for i, norm in norms:
             doc[i].norm_ = norm
         return doc

@@ -7,7 +7,7 @@ engines. Registered as the component `intake_signals_reference`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
@@ -15,6 +15,7 @@ from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
 from classifier.lexicon import PATTERNS, PHRASES
+from classifier.patterns import Column
 from classifier.signals import Match, SignalTagger, variants
 from tests.classifier.reference_patterns import AnchoredMatcher
 
@@ -29,9 +30,7 @@ class ReferenceSignalTagger(SignalTagger):
         self.reference_names = {vocab.strings.add(name): name for name in PHRASES}
         self.reference_patterns = AnchoredMatcher(PATTERNS)
 
-    def _matches(
-        self, doc: Doc, norms: list[int], nums: Sequence[int], alphas: Sequence[int]
-    ) -> list[Match]:
+    def _matches(self, doc: Doc, norms: list[int], nums: Column, alphas: Column) -> list[Match]:
         nums, alphas = [int(n) for n in nums], [int(a) for a in alphas]
         names = self.reference_names
         matches = [(names[key], start, end) for key, start, end in self.reference_phrases(doc)]
