@@ -87,8 +87,10 @@ def _quantity(op: str) -> tuple[int, int]:
     return int(match.group(1) or 0), int(match.group(2) or 10_000)
 
 
-# Token classes are characters from here on (the Private Use Area: never confused with text).
+# Token classes are characters from here on (the Private Use Area and up: the encoded string
+# never holds text, so nothing can be confused with a class).
 _BASE = 0xE000
+MAX_REGEXES = 12  # 4,096 classes of unnamed words, times 4 flags: still a cheap alphabet
 # A doc's LIKE_NUM or IS_ALPHA column: a list, or the column of `Doc.to_array` as it is.
 Column = Sequence[int] | np.ndarray
 
@@ -123,6 +125,11 @@ class AnchoredMatcher:
             for step in steps
             if step.regex is not None
         }
+        if len(regexes) > MAX_REGEXES:
+            raise ValueError(
+                f"{len(regexes)} different REGEX steps: at most {MAX_REGEXES} "
+                "(each doubles the token classes); name the words instead"
+            )
         self._regexes = list(regexes.values())
         self._bit = {key: 1 << i for i, key in enumerate(regexes)}
         self._word_class = {norm: i for i, norm in enumerate(words)}

@@ -47,3 +47,10 @@ def test_rejects_patterns_it_cannot_anchor() -> None:
         AnchoredMatcher({"x": [[{"IS_ALPHA": True}, {"NORM": "down"}]]})
     with pytest.raises(ValueError):
         compile_step({"NORM": "x", "OP": "{a,b}"})
+
+
+def test_rejects_more_regex_steps_than_it_has_classes_for() -> None:
+    many = [[{"NORM": "x"}, {"NORM": {"REGEX": f"^{n}"}}] for n in range(13)]
+    with pytest.raises(ValueError, match="REGEX"):
+        AnchoredMatcher({"x": many})
+    AnchoredMatcher({"x": many[:12]})
