@@ -6,9 +6,8 @@ longer mail. Here each token becomes one character that stands for its *class*: 
 words the patterns name its NORM is (or, for any other word, which of the patterns' `REGEX`es
 it matches), and whether it is `LIKE_NUM` and `IS_ALPHA`. Each pattern step is then a character
 class (the token classes it accepts) with its quantifier, each pattern one compiled regular
-expression, and `re` does the walking in C. A pattern is tried only where its first step
-accepts the token, and only when every word its other mandatory plain steps need is somewhere
-in the message.
+expression, and `re` finds the starts and does the walking in C. A pattern is searched for only
+when, for each of its mandatory steps that names words, one of those words is in the message.
 
 It understands the subset of the `Matcher` syntax the lexicon uses: `NORM` (a string, or `IN` /
 `NOT_IN` / `REGEX`), `ORTH` (compared on NORM), `LIKE_NUM`, `IS_ALPHA`, and `OP` in `?`, `*`,
