@@ -27,10 +27,8 @@ from gateway.store.records import Event, Message, Ticket, iso
 
 # The assignee as a scalar subquery: a rowid lookup per row (a LEFT JOIN let SQLite scan the
 # staff table's email index for every ticket).
-_SELECT = (
-    "SELECT t.*, (SELECT s.email FROM staff s WHERE s.id = t.assignee_id) AS assignee_email"
-    " FROM tickets t"
-)
+_COLUMNS = "t.*, (SELECT s.email FROM staff s WHERE s.id = t.assignee_id) AS assignee_email"
+_SELECT = f"SELECT {_COLUMNS} FROM tickets t"
 # A watched clock (pending or breached, no breach recorded yet) past its deadline; or a clock
 # whose breach was recorded (no longer watched) that is still breached as computed.
 _BREACHED_IDS = (
@@ -153,23 +151,28 @@ async def due_first(
     rows: list[TicketRow] = []
     seen: set[int] = set()
     # A ticket has a few running clocks at once (respond, an ongoing cycle, resolve, rfo): read
-    # the deadlines a chunk at a time until a page of distinct tickets is found.
-    chunk, offset = limit * 4, 0
+    # the deadlines a page at a time, each read going on from where the last one stopped (by
+    # key, not OFFSET, which re-walked every clock before it), until a page of distinct
+    # tickets is found. A page at a time, not four: under a filter most clocks walked belong
+    # to other tickets, and each one matched costs a ticket read.
+    after: tuple[str, int] | None = None
     while len(rows) < limit:
+        seek, seek_args = ("", ()) if after is None else (" AND (c.due_at, c.id) > (?, ?)", after)
         async with db.execute(
-            f"{_SELECT} JOIN sla_clocks c ON c.ticket_id = t.id"
-            f" WHERE c.state = 'pending' AND {clause}"
-            " ORDER BY c.due_at, c.id LIMIT ? OFFSET ?",
-            (*args, chunk, offset),
+            f"SELECT {_COLUMNS}, c.due_at AS clock_due_at, c.id AS clock_id"
+            " FROM tickets t JOIN sla_clocks c ON c.ticket_id = t.id"
+            f" WHERE c.state = 'pending' AND {clause}{seek}"
+            " ORDER BY c.due_at, c.id LIMIT ?",
+            (*args, *seek_args, limit),
         ) as cursor:
             found = await cursor.fetchall()
         for row in found:
             if row["id"] not in seen and len(rows) < limit:
                 seen.add(row["id"])
                 rows.append(TicketRow.from_row(row))
-        if len(found) < chunk:
+        if len(found) < limit:
             break
-        offset += chunk
+        after = (found[-1]["clock_due_at"], found[-1]["clock_id"])
     if len(rows) < limit and where.sla != "at-risk":  # at risk always has a running clock
         async with db.execute(
             f"{_SELECT} WHERE {clause} AND NOT EXISTS (SELECT 1 FROM sla_clocks c"
