@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -141,8 +142,13 @@ async def test_due_first_matches_the_plain_order_for_every_filter(store: Store) 
             for statuses in (ACTIVE, ()):
                 for limit in (1, 2, 7, 50, 500):
                     rows = await store.read(
-                        lambda db, w=where, s=statuses, n=limit: due_first(
-                            db, w, s, search="", limit=n, now=NOW
+                        partial(
+                            due_first,
+                            where=where,
+                            statuses=statuses,
+                            search="",
+                            limit=limit,
+                            now=NOW,
                         )
                     )
                     got = [r.ticket.number for r in rows]
