@@ -61,6 +61,8 @@ _AT_RISK_EXISTS = (
 # walked newest first, each checked by its clocks (cost grows with how far the page lies).
 # Measured among 100,000 tickets: ~11 us a listed id, ~1.6 us a walked ticket.
 SLA_LIST_MAX = 1000
+# Search text this long or longer is looked up in the trigram index (`_text_clause`).
+TRIGRAM = 3
 # The deadline of a ticket's running clock due first (None when no clock runs).
 _NEXT_DUE = (
     "(SELECT MIN(c.due_at) FROM sla_clocks c WHERE c.ticket_id = t.id AND c.state = 'pending')"
@@ -125,23 +127,18 @@ async def due_first(
     # walks the deadlines and stops after a page (P1 of one policy among 100,000 tickets:
     # 8 ms instead of 110). A selective filter, the assignee, keeps its index.
     clauses, args = await _filter(db, where, now, unindexed=("t.effective_priority", "t.policy"))
-    status = "t.status || ''" if search else "t.status"  # a search reads every row anyway
+    # A search reads its matches through the search index, not tickets by status.
+    status = "t.status || ''" if search else "t.status"
     if statuses:
         clauses.append(f"{status} IN ({', '.join('?' for _ in statuses)})")
         args += statuses
     if search:
-        # Case-insensitive: SQLite's LIKE for ASCII letters only, PostgreSQL's ILIKE for all.
-        like = "ILIKE" if dialect(db) == "postgresql" else "LIKE"
-        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        matches = " OR ".join(
-            f"{column} {like} ? ESCAPE '\\'"
-            for column in ("t.subject", "t.customer", "t.customer_name")
-        )
-        clauses.append(f"({matches})")
-        args += [f"%{escaped}%"] * 3
+        clause, values = _text_clause(db, search)
+        clauses.append(clause)
+        args += values
     clause = " AND ".join(clauses) if clauses else "TRUE"
     if search:
-        # Text matches no index: read every match once, then order them (few tickets match).
+        # Read every match once (through the search index), then order them.
         async with db.execute(
             f"{_SELECT} WHERE t.id IN (SELECT t.id FROM tickets t WHERE {clause})"
             f" ORDER BY {_NEXT_DUE} IS NULL, {_NEXT_DUE}, t.number DESC LIMIT ?",
@@ -182,6 +179,28 @@ async def due_first(
         ) as cursor:
             rows += [TicketRow.from_row(row) for row in await cursor.fetchall()]
     return rows
+
+
+def _text_clause(db: Connection, text: str) -> tuple[str, list[object]]:
+    """`text` anywhere in a ticket's subject, customer address or customer name, in any case.
+
+    Three characters or more are looked up in the tickets' trigram index (migration 15):
+    on SQLite an FTS5 table whose phrase query matches the text as a substring of one column
+    (FTS5's trigram tokenizer folds case for every script); on PostgreSQL ILIKE, which
+    pg_trgm's index serves. Shorter text has no trigram to look up: every ticket is read
+    (LIKE on SQLite folds ASCII letters only, ILIKE on PostgreSQL all).
+    """
+    postgres = dialect(db) == "postgresql"
+    if len(text) >= TRIGRAM and not postgres:
+        phrase = '"' + text.replace('"', '""') + '"'  # one FTS5 string: no query syntax
+        return "t.id IN (SELECT rowid FROM tickets_search WHERE tickets_search MATCH ?)", [phrase]
+    like = "ILIKE" if postgres else "LIKE"
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    matches = " OR ".join(
+        f"{column} {like} ? ESCAPE '\\'"
+        for column in ("t.subject", "t.customer", "t.customer_name")
+    )
+    return f"({matches})", [f"%{escaped}%"] * 3
 
 
 async def _filter(

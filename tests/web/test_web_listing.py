@@ -155,3 +155,116 @@ async def test_due_first_matches_the_plain_order_for_every_filter(store: Store) 
                     assert got == expected(seeded, where, statuses, limit), (where, limit)
     finally:
         await store.close()
+
+
+def found_by(seeded: list[Seeded], text: str, statuses: tuple[str, ...]) -> set[int]:
+    """Text anywhere in the subject, customer or name: ASCII letters in any case."""
+
+    def fold(value: str) -> str:
+        return "".join(c.lower() if c.isascii() else c for c in value)
+
+    return {
+        t.number
+        for t in seeded
+        if (not statuses or t.status in statuses)
+        and any(fold(text) in fold(v) for v in (t.subject, t.customer, t.customer_name))
+    }
+
+
+NEEDLES = (
+    "fax",  # three letters: the trigram index
+    "FAX LINE",  # any case, across a space
+    "dial tone on",
+    "customer3@",  # an address, as typed
+    "CUSTOMER3@EXAMPLE.COM",
+    "+442079",  # a phone number
+    "Müller",  # not ASCII
+    "2026-11 #1",
+    "ll",  # too short for a trigram: every ticket is read, same answer
+    "e",
+    "%",  # text, never a pattern
+    "_",
+    "fax%line",
+    '"',  # text, never FTS5 query syntax
+    'dead" OR "hello',
+    "Fax line dead #999",  # nothing
+)
+
+
+async def test_search_finds_the_same_tickets_as_plain_substring_search(store: Store) -> None:
+    try:
+        seeded = await seed(store, 240)
+        for text in NEEDLES:
+            for statuses in (ACTIVE, ()):
+                rows = await store.read(
+                    partial(
+                        due_first,
+                        where=TicketFilter(),
+                        statuses=statuses,
+                        search=text,
+                        limit=1000,
+                        now=NOW,
+                    )
+                )
+                got = [r.ticket.number for r in rows]
+                assert set(got) == found_by(seeded, text, statuses), text
+                # Ordered as the queue is: running clocks by deadline (equal ones newest
+                # first), then the others newest first.
+                matched = [t for t in seeded if t.number in set(got)]
+                running = sorted((min(t.pending)[0], -t.number) for t in matched if t.pending)
+                idle = sorted((t.number for t in matched if not t.pending), reverse=True)
+                assert got == [-number for _, number in running] + idle, text
+    finally:
+        await store.close()
+
+
+async def _search(store: Store, text: str) -> list[int]:
+    rows = await store.read(
+        partial(due_first, where=TicketFilter(), statuses=(), search=text, limit=100, now=NOW)
+    )
+    return [r.ticket.number for r in rows]
+
+
+async def test_the_search_migration_indexes_the_tickets_already_there(
+    tmp_path: Path, store_url: str | None
+) -> None:
+    from gateway.store.schema import MIGRATIONS, POSTGRES_ONLY, SQLITE_ONLY
+
+    search = next(n for n, m in enumerate(MIGRATIONS, 1) if "ticket search by trigram" in m)
+    store = await open_test_store(store_url, tmp_path)
+    try:
+        seeded = await seed(store, 30)
+
+        async def before_the_migration(db: Connection) -> None:
+            if store.dialect == "postgresql":
+                await db.execute("DROP INDEX tickets_search")
+                await db.execute("UPDATE intake_schema SET version = ?", (search - 1,))
+            else:
+                for trigger in ("insert", "delete", "update"):
+                    await db.execute(f"DROP TRIGGER tickets_search_{trigger}")
+                await db.execute("DROP TABLE tickets_search")
+                await db.execute(f"PRAGMA user_version = {search - 1}")
+
+        await store.write(before_the_migration)
+    finally:
+        await store.close()
+    assert search in (POSTGRES_ONLY if store_url else SQLITE_ONLY)
+    store = await open_test_store(store_url, tmp_path)  # migrates
+    try:
+        assert await store.schema_version() == len(MIGRATIONS)
+        assert set(await _search(store, "fax line")) == found_by(seeded, "fax line", ())
+
+        # Kept in step with every change of a ticket's text: new, changed.
+        async def change(db: Connection) -> None:
+            await db.execute(
+                "UPDATE tickets SET subject = 'Voicemail full', customer = 'ops@example.org'"
+                " WHERE number = 1001"
+            )
+
+        await store.write(change)
+        assert 1001 in await _search(store, "VOICEMAIL")
+        assert 1001 in await _search(store, "ops@example.org")
+        assert 1001 not in await _search(store, seeded[0].subject)
+        assert 1001 not in await _search(store, seeded[0].customer)
+    finally:
+        await store.close()
