@@ -8,7 +8,7 @@ signed-in client (aiohttp, cookies and all, as a browser would) asks, one reques
 - `queue`: `/`, the open and pending queue as an agent first sees it;
 - `queue rows`: `/queue/rows`, what every open queue re-reads every 3 seconds;
 - `queue filtered`: `/?priority=P1&policy=msp`;
-- `queue search`: `/?q=customer1234@`, text in the subject or customer (no index helps);
+- `queue search`: `/?q=customer1234@`, text in the subject or customer (the trigram index);
 - `ticket`: `/tickets/{n}` for random tickets with a thread.
 
 The baseline is the workspace's own stylesheet served by the same process in the same run
