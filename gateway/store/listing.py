@@ -190,6 +190,8 @@ def _text_clause(db: Connection, text: str) -> tuple[str, list[object]]:
     pg_trgm's index serves. Shorter text has no trigram to look up: every ticket is read
     (LIKE on SQLite folds ASCII letters only, ILIKE on PostgreSQL all).
     """
+    if "\x00" in text:  # no ticket's text holds one (PostgreSQL's text cannot; FTS5 refuses it)
+        return "1 = 0", []
     postgres = dialect(db) == "postgresql"
     if len(text) >= TRIGRAM and not postgres:
         phrase = '"' + text.replace('"', '""') + '"'  # one FTS5 string: no query syntax

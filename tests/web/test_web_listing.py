@@ -188,6 +188,7 @@ NEEDLES = (
     '"',  # text, never FTS5 query syntax
     'dead" OR "hello',
     "Fax line dead #999",  # nothing
+    "fax\x00line",  # nothing, and no error
 )
 
 
