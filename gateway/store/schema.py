@@ -4,9 +4,10 @@ The DDL is written for SQLite; `postgres_script` maps its few non-portable types
 `INTEGER PRIMARY KEY` becomes an identity column, BLOB bytea, REAL double precision) and adds
 `POSTGRES_ONLY` statements for what SQLite has no use for (the ticket-number sequence that
 lets several nodes open tickets at once); `sqlite_script` adds `SQLITE_ONLY` statements where
-each store needs its own way to the same result (the tickets' search index). Times stay fixed-width ISO 8601 UTC text on both, so
-comparisons and ordering are the same everywhere. SQLite records how far a file is in
-`PRAGMA user_version`, PostgreSQL in the one-row table `intake_schema`.
+each store needs its own way to the same result (the tickets' search index). Times stay
+fixed-width ISO 8601 UTC text on both, so comparisons and ordering are the same everywhere.
+SQLite records how far a file is in `PRAGMA user_version`, PostgreSQL in the one-row table
+`intake_schema`.
 """
 
 from __future__ import annotations
