@@ -14,8 +14,6 @@ from contextlib import contextmanager
 
 from aiohttp import web
 
-REQUEST_KEY = "stage_timer"
-
 
 class StageTimer:
     """Wall time per named stage of one request, and CPU and wall time over all of it."""
@@ -41,10 +39,13 @@ class StageTimer:
         return ", ".join(f"{name};dur={seconds * 1000:.1f}" for name, seconds in parts.items())
 
 
+_TIMER = web.RequestKey("stage_timer", StageTimer)
+
+
 def timer_of(request: web.Request) -> StageTimer:
     """The request's timer (one is made on first use)."""
-    timer = request.get(REQUEST_KEY)
-    if not isinstance(timer, StageTimer):
+    timer = request.get(_TIMER)
+    if timer is None:
         timer = StageTimer()
-        request[REQUEST_KEY] = timer
+        request[_TIMER] = timer
     return timer
