@@ -120,10 +120,10 @@ class _WriterTime:
                     self._profiler.disable()
                 self.cpu += time.thread_time() - started
 
-        store_core._commit_ops = timed  # type: ignore[assignment]
+        store_core._commit_ops = timed
 
     def stop(self) -> None:
-        store_core._commit_ops = self._original  # type: ignore[assignment]
+        store_core._commit_ops = self._original
         if self._profiler and self._profile:
             self._profiler.dump_stats(self._profile)
 

@@ -45,6 +45,10 @@ class NewMessage:
     latest_text: str
     meta: dict[str, Any]
     inbox_id: int | None = None
+    # An inbound email's identity keys (gateway/parsing/identity.py), stored with the row.
+    fingerprint: str | None = None
+    subject_stem: str | None = None
+    body_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,8 +165,8 @@ async def stored_message(
 async def insert_message(db: Connection, ticket_id: int, new: NewMessage, now: datetime) -> int:
     cursor = await db.execute(
         "INSERT INTO messages (ticket_id, inbox_id, direction, channel, message_id, content_hash,"
-        " sender, subject, body_text, latest_text, meta, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " sender, subject, body_text, latest_text, meta, created_at, fingerprint, subject_stem,"
+        " body_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             ticket_id,
             new.inbox_id,
@@ -176,6 +180,9 @@ async def insert_message(db: Connection, ticket_id: int, new: NewMessage, now: d
             new.latest_text,
             json.dumps(new.meta),
             iso(now),
+            new.fingerprint,
+            new.subject_stem,
+            new.body_hash,
         ),
     )
     # Status is the ticket service's (gateway/ticketing.py): a message never changes it here.
