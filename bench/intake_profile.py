@@ -62,7 +62,7 @@ async def run(messages: int, batch: int, profile: Path | None, *, classify: bool
             while await gateway.intake.run_once():  # warm-up: caches, first statements
                 pass
             await _accept(gateway.store, mails[WARM_UP:])
-            profiler = cProfile.Profile() if profile else None
+            profiler = cProfile.Profile(time.thread_time) if profile else None
             writer = _WriterTime(profile.with_suffix(".writer.prof") if profile else None)
             cpu, wall = time.process_time(), time.perf_counter()
             kernel = resource.getrusage(resource.RUSAGE_SELF).ru_stime
@@ -106,7 +106,7 @@ class _WriterTime:
     def __init__(self, profile: Path | None) -> None:
         self.cpu = 0.0
         self._profile = profile
-        self._profiler = cProfile.Profile() if profile else None
+        self._profiler = cProfile.Profile(time.thread_time) if profile else None
         self._original = store_core._commit_ops
 
         def timed(connection: Any, ops: Any) -> Any:

@@ -59,11 +59,12 @@ class TicketSummary:
 
 async def insert_ticket(db: Connection, new: NewTicket, now: datetime) -> Ticket:
     number = await next_ticket_number(db)
-    cursor = await db.execute(
+    # RETURNING: the row as stored, without reading it back in a second statement.
+    async with db.execute(
         "INSERT INTO tickets (number, channel, customer, customer_name, desk, policy, subject,"
         " declared_priority, proposed_priority, effective_priority, confidence, reasons,"
         " received_at, due_at, after_hours, status, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
         (
             number,
             new.channel,
@@ -84,10 +85,9 @@ async def insert_ticket(db: Connection, new: NewTicket, now: datetime) -> Ticket
             iso(now),
             iso(now),
         ),
-    )
-    ticket = await ticket_by_id(db, int(cursor.lastrowid or 0))
-    assert ticket is not None
-    return ticket
+    ) as cursor:
+        row = await cursor.fetchone()
+    return Ticket.from_row(row)
 
 
 async def next_ticket_number(db: Connection) -> int:
