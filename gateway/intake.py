@@ -26,7 +26,6 @@ from gateway.metrics import Metrics
 from gateway.parsing import ParsedMessage, automated_reason, parse_message, ticket_tag
 from gateway.policybook import PolicyBook
 from gateway.store import Store
-from gateway.store import dedup as dedup_sql
 from gateway.store import inbox as inbox_sql
 from gateway.store import tickets as sql
 from gateway.store.connection import Connection
@@ -51,6 +50,7 @@ class _Mail:
     item: InboxItem
     parsed: ParsedMessage
     keys: Keys
+    exempt: str | None  # email's own reason not to acknowledge it (`EmailIntake._exempt`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +202,8 @@ class EmailIntake(PollingWorker):
     async def _write(self, prepared: _Prepared, decision: Decision) -> None:
         item, parsed, routing = prepared
         try:
-            mail = _Mail(item, parsed, Keys.of(parsed, str(item.meta.get("mail_from") or "")))
+            keys = Keys.of(parsed, str(item.meta.get("mail_from") or ""))
+            mail = _Mail(item, parsed, keys, self._exempt(item, parsed))
             await self._store.write(lambda db: self._apply(db, mail, routing, decision))
         except Exception as exc:
             await self._failed(item, exc)
@@ -332,7 +333,7 @@ class EmailIntake(PollingWorker):
         meta: dict[str, Any] = {"problems": list(parsed.problems), "to": list(parsed.to)}
         if parsed.date:
             meta["date"] = parsed.date.isoformat()
-        if machine := self._exempt(item, parsed):  # an auto-reply reopens nothing
+        if machine := mail.exempt:  # an auto-reply reopens nothing
             meta["automated"] = machine
         message_id = parsed.message_id
         if placement.reused is not None:
@@ -353,16 +354,12 @@ class EmailIntake(PollingWorker):
                 latest_text=parsed.latest_text,
                 meta=meta,
                 inbox_id=item.id,
+                fingerprint=mail.keys.fingerprint,
+                subject_stem=mail.keys.subject_stem,
+                body_hash=mail.keys.body_hash,
             ),
             # When it reached us, not when a worker got to it: a backfilled message keeps its Date.
             item.received_at,
-        )
-        await dedup_sql.record_identity(
-            db,
-            row,
-            fingerprint=mail.keys.fingerprint,
-            subject_stem=mail.keys.subject_stem,
-            body_hash=mail.keys.body_hash,
         )
         if (holder := placement.reused) is not None:
             log.warning(
@@ -416,7 +413,7 @@ class EmailIntake(PollingWorker):
         parsed, item = mail.parsed, mail.item
         envelope = str(item.meta.get("mail_from") or "")
         recipient = await ack_recipient(db, parsed, envelope, self._settings.ack, now)
-        exempt = self._exempt(item, parsed) or await loop_reason(
+        exempt = mail.exempt or await loop_reason(
             db, mail.keys, self._settings.ack, now
         )
         notice = await self._tickets.notices.email_ack(

@@ -33,6 +33,7 @@ MAX_HEADER_CHARS = 900
 # Cc (controls, NEL), Cf (bidi overrides, zero-width characters, BOM), Zl/Zp (U+2028/U+2029),
 # Cs (lone surrogates from undecodable bytes), Co/Cn (private use, unassigned).
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _BLANKS = re.compile(r"\s+")
 _ATEXT_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
 _DOMAIN_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
@@ -45,10 +46,13 @@ class UnusableAddress(ValueError):
 
 def header_text(value: str, limit: int = MAX_HEADER_CHARS) -> str:
     """`value` as one line of visible text, at most `limit` characters (an ellipsis marks a cut)."""
-    cleaned = "".join(
-        " " if unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch
-        for ch in value[: limit * 4]  # enough to fill `limit` after collapsing blanks
-    )
+    head = value[: limit * 4]  # enough to fill `limit` after collapsing blanks
+    if head.isascii():  # the usual value: of ASCII only the controls (Cc) are unsafe
+        cleaned = _ASCII_CONTROL.sub(" ", head)
+    else:
+        cleaned = "".join(
+            " " if unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch for ch in head
+        )
     text = _BLANKS.sub(" ", cleaned).strip()
     if len(text) <= limit:
         return text

@@ -147,7 +147,7 @@ class TicketService:
         )
         if decision.reclassified:
             await sql.add_event(db, ticket.id, now, "reclassified", reason=decision.reclassified)
-        await refresh_clocks(db, policy, ticket.id, now)
+        await refresh_clocks(db, policy, ticket.id, now, current=ticket)
         log.info(
             "ticket %d opened: %s, %s under %s%s",
             ticket.number,

@@ -197,7 +197,7 @@ class WorkerSettings(StrictModel):
         timedelta(seconds=10),
         description="During a burst, processing yields to accepting for at most this long.",
     )
-    batch: int = Field(8, gt=0, description="Messages processed between checks for a burst.")
+    batch: int = Field(16, gt=0, description="Messages processed between checks for a burst.")
     claim_lease: Duration = Field(
         timedelta(seconds=30),
         description="How long a node that died keeps the messages it claimed from the others.",

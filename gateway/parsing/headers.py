@@ -43,6 +43,8 @@ def unfold(raw: str) -> str:
 def decode_text(raw: str, name: str, problems: list[str], hint: str | None = None) -> str:
     """An unstructured header value as display text: unfolded, encoded words and raw 8-bit
     bytes decoded, control characters removed, blanks collapsed."""
+    if raw.isascii() and raw.isprintable() and "  " not in raw and "=?" not in raw:
+        return raw.strip()  # the usual header: nothing below would change it but the strip
     value = unfold(raw)
     if "=?" in value:
         value = _decode_words(value, name, problems, hint)

@@ -87,14 +87,20 @@ def next_warning(clock: Clock, warned: Iterable[str]) -> datetime | None:
 
 
 async def refresh_clocks(
-    db: Connection, policy: Policy, ticket_id: int, now: datetime
+    db: Connection,
+    policy: Policy,
+    ticket_id: int,
+    now: datetime,
+    *,
+    current: Ticket | None = None,
 ) -> list[Clock]:
     """Recompute and store every clock of a ticket; returns them as of `now`.
 
     A clock whose level changed (a priority change) records the move as a `clock-moved` event
-    with the old and new deadline.
+    with the old and new deadline. `current` is the ticket's row as it stands, when the caller
+    has just written it (a new ticket): it saves reading it back.
     """
-    ticket = await ticket_by_id(db, ticket_id)
+    ticket = current if current is not None else await ticket_by_id(db, ticket_id)
     if ticket is None:
         return []
     facts = facts_from(await sql.timeline_rows(db, ticket_id))

@@ -70,15 +70,6 @@ async def holders_of(db: Connection, message_ids: Sequence[str]) -> list[StoredM
         return [_stored(row) for row in await cursor.fetchall()]
 
 
-async def record_identity(
-    db: Connection, message_row: int, *, fingerprint: str, subject_stem: str, body_hash: str
-) -> None:
-    await db.execute(
-        "UPDATE messages SET fingerprint = ?, subject_stem = ?, body_hash = ? WHERE id = ?",
-        (fingerprint, subject_stem, body_hash, message_row),
-    )
-
-
 async def same_text_from(
     db: Connection, sender: str, subject_stem: str, body_hash: str, since: datetime
 ) -> StoredMail | None:

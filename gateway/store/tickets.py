@@ -45,6 +45,10 @@ class NewMessage:
     latest_text: str
     meta: dict[str, Any]
     inbox_id: int | None = None
+    # An inbound email's identity keys (gateway/parsing/identity.py), stored with the row.
+    fingerprint: str | None = None
+    subject_stem: str | None = None
+    body_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +59,12 @@ class TicketSummary:
 
 async def insert_ticket(db: Connection, new: NewTicket, now: datetime) -> Ticket:
     number = await next_ticket_number(db)
-    cursor = await db.execute(
+    # RETURNING: the row as stored, without reading it back in a second statement.
+    async with db.execute(
         "INSERT INTO tickets (number, channel, customer, customer_name, desk, policy, subject,"
         " declared_priority, proposed_priority, effective_priority, confidence, reasons,"
         " received_at, due_at, after_hours, status, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
         (
             number,
             new.channel,
@@ -80,10 +85,9 @@ async def insert_ticket(db: Connection, new: NewTicket, now: datetime) -> Ticket
             iso(now),
             iso(now),
         ),
-    )
-    ticket = await ticket_by_id(db, int(cursor.lastrowid or 0))
-    assert ticket is not None
-    return ticket
+    ) as cursor:
+        row = await cursor.fetchone()
+    return Ticket.from_row(row)
 
 
 async def next_ticket_number(db: Connection) -> int:
@@ -161,8 +165,8 @@ async def stored_message(
 async def insert_message(db: Connection, ticket_id: int, new: NewMessage, now: datetime) -> int:
     cursor = await db.execute(
         "INSERT INTO messages (ticket_id, inbox_id, direction, channel, message_id, content_hash,"
-        " sender, subject, body_text, latest_text, meta, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " sender, subject, body_text, latest_text, meta, created_at, fingerprint, subject_stem,"
+        " body_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             ticket_id,
             new.inbox_id,
@@ -176,6 +180,9 @@ async def insert_message(db: Connection, ticket_id: int, new: NewMessage, now: d
             new.latest_text,
             json.dumps(new.meta),
             iso(now),
+            new.fingerprint,
+            new.subject_stem,
+            new.body_hash,
         ),
     )
     # Status is the ticket service's (gateway/ticketing.py): a message never changes it here.

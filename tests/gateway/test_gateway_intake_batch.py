@@ -11,6 +11,8 @@ from gateway.app import Gateway
 from gateway.clock import ManualClock
 from gateway.config import Settings
 from gateway.store import inbox as inbox_sql
+from gateway.store import tickets as tickets_sql
+from gateway.store.tickets import NewTicket
 from gateway.triage import Decision
 from policies import Policy
 
@@ -141,3 +143,58 @@ async def test_a_claim_is_bounded_by_bytes_but_always_takes_one(
     assert len(await claim(1_000)) == 1  # larger than the bound: taken alone
     assert len(await claim(10_000_000)) == 1  # the one left unclaimed
     assert await claim(10_000_000) == []
+
+
+async def test_a_busy_listener_defers_processing_but_never_past_max_defer(
+    gateway: Gateway, clock: ManualClock, settings: Settings
+) -> None:
+    await send(gateway, mail(subject="P2 during a burst", Message_ID="<burst@example.com>"))
+    gateway.activity.accepted()  # the listener is in the middle of a burst
+    assert await gateway.intake.hold_back() == gateway.activity.quiet_after
+    clock.advance(settings.worker.max_defer)
+    gateway.activity.accepted()
+    assert await gateway.intake.hold_back() == 0.0  # the oldest mail waited long enough
+
+
+async def test_the_default_batch_holds_a_burst_of_ordinary_mail_in_one_round(
+    gateway: Gateway, proposer: SubjectProposer, settings: Settings
+) -> None:
+    count = settings.worker.batch
+    for n in range(count + 1):
+        await send(gateway, mail(subject=f"P{1 + n % 4} site {n}", Message_ID=f"<d{n}@x.org>"))
+    assert await gateway.intake.run_once() == count
+    assert proposer.batches == [count]
+    opened = query(gateway, "SELECT effective_priority FROM tickets ORDER BY number")
+    assert [t["effective_priority"] for t in opened] == sorted(
+        t["effective_priority"] for t in opened
+    )
+    assert await gateway.intake.run_once() == 1
+
+
+async def test_a_new_ticket_is_the_row_as_stored(gateway: Gateway) -> None:
+    await send(gateway, mail(subject="P3 returned row", Message_ID="<row@example.com>"))
+    await gateway.intake.run_once()
+    [row] = query(gateway, "SELECT id FROM tickets")
+    stored = await gateway.store.read(lambda db: tickets_sql.ticket_by_id(db, row["id"]))
+    assert stored is not None
+    new = NewTicket(
+        channel="email",
+        customer="x@example.com",
+        customer_name="X",
+        desk=stored.desk,
+        policy=stored.policy,
+        subject="s",
+        declared_priority=None,
+        proposed_priority="P3",
+        effective_priority="P3",
+        confidence=0.5,
+        reasons=("r",),
+        received_at=stored.received_at,
+        due_at=stored.due_at,
+        after_hours=False,
+    )
+    inserted = await gateway.store.write(
+        lambda db: tickets_sql.insert_ticket(db, new, stored.received_at)
+    )
+    again = await gateway.store.read(lambda db: tickets_sql.ticket_by_id(db, inserted.id))
+    assert inserted == again

@@ -71,3 +71,20 @@ def test_our_message_ids_cannot_be_predicted() -> None:
     assert first != second
     assert first.startswith("intake.ack.1002.") and first.endswith("@desk.example")
     assert len(first.split(".")[3].split("@")[0]) >= 24  # 96 random bits, hex
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Phones dropping calls", "tab\there", "nul\x00 and del\x7f", "line\r\nbreak", "x" * 5000],
+)
+def test_header_text_ascii_fast_path_equals_the_per_character_rule(value: str) -> None:
+    import unicodedata
+
+    from gateway.mailheaders import _UNSAFE_CATEGORIES
+
+    cleaned = "".join(
+        " " if unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch for ch in value[:3600]
+    )
+    expected = " ".join(cleaned.split())
+    expected = expected if len(expected) <= 900 else expected[:899].rstrip() + "…"
+    assert header_text(value) == expected
