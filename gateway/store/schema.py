@@ -12,6 +12,13 @@ from __future__ import annotations
 
 import re
 
+# The indexes of page chains since migration 15 (on both databases).
+_CHAIN_PER_TICKET = """
+    CREATE UNIQUE INDEX page_chains_one_running ON page_chains(ticket_id)
+        WHERE state != 'stopped';
+    CREATE INDEX page_chains_ticket ON page_chains(ticket_id, id);
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the accepted-input queue, tickets and their threads, the outbox, the audit log.
     """
@@ -378,7 +385,37 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE ticket_id IS NOT NULL;
     CREATE INDEX outbox_desk_acks ON outbox(desk, created_at) WHERE purpose = 'ack';
     """,
+    # 15: a ticket lowered below paging (its chain stopped) and raised again pages again: a
+    # new chain. At most one chain per ticket that is not `stopped` (running, acknowledged or
+    # run out); stopped ones stay as history. SQLite cannot drop a UNIQUE column constraint,
+    # so the table is rebuilt (the pages' references to it are checked at COMMIT).
+    """
+    PRAGMA defer_foreign_keys = ON;
+    CREATE TEMP TABLE page_chains_before AS SELECT * FROM page_chains;
+    DROP TABLE page_chains;
+    CREATE TABLE page_chains (
+        id         INTEGER PRIMARY KEY,
+        ticket_id  INTEGER NOT NULL REFERENCES tickets(id),
+        state      TEXT NOT NULL DEFAULT 'active', -- active | acknowledged | exhausted | stopped
+        reason     TEXT NOT NULL,
+        summary    TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        step       INTEGER NOT NULL DEFAULT 0,
+        next_at    TEXT,
+        acked_by   TEXT,
+        acked_at   TEXT
+    );
+    INSERT INTO page_chains SELECT * FROM page_chains_before;
+    DROP TABLE page_chains_before;
+    CREATE INDEX page_chains_due ON page_chains(next_at) WHERE state = 'active';
+    """
+    + _CHAIN_PER_TICKET,
 )
+
+# Statements run on PostgreSQL instead of the SQLite script of the same number.
+POSTGRES_INSTEAD: dict[int, str] = {
+    15: "ALTER TABLE page_chains DROP CONSTRAINT page_chains_ticket_id_key;" + _CHAIN_PER_TICKET,
+}
 
 # Statements run on PostgreSQL only, after the migration of the same number.
 POSTGRES_ONLY: dict[int, str] = {
@@ -397,7 +434,7 @@ _POSTGRES_TYPES = (
 
 def postgres_script(number: int) -> str:
     """Migration `number` (1-based) as PostgreSQL runs it."""
-    script = MIGRATIONS[number - 1]
+    script = POSTGRES_INSTEAD.get(number, MIGRATIONS[number - 1])
     for pattern, replacement in _POSTGRES_TYPES:
         script = pattern.sub(replacement, script)
     return script + POSTGRES_ONLY.get(number, "")
@@ -411,4 +448,5 @@ def tables_with_rowid() -> frozenset[str]:
 
 def tables() -> tuple[str, ...]:
     """Every table, in creation order (parents before the tables that reference them)."""
-    return tuple(re.findall(r"CREATE TABLE (\w+)", "".join(MIGRATIONS)))
+    found = re.findall(r"CREATE TABLE (\w+)", "".join(MIGRATIONS))
+    return tuple(dict.fromkeys(found))  # a table rebuilt by a later migration counts once

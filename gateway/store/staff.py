@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from gateway.store.connection import Connection
+from gateway.store.connection import Connection, dialect
 from gateway.store.records import from_iso, iso
 
 ROLES = ("agent", "lead", "admin")
@@ -245,21 +245,44 @@ async def stored_response(db: Connection, staff_id: int, key: str) -> StoredResp
     return StoredResponse(row["request_hash"], row["status"], row["response"])
 
 
-async def store_response(
-    db: Connection,
-    staff_id: int,
-    key: str,
-    *,
-    request_hash: str,
-    status: int,
-    response: str,
-    now: datetime,
-) -> None:
-    """Keep the answer to a POST under its key; the primary key makes a second one fail."""
-    await db.execute(
+class KeyInUse(Exception):
+    """Another transaction (another node's, most likely) is answering under this key now."""
+
+
+async def claim_key(
+    db: Connection, staff_id: int, key: str, *, request_hash: str, now: datetime
+) -> bool:
+    """Take `key` for this request before running it; False when it was answered already.
+
+    The claim and the answer commit together, so a crashed attempt leaves no claim behind.
+    On PostgreSQL a transaction-scoped lock on the key comes first and is only *tried*: an
+    attempt racing one still running elsewhere raises `KeyInUse` at once instead of waiting
+    at the primary key inside a group commit (two nodes' batches claiming two keys in opposite
+    orders would deadlock). SQLite has one writer, so nothing runs beside us.
+    """
+    if dialect(db) == "postgresql":
+        async with db.execute(
+            "SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0)) AS mine",
+            (f"api_idempotency {staff_id} {key}",),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if not row["mine"]:
+            raise KeyInUse(key)
+    cursor = await db.execute(
         "INSERT INTO api_idempotency (staff_id, key, request_hash, status, response, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (staff_id, key, request_hash, status, response, iso(now)),
+        " VALUES (?, ?, ?, 0, '', ?) ON CONFLICT (staff_id, key) DO NOTHING",
+        (staff_id, key, request_hash, iso(now)),
+    )
+    return cursor.rowcount == 1
+
+
+async def store_response(
+    db: Connection, staff_id: int, key: str, *, status: int, response: str
+) -> None:
+    """Keep the answer to a POST under the key this transaction claimed."""
+    await db.execute(
+        "UPDATE api_idempotency SET status = ?, response = ? WHERE staff_id = ? AND key = ?",
+        (status, response, staff_id, key),
     )
 
 

@@ -185,6 +185,42 @@ async def test_lowering_a_paged_ticket_stops_its_chain(desk: Desk) -> None:
     assert f"ticket #{number} is now P4" in promise
 
 
+async def test_raising_a_lowered_ticket_again_pages_again_with_a_new_chain(desk: Desk) -> None:
+    # Before: the stopped chain stayed stopped, and the raise only noted "page-skipped".
+    number = await desk.voicemail(1, OUTAGE)
+    assert len(desk.sent_to(ALICE)) == 1
+    desk.clock.advance(timedelta(minutes=2))
+    await set_priority(desk, number, "P4", "only one handset")
+    desk.clock.advance(timedelta(minutes=30))  # still the night: 03:32 in New York
+    await set_priority(desk, number, "P1", "the whole office is down after all")
+
+    first, second = desk.query("SELECT * FROM page_chains ORDER BY id")
+    assert first["state"] == "stopped"
+    assert second["state"] == "active" and "P4 -> P1 by cli:" in second["reason"]
+    assert len(desk.sent_to(ALICE)) == 2
+    assert desk.sent_to(ALICE)[1].startswith(f"P1 #{number}:")
+    (restarted,) = detail(desk, "page-chain-started")[1:]
+    assert "P4 -> P1" in restarted["reason"]
+    # The new chain escalates like any other, and nothing of the first one comes back.
+    desk.clock.advance(timedelta(minutes=10, seconds=1))
+    await desk.settle()
+    (escalated,) = desk.sent_to(BOB)
+    assert escalated.startswith(f"P1 #{number} (escalated, page 2):")
+    # Raised once more while the new chain runs: still one chain running, no new one.
+    await set_priority(desk, number, "P2")
+    await set_priority(desk, number, "P1")
+    assert len(desk.query("SELECT * FROM page_chains")) == 2
+
+
+async def test_a_lowered_ticket_raised_in_business_hours_pages_nobody(desk: Desk) -> None:
+    number = await desk.voicemail(1, OUTAGE)
+    await set_priority(desk, number, "P4")
+    desk.clock.advance(timedelta(hours=6))  # Saturday 09:00 in New York: the desk is open
+    await set_priority(desk, number, "P1")
+    (chain,) = desk.query("SELECT state FROM page_chains")
+    assert chain["state"] == "stopped" and len(desk.sent_to(ALICE)) == 1
+
+
 async def test_raising_a_paged_voicemail_to_a_priority_that_would_not_page_keeps_paging(
     desk: Desk,
 ) -> None:
