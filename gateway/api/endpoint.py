@@ -198,6 +198,7 @@ async def answer_once(
             409,
             "a request with this Idempotency-Key is still in progress; retry it in a moment",
             code="idempotency_key_in_use",
+            headers={"Retry-After": "1"},
         ) from None
     if not claimed:
         earlier = await staff_sql.stored_response(db, staff_id, key)

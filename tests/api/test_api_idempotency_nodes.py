@@ -83,6 +83,7 @@ async def test_a_retry_racing_an_unfinished_first_attempt_on_another_node_is_tol
         with pytest.raises(ApiError) as busy:
             await asyncio.wait_for(attempt(node_b, fast), timeout=5)
         assert (busy.value.status, busy.value.code) == (409, "idempotency_key_in_use")
+        assert busy.value.headers == {"Retry-After": "1"}
         release.set()
         assert await first == (201, '{"ran_on":"a"}', False)
         assert await attempt(node_b, fast) == (201, '{"ran_on":"a"}', True)
