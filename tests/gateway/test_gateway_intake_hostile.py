@@ -348,11 +348,14 @@ async def test_each_desk_has_its_own_budget_and_old_outbox_rows_learn_their_desk
     from gateway.store.schema import MIGRATIONS
 
     desk_migration = next(n for n, m in enumerate(MIGRATIONS, 1) if "ADD COLUMN desk" in m)
-    assert desk_migration == len(MIGRATIONS), "undo the later migrations here too"
+    # The later ones undone too: 15 (page chains) rebuilds its table when it runs again, so
+    # dropping the indexes it adds is enough.
+    assert desk_migration == len(MIGRATIONS) - 1, "undo the later migrations here too"
     path = tmp_path / "intake.db"
     with sqlite3.connect(path) as db:
         db.executescript(
-            "DROP INDEX outbox_desk_acks; ALTER TABLE outbox DROP COLUMN desk;"
+            "DROP INDEX page_chains_one_running; DROP INDEX page_chains_ticket;"
+            " DROP INDEX outbox_desk_acks; ALTER TABLE outbox DROP COLUMN desk;"
             f" PRAGMA user_version = {desk_migration - 1};"
         )
     gw = await _gateway(tmp_path, clock, desks=desks, ack__desk_budget=2)
