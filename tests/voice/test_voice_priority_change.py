@@ -20,6 +20,8 @@ from typer.testing import CliRunner
 
 from gateway.cli import app
 from gateway.cli import tickets as tickets_cli
+from gateway.store.connection import Connection
+from gateway.store.tickets import ticket_by_number
 
 from .fake_twilio import FakeTwilio
 from .phone_harness import (
@@ -210,6 +212,29 @@ async def test_raising_a_lowered_ticket_again_pages_again_with_a_new_chain(desk:
     await set_priority(desk, number, "P2")
     await set_priority(desk, number, "P1")
     assert len(desk.query("SELECT * FROM page_chains")) == 2
+
+
+async def test_the_api_and_the_workspace_raising_it_again_page_again_too(desk: Desk) -> None:
+    # The API's PATCH and the workspace's form both call StaffActions.change_priority.
+    number = await desk.voicemail(1, OUTAGE)
+
+    async def staff_sets(priority: str) -> None:
+        async def op(db: Connection) -> None:
+            ticket = await ticket_by_number(db, number)
+            assert ticket is not None
+            await desk.gw.staff_actions.change_priority(
+                db, ticket, priority, actor="api:lee@example.com", reason="x", now=desk.clock.now()
+            )
+
+        await desk.gw.store.write(op)
+        await desk.settle()
+
+    await staff_sets("P4")
+    desk.clock.advance(timedelta(minutes=30))
+    await staff_sets("P1")
+    states = [r["state"] for r in desk.query("SELECT state FROM page_chains ORDER BY id")]
+    assert states == ["stopped", "active"]
+    assert len(desk.sent_to(ALICE)) == 2
 
 
 async def test_a_lowered_ticket_raised_in_business_hours_pages_nobody(desk: Desk) -> None:
