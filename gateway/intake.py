@@ -269,7 +269,7 @@ class EmailIntake(PollingWorker):
         if ticket is None or author.email == ticket.customer.lower():
             return None
         if not await vouched_for(db, ticket, parsed, item.meta, self._settings.email, now):
-            return None  # kept as an ordinary message on the ticket, with a note saying why
+            return None  # an ordinary message then, never relayed; the ticket notes why
         return await self._staff_actions.reply_by_mail(
             db,
             ticket,
