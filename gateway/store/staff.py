@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from gateway.store.connection import Connection, dialect
+from gateway.store.connection import Connection, dialect, skip_locked
 from gateway.store.records import from_iso, iso
 
 ROLES = ("agent", "lead", "admin")
@@ -227,9 +227,12 @@ async def touch_token(db: Connection, token_id: int, now: datetime) -> None:
 
 
 async def forget_responses(db: Connection, staff_id: int, before: datetime) -> None:
-    """Drop this staff member's keys older than `before` (a range of the primary key)."""
+    """Drop this staff member's keys older than `before`. On PostgreSQL, rows another node is
+    deleting right now are skipped (it drops them): waiting for it inside a group commit would
+    stall this node's writes behind the other's, or deadlock two batches."""
     await db.execute(
-        "DELETE FROM api_idempotency WHERE staff_id = ? AND created_at < ?",
+        "DELETE FROM api_idempotency WHERE (staff_id, key) IN (SELECT staff_id, key"
+        " FROM api_idempotency WHERE staff_id = ? AND created_at < ?" + skip_locked(db) + ")",
         (staff_id, iso(before)),
     )
 

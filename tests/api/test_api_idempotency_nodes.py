@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,52 @@ async def test_a_retry_racing_an_unfinished_first_attempt_on_another_node_is_tol
         assert await first == (201, '{"ran_on":"a"}', False)
         assert await attempt(node_b, fast) == (201, '{"ran_on":"a"}', True)
         assert ran == ["a"]
+    finally:
+        await node_a.close()
+        await node_b.close()
+
+
+async def test_forgetting_old_keys_never_waits_for_another_node(
+    pg_url: str, tmp_path: Path
+) -> None:
+    # Both nodes drop the agent's expired keys before answering. Before, node b's DELETE
+    # waited for node a's open transaction, which had deleted the same rows: a node's whole
+    # group commit stalled behind another's (and two batches doing that for two agents in
+    # opposite orders deadlocked).
+    node_a = await Store.connect(pg_url, default_path=tmp_path / "unused", password=PASSWORD)
+    node_b = await Store.connect(pg_url, default_path=tmp_path / "unused", password=PASSWORD)
+    try:
+        staff_id = await _agent(node_a, SATURDAY_MORNING)
+
+        async def old_key(db: Connection) -> None:
+            long_ago = SATURDAY_MORNING - timedelta(days=30)
+            assert await staff_sql.claim_key(db, staff_id, "old", request_hash="h", now=long_ago)
+
+        await node_a.write(old_key)
+        a_ran, release = asyncio.Event(), asyncio.Event()
+
+        async def slow() -> Answer:
+            a_ran.set()
+            await release.wait()
+            return Answer(ran_on="a")
+
+        async def fast() -> Answer:
+            return Answer(ran_on="b")
+
+        async def attempt(store: Store, key: str, run: Callable[[], Awaitable[Answer]]) -> object:
+            async def op(db: Connection) -> tuple[int, str, bool]:
+                return await answer_once(db, staff_id, key, "h", SATURDAY_MORNING, run, status=201)
+
+            return await store.write(op)
+
+        first = asyncio.create_task(attempt(node_a, "k-a", slow))
+        await a_ran.wait()
+        try:
+            answered = await asyncio.wait_for(attempt(node_b, "k-b", fast), timeout=5)
+        finally:
+            release.set()
+            await first
+        assert answered == (201, '{"ran_on":"b"}', False)
     finally:
         await node_a.close()
         await node_b.close()
