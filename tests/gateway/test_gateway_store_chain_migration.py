@@ -1,4 +1,4 @@
-"""Migration 15 on a desk with page chains: SQLite rebuilds `page_chains` without losing a
+"""Migration 16 on a desk with page chains: SQLite rebuilds `page_chains` without losing a
 chain or breaking its pages' references; afterwards a stopped chain no longer blocks a new one
 for its ticket, while a running, acknowledged or run-out chain still does."""
 
@@ -11,16 +11,18 @@ from gateway.store import Store
 from gateway.store import paging as paging_sql
 from gateway.store.connection import Connection
 from gateway.store.paging import Chain
-from gateway.store.schema import MIGRATIONS
+from gateway.store.schema import MIGRATIONS, sqlite_script
 from tests.gateway.gateway_harness import SATURDAY_MORNING
 
 AT = "2026-11-21T08:00:00+00:00"
 
 
-def _desk_at_version_14(path: Path) -> None:
+def _desk_before_the_migration(path: Path) -> None:
+    chains = next(n for n, m in enumerate(MIGRATIONS, 1) if "page chains: one per ticket" in m)
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA foreign_keys = ON")
-    for number, script in enumerate(MIGRATIONS[:14], start=1):
+    for number in range(1, chains):
+        script = sqlite_script(number)
         db.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
     for n, state in ((1, "stopped"), (2, "acknowledged")):
         db.execute(
@@ -47,7 +49,7 @@ async def test_chains_and_pages_survive_and_only_a_stopped_chain_makes_room(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "intake.db"
-    _desk_at_version_14(path)
+    _desk_before_the_migration(path)
     store = await Store.open(path)
     try:
         chains = await store.read(lambda db: paging_sql.chain_for_ticket(db, 1))
