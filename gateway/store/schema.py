@@ -17,9 +17,9 @@ import re
 
 # The indexes of page chains since migration 16 (on both databases).
 _CHAIN_PER_TICKET = """
-    CREATE UNIQUE INDEX page_chains_one_running ON page_chains(ticket_id)
+    CREATE UNIQUE INDEX IF NOT EXISTS page_chains_one_running ON page_chains(ticket_id)
         WHERE state != 'stopped';
-    CREATE INDEX page_chains_ticket ON page_chains(ticket_id, id);
+    CREATE INDEX IF NOT EXISTS page_chains_ticket ON page_chains(ticket_id, id);
 """
 
 MIGRATIONS: tuple[str, ...] = (
@@ -469,7 +469,8 @@ POSTGRES_ONLY: dict[int, str] = {
     CREATE INDEX tickets_search ON tickets
         USING gin (subject gin_trgm_ops, customer gin_trgm_ops, customer_name gin_trgm_ops);
     """,
-    16: "ALTER TABLE page_chains DROP CONSTRAINT page_chains_ticket_id_key;" + _CHAIN_PER_TICKET,
+    16: "ALTER TABLE page_chains DROP CONSTRAINT IF EXISTS page_chains_ticket_id_key;"
+    + _CHAIN_PER_TICKET,
 }
 
 _POSTGRES_TYPES = (
