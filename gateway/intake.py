@@ -25,6 +25,7 @@ from gateway.mailrules import Keys, Placement, ack_recipient, loop_reason, place
 from gateway.metrics import Metrics
 from gateway.parsing import ParsedMessage, automated_reason, parse_message, ticket_tag
 from gateway.policybook import PolicyBook
+from gateway.staffauth import vouched_for
 from gateway.store import Store
 from gateway.store import inbox as inbox_sql
 from gateway.store import tickets as sql
@@ -272,6 +273,8 @@ class EmailIntake(PollingWorker):
             ticket = await sql.ticket_by_number(db, number)
         if ticket is None or author.email == ticket.customer.lower():
             return None
+        if not await vouched_for(db, ticket, parsed, item.meta, self._settings.email, now):
+            return None  # an ordinary message then, never relayed; the ticket notes why
         return await self._staff_actions.reply_by_mail(
             db,
             ticket,

@@ -218,7 +218,7 @@ class Paging:
         )
         chain = await sql.chain_for_ticket(db, ticket.id)
         why = f"{change.before.effective_priority} -> {priority} by {change.actor}"
-        if chain is None:
+        if chain is None or chain.state == "stopped":  # lowered earlier: raised, it pages anew
             if pages_now:
                 first = await tickets_sql.first_message(db, ticket.id, "in")
                 text = first.latest_text if first else ""
@@ -226,14 +226,6 @@ class Paging:
                 await self._start(db, ticket, f"{priority} pages after hours ({why})", line)
             return
         if chain.state != "active":
-            if pages_now and chain.state == "stopped":
-                await tickets_sql.add_event(
-                    db,
-                    ticket.id,
-                    now,
-                    "page-skipped",
-                    reason=f"{priority} pages after hours, but this ticket's chain was stopped",
-                )
             return  # acknowledged (someone has it) or run out
         order = [p.id for p in policy.priorities]
         lowered = order.index(priority) > order.index(change.before.effective_priority)
@@ -316,7 +308,8 @@ class Paging:
             round_=step.round,
             staff_id=step.staff.id,
             phone=step.staff.phone,
-            outbox_key=f"page-{ticket.number}-{step.number}-{step.round}",
+            outbox_key=f"page-{ticket.number}-{step.number}-{step.round}"
+            + ("" if await sql.is_first_chain(db, chain) else f"-c{chain.id}"),
             send_at=now,
             now=now,
         )

@@ -5,7 +5,8 @@ models; the same table mounts the routes and writes the OpenAPI document, so the
 drift apart. `endpoint(route, context)` authenticates, validates the query and the JSON body,
 runs the handler inside one store read or write and serialises its answer. A POST carrying an
 `Idempotency-Key` runs, and stores its answer under that key, in the same write transaction:
-a retry (even one racing the first attempt) gets the first answer back and changes nothing.
+a retry (even one racing the first attempt, on another node) gets the first answer back and
+changes nothing; see `answer_once`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -152,27 +153,15 @@ def endpoint(route: Route, context: ApiContext) -> Callable[[web.Request], Await
         ).hexdigest()
 
         async def once(db: Connection) -> tuple[int, str, bool]:
-            await staff_sql.forget_responses(db, caller.staff.id, now - IDEMPOTENCY_WINDOW)
-            earlier = await staff_sql.stored_response(db, caller.staff.id, key)
-            if earlier is not None:
-                if earlier.request_hash != fingerprint:
-                    raise ApiError(
-                        422,
-                        "this Idempotency-Key was used for a different request",
-                        code="idempotency_key_reused",
-                    )
-                return earlier.status, earlier.response, True
-            answer = (await handler(call, db)).model_dump_json()
-            await staff_sql.store_response(
+            return await answer_once(
                 db,
                 caller.staff.id,
                 key,
-                request_hash=fingerprint,
+                fingerprint,
+                now,
+                lambda: handler(call, db),
                 status=route.status,
-                response=answer,
-                now=now,
             )
-            return route.status, answer, False
 
         status, answer, replayed = await store.write(once)
         response = _json(status, answer)
@@ -181,6 +170,49 @@ def endpoint(route: Route, context: ApiContext) -> Callable[[web.Request], Await
         return response
 
     return handle
+
+
+async def answer_once(
+    db: Connection,
+    staff_id: int,
+    key: str,
+    fingerprint: str,
+    now: datetime,
+    run: Callable[[], Awaitable[BaseModel]],
+    *,
+    status: int,
+) -> tuple[int, str, bool]:
+    """(status, JSON answer, replayed): run the request once per key, inside `db`'s transaction.
+
+    The key is claimed before the handler runs, and the claim commits with the answer. A
+    retry of an answered request replays the answer; one racing an attempt that is still
+    running (on another node) gets a 409 `idempotency_key_in_use` at once and retries, as
+    Stripe answers: waiting for the other node inside a group commit could deadlock. If the
+    first attempt failed and rolled back, its claim went with it and a retry runs.
+    """
+    await staff_sql.forget_responses(db, staff_id, now - IDEMPOTENCY_WINDOW)
+    try:
+        claimed = await staff_sql.claim_key(db, staff_id, key, request_hash=fingerprint, now=now)
+    except staff_sql.KeyInUse:
+        raise ApiError(
+            409,
+            "a request with this Idempotency-Key is still in progress; retry it in a moment",
+            code="idempotency_key_in_use",
+            headers={"Retry-After": "1"},
+        ) from None
+    if not claimed:
+        earlier = await staff_sql.stored_response(db, staff_id, key)
+        assert earlier is not None, "a key is claimed only inside the transaction answering it"
+        if earlier.request_hash != fingerprint:
+            raise ApiError(
+                422,
+                "this Idempotency-Key was used for a different request",
+                code="idempotency_key_reused",
+            )
+        return earlier.status, earlier.response, True
+    answer = (await run()).model_dump_json()
+    await staff_sql.store_response(db, staff_id, key, status=status, response=answer)
+    return status, answer, False
 
 
 def _json(status: int, body: str) -> web.Response:

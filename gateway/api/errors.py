@@ -34,12 +34,19 @@ ERROR_CODES: dict[int, str] = {
 
 class ApiError(Exception):
     def __init__(
-        self, status: int, message: str, *, code: str | None = None, **detail: Any
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+        **detail: Any,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code or ERROR_CODES.get(status, "error")
         self.message = message
+        self.headers = headers or {}
         self.detail = detail
 
 
@@ -55,8 +62,10 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     try:
         return await handler(request)
     except ApiError as exc:
-        headers = {"WWW-Authenticate": 'Bearer realm="intake"'} if exc.status == 401 else None
-        return error_response(exc.status, exc.code, exc.message, headers, **exc.detail)
+        headers = dict(exc.headers)
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="intake"'
+        return error_response(exc.status, exc.code, exc.message, headers or None, **exc.detail)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

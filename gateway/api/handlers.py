@@ -26,7 +26,7 @@ from gateway.api.models import (
 from gateway.api.views import ticket_detail, ticket_out
 from gateway.lifecycle import LifecycleError
 from gateway.replies import Unreachable
-from gateway.sla.report import attainment, month_so_far
+from gateway.sla.report import attainment, month_so_far, report_zone
 from gateway.sla.views import clocks_at, ticket_clocks_at
 from gateway.store import listing
 from gateway.store import staff as staff_sql
@@ -130,7 +130,8 @@ async def sla_report(call: Call, db: Connection) -> BaseModel:
     """The clocks engine's attainment report: the rows `intake sla report` prints."""
     query: SlaReportQuery = call.query
     now = call.context.clock.now()
-    month_start, _ = month_so_far(now)
+    zone = report_zone(call.context.settings, call.context.policies, query.policy)
+    month_start, _ = month_so_far(now, zone)
     since, until = query.since or month_start, query.until or now
     if since >= until:
         raise ApiError(

@@ -92,7 +92,8 @@ class SlaReportQuery(_Request):
     since: datetime | None = Field(
         None,
         description="Clocks started at or after this instant (ISO 8601 with an offset); "
-        "default: the start of this month (UTC).",
+        "default: the start of this month in the policy's zone, else the first desk's policy's "
+        "(as on the workspace's /reports).",
     )
     until: datetime | None = Field(None, description="... and before this instant; default: now.")
     policy: str | None = Field(None, description="Only this policy.")

@@ -71,7 +71,8 @@ def build_openapi(routes: Sequence[Any], prefix: str, version: str) -> dict[str,
                     "in": "header",
                     "required": False,
                     "description": "A retry with the same key returns the first answer and "
-                    "changes nothing.",
+                    "changes nothing; one racing a first attempt still running on another "
+                    "node is answered 409 idempotency_key_in_use: retry it a moment later.",
                     "schema": {"type": "string", "maxLength": 200},
                 }
             )
@@ -98,6 +99,8 @@ def build_openapi(routes: Sequence[Any], prefix: str, version: str) -> dict[str,
             statuses.add(422)
         if route.body is not None:
             statuses.add(400)
+        if route.idempotent and route.writes:
+            statuses.add(409)  # idempotency_key_in_use
         for status in sorted(statuses):
             operation["responses"][str(status)] = _error(status)
         paths.setdefault(prefix + route.path, {})[route.method.lower()] = operation

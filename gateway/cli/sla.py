@@ -3,7 +3,9 @@
 
 Periods: `--since` and `--until` take a date (`2026-11-01`) or an ISO 8601 instant; without an
 offset they are UTC. A bare `--until` date includes that whole day. A clock belongs to the
-period it started in. The default period is this month so far.
+period it started in. The default period is this month so far in the desk's zone (the
+`--policy`'s, else the first desk's policy's: `gateway.sla.report.report_zone`), as on the
+workspace's `/reports` and in the API.
 """
 
 from __future__ import annotations
@@ -34,7 +36,15 @@ from gateway.clock import SystemClock
 from gateway.config import Settings
 from gateway.policybook import PolicyBook
 from gateway.promise import format_local
-from gateway.sla.report import COLUMNS, ReportRow, attainment, cells, csv_text, month_so_far
+from gateway.sla.report import (
+    COLUMNS,
+    ReportRow,
+    attainment,
+    cells,
+    csv_text,
+    month_so_far,
+    report_zone,
+)
 from gateway.store import Store
 from gateway.store import tickets as tickets_sql
 from gateway.store.connection import Connection
@@ -62,7 +72,7 @@ def sla_report(
         None,
         "--since",
         help="Start: a date or ISO 8601 instant (UTC without an offset)"
-        " [default: the first of this month].",
+        " [default: the first of this month in the policy's zone, else the first desk's].",
     ),
     until: str | None = typer.Option(
         None, "--until", help="End: a date (that day included) or an instant [default: now]."
@@ -80,12 +90,12 @@ def sla_report(
     """Attainment per policy, priority and clock: met, breached, open, median and p90 time."""
     settings = settings_from_cli(config, data_dir)
     now = SystemClock().now()
-    month_start, _ = month_so_far(now)
+    book = PolicyBook(settings)
+    month_start, _ = month_so_far(now, report_zone(settings, book, policy))
     start = _bound(since, "--since", end=False) if since else month_start
     end = _bound(until, "--until", end=True) if until else now
     if start >= end:
         usage_error(f"--since ({start.isoformat()}) must be before --until ({end.isoformat()})")
-    book = PolicyBook(settings)
 
     async def work(store: Store) -> list[ReportRow]:
         return await store.read(

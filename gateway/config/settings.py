@@ -188,6 +188,18 @@ class EmailSettings(StrictModel):
         description="The same subject and text from the same sender within this window is a "
         "follow-up on the open ticket, not a new one.",
     )
+    trusted_authserv_ids: tuple[str, ...] = Field(
+        (),
+        description="Authserv-ids of the MTAs in front of Intake whose Authentication-Results "
+        "header is trusted: mail from a staff address is their reply to the customer only when "
+        "one of them says dmarc=pass or dkim=pass for its domain (see gateway/staffauth.py).",
+    )
+    trust_loopback_staff_mail: bool = Field(
+        False,
+        description="Accept staff mail handed over from this machine (127.0.0.1, ::1) as "
+        "proven: for the demo desk without an MTA; never behind a local MTA relaying the "
+        "internet's mail.",
+    )
 
 
 class WorkerSettings(StrictModel):

@@ -8,9 +8,12 @@ breached or are still open, and how long meeting them took, in the clock's own u
   included), in business hours for a business clock (open time only, as the clock counts),
   in hours otherwise.
 
-Used by `intake sla report`, the API's `GET /sla/report` (the same rows, the same default
-period: this month so far, in UTC) and the workspace's `/reports` (whose CSV download is
-`csv_text`, the bytes `intake sla report --format csv` prints).
+Used by `intake sla report`, the API's `GET /sla/report` and the workspace's `/reports`
+(whose CSV download is `csv_text`, the bytes `intake sla report --format csv` prints): the
+same rows, and the same default period, `month_so_far` in `report_zone`: this month so far
+in the zone of the policy asked for, else of the first desk's policy, which is the month a
+lead of that desk means. A desk of several zones lists its main desk first, or asks for a
+policy (or gives the period) to see another desk's month.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from gateway.config import Settings
 from gateway.policybook import PolicyBook
 from gateway.store import clocks as sql
 from gateway.store.clocks import StoredClock
@@ -79,9 +84,23 @@ class ReportRow:
         }
 
 
-def month_so_far(now: datetime) -> tuple[datetime, datetime]:
-    """The default period of a report: from the first of this month (UTC) until `now`."""
-    start = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+def report_zone(settings: Settings, policies: PolicyBook, policy: str | None) -> ZoneInfo:
+    """The zone a report's dates are read in: the policy's asked for, else the first desk's."""
+    for reference in (policy, settings.desks[0].policy):
+        if reference is None:
+            continue
+        try:
+            return policies.get(reference).tz
+        except PolicyError:
+            continue  # an unknown policy: its report is empty, and says so
+    return ZoneInfo("UTC")
+
+
+def month_so_far(now: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The default period of a report: from midnight on the first of this month in `zone`
+    (the desk's month, see `report_zone`) until `now`."""
+    local = now.astimezone(zone)
+    start = datetime.combine(local.date().replace(day=1), time(0), tzinfo=zone)
     return start, now
 
 

@@ -1,4 +1,8 @@
-"""SQL for paging: one escalation chain per ticket, and the pages sent along it.
+"""SQL for paging: escalation chains of tickets, and the pages sent along them.
+
+A ticket has at most one chain that is not `stopped` (running, acknowledged or run out): a
+ticket lowered below paging stops its chain, and raised again it gets a new one; the stopped
+chains stay as its history, and "the ticket's chain" is its latest.
 
 A page is `queued` for its recipient until the per-recipient rate limits let an SMS go; then
 every page queued for that number goes in one SMS (`sms_key`, the outbox row that carries
@@ -81,10 +85,10 @@ class Page:
 async def insert_chain(
     db: Connection, ticket_id: int, *, reason: str, summary: str, now: datetime
 ) -> Chain | None:
-    """Start the ticket's chain; None if it already has one (one chain per ticket)."""
+    """Start a chain for the ticket; None if it has one already that was not stopped."""
     cursor = await db.execute(
         "INSERT INTO page_chains (ticket_id, reason, summary, started_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (ticket_id) DO NOTHING",
+        " ON CONFLICT (ticket_id) WHERE state != 'stopped' DO NOTHING",
         (ticket_id, reason, summary, iso(now)),
     )
     if cursor.rowcount != 1 or cursor.lastrowid is None:
@@ -99,14 +103,27 @@ async def chain_by_id(db: Connection, chain_id: int) -> Chain | None:
 
 
 async def chain_for_ticket(db: Connection, ticket_id: int) -> Chain | None:
-    async with db.execute("SELECT * FROM page_chains WHERE ticket_id = ?", (ticket_id,)) as cursor:
+    """The ticket's latest chain."""
+    async with db.execute(
+        "SELECT * FROM page_chains WHERE ticket_id = ? ORDER BY id DESC LIMIT 1", (ticket_id,)
+    ) as cursor:
         row = await cursor.fetchone()
     return None if row is None else Chain.from_row(row)
 
 
+async def is_first_chain(db: Connection, chain: Chain) -> bool:
+    """Whether no chain of this ticket came before `chain` (a restart names its pages apart)."""
+    async with db.execute(
+        "SELECT 1 FROM page_chains WHERE ticket_id = ? AND id < ? LIMIT 1",
+        (chain.ticket_id, chain.id),
+    ) as cursor:
+        return await cursor.fetchone() is None
+
+
 async def chain_for_ticket_number(db: Connection, number: int) -> Chain | None:
     async with db.execute(
-        "SELECT c.* FROM page_chains c JOIN tickets t ON t.id = c.ticket_id WHERE t.number = ?",
+        "SELECT c.* FROM page_chains c JOIN tickets t ON t.id = c.ticket_id WHERE t.number = ?"
+        " ORDER BY c.id DESC LIMIT 1",
         (number,),
     ) as cursor:
         row = await cursor.fetchone()

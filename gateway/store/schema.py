@@ -4,8 +4,9 @@ The DDL is written for SQLite; `postgres_script` maps its few non-portable types
 `INTEGER PRIMARY KEY` becomes an identity column, BLOB bytea, REAL double precision) and adds
 `POSTGRES_ONLY` statements for what SQLite has no use for (the ticket-number sequence that
 lets several nodes open tickets at once); `sqlite_script` adds `SQLITE_ONLY` statements where
-each store needs its own way to the same result (the tickets' search index). Times stay
-fixed-width ISO 8601 UTC text on both, so comparisons and ordering are the same everywhere.
+each store needs its own way to the same result (the tickets' search index, dropping a
+constraint). Times stay fixed-width ISO 8601 UTC text on both, so comparisons and ordering
+are the same everywhere.
 SQLite records how far a file is in `PRAGMA user_version`, PostgreSQL in the one-row table
 `intake_schema`.
 """
@@ -13,6 +14,13 @@ SQLite records how far a file is in `PRAGMA user_version`, PostgreSQL in the one
 from __future__ import annotations
 
 import re
+
+# The indexes of page chains since migration 16 (on both databases).
+_CHAIN_PER_TICKET = """
+    CREATE UNIQUE INDEX IF NOT EXISTS page_chains_one_running ON page_chains(ticket_id)
+        WHERE state != 'stopped';
+    CREATE INDEX IF NOT EXISTS page_chains_ticket ON page_chains(ticket_id, id);
+"""
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the accepted-input queue, tickets and their threads, the outbox, the audit log.
@@ -386,6 +394,13 @@ MIGRATIONS: tuple[str, ...] = (
     """
     -- 15: ticket search by trigram (the index is the store's own, below)
     """,
+    # 16: a ticket lowered below paging (its chain stopped) and raised again pages again: a
+    # new chain. At most one chain per ticket that is not `stopped` (running, acknowledged or
+    # run out); stopped ones stay as history. Each store drops the old one-chain-per-ticket
+    # UNIQUE its own way (SQLITE_ONLY, POSTGRES_ONLY), then both add `_CHAIN_PER_TICKET`.
+    """
+    -- 16: page chains: one per ticket that is not stopped (the constraint is the store's own)
+    """,
 )
 
 # Statements run on SQLite only, after the migration of the same number.
@@ -415,6 +430,29 @@ SQLITE_ONLY: dict[int, str] = {
             VALUES (new.id, new.subject, new.customer, new.customer_name);
     END;
     """,
+    # SQLite cannot drop a UNIQUE column constraint: the table is rebuilt, and the pages'
+    # references to it are checked at COMMIT (when the rows are back).
+    16: """
+    PRAGMA defer_foreign_keys = ON;
+    CREATE TEMP TABLE page_chains_before AS SELECT * FROM page_chains;
+    DROP TABLE page_chains;
+    CREATE TABLE page_chains (
+        id         INTEGER PRIMARY KEY,
+        ticket_id  INTEGER NOT NULL REFERENCES tickets(id),
+        state      TEXT NOT NULL DEFAULT 'active', -- active | acknowledged | exhausted | stopped
+        reason     TEXT NOT NULL,
+        summary    TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        step       INTEGER NOT NULL DEFAULT 0,
+        next_at    TEXT,
+        acked_by   TEXT,
+        acked_at   TEXT
+    );
+    INSERT INTO page_chains SELECT * FROM page_chains_before;
+    DROP TABLE page_chains_before;
+    CREATE INDEX page_chains_due ON page_chains(next_at) WHERE state = 'active';
+    """
+    + _CHAIN_PER_TICKET,
 }
 
 # Statements run on PostgreSQL only, after the migration of the same number.
@@ -431,6 +469,8 @@ POSTGRES_ONLY: dict[int, str] = {
     CREATE INDEX tickets_search ON tickets
         USING gin (subject gin_trgm_ops, customer gin_trgm_ops, customer_name gin_trgm_ops);
     """,
+    16: "ALTER TABLE page_chains DROP CONSTRAINT IF EXISTS page_chains_ticket_id_key;"
+    + _CHAIN_PER_TICKET,
 }
 
 _POSTGRES_TYPES = (

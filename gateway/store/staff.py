@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from gateway.store.connection import Connection
+from gateway.store.connection import Connection, dialect, skip_locked
 from gateway.store.records import from_iso, iso
 
 ROLES = ("agent", "lead", "admin")
@@ -227,9 +227,12 @@ async def touch_token(db: Connection, token_id: int, now: datetime) -> None:
 
 
 async def forget_responses(db: Connection, staff_id: int, before: datetime) -> None:
-    """Drop this staff member's keys older than `before` (a range of the primary key)."""
+    """Drop this staff member's keys older than `before`. On PostgreSQL, rows another node is
+    deleting right now are skipped (it drops them): waiting for it inside a group commit would
+    stall this node's writes behind the other's, or deadlock two batches."""
     await db.execute(
-        "DELETE FROM api_idempotency WHERE staff_id = ? AND created_at < ?",
+        "DELETE FROM api_idempotency WHERE (staff_id, key) IN (SELECT staff_id, key"
+        " FROM api_idempotency WHERE staff_id = ? AND created_at < ?" + skip_locked(db) + ")",
         (staff_id, iso(before)),
     )
 
@@ -245,21 +248,44 @@ async def stored_response(db: Connection, staff_id: int, key: str) -> StoredResp
     return StoredResponse(row["request_hash"], row["status"], row["response"])
 
 
-async def store_response(
-    db: Connection,
-    staff_id: int,
-    key: str,
-    *,
-    request_hash: str,
-    status: int,
-    response: str,
-    now: datetime,
-) -> None:
-    """Keep the answer to a POST under its key; the primary key makes a second one fail."""
-    await db.execute(
+class KeyInUse(Exception):
+    """Another transaction (another node's, most likely) is answering under this key now."""
+
+
+async def claim_key(
+    db: Connection, staff_id: int, key: str, *, request_hash: str, now: datetime
+) -> bool:
+    """Take `key` for this request before running it; False when it was answered already.
+
+    The claim and the answer commit together, so a crashed attempt leaves no claim behind.
+    On PostgreSQL a transaction-scoped lock on the key comes first and is only *tried*: an
+    attempt racing one still running elsewhere raises `KeyInUse` at once instead of waiting
+    at the primary key inside a group commit (two nodes' batches claiming two keys in opposite
+    orders would deadlock). SQLite has one writer, so nothing runs beside us.
+    """
+    if dialect(db) == "postgresql":
+        async with db.execute(
+            "SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0)) AS mine",
+            (f"api_idempotency {staff_id} {key}",),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if not row["mine"]:
+            raise KeyInUse(key)
+    cursor = await db.execute(
         "INSERT INTO api_idempotency (staff_id, key, request_hash, status, response, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (staff_id, key, request_hash, status, response, iso(now)),
+        " VALUES (?, ?, ?, 0, '', ?) ON CONFLICT (staff_id, key) DO NOTHING",
+        (staff_id, key, request_hash, iso(now)),
+    )
+    return cursor.rowcount == 1
+
+
+async def store_response(
+    db: Connection, staff_id: int, key: str, *, status: int, response: str
+) -> None:
+    """Keep the answer to a POST under the key this transaction claimed."""
+    await db.execute(
+        "UPDATE api_idempotency SET status = ?, response = ? WHERE staff_id = ? AND key = ?",
+        (status, response, staff_id, key),
     )
 
 

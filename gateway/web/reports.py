@@ -5,7 +5,8 @@ Every figure is the clocks engine's (`gateway.sla.report.attainment`), and the C
 `csv_text`: the same bytes `intake sla report --format csv` prints for the same period.
 
 The period is two dates, both included, read in one zone: the chosen policy's, else the first
-desk's policy's (the desk's zone). Without dates it is this month so far in that zone. The
+desk's policy's (`report_zone`). Without dates it is this month so far in that zone, as for
+`intake sla report` and the API. The
 choice lives in the query string, so a reload or a shared link shows the same report.
 Reports are for leads and admins (as the API's `GET /sla/report`); the server refuses others.
 """
@@ -20,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from gateway.sla.report import ReportRow, attainment, csv_text
+from gateway.sla.report import ReportRow, attainment, csv_text, month_so_far, report_zone
 from gateway.store.connection import Connection
 from gateway.store.sessions import Session
 from gateway.web.workspace import RANK, HttpProblem, Workspace
@@ -94,11 +95,10 @@ class ReportPages:
         policy = q.get("policy") or None
         if policy is not None and policy not in known:
             raise HttpProblem(400, f"No policy {policy!r} (known: {', '.join(known)}).")
-        settings = self.w.c.settings
-        zone_of = policy or settings.desks[0].policy
-        zone = self.w.c.policies.get(zone_of).tz
-        today = self.w.c.clock.now().astimezone(zone).date()
-        since = _date(q.get("since"), "From", today.replace(day=1))
+        zone = report_zone(self.w.c.settings, self.w.c.policies, policy)
+        month_start, now = month_so_far(self.w.c.clock.now(), zone)
+        today = now.astimezone(zone).date()
+        since = _date(q.get("since"), "From", month_start.date())
         until = _date(q.get("until"), "To", today)
         if since > until:
             raise HttpProblem(400, f"From ({since}) must not be after To ({until}).")

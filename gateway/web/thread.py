@@ -9,6 +9,8 @@ forms, frames or event handlers, links that open in a new tab without a referrer
 remote content: an image from the web is replaced by a "remote image blocked" placeholder (a
 tracker learns nothing), an inline `cid:` image of a raster type is served by our own route.
 The page's Content-Security-Policy (no inline script, `img-src 'self'`) is the second wall.
+Quoted history is folded in the HTML too: `<blockquote>`s (`fold_quotes`), and Outlook's
+"From: … Sent: …" block or "Original Message" line (`fold_history`, by the text view's rule).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import nh3
 from markupsafe import Markup
 
 from gateway.parsing.message import parse_message
+from gateway.parsing.reply import history_start
 from gateway.store.content import StoredAttachment
 from gateway.store.records import Message
 from gateway.store.voice import Voicemail
@@ -66,6 +69,13 @@ _IMG = re.compile(r'<img((?:\s+[^\s="/>]+(?:="[^"]*")?)*)\s*/?>')
 _ATTR = re.compile(r'([^\s="/>]+)(?:="([^"]*)")?')
 _BLOCKQUOTE = re.compile(r'<(/)?blockquote(?:\s+[^\s="/>]+(?:="[^"]*")?)*\s*>')
 QUOTED_SUMMARY = "Show the quoted history"
+# Any tag of nh3's output (see `_IMG`), and the tags after which a browser starts a new line.
+_TAG = re.compile(r'<(/)?([A-Za-z][A-Za-z0-9]*)(?:\s+[^\s="/>]+(?:="[^"]*")?)*\s*/?>')
+_LINE_BREAKS = frozenset(
+    {"address", "br", "blockquote", "dd", "div", "dl", "dt", "figure", "h1", "h2", "h3", "h4",
+     "h5", "h6", "hr", "li", "ol", "p", "pre", "table", "tr", "ul"}
+)  # fmt: skip
+_VOID = frozenset({"br", "col", "hr", "img", "wbr"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +207,72 @@ def sanitise_html(source: str, inline_src: Callable[[str], str | None]) -> Marku
         set_tag_attribute_values={"a": {"target": "_blank"}},
         strip_comments=True,
     )
-    return Markup(fold_quotes(_IMG.sub(lambda m: _image(m.group(1), inline_src), cleaned)))
+    imaged = _IMG.sub(lambda m: _image(m.group(1), inline_src), cleaned)
+    return Markup(fold_quotes(fold_history(imaged)))
+
+
+def fold_history(cleaned: str) -> str:
+    """Quoted history that is not a `<blockquote>` (Outlook's "From: … Sent: … To: …" block,
+    "-----Original Message-----") folded into a `<details>` from where it starts to the end.
+
+    Where it starts is the text view's rule (`gateway.parsing.reply.history_start`) applied
+    to the HTML's text, line by line as a browser breaks it. The fold starts at the outermost
+    element that begins there; the elements still open at that point are closed before the
+    `<details>` and opened again inside it, so the markup stays balanced however deep it is.
+    History that has a `<blockquote>` (Gmail, Apple Mail, Thunderbird) is `fold_quotes`'s;
+    a message that is all history (a forward) keeps it shown, as the text view does.
+    """
+    lines: list[str] = [""]
+    # Where each line starts: its offset, the elements open there, visible characters before.
+    starts: list[tuple[int, list[tuple[str, int, int]]]] = [(0, [])]
+    stack: list[tuple[str, int, int]] = []  # (opening tag, its offset, visible chars before)
+    visible = 0
+    position = 0
+    for tag in _TAG.finditer(cleaned):
+        text = html.unescape(cleaned[position : tag.start()])
+        lines[-1] += text
+        visible += len("".join(text.split()))
+        position = tag.end()
+        name = tag.group(2).lower()
+        if tag.group(1) is not None:  # a closing tag: nh3's output is balanced
+            if stack and _name(stack[-1][0]) == name:
+                stack.pop()
+            if name in _LINE_BREAKS:
+                lines.append("")
+                starts.append((tag.end(), list(stack)))
+            continue
+        if name in _LINE_BREAKS:
+            lines.append("")
+            starts.append((tag.start(), list(stack)))
+        if name not in _VOID:
+            stack.append((tag.group(0), tag.start(), visible))
+    lines[-1] += html.unescape(cleaned[position:])
+    first = history_start(lines)
+    if first >= len(lines):
+        return cleaned
+    at, open_elements = starts[first]
+    before = _visible_before(cleaned, at)
+    if before == 0 or "<blockquote" in cleaned[at:]:
+        return cleaned
+    while open_elements and open_elements[-1][2] == before:
+        at = open_elements.pop()[1]  # nothing shown in it before the history: fold it whole
+    closes = "".join(f"</{_name(opening)}>" for opening, _, _ in reversed(open_elements))
+    reopens = "".join(opening for opening, _, _ in open_elements)
+    return (
+        f"{cleaned[:at]}{closes}"
+        f'<details class="history"><summary>{QUOTED_SUMMARY}</summary>'
+        f"{reopens}{cleaned[at:]}</details>"
+    )
+
+
+def _visible_before(cleaned: str, at: int) -> int:
+    """How many visible characters (not tags, not whitespace) come before offset `at`."""
+    return len("".join(html.unescape(_TAG.sub("", cleaned[:at])).split()))
+
+
+def _name(opening: str) -> str:
+    match = _TAG.match(opening)
+    return match.group(2).lower() if match else ""
 
 
 def fold_quotes(cleaned: str) -> str:

@@ -37,9 +37,9 @@ async def _staffed_desk(data_dir: Path) -> None:
             ticket = await ticket_by_number(db, number)
             assert member is not None and ticket is not None
             await staff_sql.assign(db, ticket.id, member.id, gw.clock.now())
-            await staff_sql.store_response(
-                db, member.id, "k", request_hash="h", status=201, response="{}", now=gw.clock.now()
-            )
+            now = gw.clock.now()
+            assert await staff_sql.claim_key(db, member.id, "k", request_hash="h", now=now)
+            await staff_sql.store_response(db, member.id, "k", status=201, response="{}")
 
         await gw.store.write(assign)
     finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -17,8 +18,25 @@ from gateway.store.connection import Connection
 from gateway.store.tickets import ticket_by_number
 
 from ..api.api_harness import Api, seed_tickets, staff_with_token
-from .gateway_harness import DefaultProposer, mail, outgoing_mail, query, send, settle
+from .gateway_harness import (
+    DefaultProposer,
+    mail,
+    make_settings,
+    outgoing_mail,
+    query,
+    send,
+    settle,
+)
 from .lifecycle_harness import cli, events, new_mail, ticket
+
+# Staff replies by mail need proof (gateway/staffauth.py): the MTA in front of the desk vouches.
+TRUSTED_MTA = "mx.example.com"
+VOUCHED = {"Authentication_Results": f"{TRUSTED_MTA}; dmarc=pass header.from=example.com"}
+
+
+@pytest.fixture
+def settings(tmp_path: Path, store_url: str | None) -> Settings:
+    return make_settings(tmp_path, store__url=store_url, email__trusted_authserv_ids=[TRUSTED_MTA])
 
 
 @pytest.fixture
@@ -153,6 +171,7 @@ async def test_a_staff_members_mail_becomes_their_reply_threaded_to_the_customer
         sender="Alice Agent <Alice@Example.com>",
         Message_ID="<alice-1@corp.example.com>",
         In_Reply_To=f"<{ack_id[0]}>",
+        **VOUCHED,
     )
     await send(gateway, staff_mail, sender="alice@example.com")
     await settle(gateway)
@@ -189,7 +208,10 @@ async def test_staff_mail_on_a_closed_ticket_is_not_relayed(gateway: Gateway, ap
     await send(
         gateway,
         mail(
-            subject=f"Re: [#{number}] No dial tone", body="Late answer.", sender="alice@example.com"
+            subject=f"Re: [#{number}] No dial tone",
+            body="Late answer.",
+            sender="alice@example.com",
+            **VOUCHED,
         ),
         sender="alice@example.com",
     )

@@ -20,6 +20,8 @@ from typer.testing import CliRunner
 
 from gateway.cli import app
 from gateway.cli import tickets as tickets_cli
+from gateway.store.connection import Connection
+from gateway.store.tickets import ticket_by_number
 
 from .fake_twilio import FakeTwilio
 from .phone_harness import (
@@ -183,6 +185,65 @@ async def test_lowering_a_paged_ticket_stops_its_chain(desk: Desk) -> None:
     assert desk.sent_to(BOB) == [] and len(desk.sent_to(ALICE)) == 1
     _ack, promise = desk.sent_to(CUSTOMER)
     assert f"ticket #{number} is now P4" in promise
+
+
+async def test_raising_a_lowered_ticket_again_pages_again_with_a_new_chain(desk: Desk) -> None:
+    # Before: the stopped chain stayed stopped, and the raise only noted "page-skipped".
+    number = await desk.voicemail(1, OUTAGE)
+    assert len(desk.sent_to(ALICE)) == 1
+    desk.clock.advance(timedelta(minutes=2))
+    await set_priority(desk, number, "P4", "only one handset")
+    desk.clock.advance(timedelta(minutes=30))  # still the night: 03:32 in New York
+    await set_priority(desk, number, "P1", "the whole office is down after all")
+
+    first, second = desk.query("SELECT * FROM page_chains ORDER BY id")
+    assert first["state"] == "stopped"
+    assert second["state"] == "active" and "P4 -> P1 by cli:" in second["reason"]
+    assert len(desk.sent_to(ALICE)) == 2
+    assert desk.sent_to(ALICE)[1].startswith(f"P1 #{number}:")
+    (restarted,) = detail(desk, "page-chain-started")[1:]
+    assert "P4 -> P1" in restarted["reason"]
+    # The new chain escalates like any other, and nothing of the first one comes back.
+    desk.clock.advance(timedelta(minutes=10, seconds=1))
+    await desk.settle()
+    (escalated,) = desk.sent_to(BOB)
+    assert escalated.startswith(f"P1 #{number} (escalated, page 2):")
+    # Raised once more while the new chain runs: still one chain running, no new one.
+    await set_priority(desk, number, "P2")
+    await set_priority(desk, number, "P1")
+    assert len(desk.query("SELECT * FROM page_chains")) == 2
+
+
+async def test_the_api_and_the_workspace_raising_it_again_page_again_too(desk: Desk) -> None:
+    # The API's PATCH and the workspace's form both call StaffActions.change_priority.
+    number = await desk.voicemail(1, OUTAGE)
+
+    async def staff_sets(priority: str) -> None:
+        async def op(db: Connection) -> None:
+            ticket = await ticket_by_number(db, number)
+            assert ticket is not None
+            await desk.gw.staff_actions.change_priority(
+                db, ticket, priority, actor="api:lee@example.com", reason="x", now=desk.clock.now()
+            )
+
+        await desk.gw.store.write(op)
+        await desk.settle()
+
+    await staff_sets("P4")
+    desk.clock.advance(timedelta(minutes=30))
+    await staff_sets("P1")
+    states = [r["state"] for r in desk.query("SELECT state FROM page_chains ORDER BY id")]
+    assert states == ["stopped", "active"]
+    assert len(desk.sent_to(ALICE)) == 2
+
+
+async def test_a_lowered_ticket_raised_in_business_hours_pages_nobody(desk: Desk) -> None:
+    number = await desk.voicemail(1, OUTAGE)
+    await set_priority(desk, number, "P4")
+    desk.clock.advance(timedelta(hours=6))  # Saturday 09:00 in New York: the desk is open
+    await set_priority(desk, number, "P1")
+    (chain,) = desk.query("SELECT state FROM page_chains")
+    assert chain["state"] == "stopped" and len(desk.sent_to(ALICE)) == 1
 
 
 async def test_raising_a_paged_voicemail_to_a_priority_that_would_not_page_keeps_paging(
