@@ -378,6 +378,13 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE ticket_id IS NOT NULL;
     CREATE INDEX outbox_desk_acks ON outbox(desk, created_at) WHERE purpose = 'ack';
     """,
+    # 15: in a storm the outbox holds thousands of acknowledgements; a page (or any row that
+    # is not an acknowledgement or promise) is claimed before them, found by its own index
+    # rather than by walking past every acknowledgement due before it (store/outbox.py).
+    """
+    CREATE INDEX outbox_urgent_due ON outbox(next_attempt_at)
+        WHERE state = 'pending' AND purpose NOT IN ('ack', 'promise');
+    """,
 )
 
 # Statements run on PostgreSQL only, after the migration of the same number.
