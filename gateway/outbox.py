@@ -34,6 +34,7 @@ from gateway.transports import (
     DeliveryUnconfirmed,
     EmailTransport,
     IdempotentTransport,
+    LocalTransport,
     OutboundEmail,
     OutboundSms,
     SmsReconciler,
@@ -46,6 +47,10 @@ from gateway.worker import PollingWorker
 log = logging.getLogger(__name__)
 
 LEASE_MARGIN = timedelta(minutes=1)
+# Deliveries in flight when both transports write locally (the demo desk's files): they
+# batch what is sent together, so a larger round costs less per message, and no provider
+# sees more connections. Remote transports keep `outbox.concurrency`.
+LOCAL_SLICE = 64
 
 FailureHook = Callable[[Connection, OutboxItem, str], Awaitable[None]]
 SentHook = Callable[[Connection, OutboxItem, str | None], Awaitable[None]]
@@ -81,6 +86,8 @@ class OutboxWorker(PollingWorker):
         self._failure_hooks: dict[str, list[FailureHook]] = {}
         self._sent_hooks: dict[str, list[SentHook]] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
+        local = isinstance(email, LocalTransport) and isinstance(sms, LocalTransport)
+        self._limit = max(settings.concurrency, LOCAL_SLICE) if local else settings.concurrency
         self._news = asyncio.Event()  # set by every commit: maybe something new is due
         store.on_commit(self.notify)
 
@@ -128,7 +135,7 @@ class OutboxWorker(PollingWorker):
         return started
 
     async def _room_and_due(self) -> bool:
-        if len(self._in_flight) >= self._settings.concurrency:
+        if len(self._in_flight) >= self._limit:
             return False
         return await self._plan(self._clock.now()) is not None
 
@@ -152,7 +159,7 @@ class OutboxWorker(PollingWorker):
             return urgent, deferred, storm
 
         urgent, deferred, storm = await self._store.read(look)
-        acks = settings.concurrency  # as many as there is room for
+        acks = self._limit  # as many as there is room for
         if storm and deferred is not None:
             acks = settings.defer_slice if now - deferred >= settings.defer_max else 0
         if urgent is not None and urgent <= now:
@@ -162,7 +169,7 @@ class OutboxWorker(PollingWorker):
         return None
 
     async def _start_due(self) -> int:
-        room = self._settings.concurrency - len(self._in_flight)
+        room = self._limit - len(self._in_flight)
         now = self._clock.now()
         # Look before claiming: a claim is a write, and every commit wakes this worker, so
         # claiming blindly would keep an idle gateway committing in a loop.
