@@ -45,10 +45,13 @@ class UnusableAddress(ValueError):
 
 def header_text(value: str, limit: int = MAX_HEADER_CHARS) -> str:
     """`value` as one line of visible text, at most `limit` characters (an ellipsis marks a cut)."""
-    cleaned = "".join(
-        " " if unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch
-        for ch in value[: limit * 4]  # enough to fill `limit` after collapsing blanks
-    )
+    head = value[: limit * 4]  # enough to fill `limit` after collapsing blanks
+    if head.isascii() and head.isprintable():  # no character of an unsafe category
+        cleaned = head
+    else:
+        cleaned = "".join(
+            " " if unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch for ch in head
+        )
     text = _BLANKS.sub(" ", cleaned).strip()
     if len(text) <= limit:
         return text

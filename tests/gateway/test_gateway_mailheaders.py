@@ -71,3 +71,19 @@ def test_our_message_ids_cannot_be_predicted() -> None:
     assert first != second
     assert first.startswith("intake.ack.1002.") and first.endswith("@desk.example")
     assert len(first.split(".")[3].split("@")[0]) >= 24  # 96 random bits, hex
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("Printable ASCII stays as it is: [#1001] <x> (y) ~", None),
+        ("tab\tand\r\nline ends", "tab and line ends"),
+        ("delete\x7fand nul\x00", "delete and nul"),
+        ("Bcc\x0b: vertical tab", "Bcc : vertical tab"),
+        ("  leading and   inner blanks  ", "leading and inner blanks"),
+    ],
+)
+def test_header_text_of_ascii_skips_no_control_character(value: str, text: str | None) -> None:
+    # Printable ASCII takes a shortcut past the per-character check; every ASCII control
+    # character must still become a blank.
+    assert header_text(value) == (value if text is None else text)
