@@ -1,9 +1,11 @@
 """The outbox worker: delivers queued messages with retries, exactly once per idempotency key.
 
-Rows are claimed with a lease (see `store.outbox.claim_due`), handed to the transport for their
-kind, and finished as `sent`, retried with exponential backoff on a temporary error, or
-`failed` on a permanent one (or after `give_up_after`). Hooks let other parts react to a
-permanent failure inside the same transaction — paging escalates at once, for example.
+Rows are claimed with a lease (see `store.outbox.claim_due`; pages and every other urgent row
+before acknowledgements, which wait while the inbox has a storm's backlog: `_plan`), handed
+to the transport for their kind, and finished as `sent`, retried with exponential backoff on
+a temporary error, or `failed` on a permanent one (or after `give_up_after`). Hooks let other
+parts react to a permanent failure inside the same transaction — paging escalates at once,
+for example.
 
 An attempt whose answer was lost after the message may have been taken (`DeliveryUnconfirmed`,
 cut off by `send_timeout` / `sms_send_timeout`, or in flight when the process stopped) is
@@ -111,7 +113,8 @@ class OutboxWorker(PollingWorker):
             await asyncio.gather(*self._in_flight, return_exceptions=True)
 
     async def run_once(self) -> int:
-        """Start every row due now (up to `concurrency` in flight), then wait until all
+        """Start every row due now (up to the in-flight limit: `concurrency`, or `LOCAL_SLICE`
+        with the file transports; urgent rows first, see `_plan`), then wait until all
         deliveries in flight have ended or new work is due; returns how many were started.
 
         One slow delivery (a relay may take 10 minutes to answer DATA) must not hold back a
