@@ -151,3 +151,30 @@ async def test_below_the_backlog_acknowledgements_are_not_deferred(
 async def test_a_storm_slice_of_nothing_is_refused_with_its_name(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"outbox\.defer_slice: Input should be greater than 0"):
         make_settings(tmp_path, outbox__defer_slice=0)
+
+
+async def test_an_acknowledgement_whose_answer_was_lost_is_not_deferred(
+    tmp_path: Path, store_url: str | None, clock: ManualClock
+) -> None:
+    """'Sent but answer unknown' keeps its own state and is worked on in a storm: it is
+    neither failed nor held back with the acknowledgements never sent."""
+    gw = await _gateway(tmp_path, store_url, clock, outbox__defer_backlog=5)
+    try:
+        await _backlog(gw, clock, 5)
+        await _enqueue(gw, clock, 3, page=False)
+
+        async def lose(db: Connection) -> None:
+            await db.execute(
+                "UPDATE outbox SET state = 'unconfirmed', unconfirmed = 1, attempts = 1"
+                " WHERE idempotency_key = 'ack-1'"
+            )
+
+        await gw.store.write(lose)
+        assert await gw.outbox.run_once() == 1
+        assert _states(gw) == {"ack-0": "pending", "ack-1": "sent", "ack-2": "pending"}
+        (row,) = query(
+            gw, "SELECT unconfirmed, attempts FROM outbox WHERE idempotency_key = 'ack-1'"
+        )
+        assert (row["unconfirmed"], row["attempts"]) == (1, 2)
+    finally:
+        await gw.stop()
