@@ -390,7 +390,7 @@ MIGRATIONS: tuple[str, ...] = (
     # is not an acknowledgement or promise) is claimed before them, found by its own index
     # rather than by walking past every acknowledgement due before it (store/outbox.py).
     """
-    CREATE INDEX outbox_urgent_due ON outbox(next_attempt_at)
+    CREATE INDEX IF NOT EXISTS outbox_urgent_due ON outbox(next_attempt_at)
         WHERE state = 'pending' AND purpose NOT IN ('ack', 'promise');
     """,
 )
