@@ -168,11 +168,14 @@ def render_ack_email(
         **speaker.template_context(),
     }
     # RFC 3834: mark it automatic so well-behaved responders do not answer it.
-    headers = _headers(speaker, to_address, ticket, thread, message_id, now, "auto-replied")
+    subject = _subject(ticket)
+    headers = _headers(
+        speaker, to_address, subject, ticket, thread, message_id, now, "auto-replied"
+    )
     text = templates.get_template("ack_email.txt.j2").render(context)
     html = templates.get_template("ack_email.html.j2").render(context)
     data = compose(headers, [TextPart("plain", text), TextPart("html", html)])
-    return RenderedEmail(message_id, _subject(ticket), data, text)
+    return RenderedEmail(message_id, subject, data, text)
 
 
 def _subject(ticket: Ticket) -> str:
@@ -182,6 +185,7 @@ def _subject(ticket: Ticket) -> str:
 def _headers(
     speaker: Speaker,
     to_address: str,
+    subject: str,
     ticket: Ticket,
     thread: list[str],
     message_id: str,
@@ -192,7 +196,7 @@ def _headers(
     headers = [
         address_header("From", mailbox(speaker.name, speaker.address)),
         address_header("To", mailbox("", to_address)),
-        header_line("Subject", _subject(ticket), MAX_SUBJECT_CHARS),
+        header_line("Subject", subject, MAX_SUBJECT_CHARS),
         f"Date: {format_datetime(now)}",
         f"Message-ID: <{message_id}>",
     ]
@@ -342,9 +346,12 @@ class CustomerNotices:
             if m.message_id and m.channel == "email"
         ]
         message_id = self._message_id("promise", ticket)
-        headers = _headers(speaker, recipient, ticket, thread, message_id, now, "auto-generated")
+        subject = _subject(ticket)
+        headers = _headers(
+            speaker, recipient, subject, ticket, thread, message_id, now, "auto-generated"
+        )
         data = compose(headers, [TextPart("plain", text)])
-        return RenderedEmail(message_id, _subject(ticket), data, text)
+        return RenderedEmail(message_id, subject, data, text)
 
     # -- shared ----------------------------------------------------------------------------
 

@@ -1,9 +1,11 @@
 """The outbox worker: delivers queued messages with retries, exactly once per idempotency key.
 
-Rows are claimed with a lease (see `store.outbox.claim_due`), handed to the transport for their
-kind, and finished as `sent`, retried with exponential backoff on a temporary error, or
-`failed` on a permanent one (or after `give_up_after`). Hooks let other parts react to a
-permanent failure inside the same transaction — paging escalates at once, for example.
+Rows are claimed with a lease (see `store.outbox.claim_due`; pages and every other urgent row
+before acknowledgements, which wait while the inbox has a storm's backlog: `_plan`), handed
+to the transport for their kind, and finished as `sent`, retried with exponential backoff on
+a temporary error, or `failed` on a permanent one (or after `give_up_after`). Hooks let other
+parts react to a permanent failure inside the same transaction — paging escalates at once,
+for example.
 
 An attempt whose answer was lost after the message may have been taken (`DeliveryUnconfirmed`,
 cut off by `send_timeout` / `sms_send_timeout`, or in flight when the process stopped) is
@@ -29,11 +31,12 @@ from gateway.store import Store
 from gateway.store import outbox as sql
 from gateway.store.connection import Connection
 from gateway.store.records import OutboxItem
-from gateway.store.tickets import add_event, ticket_by_id
+from gateway.store.tickets import add_event
 from gateway.transports import (
     DeliveryUnconfirmed,
     EmailTransport,
     IdempotentTransport,
+    LocalTransport,
     OutboundEmail,
     OutboundSms,
     SmsReconciler,
@@ -46,6 +49,10 @@ from gateway.worker import PollingWorker
 log = logging.getLogger(__name__)
 
 LEASE_MARGIN = timedelta(minutes=1)
+# Deliveries in flight when both transports write locally (the demo desk's files): they
+# batch what is sent together, so a larger round costs less per message, and no provider
+# sees more connections. Remote transports keep `outbox.concurrency`.
+LOCAL_SLICE = 64
 
 FailureHook = Callable[[Connection, OutboxItem, str], Awaitable[None]]
 SentHook = Callable[[Connection, OutboxItem, str | None], Awaitable[None]]
@@ -81,6 +88,8 @@ class OutboxWorker(PollingWorker):
         self._failure_hooks: dict[str, list[FailureHook]] = {}
         self._sent_hooks: dict[str, list[SentHook]] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
+        local = isinstance(email, LocalTransport) and isinstance(sms, LocalTransport)
+        self._limit = max(settings.concurrency, LOCAL_SLICE) if local else settings.concurrency
         self._news = asyncio.Event()  # set by every commit: maybe something new is due
         store.on_commit(self.notify)
 
@@ -104,7 +113,8 @@ class OutboxWorker(PollingWorker):
             await asyncio.gather(*self._in_flight, return_exceptions=True)
 
     async def run_once(self) -> int:
-        """Start every row due now (up to `concurrency` in flight), then wait until all
+        """Start every row due now (up to the in-flight limit: `concurrency`, or `LOCAL_SLICE`
+        with the file transports; urgent rows first, see `_plan`), then wait until all
         deliveries in flight have ended or new work is due; returns how many were started.
 
         One slow delivery (a relay may take 10 minutes to answer DATA) must not hold back a
@@ -128,23 +138,56 @@ class OutboxWorker(PollingWorker):
         return started
 
     async def _room_and_due(self) -> bool:
-        if len(self._in_flight) >= self._settings.concurrency:
+        if len(self._in_flight) >= self._limit:
             return False
-        due = await self._store.read(sql.next_due)
-        return due is not None and due <= self._clock.now()
+        return await self._plan(self._clock.now()) is not None
+
+    async def _plan(self, now: datetime) -> int | None:
+        """How many acknowledgements and promises this round may start, or None when no row
+        it may start is due (so nothing is claimed: a claim is a commit, and every commit
+        wakes this worker).
+
+        Storm order: while the inbox holds `defer_backlog` messages or more, the intake
+        worker's tickets and pages come first and acknowledgements wait (0), until one has
+        been due for `defer_max`; then they go `defer_slice` per round, between the pages.
+        """
+        settings = self._settings
+
+        async def look(db: Connection) -> tuple[datetime | None, datetime | None, bool]:
+            urgent = await sql.next_due(db, lane="urgent")
+            deferred = await sql.next_due(db, lane="deferred")
+            storm = deferred is not None and deferred <= now
+            if storm:
+                storm = await sql.inbox_backlog_reaches(db, settings.defer_backlog)
+            return urgent, deferred, storm
+
+        urgent, deferred, storm = await self._store.read(look)
+        acks = self._limit  # as many as there is room for
+        if storm and deferred is not None:
+            acks = settings.defer_slice if now - deferred >= settings.defer_max else 0
+        if urgent is not None and urgent <= now:
+            return acks
+        if deferred is not None and deferred <= now and acks != 0:
+            return acks
+        return None
 
     async def _start_due(self) -> int:
-        room = self._settings.concurrency - len(self._in_flight)
+        room = self._limit - len(self._in_flight)
         now = self._clock.now()
         # Look before claiming: a claim is a write, and every commit wakes this worker, so
         # claiming blindly would keep an idle gateway committing in a loop.
-        if room <= 0 or not await self._room_and_due():
+        if room <= 0:
+            return 0
+        acks = await self._plan(now)
+        if acks is None:
             return 0
         # Longer than any attempt can take: the row is due again only if this process died.
         lease = now + self._settings.send_timeout + LEASE_MARGIN
         sms_lease = now + self._settings.sms_send_timeout + LEASE_MARGIN
         items = await self._store.write(
-            lambda db: sql.claim_due(db, now, lease, limit=room, sms_lease_until=sms_lease)
+            lambda db: sql.claim_due(
+                db, now, lease, limit=room, sms_lease_until=sms_lease, deferrable=acks
+            )
         )
         for item in items:
             task = asyncio.create_task(self.deliver(item))
@@ -316,14 +359,18 @@ class OutboxWorker(PollingWorker):
         if item.unconfirmed:  # say how it became certain, and how many sends it took
             detail.update(confirmed=confirmed, unconfirmed_before=item.unconfirmed)
         await add_event(db, item.ticket_id, now, f"{item.purpose}-sent", **detail)
-        ticket = await ticket_by_id(db, item.ticket_id) if item.ticket_id is not None else None
-        if ticket is not None:  # one line per acknowledgement or page; no address, no number
+        if item.ticket_id is not None and log.isEnabledFor(logging.INFO):
+            numbers = await sql.ticket_numbers(db, {item.ticket_id})
+        else:
+            numbers = {}
+        number = numbers.get(item.ticket_id) if item.ticket_id is not None else None
+        if number is not None:  # one line per acknowledgement or page; no address, no number
             log.info(
                 "ticket %d: %s %s sent",
-                ticket.number,
+                number,
                 item.purpose,
                 item.kind,
-                extra={"ticket": ticket.number, "event": f"{item.purpose}-sent"},
+                extra={"ticket": number, "event": f"{item.purpose}-sent"},
             )
         for hook in self._sent_hooks.get(item.purpose, []):
             await hook(db, item, provider_id)

@@ -246,6 +246,12 @@ class OutboxSettings(StrictModel):
     # Twilio's message list is asked this long after a send whose answer was lost.
     reconcile_after: Duration = timedelta(seconds=30)
     concurrency: int = Field(8, gt=0)
+    # Storm order (docs/design.md, outbox): while this many accepted messages wait for the
+    # intake worker, acknowledgements and promises wait too (pages never do), unless one has
+    # been due for `defer_max`; then they go `defer_slice` per round.
+    defer_backlog: int = Field(200, gt=0)
+    defer_max: Duration = timedelta(minutes=2)
+    defer_slice: int = Field(8, gt=0)
 
 
 class TwilioSettings(StrictModel):

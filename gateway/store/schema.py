@@ -401,6 +401,13 @@ MIGRATIONS: tuple[str, ...] = (
     """
     -- 16: page chains: one per ticket that is not stopped (the constraint is the store's own)
     """,
+    # 17: in a storm the outbox holds thousands of acknowledgements; a page (or any row that
+    # is not an acknowledgement or promise) is claimed before them, found by its own index
+    # rather than by walking past every acknowledgement due before it (store/outbox.py).
+    """
+    CREATE INDEX IF NOT EXISTS outbox_urgent_due ON outbox(next_attempt_at)
+        WHERE state = 'pending' AND purpose NOT IN ('ack', 'promise');
+    """,
 )
 
 # Statements run on SQLite only, after the migration of the same number.

@@ -86,6 +86,15 @@ class IdempotentTransport(Protocol):
     idempotent_by_key: Literal[True]
 
 
+@runtime_checkable
+class LocalTransport(Protocol):
+    """A transport that writes on this machine and writes concurrent sends as one batch (the
+    demo desk's files): many deliveries in flight cost no provider anything, and the outbox
+    starts up to `LOCAL_SLICE` at once so that one fsync of the batch serves them all."""
+
+    writes_locally: Literal[True]
+
+
 class EmailTransport(Protocol):
     async def send_email(self, email: OutboundEmail, idempotency_key: str) -> str | None:
         """Deliver one email; returns an id for it (e.g. the file written)."""

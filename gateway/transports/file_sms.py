@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
 from gateway.clock import Clock, SystemClock
 from gateway.transports.base import OutboundSms, TransportError
+from gateway.transports.coalesce import Coalescer
 
 
 class FileSmsTransport:
@@ -21,6 +23,8 @@ class FileSmsTransport:
 
     # It checks for the key before it writes (IdempotentTransport).
     idempotent_by_key: Literal[True] = True
+    # Sends made together are written together (LocalTransport).
+    writes_locally: Literal[True] = True
 
     def __init__(
         self, path: Path, *, sender: str | None = None, clock: Clock | None = None
@@ -31,21 +35,30 @@ class FileSmsTransport:
         self._keys: set[str] | None = None
         self._needs_newline = False
         self._lock = asyncio.Lock()
+        self._batches: Coalescer[tuple[OutboundSms, str], str] = Coalescer(self._send_batch)
 
     async def send_sms(self, sms: OutboundSms, idempotency_key: str) -> str | None:
+        return await self._batches.submit((sms, idempotency_key))
+
+    async def _send_batch(self, batch: Sequence[tuple[OutboundSms, str]]) -> list[str | Exception]:
+        """SMS sent together are appended with one write and one fsync."""
         async with self._lock:
             if self._keys is None:
                 self._keys = await asyncio.to_thread(self._load_keys)
-            if idempotency_key not in self._keys:
-                line = self._line(sms, idempotency_key)
+            new: dict[str, str] = {}  # key -> line; a key twice in one batch is written once
+            for sms, key in batch:
+                if key not in self._keys and key not in new:
+                    new[key] = self._line(sms, key)
+            if new:
                 try:
-                    await asyncio.to_thread(self._append, line)
+                    await asyncio.to_thread(self._append, "".join(new.values()))
                 except OSError as exc:
-                    raise TransportError(
+                    error = TransportError(
                         f"cannot write {self.path}: {exc}", permanent=False, code="io"
-                    ) from exc
-                self._keys.add(idempotency_key)
-        return f"file-{idempotency_key}"
+                    )
+                    return [error] * len(batch)
+                self._keys.update(new)
+        return [f"file-{key}" for _, key in batch]
 
     async def aclose(self) -> None:
         return None

@@ -88,3 +88,19 @@ def test_header_text_ascii_fast_path_equals_the_per_character_rule(value: str) -
     expected = " ".join(cleaned.split())
     expected = expected if len(expected) <= 900 else expected[:899].rstrip() + "…"
     assert header_text(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("Printable ASCII stays as it is: [#1001] <x> (y) ~", None),
+        ("tab\tand\r\nline ends", "tab and line ends"),
+        ("delete\x7fand nul\x00", "delete and nul"),
+        ("Bcc\x0b: vertical tab", "Bcc : vertical tab"),
+        ("  leading and   inner blanks  ", "leading and inner blanks"),
+    ],
+)
+def test_header_text_of_ascii_skips_no_control_character(value: str, text: str | None) -> None:
+    # Printable ASCII takes a shortcut past the per-character check; every ASCII control
+    # character must still become a blank.
+    assert header_text(value) == (value if text is None else text)

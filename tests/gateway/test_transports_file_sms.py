@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from gateway.clock import ManualClock
 from gateway.transports.base import OutboundSms, SmsTransport
 from gateway.transports.file_sms import FileSmsTransport
@@ -81,3 +83,20 @@ async def test_a_torn_last_line_is_skipped_and_not_glued_to(tmp_path: Path) -> N
     text_lines = path.read_text().splitlines()
     assert text_lines[1] == '{"key": "b", "to"'
     assert [json.loads(line)["key"] for line in (text_lines[0], *text_lines[2:])] == ["a", "b"]
+
+
+async def test_sms_sent_together_are_appended_with_one_fsync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "sms-out.jsonl"
+    sms = FileSmsTransport(path, clock=CLOCK)
+    appends: list[str] = []
+    append = sms._append
+    monkeypatch.setattr(sms, "_append", lambda text: (appends.append(text), append(text))[1])
+    keys = ["page-1", "ack-2", "page-1", "ack-3"]  # one key twice: written once
+    ids = await asyncio.gather(*(sms.send_sms(SMS, key) for key in keys))
+    assert ids == [f"file-{key}" for key in keys]
+    assert len(appends) == 1
+    assert [line["key"] for line in lines(path)] == ["page-1", "ack-2", "ack-3"]
+    await sms.send_sms(SMS, "ack-2")  # and never again afterwards
+    assert len(lines(path)) == 3

@@ -46,7 +46,8 @@ class _Plan:
     body: str = ""
     hang: bool = False
     # Create the message as usual, then lose the answer: "late" (answer after `delay`
-    # seconds), "garbage" (`status` with `body` instead of JSON) or "drop" (close the socket).
+    # seconds), "garbage" (`status` with `body` instead of JSON) or "drop" (close the socket);
+    # or "normal": answer it as usual.
     then: str = ""
     delay: float = 0.0
 
@@ -102,6 +103,10 @@ class FakeTwilio:
     def answer_late_next(self, count: int = 1, *, delay: float = 60.0) -> None:
         """Create the next `count` messages but answer only after `delay` seconds."""
         self._plans.extend(_Plan(then="late", delay=delay) for _ in range(count))
+
+    def answer_normally_next(self, count: int = 1) -> None:
+        """Answer the next `count` requests as usual (before the plans queued after them)."""
+        self._plans.extend(_Plan(then="normal") for _ in range(count))
 
     def answer_garbage_next(
         self, count: int = 1, *, status: int = 200, body: str = "<html>OK</html>"
@@ -168,6 +173,8 @@ class FakeTwilio:
     async def _lose_answer(
         self, request: web.Request, plan: _Plan, resource: dict[str, Any]
     ) -> web.StreamResponse:
+        if plan.then == "normal":
+            return web.json_response(resource, status=201)
         if plan.then == "garbage":
             return web.Response(status=plan.status, text=plan.body, content_type="text/html")
         if plan.then == "drop":

@@ -100,6 +100,7 @@ async def test_resends_per_key_are_capped_and_the_page_escalates(night: Desk) ->
 
 
 async def test_reconciling_waits_while_twilio_cannot_be_asked(night: Desk) -> None:
+    night.fake.answer_normally_next(1)  # the page, sent before the ack (storm order)
     night.fake.answer_garbage_next(1)
     night.fake.fail_list_next(3, status=503)
 
