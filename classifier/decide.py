@@ -58,6 +58,14 @@ SIGNAL_CONFLICTS = (
 )
 
 
+# The top level pages someone: it needs words of the message a lead would point at, that
+# something is down ("no dial tone", "every call fails"), how much ("all our numbers", "other
+# customers too") or that it is production; not the model's reading of the whole alone (a calm
+# "stopped working for our enterprise users" reads as an outage, and quotes nothing). Without
+# any, the proposal is the next level and a person is asked to look.
+TOP_EVIDENCE = frozenset({"outage", "all", "widespread", "production"})
+
+
 class PriorityLike(Protocol):
     @property
     def id(self) -> str: ...
@@ -158,6 +166,7 @@ class Decider:
         self.policy = policy
         self.ranks = {p.id: i for i, p in enumerate(policy.priorities)}
         self.default = policy.default_priority.id
+        self.second = policy.priorities[1].id if len(policy.priorities) > 1 else self.default
         self.rules = policy.triage.rules or generic_rules(policy)
         self.caps = policy.triage.caps
         self.min_confidence = policy.triage.min_confidence
@@ -238,6 +247,14 @@ class Decider:
                     f"{scores[rival]:.2f}"
                 )
                 reasons = (*reasons, f"needs human triage ({needs_human}): proposed {best}")
+        if ranks[level] == 0 and len(ranks) > 1 and not signals & TOP_EVIDENCE:
+            level = self.second
+            confidence = scores[best]
+            needs_human = (
+                f"no quoted evidence: the text reads as {best}, but no words of it say "
+                "that something is down, for everyone, or in production"
+            )
+            reasons = (*reasons, f"needs human triage ({needs_human}): proposed {level}")
         clash = None if needs_human else _signal_conflict(signals, hits)
         if clash is not None:
             if ranks[level] > ranks[self.uncertain]:

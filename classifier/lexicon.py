@@ -22,9 +22,14 @@ Pattern = list[dict[str, Any]]
 # `core`: the part that fails is the customer's main use of the service ("SMS is our main
 # product"), so what else works does not make it partial. `device`: a device noun ("our fax
 # line"), `one` after a determiner, dropped after "every" or alone.
+# `others_fine`: other customers of the provider are fine ("a colleague at another of your
+# clients says they're fine"): the trouble is not widespread, whatever else the text shouts.
 INTERNAL = frozenset(
-    {"isolated", "majority", "minority", "alternative", "production_ok", "core", "device"}
-)
+    {
+        "isolated", "majority", "minority", "alternative", "production_ok", "core", "device",
+        "others_fine",
+    }
+)  # fmt: skip
 # Which group each raw signal belongs to (the internal ones included).
 GROUPS: dict[str, str] = {
     "production": "scope",
@@ -60,6 +65,7 @@ GROUPS: dict[str, str] = {
     "rfo": "rfo",
     "ongoing": "time",
     "widespread": "customers",
+    "others_fine": "customers",
     "newinstall": "install",
     "out_of_scope": "out_of_scope",
     "enhancement": "enhancement",
@@ -67,8 +73,14 @@ GROUPS: dict[str, str] = {
 
 # A match of these is ignored when a negation stands just before it ("is not down").
 NEGATABLE = frozenset(
-    {"outage", "degraded", "all", "fault", "regression", "ongoing", "widespread", "unaffected"}
-)
+    {
+        "outage", "degraded", "all", "fault", "regression", "ongoing", "widespread",
+        "unaffected", "resolved",
+    }
+)  # fmt: skip
+# ... and these too, before a signal of a state not reached yet: "until it's resolved".
+NOT_YET = frozenset({"until", "till", "once", "when", "if", "before", "unless"})
+NOT_YET_SIGNALS = frozenset({"resolved"})
 NEGATIONS = frozenset({"not", "no", "never", "nothing", "without", "hardly"})
 # A device named after one of these is not one device: "every outbound fax", "any handset".
 QUANTIFIERS = frozenset({"every", "all", "each", "any", "no", "none"})
@@ -167,6 +179,7 @@ SERVICE_ITSELF = [
 UNQUALIFIED = [
     "the", "our", "all", "my", "its", "their", "and", "but", "so", "though", "otherwise",
     "still", "now", "yet", "while", "although", "as", "everything", "that", "said", "else",
+    "running", "live", "existing", "deployed",
 ]  # fmt: skip
 # What a stopped function no longer does: "no recordings are being written".
 FUNCTION_VERBS = [
@@ -195,6 +208,7 @@ SAYS = [
     "acknowledged", "acknowledges", "told",
 ]  # fmt: skip
 TIME_UNITS = ["seconds", "minutes", "hours", "days", "second", "minute", "hour", "day", "mins"]
+LONGER_TIMES = ["weeks", "months", "years", "week", "month", "year", "secs", "moments", "rings"]
 
 PHRASES: dict[str, tuple[str, ...]] = {
     "outage": (
@@ -242,6 +256,14 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "not worked", "has not worked", "have not worked", "not been working",
         "everything is down", "everything's down", "everything went down", "not a single call",
         "not one call", "gone silent", "went silent", "totally silent", "completely silent",
+        # a monitor's count of the service at zero, and a service that stops taking work
+        "dropped to zero", "dropped to 0", "fell to zero", "fell to 0", "went to zero",
+        "went to 0", "down to zero", "down to 0", "stopped accepting", "stops accepting",
+        "stop accepting", "not accepting", "nothing connects", "nothing is connecting",
+        "no customer can", "none of our customers can", "none of our clients can",
+        "stopped answering", "stops answering", "never answers", "not answering",
+        "not resolving", "rings out", "ring out", "can not place any", "can not make any",
+        "can not receive any", "returning 500", "returns 500", "returning 503",
     ),
     "degraded": (
         "intermittent", "intermittently", "sporadic", "sporadically", "on and off", "off and on",
@@ -405,7 +427,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "no fallback", "no backup",
     ),
     "dotnet": (
-        "asp.net", "dotnet", ".net core", ".net framework", ".net app", ".net application",
+        "asp.net", "dotnet", ".net prod", ".net production", ".net core", ".net framework",
+        ".net app", ".net application",
         ".net 6", ".net 7", ".net 8", ".net 4.8", "a .net", "our .net", "the .net", "iis",
         "ms sql", "ms-sql", "mssql", "sql server", "microsoft sql", "windows iis", "c#",
     ),
@@ -420,7 +443,11 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "resolved": (
         "resolved", "is resolved", "resolved now", "working again", "works again",
         "back to normal", "fixed now", "is fixed", "seems fixed", "back up", "came back",
-        "restored", "service restored", "cleared", "recovered", "issue is gone",
+        "restored", "service restored", "has cleared", "alarm cleared", "alert cleared",
+        "cleared up", "recovered", "issue is gone", "all fine now", "all good now",
+        "fine now", "working now", "works now", "all working now", "working since",
+        "close the ticket", "you can close", "re-registered", "sorry for the noise",
+        "false alarm",
     ),
     "monitoring": (
         "monitor", "monitoring", "keep an eye", "keep the ticket open", "leave the ticket open",
@@ -467,7 +494,10 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "neighbouring businesses", "neighboring businesses", "partner dashboard", "we manage",
         "offices we manage", "clients we manage", "all of our managed", "all our managed",
         "managed clients", "downdetector", "down detector", "every client site",
-        "all client sites",
+        "all client sites", "another client of yours", "another customer of yours",
+        "other clients of yours", "another of your clients", "another of your customers",
+        "our clients' sites", "our customers' sites", "clients' sites", "customers' sites",
+        "all environments on our platform", "every environment on our platform",
     ),
     "newinstall": (
         "new install", "new installation", "new system install", "new deployment",
@@ -497,7 +527,9 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "kamailio", "opensips", "freeswitch", "tune our", "fine-tune", "fine tune", "tuning",
         "preview feature", "beta feature", "our internet is down",
         "our internet connection is down", "isp is down", "isp outage", "internet outage at our",
-        "community edition", "unlicensed", "not licensed",
+        "community edition", "unlicensed", "not licensed", "fault on their",
+        "problem on their side", "issue on their side", "fault on their side",
+        "their interconnect", "debug our", "our handler", "our handler code", "our webhook code",
     ),
     "nonproduction": (
         "staging", "stage environment", "staging environment", "staging server",
@@ -531,7 +563,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "no impact on customers", "no service impact", "no impact on service",
         "users unaffected", "end users unaffected", "customers unaffected",
         "business continues", "business as usual", "no one noticed", "nobody noticed",
-        "customers did not notice", "users did not notice",
+        "customers did not notice", "users did not notice", "nothing is down",
+        "nothing is actually down", "nothing is offline",
     ),
     "production": (
         "production", "prod", "live system", "live environment", "live service",
@@ -564,7 +597,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "some": (
         "some users", "some of", "some calls", "some customers", "some phones", "some people",
-        "a few", "a couple of", "several", "certain", "specific", "particular", "one site",
+        "several", "certain", "specific", "particular", "one site",
         "one office", "one location", "one branch", "one department", "one team", "one carrier",
         "one route", "one of our sites", "one of our offices", "the branch", "our branch",
         "the warehouse", "a portion of", "a handful of",
@@ -843,6 +876,13 @@ PATTERNS: dict[str, list[Pattern]] = {
         ],
     ],
     "some": [
+        # "a few users", "a couple of sites"; not "a few seconds", "a couple of hours"
+        [
+            {"NORM": "a"},
+            {"NORM": {"IN": ["few", "couple"]}},
+            {"NORM": "of", "OP": "?"},
+            {"NORM": {"NOT_IN": [*TIME_UNITS, *LONGER_TIMES, "more", "times", "of"]}},
+        ],
         [
             {"NORM": {"IN": ["one", "1"]}},
             {"NORM": {"IN": ["in", "out"]}},
@@ -1041,6 +1081,7 @@ PATTERNS: dict[str, list[Pattern]] = {
         ],
         [
             {"NORM": {"IN": SERVICE_ITSELF}},
+            {"NORM": {"IN": ["themselves", "itself"]}, "OP": "?"},
             {"NORM": {"IN": ["is", "are", "seems", "seem", "look", "looks", "remain", "remains"]}},
             {"NORM": {"IN": ["to", "be", "still", "all"]}, "OP": "{0,2}"},
             {"NORM": {"IN": ["up", "working", "fine", "ok", "okay", "unaffected", "normal"]}},
@@ -1102,6 +1143,16 @@ PATTERNS: dict[str, list[Pattern]] = {
     ],
 }
 
+PATTERNS["others_fine"] = [
+    # "another of your clients, they're fine", "my friend at another company using you says
+    # hers is fine", "other customers are ok"
+    [
+        {"NORM": {"IN": ["they", "hers", "his", "theirs", "others", "customers", "clients"]}},
+        {"NORM": {"IN": ["is", "are", "be", "seem", "seems"]}},
+        {"NORM": {"IN": ["all", "totally", "completely", "perfectly", "working"]}, "OP": "?"},
+        {"NORM": {"IN": ["fine", "ok", "okay", "unaffected", "normal"]}},
+    ],
+]
 PATTERNS["out_of_scope"] = [
     # "provider says their registrar had an outage", "the carrier confirmed a fault": the
     # fault is on someone else's side

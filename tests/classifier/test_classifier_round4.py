@@ -1,0 +1,138 @@
+"""Round 4 of issue 15: the kinds of error set C showed on unseen mail, each read as a lead does.
+
+The messages are paraphrases written for these tests (not the dev sets' text): each pins one
+kind of reasoning, not one message.
+"""
+
+from __future__ import annotations
+
+from classifier import Triage
+from classifier.decide import decide
+from classifier.evidence import Hit
+from policies import Policy
+
+OUTAGE = Hit("outage", "every call fails", 0)
+PRODUCTION = Hit("production", "production", 3)
+
+
+def names(triage: Triage, text: str) -> set[str]:
+    return {hit.name for hit in triage.analyse([text])[0][1]}
+
+
+# --- which text is new: a reply's subject names the thread, not what is true now ----------
+
+
+def test_a_reply_is_read_by_its_new_text_not_its_old_subject(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = (
+        "Our network team replaced a faulty switch on our side this morning.\n\nMarc\n\n"
+        "> Subject: P1 - all calls failing\n> No calls connect on production."
+    )
+    proposal = triage.propose(policies["restcomm-standard"], "RE: P1 - all calls failing", body)
+    assert proposal.priority != "P1", proposal
+    # the same subject above a new outage report still pages
+    fresh = triage.propose(
+        policies["restcomm-standard"], "P1 - all calls failing", "No calls connect on production."
+    )
+    assert fresh.priority == "P1", fresh
+
+
+def test_a_reply_subject_is_kept_when_there_is_no_quoted_history(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    proposal = triage.propose(
+        policies["threepbx"], "Re: no dial tone on every phone", "still the same here, please help"
+    )
+    assert proposal.priority == "P1", proposal
+
+
+# --- the top level needs words a lead can point at ----------------------------------------
+
+
+def test_the_top_level_is_not_proposed_on_the_model_reading_alone(
+    policies: dict[str, Policy],
+) -> None:
+    # A calm "stopped working for our enterprise users" can read as an outage to the model
+    # while quoting nothing a lead could point at: the next level, flagged.
+    for name, top, second in (("restcomm-premium", "P1", "P2"), ("jelastic", "L1", "L2")):
+        alone = decide(policies[name], {"outage": 0.9, "degraded": 0.1}, ())
+        assert alone.priority == second, alone
+        assert alone.needs_human is not None and "no quoted evidence" in alone.needs_human
+        quoted = decide(policies[name], {"outage": 0.9, "degraded": 0.1}, (OUTAGE,))
+        assert quoted.priority == top, quoted
+        in_production = decide(policies[name], {"outage": 0.9}, (PRODUCTION,))
+        assert in_production.priority == top, in_production
+
+
+# --- time: a state waited for is not a state reached ---------------------------------------
+
+
+def test_until_it_is_resolved_is_not_a_resolution(triage: Triage) -> None:
+    text = "Every call fails since 01:30. I will stay online until it is resolved."
+    assert "resolved" not in names(triage, text)
+    assert "resolved" in names(triage, "The issue is resolved now, thanks.")
+    assert "resolved" not in names(triage, "The service never recovered after the failover.")
+
+
+def test_a_fatal_outage_that_waits_for_a_fix_stays_at_the_top(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = (
+        "Our production Restcomm stopped answering at 01:30; every call to our numbers fails. "
+        "I am on the phone until this is resolved: +44 20 7946 0000."
+    )
+    proposal = triage.propose(policies["restcomm-premium"], "Production down", body)
+    assert proposal.priority == "P1", proposal
+
+
+# --- breadth: "a few seconds" is a length of time ---------------------------------------------
+
+
+def test_a_few_seconds_is_not_a_few_users(triage: Triage) -> None:
+    assert "some" not in names(triage, "Callers hear silence for a few seconds, then nothing.")
+    assert "some" not in names(triage, "It crashes a couple of minutes after start.")
+    assert "some" in names(triage, "A few users cannot log in.")
+
+
+# --- other customers fine: not widespread, however loud ------------------------------------
+
+
+def test_another_customer_being_fine_is_not_a_widespread_outage(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = (
+        "OUR EMAIL IS DOWN!!! Nobody here can send or receive since noon. A friend at another "
+        "company that uses you says theirs is fine. PLEASE FIX."
+    )
+    proposal = triage.propose(policies["msp"], "GLOBAL OUTAGE!!!", body)
+    assert proposal.priority == "P2", proposal  # one customer's outage: "one or more customers"
+
+
+# --- environment: not live yet -----------------------------------------------------------------
+
+
+def test_a_system_before_go_live_is_not_a_restcomm_p1(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = (
+        "We installed Restcomm on our new production servers and go live next week. In our "
+        "tests calls from the SIP trunk fail with 404. Please treat as Priority 1."
+    )
+    proposal = triage.propose(policies["restcomm-standard"], "Calls failing before go-live", body)
+    assert proposal.priority == "P3", proposal
+
+
+# --- the service itself works -----------------------------------------------------------------
+
+
+def test_calls_themselves_being_fine_caps_a_side_function(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = (
+        "The recordings API returns 500 for every request since Monday, so our archive job "
+        "can't run. Calls themselves are fine."
+    )
+    proposal = triage.propose(policies["restcomm-standard"], "Recordings API 500", body)
+    assert proposal.priority != "P1", proposal
+    assert "unaffected" in names(triage, body)
