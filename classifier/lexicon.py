@@ -263,7 +263,9 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "no customer can", "none of our customers can", "none of our clients can",
         "stopped answering", "stops answering", "never answers", "not answering",
         "not resolving", "rings out", "ring out", "can not place any", "can not make any",
-        "can not receive any", "returning 500", "returns 500", "returning 503",
+        "can not receive any",
+        # written without the apostrophe
+        "wont start", "wont load", "wont boot", "wont register", "wont connect", "wont ring",
     ),
     "degraded": (
         "intermittent", "intermittently", "sporadic", "sporadically", "on and off", "off and on",
@@ -653,6 +655,12 @@ PATTERNS: dict[str, list[Pattern]] = {
     "outage": [
         # "cannot make calls", "can't log in", "could not connect"
         [{"NORM": {"IN": ["can", "could"]}}, {"NORM": "not"}, {"NORM": {"IN": CRITICAL_VERBS}}],
+        # "cant place any calls", "couldnt log in": the same, typed without the apostrophe
+        [
+            {"NORM": {"IN": ["cant", "couldnt", "cnt"]}},
+            {"NORM": {"IN": ["even", "currently", "still", "at", "all"]}, "OP": "?"},
+            {"NORM": {"IN": CRITICAL_VERBS}},
+        ],
         [
             {"NORM": {"IN": ["can", "could"]}},
             {"NORM": "not"},
@@ -996,7 +1004,7 @@ PATTERNS: dict[str, list[Pattern]] = {
         ],
         # a hoster's many environments: "~140 production containers", "about 300 envs"
         [
-            {"LIKE_NUM": True, "NORM": {"REGEX": r"^[1-9]\d{1,}$"}},
+            {"LIKE_NUM": True, "NORM": {"REGEX": r"^[1-9](\d{1,}|\d{0,2}(,\d{3})+)$"}},
             {"NORM": {"IN": ["production", "prod", "customer", "user"]}, "OP": "?"},
             {"NORM": {"IN": ["envs", "environments", "containers"]}},
         ],

@@ -175,8 +175,10 @@ class Triage:
         # and reads so with confidence: then the contract's top level applies, flagged.
         level = best.priority
         plain = evidence >= OUTAGE_FOR_ALL or evidence >= OUTAGE_FOR_MANY
-        if ranks[level] == 0 and len(levels) > 1 and not (
-            plain and best.confidence >= ITEM_TOP_CONFIDENCE
+        if (
+            ranks[level] == 0
+            and len(levels) > 1
+            and not (plain and best.confidence >= ITEM_TOP_CONFIDENCE)
         ):
             level = levels[1]
             why += f" (reads as {best.priority}; at most {level} from one item alone)"

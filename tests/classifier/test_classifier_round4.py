@@ -136,3 +136,26 @@ def test_calls_themselves_being_fine_caps_a_side_function(
     proposal = triage.propose(policies["restcomm-standard"], "Recordings API 500", body)
     assert proposal.priority != "P1", proposal
     assert "unaffected" in names(triage, body)
+
+
+# --- a restart that buys an hour is not a workaround for a Restcomm P1 --------------------------
+
+
+def test_restarting_by_hand_does_not_make_repeated_full_outages_partial(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = (
+        "Since our live traffic moved to Restcomm, it stops accepting new calls completely "
+        "every hour or so (INVITEs time out) until we restart it. Three full outages today."
+    )
+    for name in ("restcomm-standard", "restcomm-premium"):
+        proposal = triage.propose(policies[name], "Platform stops taking calls", body)
+        assert proposal.priority == "P1", (name, proposal)
+
+
+# --- numbers written with thousands separators ------------------------------------------------
+
+
+def test_a_hosters_environments_counted_with_a_comma_are_many_customers(triage: Triage) -> None:
+    assert "widespread" in names(triage, "About 1,200 environments are affected.")
+    assert "widespread" not in names(triage, "About 1.5 environments.")
