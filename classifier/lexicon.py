@@ -263,7 +263,9 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "no customer can", "none of our customers can", "none of our clients can",
         "stopped answering", "stops answering", "never answers", "not answering",
         "not resolving", "rings out", "ring out", "can not place any", "can not make any",
-        "can not receive any",
+        "can not receive any", "died", "has died", "have died", "just died", "zero messages",
+        "zero traffic", "zero requests", "zero registrations", "silently discards",
+        "silently dropped", "nothing can be",
         # written without the apostrophe
         "wont start", "wont load", "wont boot", "wont register", "wont connect", "wont ring",
     ),

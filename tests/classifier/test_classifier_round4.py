@@ -159,3 +159,15 @@ def test_restarting_by_hand_does_not_make_repeated_full_outages_partial(
 def test_a_hosters_environments_counted_with_a_comma_are_many_customers(triage: Triage) -> None:
     assert "widespread" in names(triage, "About 1,200 environments are affected.")
     assert "widespread" not in names(triage, "About 1.5 environments.")
+
+
+# --- calm words for a stopped service ----------------------------------------------------------
+
+
+def test_a_calmly_reported_dead_controller_still_pages(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = "The cluster controller died overnight; nothing can be started or reached."
+    proposal = triage.propose(policies["jelastic"], "Cluster", body)
+    assert proposal.priority == "L1", proposal
+    assert "outage" in names(triage, "Zero messages have left the gateway since 8:00.")
