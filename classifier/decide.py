@@ -246,7 +246,12 @@ class Decider:
                     f"conflicting evidence: {best} {scores[best]:.2f} against {rival} "
                     f"{scores[rival]:.2f}"
                 )
-                reasons = (*reasons, f"needs human triage ({needs_human}): proposed {best}")
+                # A more urgent reading almost as likely (an outage or a question?): at least
+                # the contract's level for uncertain messages, as for contradicting signals;
+                # being unsure never leaves a possible outage at the lowest levels.
+                if ranks[rival] < ranks[self.uncertain] < ranks[best]:
+                    level, confidence = self.uncertain, scores[self.uncertain]
+                reasons = (*reasons, f"needs human triage ({needs_human}): proposed {level}")
         if ranks[level] == 0 and len(ranks) > 1 and not signals & TOP_EVIDENCE:
             level = self.second
             confidence = scores[best]

@@ -171,3 +171,19 @@ def test_a_calmly_reported_dead_controller_still_pages(
     proposal = triage.propose(policies["jelastic"], "Cluster", body)
     assert proposal.priority == "L1", proposal
     assert "outage" in names(triage, "Zero messages have left the gateway since 8:00.")
+
+
+# --- an outage or a question? at least the contract's uncertain level ------------------------
+
+
+def test_a_conflict_with_a_more_urgent_reading_is_raised_to_the_uncertain_level(
+    policies: dict[str, Policy],
+) -> None:
+    probabilities = {"question": 0.5, "outage": 0.4, "minor": 0.1}
+    proposal = decide(policies["jelastic"], probabilities, (OUTAGE,))
+    assert proposal.priority == "L3", proposal  # between L4 (0.5) and L1 (0.4)
+    assert proposal.needs_human is not None and "conflicting evidence" in proposal.needs_human
+    assert proposal.reasons[-1].endswith("proposed L3")
+    # the other way round (an outage, or a question?) keeps the outage
+    swapped = {"question": 0.4, "outage": 0.5, "minor": 0.1}
+    assert decide(policies["jelastic"], swapped, (OUTAGE,)).priority == "L1"
