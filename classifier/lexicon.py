@@ -208,6 +208,10 @@ SAYS = [
     "acknowledged", "acknowledges", "told",
 ]  # fmt: skip
 TIME_UNITS = ["seconds", "minutes", "hours", "days", "second", "minute", "hour", "day", "mins"]
+REPORTED = [
+    "texted", "called", "rang", "said", "told", "reported", "complained", "emailed",
+    "mentioned", "say", "tell", "report", "complain", "wrote", "messaged", "phoned",
+]  # fmt: skip
 LONGER_TIMES = ["weeks", "months", "years", "week", "month", "year", "secs", "moments", "rings"]
 
 PHRASES: dict[str, tuple[str, ...]] = {
@@ -886,12 +890,15 @@ PATTERNS: dict[str, list[Pattern]] = {
         ],
     ],
     "some": [
-        # "a few users", "a couple of sites"; not "a few seconds", "a couple of hours"
+        # "a few users", "a couple of sites"; not "a few seconds", "a couple of hours", nor
+        # the people who told the writer ("a couple of customers texted that ..."): they
+        # report the failure, they are not how much of it there is
         [
             {"NORM": "a"},
             {"NORM": {"IN": ["few", "couple"]}},
             {"NORM": "of", "OP": "?"},
             {"NORM": {"NOT_IN": [*TIME_UNITS, *LONGER_TIMES, "more", "times", "of"]}},
+            {"NORM": {"NOT_IN": REPORTED}},
         ],
         [
             {"NORM": {"IN": ["one", "1"]}},

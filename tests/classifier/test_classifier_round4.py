@@ -187,3 +187,14 @@ def test_a_conflict_with_a_more_urgent_reading_is_raised_to_the_uncertain_level(
     # the other way round (an outage, or a question?) keeps the outage
     swapped = {"question": 0.4, "outage": 0.5, "minor": 0.1}
     assert decide(policies["jelastic"], swapped, (OUTAGE,)).priority == "L1"
+
+
+def test_the_people_who_reported_it_are_not_its_breadth(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = (
+        "Hi, whenever you can - I think our phones are down? None of us can call out and a "
+        "couple of customers texted that they hear a fast busy when they ring us."
+    )
+    assert "some" not in names(triage, body)
+    assert triage.propose(policies["threepbx"], "Phones?", body).priority == "P1"
