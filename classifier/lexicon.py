@@ -537,6 +537,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "our internet connection is down", "isp is down", "isp outage", "internet outage at our",
         "community edition", "unlicensed", "not licensed", "fault on their",
         "problem on their side", "issue on their side", "fault on their side",
+        "fault is on their", "problem is on their", "issue is on their", "fault lies with",
         "their interconnect", "debug our", "our handler", "our handler code", "our webhook code",
     ),
     "nonproduction": (
@@ -621,6 +622,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "one": (
         "one user", "a user", "one of our users", "one phone", "my phone", "his phone",
+        "one agent", "one of our agents", "a single agent", "one operator", "one staff member",
         "her phone", "one extension", "single user", "just me", "only me", "only my",
         "one person", "one customer", "my laptop", "his laptop", "her laptop", "my computer",
         "my pc", "one machine", "one pc", "one computer", "one mailbox", "my mailbox", "my email",
@@ -890,6 +892,14 @@ PATTERNS: dict[str, list[Pattern]] = {
         ],
     ],
     "some": [
+        # "one call in five", "1 request out of 10": a share, not one call
+        [
+            {"NORM": {"IN": ["one", "1"]}},
+            {"IS_ALPHA": True},
+            {"NORM": {"IN": ["in", "out"]}},
+            {"NORM": "of", "OP": "?"},
+            {"LIKE_NUM": True},
+        ],
         # "a few users", "a couple of sites"; not "a few seconds", "a couple of hours", nor
         # the people who told the writer ("a couple of customers texted that ..."): they
         # report the failure, they are not how much of it there is

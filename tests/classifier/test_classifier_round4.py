@@ -198,3 +198,34 @@ def test_the_people_who_reported_it_are_not_its_breadth(
     )
     assert "some" not in names(triage, body)
     assert triage.propose(policies["threepbx"], "Phones?", body).priority == "P1"
+
+
+# --- a reply saying it is over, naming nothing still failing -----------------------------------
+
+
+def test_a_reply_that_says_it_is_over_is_not_an_incident_now(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = (
+        "All good now - our IT found a loose cable on our own router and fixed it. You can "
+        "close this one, sorry for the noise.\n\nPaul\n\n> Subject: urgent\n> Nothing connects!"
+    )
+    for name, level in (("restcomm-standard", "P3"), ("restcomm-premium", "P3"), ("msp", "P4")):
+        proposal = triage.propose(policies[name], "RE: urgent", body)
+        assert proposal.priority == level, (name, proposal)
+    # a part came back while another still fails: not over
+    still = "Phones re-registered after your fix, but now half the calls have one-way audio."
+    assert triage.propose(policies["threepbx"], "RE: phones", still).priority == "P2"
+
+
+# --- shares and someone else's confirmed fault -------------------------------------------------
+
+
+def test_one_call_in_five_is_a_share_not_one_call(triage: Triage) -> None:
+    found = names(triage, "Roughly one call in five has one-way audio since Monday.")
+    assert "some" in found and "one" not in found
+
+
+def test_a_fault_confirmed_on_the_carriers_side_is_out_of_scope(triage: Triage) -> None:
+    text = "Calls to 0800 numbers failed. BT has confirmed the fault is on their SBC."
+    assert "out_of_scope" in names(triage, text)
