@@ -66,6 +66,10 @@ SIGNAL_CONFLICTS = (
 TOP_EVIDENCE = frozenset({"outage", "all", "widespread", "production"})
 
 
+# Evidence that an outage is happening to the writer now, not asked about.
+HAPPENING = frozenset({"ongoing", "all", "widespread", "production", "some", "one"})
+
+
 class PriorityLike(Protocol):
     @property
     def id(self) -> str: ...
@@ -248,8 +252,16 @@ class Decider:
                 )
                 # A more urgent reading almost as likely (an outage or a question?): at least
                 # the contract's level for uncertain messages, as for contradicting signals;
-                # being unsure never leaves a possible outage at the lowest levels.
-                if ranks[rival] < ranks[self.uncertain] < ranks[best]:
+                # being unsure never leaves a possible outage at the lowest levels. And a
+                # question about an outage that nothing says is happening ("does your SLA
+                # cover a full outage?") is not paged at the top: the uncertain level too.
+                raised = ranks[rival] < ranks[self.uncertain] < ranks[best]
+                asked = (
+                    ranks[best] < ranks[self.uncertain] < ranks[rival]
+                    and "question" in signals
+                    and not signals & HAPPENING
+                )
+                if raised or asked:
                     level, confidence = self.uncertain, scores[self.uncertain]
                 reasons = (*reasons, f"needs human triage ({needs_human}): proposed {level}")
         if ranks[level] == 0 and len(ranks) > 1 and not signals & TOP_EVIDENCE:

@@ -347,6 +347,11 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "point me to", "how-to", "faq", "is it normal", "should we", "should i", "do we need",
         "does this", "is this expected", "what happens", "what would", "any idea", "any ideas",
         "instructions", "walk me through", "show me how", "knowledge base",
+        # about the contract or a hypothetical, not an incident: "does your SLA cover a full
+        # outage?", "in the event of an outage, who do we call?"
+        "does your sla", "does the sla", "does our sla", "does your contract",
+        "does the contract", "does our contract", "in the event of", "hypothetically",
+        "what is your process", "how do you handle",
     ),
     "request": (
         "feature request", "enhancement", "enhancement request", "enhancements", "new feature",

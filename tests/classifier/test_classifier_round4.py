@@ -229,3 +229,22 @@ def test_one_call_in_five_is_a_share_not_one_call(triage: Triage) -> None:
 def test_a_fault_confirmed_on_the_carriers_side_is_out_of_scope(triage: Triage) -> None:
     text = "Calls to 0800 numbers failed. BT has confirmed the fault is on their SBC."
     assert "out_of_scope" in names(triage, text)
+
+
+def test_a_question_about_an_outage_is_not_paged_at_the_top(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    # "Does your SLA cover a full outage?" reads as an outage to the model and quotes outage
+    # words, but nothing says it is happening: a conflict with a question, flagged at the
+    # contract's uncertain level (L3), not a page.
+    probabilities = {"outage": 0.58, "question": 0.4, "minor": 0.02}
+    asked = decide(policies["jelastic"], probabilities, (OUTAGE, Hit("question", "does", 1)))
+    assert asked.priority == "L3", asked
+    assert asked.needs_human is not None
+    # the same reading with production named is an outage happening now
+    live = decide(
+        policies["jelastic"], probabilities, (OUTAGE, Hit("question", "does", 1), PRODUCTION)
+    )
+    assert live.priority == "L1", live
+    text = "Does your SLA cover a full outage of the platform? We want to know for our contract."
+    assert "question" in names(triage, text)
