@@ -1186,6 +1186,15 @@ PATTERNS["others_fine"] = [
     ],
 ]
 PATTERNS["out_of_scope"] = [
+    # "our carrier Telia had an outage this morning", "the ISP has a fault on the line": the
+    # fault named as the other party's own
+    [
+        {"NORM": {"IN": SOURCES}},
+        {"IS_ALPHA": True, "NORM": {"NOT_IN": ["not", "no", "never"]}, "OP": "{0,2}"},
+        {"NORM": {"IN": ["had", "has", "have", "having"]}},
+        {"NORM": {"IN": ["a", "an", "some", "their", "its", "major", "big"]}, "OP": "{0,2}"},
+        {"NORM": {"IN": SOURCE_FAULTS}},
+    ],
     # "provider says their registrar had an outage", "the carrier confirmed a fault": the
     # fault is on someone else's side
     # ("carrier says their side is fine" is the opposite: the fault word is required)

@@ -248,3 +248,12 @@ def test_a_question_about_an_outage_is_not_paged_at_the_top(
     assert live.priority == "L1", live
     text = "Does your SLA cover a full outage of the platform? We want to know for our contract."
     assert "question" in names(triage, text)
+
+
+def test_an_outage_the_carrier_had_is_the_carriers(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = "FYI our carrier Telia had an outage this morning, they posted it; all good now."
+    assert "out_of_scope" in names(triage, body)
+    assert triage.propose(policies["restcomm-premium"], "Carrier outage", body).priority == "P3"
+    assert "out_of_scope" not in names(triage, "Our provider has no issues on their side.")
