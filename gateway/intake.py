@@ -136,6 +136,10 @@ class EmailIntake(PollingWorker):
         batch = limit or self._settings.worker.batch
         now = self._clock.now()
         lease_until = now + self._settings.worker.claim_lease
+        # Look before claiming: a claim is a write, every commit wakes this worker, and
+        # claiming blindly kept an idle gateway committing hundreds of times a second.
+        if not await self._store.read(lambda db: inbox_sql.claimable(db, "email", now)):
+            return 0
         items = await self._store.write(
             lambda db: inbox_sql.claim_pending(
                 db, "email", now, lease_until, limit=batch, max_bytes=BATCH_BYTES

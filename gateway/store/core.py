@@ -29,7 +29,7 @@ import aiosqlite
 
 from gateway.startup import StartupError
 from gateway.store.connection import Connection, InlineConnection, run_inline
-from gateway.store.schema import MIGRATIONS
+from gateway.store.schema import MIGRATIONS, sqlite_script
 
 log = logging.getLogger(__name__)
 
@@ -343,8 +343,8 @@ def _migrate(connection: sqlite3.Connection) -> None:
             f"schema version {version} is newer than this version of Intake knows"
             f" ({len(MIGRATIONS)}): run the newer Intake that wrote it, or restore a backup"
         )
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+    for number in range(version + 1, len(MIGRATIONS) + 1):
         log.info("migrating database to version %d", number)
         connection.executescript(
-            f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+            f"BEGIN IMMEDIATE;\n{sqlite_script(number)}\nPRAGMA user_version = {number};\nCOMMIT;"
         )

@@ -91,6 +91,16 @@ async def claim_pending(
         return [InboxItem.from_row(row) for row in await cursor.fetchall()]
 
 
+async def claimable(db: Connection, channel: str, now: datetime) -> bool:
+    """Whether `claim_pending` would take a row now: a read, where a claim is a write."""
+    async with db.execute(
+        "SELECT 1 FROM inbox WHERE state = 'new' AND channel = ?"
+        " AND (claimed_until IS NULL OR claimed_until <= ?) LIMIT 1",
+        (channel, iso(now)),
+    ) as cursor:
+        return await cursor.fetchone() is not None
+
+
 async def oldest_pending(db: Connection, channel: str) -> datetime | None:
     async with db.execute(
         "SELECT received_at FROM inbox WHERE state = 'new' AND channel = ? ORDER BY id LIMIT 1",

@@ -27,10 +27,8 @@ from gateway.store.records import Event, Message, Ticket, iso
 
 # The assignee as a scalar subquery: a rowid lookup per row (a LEFT JOIN let SQLite scan the
 # staff table's email index for every ticket).
-_SELECT = (
-    "SELECT t.*, (SELECT s.email FROM staff s WHERE s.id = t.assignee_id) AS assignee_email"
-    " FROM tickets t"
-)
+_COLUMNS = "t.*, (SELECT s.email FROM staff s WHERE s.id = t.assignee_id) AS assignee_email"
+_SELECT = f"SELECT {_COLUMNS} FROM tickets t"
 # A watched clock (pending or breached, no breach recorded yet) past its deadline; or a clock
 # whose breach was recorded (no longer watched) that is still breached as computed.
 _BREACHED_IDS = (
@@ -63,6 +61,8 @@ _AT_RISK_EXISTS = (
 # walked newest first, each checked by its clocks (cost grows with how far the page lies).
 # Measured among 100,000 tickets: ~11 us a listed id, ~1.6 us a walked ticket.
 SLA_LIST_MAX = 1000
+# Search text this long or longer is looked up in the trigram index (`_text_clause`).
+TRIGRAM = 3
 # The deadline of a ticket's running clock due first (None when no clock runs).
 _NEXT_DUE = (
     "(SELECT MIN(c.due_at) FROM sla_clocks c WHERE c.ticket_id = t.id AND c.state = 'pending')"
@@ -127,23 +127,18 @@ async def due_first(
     # walks the deadlines and stops after a page (P1 of one policy among 100,000 tickets:
     # 8 ms instead of 110). A selective filter, the assignee, keeps its index.
     clauses, args = await _filter(db, where, now, unindexed=("t.effective_priority", "t.policy"))
-    status = "t.status || ''" if search else "t.status"  # a search reads every row anyway
+    # A search reads its matches through the search index, not tickets by status.
+    status = "t.status || ''" if search else "t.status"
     if statuses:
         clauses.append(f"{status} IN ({', '.join('?' for _ in statuses)})")
         args += statuses
     if search:
-        # Case-insensitive: SQLite's LIKE for ASCII letters only, PostgreSQL's ILIKE for all.
-        like = "ILIKE" if dialect(db) == "postgresql" else "LIKE"
-        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        matches = " OR ".join(
-            f"{column} {like} ? ESCAPE '\\'"
-            for column in ("t.subject", "t.customer", "t.customer_name")
-        )
-        clauses.append(f"({matches})")
-        args += [f"%{escaped}%"] * 3
+        clause, values = _text_clause(db, search)
+        clauses.append(clause)
+        args += values
     clause = " AND ".join(clauses) if clauses else "TRUE"
     if search:
-        # Text matches no index: read every match once, then order them (few tickets match).
+        # Read every match once (through the search index), then order them.
         async with db.execute(
             f"{_SELECT} WHERE t.id IN (SELECT t.id FROM tickets t WHERE {clause})"
             f" ORDER BY {_NEXT_DUE} IS NULL, {_NEXT_DUE}, t.number DESC LIMIT ?",
@@ -153,23 +148,28 @@ async def due_first(
     rows: list[TicketRow] = []
     seen: set[int] = set()
     # A ticket has a few running clocks at once (respond, an ongoing cycle, resolve, rfo): read
-    # the deadlines a chunk at a time until a page of distinct tickets is found.
-    chunk, offset = limit * 4, 0
+    # the deadlines a page at a time, each read going on from where the last one stopped (by
+    # key, not OFFSET, which re-walked every clock before it), until a page of distinct
+    # tickets is found. A page at a time, not four: under a filter most clocks walked belong
+    # to other tickets, and each one matched costs a ticket read.
+    after: tuple[str, int] | None = None
     while len(rows) < limit:
+        seek, seek_args = ("", ()) if after is None else (" AND (c.due_at, c.id) > (?, ?)", after)
         async with db.execute(
-            f"{_SELECT} JOIN sla_clocks c ON c.ticket_id = t.id"
-            f" WHERE c.state = 'pending' AND {clause}"
-            " ORDER BY c.due_at, c.id LIMIT ? OFFSET ?",
-            (*args, chunk, offset),
+            f"SELECT {_COLUMNS}, c.due_at AS clock_due_at, c.id AS clock_id"
+            " FROM tickets t JOIN sla_clocks c ON c.ticket_id = t.id"
+            f" WHERE c.state = 'pending' AND {clause}{seek}"
+            " ORDER BY c.due_at, c.id LIMIT ?",
+            (*args, *seek_args, limit),
         ) as cursor:
             found = await cursor.fetchall()
         for row in found:
             if row["id"] not in seen and len(rows) < limit:
                 seen.add(row["id"])
                 rows.append(TicketRow.from_row(row))
-        if len(found) < chunk:
+        if len(found) < limit:
             break
-        offset += chunk
+        after = (found[-1]["clock_due_at"], found[-1]["clock_id"])
     if len(rows) < limit and where.sla != "at-risk":  # at risk always has a running clock
         async with db.execute(
             f"{_SELECT} WHERE {clause} AND NOT EXISTS (SELECT 1 FROM sla_clocks c"
@@ -179,6 +179,30 @@ async def due_first(
         ) as cursor:
             rows += [TicketRow.from_row(row) for row in await cursor.fetchall()]
     return rows
+
+
+def _text_clause(db: Connection, text: str) -> tuple[str, list[object]]:
+    """`text` anywhere in a ticket's subject, customer address or customer name, in any case.
+
+    Three characters or more are looked up in the tickets' trigram index (migration 15):
+    on SQLite an FTS5 table whose phrase query matches the text as a substring of one column
+    (FTS5's trigram tokenizer folds case for every script); on PostgreSQL ILIKE, which
+    pg_trgm's index serves. Shorter text has no trigram to look up: every ticket is read
+    (LIKE on SQLite folds ASCII letters only, ILIKE on PostgreSQL all).
+    """
+    if "\x00" in text:  # no ticket's text holds one (PostgreSQL's text cannot; FTS5 refuses it)
+        return "1 = 0", []
+    postgres = dialect(db) == "postgresql"
+    if len(text) >= TRIGRAM and not postgres:
+        phrase = '"' + text.replace('"', '""') + '"'  # one FTS5 string: no query syntax
+        return "t.id IN (SELECT rowid FROM tickets_search WHERE tickets_search MATCH ?)", [phrase]
+    like = "ILIKE" if postgres else "LIKE"
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    matches = " OR ".join(
+        f"{column} {like} ? ESCAPE '\\'"
+        for column in ("t.subject", "t.customer", "t.customer_name")
+    )
+    return f"({matches})", [f"%{escaped}%"] * 3
 
 
 async def _filter(

@@ -3,9 +3,11 @@
 The DDL is written for SQLite; `postgres_script` maps its few non-portable types (an
 `INTEGER PRIMARY KEY` becomes an identity column, BLOB bytea, REAL double precision) and adds
 `POSTGRES_ONLY` statements for what SQLite has no use for (the ticket-number sequence that
-lets several nodes open tickets at once). Times stay fixed-width ISO 8601 UTC text on both, so
-comparisons and ordering are the same everywhere. SQLite records how far a file is in
-`PRAGMA user_version`, PostgreSQL in the one-row table `intake_schema`.
+lets several nodes open tickets at once); `sqlite_script` adds `SQLITE_ONLY` statements where
+each store needs its own way to the same result (the tickets' search index). Times stay
+fixed-width ISO 8601 UTC text on both, so comparisons and ordering are the same everywhere.
+SQLite records how far a file is in `PRAGMA user_version`, PostgreSQL in the one-row table
+`intake_schema`.
 """
 
 from __future__ import annotations
@@ -378,13 +380,56 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE ticket_id IS NOT NULL;
     CREATE INDEX outbox_desk_acks ON outbox(desk, created_at) WHERE purpose = 'ack';
     """,
+    # 15: the workspace's search (text anywhere in a ticket's subject, customer address or
+    # name, any case) reads an index of the three columns' trigrams instead of every ticket:
+    # each store builds its own (SQLITE_ONLY, POSTGRES_ONLY; gateway/store/listing.py).
+    """
+    -- 15: ticket search by trigram (the index is the store's own, below)
+    """,
 )
+
+# Statements run on SQLite only, after the migration of the same number.
+SQLITE_ONLY: dict[int, str] = {
+    # An FTS5 table over the tickets (external content: it stores the trigrams, not the
+    # text), filled from the tickets already there and kept in step by triggers, so every
+    # writer of `tickets` keeps it right without knowing of it.
+    15: """
+    CREATE VIRTUAL TABLE tickets_search USING fts5(
+        subject, customer, customer_name,
+        content = 'tickets', content_rowid = 'id', tokenize = 'trigram'
+    );
+    INSERT INTO tickets_search (tickets_search) VALUES ('rebuild');
+    CREATE TRIGGER tickets_search_insert AFTER INSERT ON tickets BEGIN
+        INSERT INTO tickets_search (rowid, subject, customer, customer_name)
+            VALUES (new.id, new.subject, new.customer, new.customer_name);
+    END;
+    CREATE TRIGGER tickets_search_delete AFTER DELETE ON tickets BEGIN
+        INSERT INTO tickets_search (tickets_search, rowid, subject, customer, customer_name)
+            VALUES ('delete', old.id, old.subject, old.customer, old.customer_name);
+    END;
+    CREATE TRIGGER tickets_search_update AFTER UPDATE OF subject, customer, customer_name
+        ON tickets BEGIN
+        INSERT INTO tickets_search (tickets_search, rowid, subject, customer, customer_name)
+            VALUES ('delete', old.id, old.subject, old.customer, old.customer_name);
+        INSERT INTO tickets_search (rowid, subject, customer, customer_name)
+            VALUES (new.id, new.subject, new.customer, new.customer_name);
+    END;
+    """,
+}
 
 # Statements run on PostgreSQL only, after the migration of the same number.
 POSTGRES_ONLY: dict[int, str] = {
     4: """
     CREATE SEQUENCE ticket_numbers;
     SELECT setval('ticket_numbers', GREATEST(1000, (SELECT COALESCE(MAX(number), 0) FROM tickets)));
+    """,
+    # pg_trgm (contrib: in Debian's postgresql package; a trusted extension, so the
+    # database's owner may create it): one GIN index over the three columns' trigrams, which
+    # ILIKE '%text%' uses for text of three characters or more.
+    15: """
+    CREATE EXTENSION IF NOT EXISTS pg_trgm;
+    CREATE INDEX tickets_search ON tickets
+        USING gin (subject gin_trgm_ops, customer gin_trgm_ops, customer_name gin_trgm_ops);
     """,
 }
 
@@ -401,6 +446,11 @@ def postgres_script(number: int) -> str:
     for pattern, replacement in _POSTGRES_TYPES:
         script = pattern.sub(replacement, script)
     return script + POSTGRES_ONLY.get(number, "")
+
+
+def sqlite_script(number: int) -> str:
+    """Migration `number` (1-based) as SQLite runs it."""
+    return MIGRATIONS[number - 1] + SQLITE_ONLY.get(number, "")
 
 
 def tables_with_rowid() -> frozenset[str]:

@@ -348,11 +348,16 @@ async def test_each_desk_has_its_own_budget_and_old_outbox_rows_learn_their_desk
     from gateway.store.schema import MIGRATIONS
 
     desk_migration = next(n for n, m in enumerate(MIGRATIONS, 1) if "ADD COLUMN desk" in m)
-    assert desk_migration == len(MIGRATIONS), "undo the later migrations here too"
+    search = next(n for n, m in enumerate(MIGRATIONS, 1) if "ticket search by trigram" in m)
+    assert (desk_migration, search) == (len(MIGRATIONS) - 1, len(MIGRATIONS)), (
+        "undo the later migrations here too"
+    )
     path = tmp_path / "intake.db"
     with sqlite3.connect(path) as db:
         db.executescript(
-            "DROP INDEX outbox_desk_acks; ALTER TABLE outbox DROP COLUMN desk;"
+            "DROP TRIGGER tickets_search_insert; DROP TRIGGER tickets_search_delete;"
+            " DROP TRIGGER tickets_search_update; DROP TABLE tickets_search;"
+            " DROP INDEX outbox_desk_acks; ALTER TABLE outbox DROP COLUMN desk;"
             f" PRAGMA user_version = {desk_migration - 1};"
         )
     gw = await _gateway(tmp_path, clock, desks=desks, ack__desk_budget=2)

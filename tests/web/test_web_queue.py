@@ -93,3 +93,31 @@ async def test_filters_keep_the_order_and_narrow_it(base_url: str, busy_desk: li
             assert numbers_on(await response.text()) == [oldest, newer[0]]
         async with session.get(f"{base_url}/", params={"priority": "P1"}) as response:
             assert numbers_on(await response.text()) == []
+
+
+async def test_pages_say_where_their_time_went(base_url: str, busy_desk: list[int]) -> None:
+    """A Server-Timing header (developer tools, bench/web_pages.py): stage by stage."""
+
+    def stages(header: str) -> list[str]:
+        assert re.fullmatch(r"(\w+;dur=\d+\.\d)(, \w+;dur=\d+\.\d)*", header), header
+        return [part.split(";")[0] for part in header.split(", ")]
+
+    async with client() as session:
+        await _signed_in(session, base_url)
+        async with session.get(f"{base_url}/", params={"q": "fax"}) as response:
+            assert stages(response.headers["Server-Timing"]) == [
+                "rows",
+                "clocks",
+                "render",
+                "cpu",
+                "total",
+            ]
+        async with session.get(f"{base_url}/tickets/{busy_desk[0]}") as response:
+            assert stages(response.headers["Server-Timing"]) == [
+                "clocks",
+                "read",
+                "thread",
+                "render",
+                "cpu",
+                "total",
+            ]
