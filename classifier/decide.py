@@ -58,6 +58,18 @@ SIGNAL_CONFLICTS = (
 )
 
 
+# The top level pages someone: it needs words of the message a lead would point at, that
+# something is down ("no dial tone", "every call fails"), how much ("all our numbers", "other
+# customers too") or that it is production; not the model's reading of the whole alone (a calm
+# "stopped working for our enterprise users" reads as an outage, and quotes nothing). Without
+# any, the proposal is the next level and a person is asked to look.
+TOP_EVIDENCE = frozenset({"outage", "all", "widespread", "production"})
+
+
+# Evidence that an outage is happening to the writer now, not asked about.
+HAPPENING = frozenset({"ongoing", "all", "widespread", "production", "some", "one"})
+
+
 class PriorityLike(Protocol):
     @property
     def id(self) -> str: ...
@@ -158,6 +170,7 @@ class Decider:
         self.policy = policy
         self.ranks = {p.id: i for i, p in enumerate(policy.priorities)}
         self.default = policy.default_priority.id
+        self.second = policy.priorities[1].id if len(policy.priorities) > 1 else self.default
         self.rules = policy.triage.rules or generic_rules(policy)
         self.caps = policy.triage.caps
         self.min_confidence = policy.triage.min_confidence
@@ -237,7 +250,28 @@ class Decider:
                     f"conflicting evidence: {best} {scores[best]:.2f} against {rival} "
                     f"{scores[rival]:.2f}"
                 )
-                reasons = (*reasons, f"needs human triage ({needs_human}): proposed {best}")
+                # A more urgent reading almost as likely (an outage or a question?): at least
+                # the contract's level for uncertain messages, as for contradicting signals;
+                # being unsure never leaves a possible outage at the lowest levels. And a
+                # question about an outage that nothing says is happening ("does your SLA
+                # cover a full outage?") is not paged at the top: the uncertain level too.
+                raised = ranks[rival] < ranks[self.uncertain] < ranks[best]
+                asked = (
+                    ranks[best] < ranks[self.uncertain] < ranks[rival]
+                    and "question" in signals
+                    and not signals & HAPPENING
+                )
+                if raised or asked:
+                    level, confidence = self.uncertain, scores[self.uncertain]
+                reasons = (*reasons, f"needs human triage ({needs_human}): proposed {level}")
+        if ranks[level] == 0 and len(ranks) > 1 and not signals & TOP_EVIDENCE:
+            level = self.second
+            confidence = scores[best]
+            needs_human = (
+                f"no quoted evidence: the text reads as {best}, but no words of it say "
+                "that something is down, for everyone, or in production"
+            )
+            reasons = (*reasons, f"needs human triage ({needs_human}): proposed {level}")
         clash = None if needs_human else _signal_conflict(signals, hits)
         if clash is not None:
             if ranks[level] > ranks[self.uncertain]:

@@ -22,9 +22,14 @@ Pattern = list[dict[str, Any]]
 # `core`: the part that fails is the customer's main use of the service ("SMS is our main
 # product"), so what else works does not make it partial. `device`: a device noun ("our fax
 # line"), `one` after a determiner, dropped after "every" or alone.
+# `others_fine`: other customers of the provider are fine ("a colleague at another of your
+# clients says they're fine"): the trouble is not widespread, whatever else the text shouts.
 INTERNAL = frozenset(
-    {"isolated", "majority", "minority", "alternative", "production_ok", "core", "device"}
-)
+    {
+        "isolated", "majority", "minority", "alternative", "production_ok", "core", "device",
+        "others_fine",
+    }
+)  # fmt: skip
 # Which group each raw signal belongs to (the internal ones included).
 GROUPS: dict[str, str] = {
     "production": "scope",
@@ -60,6 +65,7 @@ GROUPS: dict[str, str] = {
     "rfo": "rfo",
     "ongoing": "time",
     "widespread": "customers",
+    "others_fine": "customers",
     "newinstall": "install",
     "out_of_scope": "out_of_scope",
     "enhancement": "enhancement",
@@ -67,8 +73,14 @@ GROUPS: dict[str, str] = {
 
 # A match of these is ignored when a negation stands just before it ("is not down").
 NEGATABLE = frozenset(
-    {"outage", "degraded", "all", "fault", "regression", "ongoing", "widespread", "unaffected"}
-)
+    {
+        "outage", "degraded", "all", "fault", "regression", "ongoing", "widespread",
+        "unaffected", "resolved",
+    }
+)  # fmt: skip
+# ... and these too, before a signal of a state not reached yet: "until it's resolved".
+NOT_YET = frozenset({"until", "till", "once", "when", "if", "before", "unless"})
+NOT_YET_SIGNALS = frozenset({"resolved"})
 NEGATIONS = frozenset({"not", "no", "never", "nothing", "without", "hardly"})
 # A device named after one of these is not one device: "every outbound fax", "any handset".
 QUANTIFIERS = frozenset({"every", "all", "each", "any", "no", "none"})
@@ -167,6 +179,7 @@ SERVICE_ITSELF = [
 UNQUALIFIED = [
     "the", "our", "all", "my", "its", "their", "and", "but", "so", "though", "otherwise",
     "still", "now", "yet", "while", "although", "as", "everything", "that", "said", "else",
+    "running", "live", "existing", "deployed",
 ]  # fmt: skip
 # What a stopped function no longer does: "no recordings are being written".
 FUNCTION_VERBS = [
@@ -195,6 +208,11 @@ SAYS = [
     "acknowledged", "acknowledges", "told",
 ]  # fmt: skip
 TIME_UNITS = ["seconds", "minutes", "hours", "days", "second", "minute", "hour", "day", "mins"]
+REPORTED = [
+    "texted", "called", "rang", "said", "told", "reported", "complained", "emailed",
+    "mentioned", "say", "tell", "report", "complain", "wrote", "messaged", "phoned",
+]  # fmt: skip
+LONGER_TIMES = ["weeks", "months", "years", "week", "month", "year", "secs", "moments", "rings"]
 
 PHRASES: dict[str, tuple[str, ...]] = {
     "outage": (
@@ -242,6 +260,18 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "not worked", "has not worked", "have not worked", "not been working",
         "everything is down", "everything's down", "everything went down", "not a single call",
         "not one call", "gone silent", "went silent", "totally silent", "completely silent",
+        # a monitor's count of the service at zero, and a service that stops taking work
+        "dropped to zero", "dropped to 0", "fell to zero", "fell to 0", "went to zero",
+        "went to 0", "down to zero", "down to 0", "stopped accepting", "stops accepting",
+        "stop accepting", "not accepting", "nothing connects", "nothing is connecting",
+        "no customer can", "none of our customers can", "none of our clients can",
+        "stopped answering", "stops answering", "never answers", "not answering",
+        "not resolving", "rings out", "ring out", "can not place any", "can not make any",
+        "can not receive any", "died", "has died", "have died", "just died", "zero messages",
+        "zero traffic", "zero requests", "zero registrations", "silently discards",
+        "silently dropped", "nothing can be",
+        # written without the apostrophe
+        "wont start", "wont load", "wont boot", "wont register", "wont connect", "wont ring",
     ),
     "degraded": (
         "intermittent", "intermittently", "sporadic", "sporadically", "on and off", "off and on",
@@ -317,6 +347,11 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "point me to", "how-to", "faq", "is it normal", "should we", "should i", "do we need",
         "does this", "is this expected", "what happens", "what would", "any idea", "any ideas",
         "instructions", "walk me through", "show me how", "knowledge base",
+        # about the contract or a hypothetical, not an incident: "does your SLA cover a full
+        # outage?", "in the event of an outage, who do we call?"
+        "does your sla", "does the sla", "does our sla", "does your contract",
+        "does the contract", "does our contract", "in the event of", "hypothetically",
+        "what is your process", "how do you handle",
     ),
     "request": (
         "feature request", "enhancement", "enhancement request", "enhancements", "new feature",
@@ -405,7 +440,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "no fallback", "no backup",
     ),
     "dotnet": (
-        "asp.net", "dotnet", ".net core", ".net framework", ".net app", ".net application",
+        "asp.net", "dotnet", ".net prod", ".net production", ".net core", ".net framework",
+        ".net app", ".net application",
         ".net 6", ".net 7", ".net 8", ".net 4.8", "a .net", "our .net", "the .net", "iis",
         "ms sql", "ms-sql", "mssql", "sql server", "microsoft sql", "windows iis", "c#",
     ),
@@ -420,7 +456,11 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "resolved": (
         "resolved", "is resolved", "resolved now", "working again", "works again",
         "back to normal", "fixed now", "is fixed", "seems fixed", "back up", "came back",
-        "restored", "service restored", "cleared", "recovered", "issue is gone",
+        "restored", "service restored", "has cleared", "alarm cleared", "alert cleared",
+        "cleared up", "recovered", "issue is gone", "all fine now", "all good now",
+        "fine now", "working now", "works now", "all working now", "working since",
+        "close the ticket", "you can close", "re-registered", "sorry for the noise",
+        "false alarm",
     ),
     "monitoring": (
         "monitor", "monitoring", "keep an eye", "keep the ticket open", "leave the ticket open",
@@ -467,7 +507,10 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "neighbouring businesses", "neighboring businesses", "partner dashboard", "we manage",
         "offices we manage", "clients we manage", "all of our managed", "all our managed",
         "managed clients", "downdetector", "down detector", "every client site",
-        "all client sites",
+        "all client sites", "another client of yours", "another customer of yours",
+        "other clients of yours", "another of your clients", "another of your customers",
+        "our clients' sites", "our customers' sites", "clients' sites", "customers' sites",
+        "all environments on our platform", "every environment on our platform",
     ),
     "newinstall": (
         "new install", "new installation", "new system install", "new deployment",
@@ -497,7 +540,10 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "kamailio", "opensips", "freeswitch", "tune our", "fine-tune", "fine tune", "tuning",
         "preview feature", "beta feature", "our internet is down",
         "our internet connection is down", "isp is down", "isp outage", "internet outage at our",
-        "community edition", "unlicensed", "not licensed",
+        "community edition", "unlicensed", "not licensed", "fault on their",
+        "problem on their side", "issue on their side", "fault on their side",
+        "fault is on their", "problem is on their", "issue is on their", "fault lies with",
+        "their interconnect", "debug our", "our handler", "our handler code", "our webhook code",
     ),
     "nonproduction": (
         "staging", "stage environment", "staging environment", "staging server",
@@ -531,7 +577,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "no impact on customers", "no service impact", "no impact on service",
         "users unaffected", "end users unaffected", "customers unaffected",
         "business continues", "business as usual", "no one noticed", "nobody noticed",
-        "customers did not notice", "users did not notice",
+        "customers did not notice", "users did not notice", "nothing is down",
+        "nothing is actually down", "nothing is offline",
     ),
     "production": (
         "production", "prod", "live system", "live environment", "live service",
@@ -564,7 +611,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "some": (
         "some users", "some of", "some calls", "some customers", "some phones", "some people",
-        "a few", "a couple of", "several", "certain", "specific", "particular", "one site",
+        "several", "certain", "specific", "particular", "one site",
         "one office", "one location", "one branch", "one department", "one team", "one carrier",
         "one route", "one of our sites", "one of our offices", "the branch", "our branch",
         "the warehouse", "a portion of", "a handful of",
@@ -580,6 +627,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "one": (
         "one user", "a user", "one of our users", "one phone", "my phone", "his phone",
+        "one agent", "one of our agents", "a single agent", "one operator", "one staff member",
         "her phone", "one extension", "single user", "just me", "only me", "only my",
         "one person", "one customer", "my laptop", "his laptop", "her laptop", "my computer",
         "my pc", "one machine", "one pc", "one computer", "one mailbox", "my mailbox", "my email",
@@ -620,6 +668,12 @@ PATTERNS: dict[str, list[Pattern]] = {
     "outage": [
         # "cannot make calls", "can't log in", "could not connect"
         [{"NORM": {"IN": ["can", "could"]}}, {"NORM": "not"}, {"NORM": {"IN": CRITICAL_VERBS}}],
+        # "cant place any calls", "couldnt log in": the same, typed without the apostrophe
+        [
+            {"NORM": {"IN": ["cant", "couldnt", "cnt"]}},
+            {"NORM": {"IN": ["even", "currently", "still", "at", "all"]}, "OP": "?"},
+            {"NORM": {"IN": CRITICAL_VERBS}},
+        ],
         [
             {"NORM": {"IN": ["can", "could"]}},
             {"NORM": "not"},
@@ -843,6 +897,24 @@ PATTERNS: dict[str, list[Pattern]] = {
         ],
     ],
     "some": [
+        # "one call in five", "1 request out of 10": a share, not one call
+        [
+            {"NORM": {"IN": ["one", "1"]}},
+            {"IS_ALPHA": True},
+            {"NORM": {"IN": ["in", "out"]}},
+            {"NORM": "of", "OP": "?"},
+            {"LIKE_NUM": True},
+        ],
+        # "a few users", "a couple of sites"; not "a few seconds", "a couple of hours", nor
+        # the people who told the writer ("a couple of customers texted that ..."): they
+        # report the failure, they are not how much of it there is
+        [
+            {"NORM": "a"},
+            {"NORM": {"IN": ["few", "couple"]}},
+            {"NORM": "of", "OP": "?"},
+            {"NORM": {"NOT_IN": [*TIME_UNITS, *LONGER_TIMES, "more", "times", "of"]}},
+            {"NORM": {"NOT_IN": REPORTED}},
+        ],
         [
             {"NORM": {"IN": ["one", "1"]}},
             {"NORM": {"IN": ["in", "out"]}},
@@ -956,7 +1028,7 @@ PATTERNS: dict[str, list[Pattern]] = {
         ],
         # a hoster's many environments: "~140 production containers", "about 300 envs"
         [
-            {"LIKE_NUM": True, "NORM": {"REGEX": r"^[1-9]\d{1,}$"}},
+            {"LIKE_NUM": True, "NORM": {"REGEX": r"^[1-9](\d{1,}|\d{0,2}(,\d{3})+)$"}},
             {"NORM": {"IN": ["production", "prod", "customer", "user"]}, "OP": "?"},
             {"NORM": {"IN": ["envs", "environments", "containers"]}},
         ],
@@ -1041,6 +1113,7 @@ PATTERNS: dict[str, list[Pattern]] = {
         ],
         [
             {"NORM": {"IN": SERVICE_ITSELF}},
+            {"NORM": {"IN": ["themselves", "itself"]}, "OP": "?"},
             {"NORM": {"IN": ["is", "are", "seems", "seem", "look", "looks", "remain", "remains"]}},
             {"NORM": {"IN": ["to", "be", "still", "all"]}, "OP": "{0,2}"},
             {"NORM": {"IN": ["up", "working", "fine", "ok", "okay", "unaffected", "normal"]}},
@@ -1102,7 +1175,26 @@ PATTERNS: dict[str, list[Pattern]] = {
     ],
 }
 
+PATTERNS["others_fine"] = [
+    # "another of your clients, they're fine", "my friend at another company using you says
+    # hers is fine", "other customers are ok"
+    [
+        {"NORM": {"IN": ["they", "hers", "his", "theirs", "others", "customers", "clients"]}},
+        {"NORM": {"IN": ["is", "are", "be", "seem", "seems"]}},
+        {"NORM": {"IN": ["all", "totally", "completely", "perfectly", "working"]}, "OP": "?"},
+        {"NORM": {"IN": ["fine", "ok", "okay", "unaffected", "normal"]}},
+    ],
+]
 PATTERNS["out_of_scope"] = [
+    # "our carrier Telia had an outage this morning", "the ISP has a fault on the line": the
+    # fault named as the other party's own
+    [
+        {"NORM": {"IN": SOURCES}},
+        {"IS_ALPHA": True, "NORM": {"NOT_IN": ["not", "no", "never"]}, "OP": "{0,2}"},
+        {"NORM": {"IN": ["had", "has", "have", "having"]}},
+        {"NORM": {"IN": ["a", "an", "some", "their", "its", "major", "big"]}, "OP": "{0,2}"},
+        {"NORM": {"IN": SOURCE_FAULTS}},
+    ],
     # "provider says their registrar had an outage", "the carrier confirmed a fault": the
     # fault is on someone else's side
     # ("carrier says their side is fine" is the opposite: the fault word is required)

@@ -31,6 +31,8 @@ from classifier.lexicon import (
     GROUPS,
     NEGATABLE,
     NEGATIONS,
+    NOT_YET,
+    NOT_YET_SIGNALS,
     PATTERNS,
     PHRASES,
     QUANTIFIERS,
@@ -64,6 +66,7 @@ class SignalTagger:
         self.names = {vocab.strings.add(name): name for name in PHRASES}
         self.patterns = AnchoredMatcher(PATTERNS)
         self.negations = frozenset(vocab.strings.add(word) for word in NEGATIONS)
+        self.not_yet = frozenset(vocab.strings.add(word) for word in NOT_YET)
         self.unqualified = frozenset(vocab.strings.add(word) for word in UNQUALIFIED)
         self.quantifiers = frozenset(vocab.strings.add(word) for word in QUANTIFIERS)
         self.singular = frozenset(vocab.strings.add(word) for word in SINGULAR_DETERMINERS)
@@ -87,6 +90,8 @@ class SignalTagger:
             name = match[0]
             if name in NEGATABLE and self._negated(match, norms, punct):
                 continue  # "is not down"
+            if name in NOT_YET_SIGNALS and self._not_yet(match, norms, punct):
+                continue  # "until it's resolved"
             if name == "unaffected" and not self._unqualified(match, norms, punct):
                 continue  # "1:1 calls are unaffected": a part, not the service
             if name == "device":
@@ -94,7 +99,7 @@ class SignalTagger:
                 if match[0] == "unknown":
                     continue  # "every outbound fax", "fax delivery"
             kept.append(match)
-        kept = _settle_scope(_settle_breadth(_qualified_works(kept)))
+        kept = _settle_customers(_settle_scope(_settle_breadth(_qualified_works(kept))))
         kept.sort(key=lambda match: (match[1], match[0]))
         # The phrase as written, from its tokens' ORTH and trailing space (a `Span` per hit,
         # or `doc.text`, costs more than the matching), written once per run of tokens (a
@@ -141,6 +146,17 @@ class SignalTagger:
         calls work" of a part of it: the word before the service must not qualify it."""
         start = match[1]
         return start == 0 or bool(punct[start - 1]) or norms[start - 1] in self.unqualified
+
+    def _not_yet(self, match: Match, norms: list[int], punct: list[int]) -> bool:
+        """True when "until", "once", "if"... stands at most three words before the match: a
+        state the writer waits for ("I'll stay on until it's resolved"), not one reached."""
+        start = match[1]
+        for i in range(start - 1, max(start - 4, -1), -1):
+            if punct[i]:
+                return False
+            if norms[i] in self.not_yet:
+                return True
+        return False
 
     def _negated(self, match: Match, norms: list[int], punct: list[int]) -> bool:
         """True when "not", "no", "never"... stands at most two words before the match (of a
@@ -230,6 +246,15 @@ def _settle_breadth(matches: list[Match]) -> list[Match]:
     if every and some:
         return others + some
     return others + (every or some or one)
+
+
+def _settle_customers(matches: list[Match]) -> list[Match]:
+    """Other customers of the provider said to be fine (`others_fine`) outweigh "widespread"
+    evidence: a colleague at another client who is fine is the lead's first check."""
+    names = {match[0] for match in matches}
+    if "others_fine" not in names:
+        return matches
+    return [m for m in matches if m[0] not in ("others_fine", "widespread")]
 
 
 def _settle_scope(matches: list[Match]) -> list[Match]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +20,7 @@ from classifier.decide import (
 from classifier.evidence import Hit
 from classifier.language import Reading, foreign_script
 from classifier.signals import LANGUAGE
-from classifier.text import compose, has_words, list_items
+from classifier.text import compose, has_words, latest_reply, list_items
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -33,8 +34,25 @@ BATCH_SIZE = 256
 # "no dial tone" from being outvoted by a friendly tone. Chosen by leave-one-product-out
 # validation on the training set (see `classifier/README.md`).
 RULE_WEIGHT = 0.3
+# "RE:", "AW:" (German), "SV:" (Nordic), "Antw:", "RES:": a reply's subject names the thread.
+REPLY_SUBJECT = re.compile(r"^\s*(?:re|aw|sv|antw|res|ref)\s*(?:\[\d+\])?\s*:", re.IGNORECASE)
+# An item of a list read alone proposes the top level only with an outage for everyone in its
+# own words, read at least this confidently.
+OUTAGE_FOR_ALL = frozenset({"outage", "all"})
+OUTAGE_FOR_MANY = frozenset({"outage", "widespread"})
+ITEM_TOP_CONFIDENCE = 0.75
 Item = tuple[str, str] | tuple[str, str, DeclaredLike]
 Analysis = tuple[dict[str, float], tuple[Hit, ...], Reading]
+
+
+def current_subject(subject: str, body: str) -> str:
+    """The subject, unless it is a reply's ("RE: PHONES DOWN") above new text and quoted
+    history: then it names what the thread was about, and the new text says what is true now
+    ("All good now, please close"; "re-registered, but half the calls have one-way audio")."""
+    if not subject or not REPLY_SUBJECT.match(subject):
+        return subject
+    latest = latest_reply(body or "")
+    return "" if latest is not body and has_words(latest) else subject
 
 
 class Triage:
@@ -100,7 +118,7 @@ class Triage:
         declared level is a level id or alias, or a `Declared` saying whether it came only
         from a mail client's flag."""
         rows = [(item[0], item[1], item[2] if len(item) > 2 else None) for item in items]
-        texts = [compose(subject, body) for subject, body, _ in rows]
+        texts = [compose(current_subject(subject, body), body) for subject, body, _ in rows]
         readable = [i for i, text in enumerate(texts) if has_words(text)]
         # A message written as a list is also read item by item (rare, so cheap).
         points = [(i, point) for i in readable for point in list_items(texts[i])]
@@ -135,7 +153,7 @@ class Triage:
         read alone, is clearly more urgent: the outage buried as point 3 after two questions."""
         ranks = decider.ranks
         levels = list(ranks)
-        best, found = whole, None
+        best, found, evidence = whole, None, frozenset[str]()
         for number, (point, (probabilities, hits, language)) in enumerate(points, 1):
             if not language.readable:
                 continue
@@ -145,15 +163,23 @@ class Triage:
             clear = candidate.needs_human is None and NO_CLEAR_SIGNAL not in candidate.reasons
             if clear and ranks[candidate.priority] < ranks[best.priority]:
                 best, found = candidate, (number, point)
+                evidence = frozenset(hit.name for hit in hits)
         if found is None:
             return whole
         number, point = found
         snippet = point if len(point) <= 60 else point[:57] + "..."
         why = f"item {number} of {len(points)}, read alone: '{snippet}'"
         # One item read alone is less evidence than a whole message: it may not page anyone
-        # at the top level by itself; a person confirms.
+        # at the top level by itself (a person confirms), unless it says plainly that it is
+        # down for everyone ("the whole system has been down since 10 - none of us can call")
+        # and reads so with confidence: then the contract's top level applies, flagged.
         level = best.priority
-        if ranks[level] == 0 and len(levels) > 1:
+        plain = evidence >= OUTAGE_FOR_ALL or evidence >= OUTAGE_FOR_MANY
+        if (
+            ranks[level] == 0
+            and len(levels) > 1
+            and not (plain and best.confidence >= ITEM_TOP_CONFIDENCE)
+        ):
             level = levels[1]
             why += f" (reads as {best.priority}; at most {level} from one item alone)"
         flag = (

@@ -195,8 +195,8 @@ def test_an_outage_buried_in_a_list_is_read_and_flagged(
 ) -> None:
     body = (
         "Hello,\n1) Could you send next year's price list?\n2) Is there a guide for the new "
-        "API keys?\n3) Also: since 10:20 our production gateway cannot connect to the database, "
-        "every request returns 503 and our customers' sites are down.\nThanks, Ola"
+        "API keys?\n3) Also: since 10:20 our production gateway cannot connect to the database "
+        "and our shop is down.\nThanks, Ola"
     )
     proposal = triage.propose(policies["jelastic"], "A few things", body)
     assert proposal.priority == "L2", proposal  # L1 read in one item alone: a person confirms
@@ -204,6 +204,21 @@ def test_an_outage_buried_in_a_list_is_read_and_flagged(
     assert proposal.reasons[0].startswith("item 3 of 3, read alone")
     plain = triage.propose(policies["jelastic"], "Two questions", "1) Price list?\n2) A guide?")
     assert plain.needs_human is None and plain.priority == "L4"
+
+
+def test_an_item_that_says_everything_is_down_pages_at_the_top_level_flagged(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    # Round 4 (set C): three outages for everyone buried as item 3 were held at the second
+    # level; an item that says in its own words that it is down for everyone pages.
+    body = (
+        "Hi,\nCan you please:\n- add an extension for our new hire,\n- swap the auto attendant "
+        "greeting to the attached file,\n- and the whole system has been down since 10 - none "
+        "of us can call in or out.\nThanks, Bri"
+    )
+    proposal = triage.propose(policies["threepbx"], "Extension, greeting, phones", body)
+    assert proposal.priority == "P1", proposal
+    assert proposal.needs_human is not None and "item 3" in proposal.needs_human
 
 
 def test_brief_periodic_interruptions_are_instability(triage: Triage) -> None:
