@@ -152,9 +152,7 @@ def decide(
     language: Reading = ENGLISH,
 ) -> Proposal:
     """Propose a level for one analysed message and settle the effective priority."""
-    return Decider(policy).decide(
-        probabilities, hits, declared, trained=trained, language=language
-    )
+    return Decider(policy).decide(probabilities, hits, declared, trained=trained, language=language)
 
 
 def empty_proposal(policy: PolicyLike, declared: DeclaredLike = None) -> Proposal:
@@ -178,9 +176,7 @@ class Decider:
         self.uncertain = policy.triage.uncertain_level or self.default
         self.outrank_flags_at = policy.triage.outrank_client_flags_at
         used = {n for r in self.rules for n in (*r.signals, *r.unless)}
-        self.used = frozenset(
-            used | {n for c in self.caps for n in (*c.signals, *c.unless)}
-        )
+        self.used = frozenset(used | {n for c in self.caps for n in (*c.signals, *c.unless)})
         self._memo: dict[frozenset[str], dict[str, LevelChoice]] = {}
 
     def level_for(
@@ -322,9 +318,7 @@ class Decider:
         effective, reclassified = self.effective(
             self.unreadable, declared_id, frozenset(), (), choice
         )
-        return Proposal(
-            self.unreadable, 0.0, reasons, declared_id, effective, reclassified, why
-        )
+        return Proposal(self.unreadable, 0.0, reasons, declared_id, effective, reclassified, why)
 
     def declared_id(self, declared: DeclaredLike) -> tuple[str | None, bool]:
         """The declared level id, and whether it came only from a mail client's flag."""

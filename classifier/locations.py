@@ -20,3 +20,9 @@ BLIND_B_FILE = DATA_DIR / "heldout_blind_b.jsonl"
 # Set C: the third blind set, written after round 3 by a helper who read only the seeds and
 # public reports; scored exactly once, by the lead, after round 3 was merged - see README.
 BLIND_C_FILE = DATA_DIR / "heldout_blind_c.jsonl"
+# Sets D (300 short messages: SMS, voicemail, one-paragraph mail) and E (150 long mails:
+# threads, Outlook quoting, forwards, signatures, disclaimers): written during round 4 by two
+# helpers who read only the seeds and public reports, frozen before round 4 was merged, scored
+# exactly once, by the lead, after it was - see README.
+BLIND_D_FILE = DATA_DIR / "heldout_blind_d.jsonl"
+BLIND_E_FILE = DATA_DIR / "heldout_blind_e.jsonl"

@@ -20,7 +20,6 @@ from classifier.locations import HELDOUT_FILE, TRAIN_FILE
 __all__ = ["HELDOUT_FILE", "TRAIN_FILE", "DatasetError", "Row", "iter_rows", "read_rows"]
 
 
-
 class DatasetError(ValueError):
     """A bad line in a data file; `str()` names the file, line and field."""
 

@@ -699,4 +699,3 @@ MISLEADING_SUBJECTS = {
     "trivial": ["URGENT", "Important"],
     "request": ["URGENT request", "Critical"],
 }
-

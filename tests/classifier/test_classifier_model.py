@@ -146,6 +146,25 @@ def test_blind_set_c_is_the_frozen_copy() -> None:
     assert len(rows) == 270 and all(row.acceptable for row in rows)
 
 
+@pytest.mark.parametrize(
+    ("name", "digest", "count"),
+    [
+        ("BLIND_D_FILE", "ed61d209cfa9445c6f729fbf50c798b7263cb8e877d55e883170bf351fc1e3f6", 300),
+        ("BLIND_E_FILE", "16ec3c811218a545893797f4c7470952504d80feb26c9ee8109dec6ea1b4acca", 150),
+    ],
+)
+def test_blind_sets_d_and_e_are_the_frozen_copies(name: str, digest: str, count: int) -> None:
+    import hashlib
+
+    from classifier import locations
+
+    path = getattr(locations, name)
+    # Byte for byte the helpers' files (heldout_blind_[de]_PROVENANCE.md): never edited to fit.
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+    rows = read_rows(path)
+    assert len(rows) == count and all(row.acceptable for row in rows)
+
+
 def test_realistic_messages_name_their_public_source_and_are_not_evaluated() -> None:
     from classifier.locations import REALISTIC_FILE
     from classifier.training.dataset import read_rows
@@ -165,6 +184,8 @@ def test_realistic_messages_name_their_public_source_and_are_not_evaluated() -> 
             "heldout_blind.jsonl",
             "heldout_blind_b.jsonl",
             "heldout_blind_c.jsonl",
+            "heldout_blind_d.jsonl",
+            "heldout_blind_e.jsonl",
             "heldout.jsonl",
         )
         for r in read_rows(data / name)
