@@ -89,6 +89,7 @@ def main() -> int:
     spacy_tokenizer = spacy.blank("en").tokenizer
     assert isinstance(spacy_tokenizer, Tokenizer)
     triage.propose_many(policies["msp"], by_policy["msp"][:200])  # warm up
+
     def baseline_work() -> object:
         return list(spacy_tokenizer.pipe(texts, batch_size=256))
 

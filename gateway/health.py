@@ -28,6 +28,7 @@ from gateway.store.paging import overdue_page_tickets
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class Check:
     name: str

@@ -416,9 +416,7 @@ class EmailIntake(PollingWorker):
         parsed, item = mail.parsed, mail.item
         envelope = str(item.meta.get("mail_from") or "")
         recipient = await ack_recipient(db, parsed, envelope, self._settings.ack, now)
-        exempt = mail.exempt or await loop_reason(
-            db, mail.keys, self._settings.ack, now
-        )
+        exempt = mail.exempt or await loop_reason(db, mail.keys, self._settings.ack, now)
         notice = await self._tickets.notices.email_ack(
             db,
             ticket,

@@ -180,6 +180,7 @@ class PolicySpec(_Strict):
         if target.kind == "immediate":
             raise ValueError("auto_close_after cannot be 'immediate': use a duration or 'none'")
         return value
+
     clocks: ClocksSpec = Field(default_factory=ClocksSpec)
 
     @field_validator("name")

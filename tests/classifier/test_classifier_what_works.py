@@ -37,7 +37,9 @@ def test_one_customer_is_not_many_customers(triage: Triage) -> None:
 def test_naming_the_production_system_is_not_saying_it_is_spared(triage: Triage) -> None:
     found = names(triage, "Production: calls connect fine but no recordings are written.")
     assert "nonproduction" not in found
-    spared = names(triage, "The QA cluster upgrade broke. Prod untouched; we plan the prod upgrade.")
+    spared = names(
+        triage, "The QA cluster upgrade broke. Prod untouched; we plan the prod upgrade."
+    )
     assert "nonproduction" in spared and "production" not in spared
 
 

@@ -18,9 +18,7 @@ from gateway.config.settings import load_settings
     ],
 )
 def test_unset_public_url_follows_http(host: str, port: int, expected: str) -> None:
-    settings = load_settings(
-        environ={}, overrides={("http", "host"): host, ("http", "port"): port}
-    )
+    settings = load_settings(environ={}, overrides={("http", "host"): host, ("http", "port"): port})
     assert settings.public_url == expected
 
 
