@@ -359,12 +359,10 @@ class OutboxWorker(PollingWorker):
         if item.unconfirmed:  # say how it became certain, and how many sends it took
             detail.update(confirmed=confirmed, unconfirmed_before=item.unconfirmed)
         await add_event(db, item.ticket_id, now, f"{item.purpose}-sent", **detail)
+        number = None  # read only for the log line: one per acknowledgement or page
         if item.ticket_id is not None and log.isEnabledFor(logging.INFO):
-            numbers = await sql.ticket_numbers(db, {item.ticket_id})
-        else:
-            numbers = {}
-        number = numbers.get(item.ticket_id) if item.ticket_id is not None else None
-        if number is not None:  # one line per acknowledgement or page; no address, no number
+            number = (await sql.ticket_numbers(db, {item.ticket_id})).get(item.ticket_id)
+        if number is not None:  # the ticket's number only: no address, no phone number
             log.info(
                 "ticket %d: %s %s sent",
                 number,
