@@ -31,18 +31,24 @@ from gateway.hooks import PriorityChange, TicketHook
 from gateway.lifecycle import Lifecycle, TicketClosed, is_final
 from gateway.policybook import PolicyBook
 from gateway.replies import staff_reply
-from gateway.sla.refresh import message_moves_clocks, refresh_clocks, still_current
+from gateway.sla.refresh import (
+    message_moves_clocks,
+    refresh_clocks,
+    start_clocks,
+    still_current,
+)
 from gateway.store import corrections as corrections_sql
 from gateway.store import outbox as outbox_sql
 from gateway.store import staff as staff_sql
 from gateway.store import tickets as sql
 from gateway.store.connection import Connection
-from gateway.store.records import Ticket
+from gateway.store.records import Ticket, iso
 from gateway.store.staff import StaffMember
 from gateway.store.tickets import NewMessage, NewTicket
 from gateway.triage import Decision
 from gateway.webhooks import Webhooks, ticket_payload
 from policies import Policy
+from policies.clocks import Fact
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +153,10 @@ class TicketService:
         )
         if decision.reclassified:
             await sql.add_event(db, ticket.id, now, "reclassified", reason=decision.reclassified)
-        await refresh_clocks(db, policy, ticket.id, now, current=ticket)
+        # Its timeline so far is the `created` event just written: its clocks start from it.
+        at = datetime.fromisoformat(iso(now))  # as the timeline reads it back
+        created = [Fact(at, "priority", decision.effective, actor)] if decision.effective else []
+        await start_clocks(db, policy, ticket, created, now)
         log.info(
             "ticket %d opened: %s, %s under %s%s",
             ticket.number,
