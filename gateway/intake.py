@@ -307,7 +307,7 @@ class EmailIntake(PollingWorker):
         ticket = await self._tickets.open(
             db, arrival, routing.policy, decision, now, actor=f"email:{routing.customer}"
         )
-        await self._store_message(db, ticket, mail, placement, now)
+        await self._store_message(db, ticket, mail, placement, now, just_opened=True)
         if (named := placement.referenced) is not None:
             # The message named a ticket its sender is not on: it stands on its own, and each
             # ticket says where to look.
@@ -331,6 +331,8 @@ class EmailIntake(PollingWorker):
         mail: _Mail,
         placement: Placement,
         now: datetime,
+        *,
+        just_opened: bool = False,
     ) -> None:
         parsed, item = mail.parsed, mail.item
         meta: dict[str, Any] = {"problems": list(parsed.problems), "to": list(parsed.to)}
@@ -363,6 +365,7 @@ class EmailIntake(PollingWorker):
             ),
             # When it reached us, not when a worker got to it: a backfilled message keeps its Date.
             item.received_at,
+            just_opened=just_opened,
         )
         if (holder := placement.reused) is not None:
             log.warning(
@@ -428,7 +431,7 @@ class EmailIntake(PollingWorker):
             references=parsed.references,
             now=now,
         )
-        await self._tickets.tell_customer(db, ticket, notice, now)
+        await self._tickets.tell_customer(db, ticket, notice, now, just_opened=True)
 
     def _exempt(self, item: InboxItem, parsed: ParsedMessage) -> str | None:
         """Email's own reasons not to acknowledge: an import, or mail from a machine."""

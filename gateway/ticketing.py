@@ -324,15 +324,27 @@ class TicketService:
     # -- messages --------------------------------------------------------------------------
 
     async def append_message(
-        self, db: Connection, ticket: Ticket, message: NewMessage, now: datetime
+        self,
+        db: Connection,
+        ticket: Ticket,
+        message: NewMessage,
+        now: datetime,
+        *,
+        just_opened: bool = False,
     ) -> int:
         """Add a message to the ticket's thread. A customer's (inbound) message reopens a
         pending or resolved ticket, unless the channel marked it `automated` (an auto-reply);
         a closed ticket is final (TicketClosed: the channel opens a new ticket and `link`s
-        it, see `Lifecycle.link`)."""
+        it, see `Lifecycle.link`).
+
+        `just_opened`: the ticket was opened in this transaction (`open`), so its row and its
+        clocks were written moments ago and need no touching (unless the message moves them).
+        """
         if message.direction == "in" and ticket.status == "closed":
             raise TicketClosed(f"ticket #{ticket.number} is closed; a new ticket must be opened")
-        message_id = await sql.insert_message(db, ticket.id, message, now)
+        message_id = await sql.insert_message(
+            db, ticket.id, message, now, touch_ticket=not just_opened
+        )
         if message.direction == "in":
             sender = message.sender or ticket.customer
             await self.lifecycle.customer_wrote(
@@ -345,12 +357,18 @@ class TicketService:
         policy = self.policy_of(ticket)
         if message_moves_clocks(policy, ticket.effective_priority, message.direction, message.meta):
             await refresh_clocks(db, policy, ticket.id, now)
-        else:
+        elif not just_opened:
             await still_current(db, ticket.id, now)
         return message_id
 
     async def tell_customer(
-        self, db: Connection, ticket: Ticket, notice: Notice | Withheld, now: datetime
+        self,
+        db: Connection,
+        ticket: Ticket,
+        notice: Notice | Withheld,
+        now: datetime,
+        *,
+        just_opened: bool = False,
     ) -> bool:
         """Queue a notice for the customer in the outbox and record it in the thread, or
         record why they are not told. False when nothing new was queued (withheld, or the
@@ -372,7 +390,7 @@ class TicketService:
         )
         if queued is None:  # told already (the same notice, queued before)
             return False
-        await self.append_message(db, ticket, notice.message, now)
+        await self.append_message(db, ticket, notice.message, now, just_opened=just_opened)
         return True
 
     async def _reload(self, db: Connection, ticket_id: int) -> Ticket:
