@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from gateway.ack import Notice, Withheld
 from gateway.activity import ListenerActivity
 from gateway.clock import Clock
 from gateway.config import DeskSettings, Settings
@@ -31,7 +32,7 @@ from gateway.store import inbox as inbox_sql
 from gateway.store import tickets as sql
 from gateway.store.connection import Connection
 from gateway.store.records import InboxItem, Ticket
-from gateway.store.staff import staff_by_email
+from gateway.store.staff import staff_by_email, staff_emails
 from gateway.ticketing import SYSTEM, Arrival, StaffActions, TicketService, default_decision
 from gateway.triage import Decision, Proposer, decide_many
 from gateway.worker import PollingWorker
@@ -45,20 +46,27 @@ BATCH_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
+class Routing:
+    desk: DeskSettings
+    policy: Policy
+    customer: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Mail:
-    """One accepted message as the worker sees it: the inbox row, parsed, with its keys."""
+    """One accepted message as the worker writes it: the inbox row, parsed, with its keys,
+    where it goes and how urgent it is."""
 
     item: InboxItem
     parsed: ParsedMessage
     keys: Keys
     exempt: str | None  # email's own reason not to acknowledge it (`EmailIntake._exempt`)
+    routing: Routing
+    decision: Decision
 
 
-@dataclass(frozen=True, slots=True)
-class Routing:
-    desk: DeskSettings
-    policy: Policy
-    customer: str
+# What writing a message did, counted in the metrics once its transaction has committed.
+_DUPLICATE, _STAFF, _THREADED, _CREATED = "duplicate", "staff", "threaded", "created"
 
 
 class _Prepared(NamedTuple):
@@ -172,8 +180,13 @@ class EmailIntake(PollingWorker):
                 await self._failed(item, exc)
             await asyncio.sleep(0)  # parsing is CPU: let the listener answer in between
         decided = await self._decide(ready)
-        writes = [self._write(prepared, decision) for prepared, decision in _in_order(decided)]
-        await asyncio.gather(*writes)
+        mails: list[_Mail] = []
+        for prepared, decision in _in_order(decided):
+            try:
+                mails.append(self._mail(prepared, decision))
+            except Exception as exc:
+                await self._failed(prepared.item, exc)
+        await self._write(mails)
 
     async def _decide(self, ready: list[_Prepared]) -> list[tuple[_Prepared, Decision]]:
         by_policy: dict[str, list[_Prepared]] = {}
@@ -200,14 +213,52 @@ class EmailIntake(PollingWorker):
             await asyncio.sleep(0)
         return decided
 
-    async def _write(self, prepared: _Prepared, decision: Decision) -> None:
+    def _mail(self, prepared: _Prepared, decision: Decision) -> _Mail:
         item, parsed, routing = prepared
+        keys = Keys.of(parsed, str(item.meta.get("mail_from") or ""))
+        return _Mail(item, parsed, keys, self._exempt(item, parsed), routing, decision)
+
+    async def _write(self, mails: list[_Mail]) -> None:
+        """The whole batch as one op of the group commit, in order.
+
+        No savepoint per message: SQLite's search index on tickets writes a segment at every
+        savepoint, and a batch's messages share one. If anything in the batch fails, none of
+        it was kept, and its messages are written again one op each, so the one that fails
+        fails alone (and the rest are processed as if nothing had happened).
+        """
+        if len(mails) == 1:
+            await self._write_one(mails[0])
+            return
+        if not mails:
+            return
         try:
-            keys = Keys.of(parsed, str(item.meta.get("mail_from") or ""))
-            mail = _Mail(item, parsed, keys, self._exempt(item, parsed))
-            await self._store.write(lambda db: self._apply(db, mail, routing, decision))
+            done = await self._store.write(lambda db: self._apply_all(db, mails))
+        except Exception:
+            log.warning("a batch of %d messages failed; writing them one by one", len(mails))
+            await asyncio.gather(*(self._write_one(mail) for mail in mails))
+            return
+        for mail, outcome in zip(mails, done, strict=True):
+            self._count(mail, outcome)
+
+    async def _write_one(self, mail: _Mail) -> None:
+        try:
+            outcome = await self._store.write(lambda db: self._apply(db, mail))
         except Exception as exc:
-            await self._failed(item, exc)
+            await self._failed(mail.item, exc)
+        else:
+            self._count(mail, outcome)
+
+    async def _apply_all(self, db: Connection, mails: list[_Mail]) -> list[str]:
+        staff = await staff_emails(db)  # once for the batch: staff mail is rare
+        return [await self._apply(db, mail, staff) for mail in mails]
+
+    def _count(self, mail: _Mail, outcome: str) -> None:
+        if outcome == _DUPLICATE:
+            self._metrics.duplicates.labels("email").inc()
+        elif outcome == _THREADED:
+            self._metrics.replies_threaded.labels("email").inc()
+        elif outcome == _CREATED:
+            self._metrics.tickets_created.labels("email", mail.routing.policy.name).inc()
 
     async def _failed(self, item: InboxItem, exc: Exception) -> None:
         log.error("processing inbox row %d failed", item.id, exc_info=exc)
@@ -223,10 +274,12 @@ class EmailIntake(PollingWorker):
         return Routing(desk, self._policies.get(name), customer)
 
     async def _apply(
-        self, db: Connection, mail: _Mail, routing: Routing, decision: Decision
-    ) -> None:
+        self, db: Connection, mail: _Mail, staff: frozenset[str] | None = None
+    ) -> str:
+        """Place and write one message; returns what it did (`_CREATED`, ...). `staff`: every
+        staff address, when the caller has read them for the batch."""
         now = self._clock.now()
-        item = mail.item
+        item, routing = mail.item, mail.routing
         placement = await place(db, mail.parsed, mail.keys, self._settings.email, now)
         if placement.copy is not None:
             copy = placement.copy
@@ -234,11 +287,10 @@ class EmailIntake(PollingWorker):
                 db, copy.ticket_id, now, "duplicate", inbox=item.id, message=copy.id
             )
             await inbox_sql.finish_inbox(db, item.id, now, note=f"duplicate of message {copy.id}")
-            self._metrics.duplicates.labels("email").inc()
-            return
-        if (note := await self._staff_reply(db, mail, now)) is not None:
+            return _DUPLICATE
+        if (note := await self._staff_reply(db, mail, now, staff)) is not None:
             await inbox_sql.finish_inbox(db, item.id, now, note=note)
-            return
+            return _STAFF
         ticket, previous = placement.ticket, None
         if ticket is not None and is_final(ticket):  # a closed ticket: a new one links it
             previous, ticket = ticket, None
@@ -247,17 +299,20 @@ class EmailIntake(PollingWorker):
             await sql.add_event(
                 db, ticket.id, now, placement.kind, sender=mail.keys.sender, inbox=item.id
             )
-            self._metrics.replies_threaded.labels("email").inc()
+            outcome = _THREADED
         else:
-            ticket = await self._open(db, mail, placement, routing, decision, now)
+            ticket = await self._open(db, mail, placement, now)
             if previous is not None:
                 await self._tickets.lifecycle.link(
                     db, ticket, previous, actor=f"email:{routing.customer}", now=now
                 )
-            self._metrics.tickets_created.labels("email", routing.policy.name).inc()
+            outcome = _CREATED
         await inbox_sql.finish_inbox(db, item.id, now, note=f"ticket {ticket.number}")
+        return outcome
 
-    async def _staff_reply(self, db: Connection, mail: _Mail, now: datetime) -> str | None:
+    async def _staff_reply(
+        self, db: Connection, mail: _Mail, now: datetime, staff: frozenset[str] | None
+    ) -> str | None:
         """A staff member answering from their own mail client, relayed as their public reply.
 
         It goes to the customer from the desk's address, never as a customer message, and the
@@ -265,7 +320,10 @@ class EmailIntake(PollingWorker):
         member opened themselves, they are its customer.)
         """
         parsed, item = mail.parsed, mail.item
-        author = await staff_by_email(db, parsed.from_addr.lower())
+        address = parsed.from_addr.lower()
+        if staff is not None and address not in staff:
+            return None
+        author = await staff_by_email(db, address)
         if author is None or not author.active:
             return None
         ticket = await sql.ticket_for_message_ids(db, (*parsed.in_reply_to, *parsed.references))
@@ -287,15 +345,9 @@ class EmailIntake(PollingWorker):
         )
 
     async def _open(
-        self,
-        db: Connection,
-        mail: _Mail,
-        placement: Placement,
-        routing: Routing,
-        decision: Decision,
-        now: datetime,
+        self, db: Connection, mail: _Mail, placement: Placement, now: datetime
     ) -> Ticket:
-        parsed = mail.parsed
+        parsed, routing, decision = mail.parsed, mail.routing, mail.decision
         arrival = Arrival(
             channel="email",
             customer=routing.customer,
@@ -398,12 +450,14 @@ class EmailIntake(PollingWorker):
     async def _acknowledge(
         self, db: Connection, ticket: Ticket, mail: _Mail, policy: Policy, now: datetime
     ) -> None:
-        """Queue the acknowledgement, or record why not; never fails the message itself."""
-        await db.execute("SAVEPOINT acknowledge")
+        """Queue the acknowledgement, or record why not; never fails the message itself.
+
+        Building it (who to answer, whether to, the rendering) only reads, so when it fails
+        there is nothing to roll back: only the acknowledgement is held back, with the reason.
+        """
         try:
-            await self._queue_ack(db, ticket, mail, policy, now)
+            notice = await self._ack_notice(db, ticket, mail, policy, now)
         except Exception as exc:
-            await db.execute("ROLLBACK TO acknowledge")
             log.exception(
                 "acknowledgement of ticket %d could not be built",
                 ticket.number,
@@ -411,16 +465,17 @@ class EmailIntake(PollingWorker):
             )
             reason = f"the acknowledgement could not be built: {type(exc).__name__}: {exc}"
             await sql.add_event(db, ticket.id, now, "ack-suppressed", reason=reason[:500])
-        await db.execute("RELEASE acknowledge")
+            return
+        await self._tickets.tell_customer(db, ticket, notice, now, just_opened=True)
 
-    async def _queue_ack(
+    async def _ack_notice(
         self, db: Connection, ticket: Ticket, mail: _Mail, policy: Policy, now: datetime
-    ) -> None:
+    ) -> Notice | Withheld:
         parsed, item = mail.parsed, mail.item
         envelope = str(item.meta.get("mail_from") or "")
         recipient = await ack_recipient(db, parsed, envelope, self._settings.ack, now)
         exempt = mail.exempt or await loop_reason(db, mail.keys, self._settings.ack, now)
-        notice = await self._tickets.notices.email_ack(
+        return await self._tickets.notices.email_ack(
             db,
             ticket,
             policy,
@@ -431,7 +486,6 @@ class EmailIntake(PollingWorker):
             references=parsed.references,
             now=now,
         )
-        await self._tickets.tell_customer(db, ticket, notice, now, just_opened=True)
 
     def _exempt(self, item: InboxItem, parsed: ParsedMessage) -> str | None:
         """Email's own reasons not to acknowledge: an import, or mail from a machine."""
