@@ -17,6 +17,7 @@ thread, in the caller's transaction.
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
@@ -37,7 +38,7 @@ from gateway.mailheaders import (
     subject_text,
 )
 from gateway.outmail import TextPart, compose
-from gateway.promise import Promise, promise_for
+from gateway.promise import Promise, promise_for, promise_of
 from gateway.store import dedup as dedup_sql
 from gateway.store import outbox as outbox_sql
 from gateway.store import tickets as tickets_sql
@@ -82,7 +83,12 @@ class Speaker:
 
 
 def speaker_for(settings: Settings, ticket: Ticket, policy: Policy) -> Speaker:
-    written_to = settings.desk_for(ticket.desk) or settings.desks[0]
+    return speaker_for_desk(settings, ticket.desk, policy)
+
+
+def speaker_for_desk(settings: Settings, desk_address: str, policy: Policy) -> Speaker:
+    """`speaker_for` a ticket written to `desk_address` under `policy`."""
+    written_to = settings.desk_for(desk_address) or settings.desks[0]
     desk = next((d for d in (written_to, *settings.desks) if d.policy == policy.name), None)
     if desk is not None:
         return Speaker(desk.name, desk.address, policy.title, policy.after_hours_message)
@@ -160,22 +166,124 @@ def render_ack_email(
     now: datetime,
 ) -> RenderedEmail:
     """The acknowledgement; raises `UnusableAddress` for a recipient no header can carry."""
+    draft = draft_ack_email(
+        templates,
+        customer_name=ticket.customer_name,
+        subject=ticket.subject,
+        promise=promise,
+        speaker=speaker,
+        to_address=to_address,
+        thread=thread,
+    )
+    return draft.finish(ticket.number, message_id, now)
+
+
+# Stands for the ticket's number in an acknowledgement drafted before the ticket exists (its
+# number is handed out in the ticket's own transaction). Random, so no customer text has it;
+# letters, digits and dashes, which neither Jinja's escaping nor a header changes.
+_NUMBER = f"intake-ticket-number-{secrets.token_hex(16)}"
+
+
+@dataclass(frozen=True, slots=True)
+class AckDraft:
+    """An acknowledgement rendered but for its ticket's number, Message-ID and Date.
+
+    The rendering (Jinja, the address headers) is most of an acknowledgement's cost: the
+    intake drafts it on the event loop, from what it knows before writing (`AckTerms`), and
+    the ticket's transaction only `finish`es it, which is substitution and concatenation.
+    """
+
+    speaker: Speaker
+    subject: str  # the ticket's subject, untagged
+    text: str  # the plain part, `_NUMBER` for the number
+    html: str
+    head: tuple[str, ...]  # From, To: before the Subject
+    tail: tuple[str, ...]  # In-Reply-To, References, X-...: after the Message-ID
+
+    def finish(self, number: int, message_id: str, now: datetime) -> RenderedEmail:
+        n = str(number)
+        subject = subject_text(threaded_subject(number, self.subject))
+        text = self.text.replace(_NUMBER, n)
+        headers = [
+            *self.head,
+            header_line("Subject", subject, MAX_SUBJECT_CHARS),
+            f"Date: {format_datetime(now)}",
+            f"Message-ID: <{message_id}>",
+            *self.tail,
+            f"X-Intake-Ticket: {n}",
+            "Auto-Submitted: auto-replied",  # RFC 3834: responders should not answer it
+        ]
+        html = self.html.replace(_NUMBER, n)
+        data = compose(headers, [TextPart("plain", text), TextPart("html", html)])
+        return RenderedEmail(message_id, subject, data, text)
+
+
+def draft_ack_email(
+    templates: Environment,
+    *,
+    customer_name: str,
+    subject: str,
+    promise: Promise,
+    speaker: Speaker,
+    to_address: str,
+    thread: list[str],
+) -> AckDraft:
+    """The acknowledgement of a ticket with this name, subject and promise, but for its number
+    (`AckDraft.finish`); raises `UnusableAddress` for a recipient no header can carry."""
     context = {
-        "ticket_number": ticket.number,
-        "customer_name": ticket.customer_name,
-        "subject": ticket.subject,
+        "ticket_number": _NUMBER,
+        "customer_name": customer_name,
+        "subject": subject,
         **promise.template_context(),
         **speaker.template_context(),
     }
-    # RFC 3834: mark it automatic so well-behaved responders do not answer it.
-    subject = _subject(ticket)
-    headers = _headers(
-        speaker, to_address, subject, ticket, thread, message_id, now, "auto-replied"
+    head = (
+        address_header("From", mailbox(speaker.name, speaker.address)),
+        address_header("To", mailbox("", to_address)),
     )
     text = templates.get_template("ack_email.txt.j2").render(context)
     html = templates.get_template("ack_email.html.j2").render(context)
-    data = compose(headers, [TextPart("plain", text), TextPart("html", html)])
-    return RenderedEmail(message_id, subject, data, text)
+    tail = (*_thread_headers(thread), *_loop_headers(speaker))
+    return AckDraft(speaker, subject, text, html, head, tail)
+
+
+@dataclass(frozen=True, slots=True)
+class AckTerms:
+    """What an acknowledgement drafted before its ticket was written took for granted; the
+    draft is used only when the ticket and the recipient turn out to be exactly these."""
+
+    recipient: str
+    desk: str
+    policy: str
+    customer_name: str
+    subject: str
+    priority: str
+    due_at: datetime | None
+    received_at: datetime
+    after_hours: bool
+    thread: tuple[str, ...]
+
+    @classmethod
+    def of(cls, ticket: Ticket, recipient: str, thread: tuple[str, ...]) -> AckTerms:
+        return cls(
+            recipient=recipient,
+            desk=ticket.desk,
+            policy=ticket.policy,
+            customer_name=ticket.customer_name,
+            subject=ticket.subject,
+            priority=ticket.effective_priority,
+            due_at=ticket.due_at,
+            received_at=ticket.received_at,
+            after_hours=ticket.after_hours,
+            thread=thread,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DraftedAck:
+    terms: AckTerms
+    to: str  # the recipient as a header and the envelope carry it
+    draft: AckDraft
 
 
 def _subject(ticket: Ticket) -> str:
@@ -193,26 +301,33 @@ def _headers(
     auto_submitted: str,
 ) -> list[str]:
     """The headers of every email to a customer, each value through gateway.mailheaders."""
-    headers = [
+    return [
         address_header("From", mailbox(speaker.name, speaker.address)),
         address_header("To", mailbox("", to_address)),
         header_line("Subject", subject, MAX_SUBJECT_CHARS),
         f"Date: {format_datetime(now)}",
         f"Message-ID: <{message_id}>",
-    ]
-    refs = message_id_refs(thread)
-    if refs:
-        headers.append(f"In-Reply-To: <{refs[-1]}>")
-        headers.append(address_header("References", " ".join(f"<{ref}>" for ref in refs)))
-    # Other helpdesks' responders recognise these and stay quiet; our own X-Loop tells us
-    # when our mail comes back.
-    headers += [
-        "X-Auto-Response-Suppress: All",
-        f"X-Loop: {mail_address(speaker.address)}",
+        *_thread_headers(thread),
+        *_loop_headers(speaker),
         f"X-Intake-Ticket: {ticket.number}",
         f"Auto-Submitted: {auto_submitted}",
     ]
-    return headers
+
+
+def _thread_headers(thread: list[str]) -> list[str]:
+    refs = message_id_refs(thread)
+    if not refs:
+        return []
+    return [
+        f"In-Reply-To: <{refs[-1]}>",
+        address_header("References", " ".join(f"<{ref}>" for ref in refs)),
+    ]
+
+
+def _loop_headers(speaker: Speaker) -> list[str]:
+    # Other helpdesks' responders recognise these and stay quiet; our own X-Loop tells us
+    # when our mail comes back.
+    return ["X-Auto-Response-Suppress: All", f"X-Loop: {mail_address(speaker.address)}"]
 
 
 def one_line(text: str) -> str:
@@ -255,12 +370,20 @@ class CustomerNotices:
         in_reply_to: str | None,
         references: tuple[str, ...],
         now: datetime,
+        drafted: DraftedAck | None = None,
     ) -> Notice | Withheld:
+        """The acknowledgement, or why not; finished from `drafted` when its terms hold."""
         reason = await no_ack_reason(
             db, self._settings.ack, recipient, now, desk=ticket.desk, exempt=exempt
         )
         if reason:
             return Withheld("ack", reason)
+        thread = (*references, *([in_reply_to] if in_reply_to else []))
+        key = f"ack-{ticket.number}-{inbox_id}"
+        message_id = self._message_id("ack", ticket)
+        if drafted is not None and drafted.terms == AckTerms.of(ticket, recipient, thread):
+            rendered = drafted.draft.finish(ticket.number, message_id, now)
+            return self._email_notice("ack", key, drafted.draft.speaker, drafted.to, rendered)
         speaker = speaker_for(self._settings, ticket, policy)
         try:
             to = mail_address(recipient)
@@ -270,14 +393,33 @@ class CustomerNotices:
                 promise=promise_for(policy, ticket),
                 speaker=speaker,
                 to_address=to,
-                thread=[*references, *([in_reply_to] if in_reply_to else [])],
-                message_id=self._message_id("ack", ticket),
+                thread=list(thread),
+                message_id=message_id,
                 now=now,
             )
         except UnusableAddress as exc:
             return Withheld("ack", f"cannot write to this address: {exc}")
-        key = f"ack-{ticket.number}-{inbox_id}"
         return self._email_notice("ack", key, speaker, to, rendered)
+
+    def draft_email_ack(self, policy: Policy, terms: AckTerms) -> DraftedAck:
+        """The email acknowledgement of a ticket about to be opened on these terms, but for
+        its number (`email_ack` finishes it if the terms hold). Raises what rendering raises
+        (`UnusableAddress`, ...): then `email_ack` renders it and says why not."""
+        speaker = speaker_for_desk(self._settings, terms.desk, policy)
+        to = mail_address(terms.recipient)
+        promise = promise_of(
+            policy, terms.priority, terms.due_at, terms.received_at, terms.after_hours
+        )
+        draft = draft_ack_email(
+            self._templates,
+            customer_name=terms.customer_name,
+            subject=terms.subject,
+            promise=promise,
+            speaker=speaker,
+            to_address=to,
+            thread=list(terms.thread),
+        )
+        return DraftedAck(terms, to, draft)
 
     async def sms_ack(
         self, db: Connection, ticket: Ticket, policy: Policy, *, to: str | None, now: datetime

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from gateway.ack import Notice, Withheld
+from gateway.ack import AckTerms, DraftedAck, Notice, Withheld
 from gateway.activity import ListenerActivity
 from gateway.clock import Clock
 from gateway.config import DeskSettings, Settings
@@ -33,7 +33,14 @@ from gateway.store import tickets as sql
 from gateway.store.connection import Connection
 from gateway.store.records import InboxItem, Ticket
 from gateway.store.staff import staff_by_email, staff_emails
-from gateway.ticketing import SYSTEM, Arrival, StaffActions, TicketService, default_decision
+from gateway.ticketing import (
+    SYSTEM,
+    Arrival,
+    StaffActions,
+    TicketService,
+    default_decision,
+    respond_by,
+)
 from gateway.triage import Decision, Proposer, decide_many
 from gateway.worker import PollingWorker
 from policies import Policy
@@ -63,6 +70,7 @@ class _Mail:
     exempt: str | None  # email's own reason not to acknowledge it (`EmailIntake._exempt`)
     routing: Routing
     decision: Decision
+    ack: DraftedAck | None  # its acknowledgement, drafted on the loop (`EmailIntake._draft_ack`)
 
 
 # What writing a message did, counted in the metrics once its transaction has committed.
@@ -216,7 +224,44 @@ class EmailIntake(PollingWorker):
     def _mail(self, prepared: _Prepared, decision: Decision) -> _Mail:
         item, parsed, routing = prepared
         keys = Keys.of(parsed, str(item.meta.get("mail_from") or ""))
-        return _Mail(item, parsed, keys, self._exempt(item, parsed), routing, decision)
+        exempt = self._exempt(item, parsed)
+        ack = None if exempt else self._draft_ack(item, parsed, routing, decision)
+        return _Mail(item, parsed, keys, exempt, routing, decision, ack)
+
+    def _draft_ack(
+        self, item: InboxItem, parsed: ParsedMessage, routing: Routing, decision: Decision
+    ) -> DraftedAck | None:
+        """The acknowledgement of a message that will most likely open a ticket answered at
+        its author's address, rendered here on the loop rather than in the writer's
+        transaction, which then only puts the ticket's number in (`CustomerNotices.email_ack`
+        checks that every term still holds). None for anything else: then the transaction
+        renders it, as it does when the terms turn out different."""
+        if not self._settings.ack.enabled or parsed.referenced_ids:
+            return None  # a reply, most likely
+        if ticket_tag(parsed.subject) is not None:
+            return None
+        envelope = str(item.meta.get("mail_from") or "")
+        author = parsed.from_addr or envelope.strip().strip("<>").strip().lower()
+        reply_to = (parsed.reply_to or "").strip().lower()
+        if not author or (reply_to and reply_to != author):
+            return None  # whom to answer depends on what the store knows (`ack_recipient`)
+        policy, received = routing.policy, item.received_at
+        terms = AckTerms(
+            recipient=author,
+            desk=routing.desk.address,
+            policy=policy.name,
+            customer_name=parsed.from_name,
+            subject=parsed.subject or "(no subject)",
+            priority=decision.effective,
+            due_at=respond_by(policy, decision.effective, received),
+            received_at=received,
+            after_hours=policy.is_after_hours(received),
+            thread=(*parsed.references, *([parsed.message_id] if parsed.message_id else [])),
+        )
+        try:
+            return self._tickets.notices.draft_email_ack(policy, terms)
+        except Exception:  # the transaction renders it again, and holds it back with the reason
+            return None
 
     async def _write(self, mails: list[_Mail]) -> None:
         """The whole batch as one op of the group commit, in order.
@@ -485,6 +530,7 @@ class EmailIntake(PollingWorker):
             in_reply_to=parsed.message_id,
             references=parsed.references,
             now=now,
+            drafted=mail.ack,
         )
 
     def _exempt(self, item: InboxItem, parsed: ParsedMessage) -> str | None:
