@@ -318,9 +318,7 @@ class EmailIntake(PollingWorker):
         name = self._settings.policy_for_customer(customer) or desk.policy
         return Routing(desk, self._policies.get(name), customer)
 
-    async def _apply(
-        self, db: Connection, mail: _Mail, staff: frozenset[str] | None = None
-    ) -> str:
+    async def _apply(self, db: Connection, mail: _Mail, staff: frozenset[str] | None = None) -> str:
         """Place and write one message; returns what it did (`_CREATED`, ...). `staff`: every
         staff address, when the caller has read them for the batch."""
         now = self._clock.now()

@@ -61,6 +61,5 @@ def promise_of(
         due_local=format_local(due, policy.tz) if due else None,
         after_hours=after_hours,
         after_hours_note=policy.after_hours_message,
-        immediate=priority.respond.kind == "immediate"
-        or (due is not None and due <= received_at),
+        immediate=priority.respond.kind == "immediate" or (due is not None and due <= received_at),
     )
