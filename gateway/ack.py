@@ -179,9 +179,10 @@ def render_ack_email(
 
 
 # Stands for the ticket's number in an acknowledgement drafted before the ticket exists (its
-# number is handed out in the ticket's own transaction). Random, so no customer text has it;
-# letters, digits and dashes, which neither Jinja's escaping nor a header changes.
-_NUMBER = f"intake-ticket-number-{secrets.token_hex(16)}"
+# number is handed out in the ticket's own transaction). Random (64 bits), so no customer text
+# has it; letters and digits, which Jinja's escaping leaves alone, and short, so that a
+# quoted-printable line seldom breaks it.
+_NUMBER = f"No{secrets.token_hex(8)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +200,10 @@ class AckDraft:
     html: str
     head: tuple[str, ...]  # From, To: before the Subject
     tail: tuple[str, ...]  # In-Reply-To, References, X-...: after the Message-ID
+    # The MIME body (from `MIME-Version` on) when `_NUMBER` is in it as often as in the text
+    # and HTML (7bit, or quoted-printable that did not break it): the number goes straight
+    # in. None when the encoding split it: the body is then composed when finishing.
+    body: str | None
 
     def finish(self, number: int, message_id: str, now: datetime) -> RenderedEmail:
         n = str(number)
@@ -213,8 +218,12 @@ class AckDraft:
             f"X-Intake-Ticket: {n}",
             "Auto-Submitted: auto-replied",  # RFC 3834: responders should not answer it
         ]
-        html = self.html.replace(_NUMBER, n)
-        data = compose(headers, [TextPart("plain", text), TextPart("html", html)])
+        if self.body is not None:
+            # `compose(headers, parts)` is the headers, CRLF, then `compose([], parts)`.
+            data = "\r\n".join(headers) + "\r\n" + self.body.replace(_NUMBER, n)
+        else:
+            html = self.html.replace(_NUMBER, n)
+            data = compose(headers, [TextPart("plain", text), TextPart("html", html)])
         return RenderedEmail(message_id, subject, data, text)
 
 
@@ -244,7 +253,9 @@ def draft_ack_email(
     text = templates.get_template("ack_email.txt.j2").render(context)
     html = templates.get_template("ack_email.html.j2").render(context)
     tail = (*_thread_headers(thread), *_loop_headers(speaker))
-    return AckDraft(speaker, subject, text, html, head, tail)
+    body = compose([], [TextPart("plain", text), TextPart("html", html)])
+    whole = body.count(_NUMBER) == text.count(_NUMBER) + html.count(_NUMBER)
+    return AckDraft(speaker, subject, text, html, head, tail, body if whole else None)
 
 
 @dataclass(frozen=True, slots=True)
