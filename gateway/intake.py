@@ -28,6 +28,7 @@ from gateway.parsing import ParsedMessage, automated_reason, parse_message, tick
 from gateway.policybook import PolicyBook
 from gateway.staffauth import vouched_for
 from gateway.store import Store
+from gateway.store import dedup as dedup_sql
 from gateway.store import inbox as inbox_sql
 from gateway.store import tickets as sql
 from gateway.store.connection import Connection
@@ -295,7 +296,16 @@ class EmailIntake(PollingWorker):
 
     async def _apply_all(self, db: Connection, mails: list[_Mail]) -> list[str]:
         staff = await staff_emails(db)  # once for the batch: staff mail is rare
-        return [await self._apply(db, mail, staff) for mail in mails]
+        known = await dedup_sql.known_for(
+            db,
+            [mail.keys.fingerprint for mail in mails],
+            [mail.parsed.message_id for mail in mails if mail.parsed.message_id],
+        )
+        done = []
+        for mail in mails:
+            done.append(await self._apply(db, mail, staff, known))
+            known.saw(mail.keys.fingerprint, mail.parsed.message_id)
+        return done
 
     def _count(self, mail: _Mail, outcome: str) -> None:
         if outcome == _DUPLICATE:
@@ -318,12 +328,19 @@ class EmailIntake(PollingWorker):
         name = self._settings.policy_for_customer(customer) or desk.policy
         return Routing(desk, self._policies.get(name), customer)
 
-    async def _apply(self, db: Connection, mail: _Mail, staff: frozenset[str] | None = None) -> str:
-        """Place and write one message; returns what it did (`_CREATED`, ...). `staff`: every
-        staff address, when the caller has read them for the batch."""
+    async def _apply(
+        self,
+        db: Connection,
+        mail: _Mail,
+        staff: frozenset[str] | None = None,
+        known: dedup_sql.Known | None = None,
+    ) -> str:
+        """Place and write one message; returns what it did (`_CREATED`, ...). `staff` and
+        `known`: what the caller has read for the whole batch (staff addresses; copies and
+        Message-ID holders)."""
         now = self._clock.now()
         item, routing = mail.item, mail.routing
-        placement = await place(db, mail.parsed, mail.keys, self._settings.email, now)
+        placement = await place(db, mail.parsed, mail.keys, self._settings.email, now, known)
         if placement.copy is not None:
             copy = placement.copy
             await sql.add_event(
