@@ -7,6 +7,7 @@ after-hours policy (every P1 pages) and the file SMS transport. CPU time is the 
 
     .venv/bin/python -m bench.intake_profile --messages 2000
     .venv/bin/python -m bench.intake_profile --messages 2000 --cprofile /tmp/intake.prof
+    .venv/bin/python -m bench.intake_profile --messages 500 --statements   # SQL per message
 """
 
 from __future__ import annotations
