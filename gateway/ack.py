@@ -186,6 +186,20 @@ _NUMBER = f"No{secrets.token_hex(8)}"
 
 
 @dataclass(frozen=True, slots=True)
+class SpeakerLines:
+    """The header lines of a speaker's mail that do not depend on the ticket: the same for
+    every acknowledgement a desk sends, so `CustomerNotices` keeps them per speaker."""
+
+    sender: str  # From
+    loop: tuple[str, ...]  # X-Auto-Response-Suppress, X-Loop
+
+    @classmethod
+    def of(cls, speaker: Speaker) -> SpeakerLines:
+        sender = address_header("From", mailbox(speaker.name, speaker.address))
+        return cls(sender, tuple(_loop_headers(speaker)))
+
+
+@dataclass(frozen=True, slots=True)
 class AckDraft:
     """An acknowledgement rendered but for its ticket's number, Message-ID and Date.
 
@@ -236,9 +250,12 @@ def draft_ack_email(
     speaker: Speaker,
     to_address: str,
     thread: list[str],
+    speaker_lines: SpeakerLines | None = None,
 ) -> AckDraft:
     """The acknowledgement of a ticket with this name, subject and promise, but for its number
-    (`AckDraft.finish`); raises `UnusableAddress` for a recipient no header can carry."""
+    (`AckDraft.finish`); raises `UnusableAddress` for a recipient no header can carry.
+    `speaker_lines`: the speaker's header lines, when the caller keeps them."""
+    lines = speaker_lines or SpeakerLines.of(speaker)
     context = {
         "ticket_number": _NUMBER,
         "customer_name": customer_name,
@@ -246,13 +263,10 @@ def draft_ack_email(
         **promise.template_context(),
         **speaker.template_context(),
     }
-    head = (
-        address_header("From", mailbox(speaker.name, speaker.address)),
-        address_header("To", mailbox("", to_address)),
-    )
+    head = (lines.sender, address_header("To", mailbox("", to_address)))
     text = templates.get_template("ack_email.txt.j2").render(context)
     html = templates.get_template("ack_email.html.j2").render(context)
-    tail = (*_thread_headers(thread), *_loop_headers(speaker))
+    tail = (*_thread_headers(thread), *lines.loop)
     body = compose([], [TextPart("plain", text), TextPart("html", html)])
     whole = body.count(_NUMBER) == text.count(_NUMBER) + html.count(_NUMBER)
     return AckDraft(speaker, subject, text, html, head, tail, body if whole else None)
@@ -357,6 +371,8 @@ class CustomerNotices:
         self._settings = settings
         self._templates = templates
         self._sms_status_callback = sms_status_callback
+        # Per speaker (a desk and contract: a handful), filled as acknowledgements are drafted.
+        self._speaker_lines: dict[Speaker, SpeakerLines] = {}
 
     def _desk(self, ticket: Ticket) -> DeskSettings:
         return self._settings.desk_for(ticket.desk) or self._settings.desks[0]
@@ -417,6 +433,9 @@ class CustomerNotices:
         its number (`email_ack` finishes it if the terms hold). Raises what rendering raises
         (`UnusableAddress`, ...): then `email_ack` renders it and says why not."""
         speaker = speaker_for_desk(self._settings, terms.desk, policy)
+        lines = self._speaker_lines.get(speaker)
+        if lines is None:
+            lines = self._speaker_lines[speaker] = SpeakerLines.of(speaker)
         to = mail_address(terms.recipient)
         promise = promise_of(
             policy, terms.priority, terms.due_at, terms.received_at, terms.after_hours
@@ -429,6 +448,7 @@ class CustomerNotices:
             speaker=speaker,
             to_address=to,
             thread=list(terms.thread),
+            speaker_lines=lines,
         )
         return DraftedAck(terms, to, draft)
 
