@@ -267,10 +267,10 @@ class EmailIntake(PollingWorker):
     async def _write(self, mails: list[_Mail]) -> None:
         """The whole batch as one op of the group commit, in order.
 
-        No savepoint per message: SQLite's search index on tickets writes a segment at every
-        savepoint, and a batch's messages share one. If anything in the batch fails, none of
-        it was kept, and its messages are written again one op each, so the one that fails
-        fails alone (and the rest are processed as if nothing had happened).
+        No savepoint per message, and what the batch needs to look up is read once for all
+        of it (`_apply_all`). If anything in the batch fails, none of it was kept, and its
+        messages are written again one op each, so the one that fails fails alone (and the
+        rest are processed as if nothing had happened; their metrics count after a commit).
         """
         if len(mails) == 1:
             await self._write_one(mails[0])
