@@ -75,7 +75,8 @@ class _Mail:
 
 
 # What writing a message did, counted in the metrics once its transaction has committed.
-_DUPLICATE, _STAFF, _THREADED, _CREATED = "duplicate", "staff", "threaded", "created"
+_DUPLICATE, _STAFF, _THREADED = "duplicate", "staff", "threaded"
+_CREATED, _ACKNOWLEDGED = "created", "acknowledged"  # a new ticket; answered, or not
 
 
 class _Prepared(NamedTuple):
@@ -134,6 +135,9 @@ class EmailIntake(PollingWorker):
         self._tickets = tickets
         self._staff_actions = staff_actions
         self._metrics = metrics
+        # Desks whose last new ticket was not acknowledged (its budget spent, most likely):
+        # drafting their acknowledgements on the loop would be wasted until one is sent.
+        self._unanswered: set[str] = set()
         store.on_commit(self.notify)
 
     async def hold_back(self) -> float:
@@ -226,7 +230,8 @@ class EmailIntake(PollingWorker):
         item, parsed, routing = prepared
         keys = Keys.of(parsed, str(item.meta.get("mail_from") or ""))
         exempt = self._exempt(item, parsed)
-        ack = None if exempt else self._draft_ack(item, parsed, routing, decision)
+        drafting = not exempt and routing.desk.address not in self._unanswered
+        ack = self._draft_ack(item, parsed, routing, decision) if drafting else None
         return _Mail(item, parsed, keys, exempt, routing, decision, ack)
 
     def _draft_ack(
@@ -312,8 +317,13 @@ class EmailIntake(PollingWorker):
             self._metrics.duplicates.labels("email").inc()
         elif outcome == _THREADED:
             self._metrics.replies_threaded.labels("email").inc()
-        elif outcome == _CREATED:
+        elif outcome in (_CREATED, _ACKNOWLEDGED):
             self._metrics.tickets_created.labels("email", mail.routing.policy.name).inc()
+        desk = mail.routing.desk.address
+        if outcome == _ACKNOWLEDGED:
+            self._unanswered.discard(desk)
+        elif outcome == _CREATED and not mail.exempt:
+            self._unanswered.add(desk)
 
     async def _failed(self, item: InboxItem, exc: Exception) -> None:
         log.error("processing inbox row %d failed", item.id, exc_info=exc)
@@ -361,12 +371,12 @@ class EmailIntake(PollingWorker):
             )
             outcome = _THREADED
         else:
-            ticket = await self._open(db, mail, placement, now)
+            ticket, acknowledged = await self._open(db, mail, placement, now)
             if previous is not None:
                 await self._tickets.lifecycle.link(
                     db, ticket, previous, actor=f"email:{routing.customer}", now=now
                 )
-            outcome = _CREATED
+            outcome = _ACKNOWLEDGED if acknowledged else _CREATED
         await inbox_sql.finish_inbox(db, item.id, now, note=f"ticket {ticket.number}")
         return outcome
 
@@ -406,7 +416,8 @@ class EmailIntake(PollingWorker):
 
     async def _open(
         self, db: Connection, mail: _Mail, placement: Placement, now: datetime
-    ) -> Ticket:
+    ) -> tuple[Ticket, bool]:
+        """The new ticket, and whether its customer was acknowledged."""
         parsed, routing, decision = mail.parsed, mail.routing, mail.decision
         arrival = Arrival(
             channel="email",
@@ -431,10 +442,10 @@ class EmailIntake(PollingWorker):
                 named.number,
                 extra={"ticket": ticket.number, "event": "ticket-referenced"},
             )
-        await self._acknowledge(db, ticket, mail, routing.policy, now)
+        acknowledged = await self._acknowledge(db, ticket, mail, routing.policy, now)
         first_line = next((ln.strip() for ln in parsed.latest_text.splitlines() if ln.strip()), "")
         await self._tickets.announce(db, ticket, first_line)
-        return ticket
+        return ticket, acknowledged
 
     async def _store_message(
         self,
@@ -509,8 +520,8 @@ class EmailIntake(PollingWorker):
 
     async def _acknowledge(
         self, db: Connection, ticket: Ticket, mail: _Mail, policy: Policy, now: datetime
-    ) -> None:
-        """Queue the acknowledgement, or record why not; never fails the message itself.
+    ) -> bool:
+        """Queue the acknowledgement (True), or record why not; never fails the message itself.
 
         Building it (who to answer, whether to, the rendering) only reads, so when it fails
         there is nothing to roll back: only the acknowledgement is held back, with the reason.
@@ -525,8 +536,8 @@ class EmailIntake(PollingWorker):
             )
             reason = f"the acknowledgement could not be built: {type(exc).__name__}: {exc}"
             await sql.add_event(db, ticket.id, now, "ack-suppressed", reason=reason[:500])
-            return
-        await self._tickets.tell_customer(db, ticket, notice, now, just_opened=True)
+            return False
+        return await self._tickets.tell_customer(db, ticket, notice, now, just_opened=True)
 
     async def _ack_notice(
         self, db: Connection, ticket: Ticket, mail: _Mail, policy: Policy, now: datetime

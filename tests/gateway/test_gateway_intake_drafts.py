@@ -9,6 +9,7 @@ import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from gateway.mailheaders import mail_address
 from gateway.promise import promise_for
 from gateway.store import tickets as tickets_sql
 
-from .gateway_harness import DefaultProposer, mail, query, send, settle
+from .gateway_harness import DefaultProposer, mail, make_settings, query, send, settle
 
 pytestmark = pytest.mark.asyncio
 
@@ -174,3 +175,44 @@ async def test_dying_after_drafting_and_before_the_commit_acknowledges_exactly_o
     (ack,) = _acks(gw)
     assert "Subject: Re: [#1001] Phones are down" in ack["payload"]["message"]
     assert query(gw, "SELECT state FROM outbox WHERE purpose = 'ack'")[0]["state"] == "sent"
+
+
+async def test_no_drafts_while_the_desk_budget_is_spent_and_again_once_one_is_sent(
+    tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a storm past the desk's budget every acknowledgement is withheld: drafting them on
+    the loop would be wasted work, so a desk whose last new ticket went unanswered gets no
+    drafts until one of its acknowledgements is sent again (rendered in the transaction)."""
+    gw = Gateway(
+        make_settings(tmp_path, ack__desk_budget=2),
+        clock=clock,
+        proposer=DefaultProposer(),
+        workers=False,
+    )
+    await gw.start()
+    try:
+        drafted: list[str] = []
+        draft = gw.tickets.notices.draft_email_ack
+
+        def counting(policy: Any, terms: Any) -> Any:
+            drafted.append(terms.subject)
+            return draft(policy, terms)
+
+        monkeypatch.setattr(gw.tickets.notices, "draft_email_ack", counting)
+        for n in range(3):
+            await send(gw, mail(subject=f"first {n}", sender=f"c{n}@example.com"))
+        assert await gw.intake.run_once() == 3
+        assert drafted == ["first 0", "first 1", "first 2"]
+        assert len(_acks(gw)) == 2  # the third is over the budget
+        await send(gw, mail(subject="second", sender="d@example.com"))
+        assert await gw.intake.run_once() == 1
+        assert drafted == ["first 0", "first 1", "first 2"] and len(_acks(gw)) == 2
+        clock.advance(gw.settings.ack.desk_window + timedelta(seconds=1))
+        await send(gw, mail(subject="third", sender="e@example.com"))
+        assert await gw.intake.run_once() == 1  # rendered in the transaction, and sent
+        assert len(_acks(gw)) == 3 and "third" not in drafted
+        await send(gw, mail(subject="fourth", sender="f@example.com"))
+        assert await gw.intake.run_once() == 1
+        assert drafted[-1] == "fourth" and len(_acks(gw)) == 4
+    finally:
+        await gw.stop()
