@@ -24,6 +24,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from jinja2 import Environment
+from markupsafe import escape
 
 from gateway.config import AckSettings, DeskSettings, Settings
 from gateway.mailheaders import (
@@ -251,11 +252,26 @@ def draft_ack_email(
     to_address: str,
     thread: list[str],
     speaker_lines: SpeakerLines | None = None,
+    bodies: tuple[str, str] | None = None,
 ) -> AckDraft:
     """The acknowledgement of a ticket with this name, subject and promise, but for its number
     (`AckDraft.finish`); raises `UnusableAddress` for a recipient no header can carry.
-    `speaker_lines`: the speaker's header lines, when the caller keeps them."""
+    `speaker_lines`: the speaker's header lines, `bodies` the text and HTML (from
+    `AckBodies`), when the caller keeps them."""
     lines = speaker_lines or SpeakerLines.of(speaker)
+    head = (lines.sender, address_header("To", mailbox("", to_address)))
+    if bodies is None:
+        bodies = _ack_bodies(templates, customer_name, subject, promise, speaker)
+    text, html = bodies
+    tail = (*_thread_headers(thread), *lines.loop)
+    body = compose([], [TextPart("plain", text), TextPart("html", html)])
+    whole = body.count(_NUMBER) == text.count(_NUMBER) + html.count(_NUMBER)
+    return AckDraft(speaker, subject, text, html, head, tail, body if whole else None)
+
+
+def _ack_bodies(
+    templates: Environment, customer_name: str, subject: str, promise: Promise, speaker: Speaker
+) -> tuple[str, str]:
     context = {
         "ticket_number": _NUMBER,
         "customer_name": customer_name,
@@ -263,13 +279,47 @@ def draft_ack_email(
         **promise.template_context(),
         **speaker.template_context(),
     }
-    head = (lines.sender, address_header("To", mailbox("", to_address)))
     text = templates.get_template("ack_email.txt.j2").render(context)
     html = templates.get_template("ack_email.html.j2").render(context)
-    tail = (*_thread_headers(thread), *lines.loop)
-    body = compose([], [TextPart("plain", text), TextPart("html", html)])
-    whole = body.count(_NUMBER) == text.count(_NUMBER) + html.count(_NUMBER)
-    return AckDraft(speaker, subject, text, html, head, tail, body if whole else None)
+    return text, html
+
+
+# Stand for the customer's name and subject in bodies rendered once per shape (`AckBodies`).
+_NAME = f"Nm{secrets.token_hex(8)}"
+_SUBJECT = f"Sj{secrets.token_hex(8)}"
+
+
+class AckBodies:
+    """The text and HTML of acknowledgements rendered once per shape: the same speaker and
+    promise (a storm's mail shares the contract, the priority and the minute of its
+    deadline), with stand-ins for the customer's name and subject that each mail replaces
+    (escaped for the HTML, as Jinja's autoescape does). Kept per `CustomerNotices`; the
+    shapes of the last few minutes at most."""
+
+    LIMIT = 256
+
+    def __init__(self, templates: Environment) -> None:
+        self._templates = templates
+        self._shapes: dict[tuple[Speaker, Promise, bool, bool], tuple[str, str]] = {}
+
+    def of(
+        self, customer_name: str, subject: str, promise: Promise, speaker: Speaker
+    ) -> tuple[str, str]:
+        shape = (speaker, promise, bool(customer_name), bool(subject))
+        bodies = self._shapes.get(shape)
+        if bodies is None:
+            if len(self._shapes) >= self.LIMIT:
+                self._shapes.clear()
+            name, about = _NAME if customer_name else "", _SUBJECT if subject else ""
+            bodies = self._shapes[shape] = _ack_bodies(
+                self._templates, name, about, promise, speaker
+            )
+        text, html = bodies
+        text = text.replace(_NAME, customer_name).replace(_SUBJECT, subject)
+        html = html.replace(_NAME, str(escape(customer_name))).replace(
+            _SUBJECT, str(escape(subject))
+        )
+        return text, html
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,6 +423,7 @@ class CustomerNotices:
         self._sms_status_callback = sms_status_callback
         # Per speaker (a desk and contract: a handful), filled as acknowledgements are drafted.
         self._speaker_lines: dict[Speaker, SpeakerLines] = {}
+        self._bodies = AckBodies(templates)
 
     def _desk(self, ticket: Ticket) -> DeskSettings:
         return self._settings.desk_for(ticket.desk) or self._settings.desks[0]
@@ -449,6 +500,7 @@ class CustomerNotices:
             to_address=to,
             thread=list(terms.thread),
             speaker_lines=lines,
+            bodies=self._bodies.of(terms.customer_name, terms.subject, promise, speaker),
         )
         return DraftedAck(terms, to, draft)
 

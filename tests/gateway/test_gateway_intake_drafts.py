@@ -216,3 +216,29 @@ async def test_no_drafts_while_the_desk_budget_is_spent_and_again_once_one_is_se
         assert drafted[-1] == "fourth" and len(_acks(gw)) == 4
     finally:
         await gw.stop()
+
+
+async def test_bodies_rendered_once_per_shape_are_the_ones_jinja_renders_for_each_mail() -> None:
+    import templates
+    from gateway.ack import AckBodies, Speaker, _ack_bodies
+    from gateway.promise import Promise
+
+    environment = templates.environment()
+    speaker = Speaker("Desk & Co", "support@localhost", "Contract <1>", "We are closed.")
+    promise = Promise("P1", "Urgent", "within 1 hour", None, "Sat 21 Nov", True, "Closed", False)
+    bodies = AckBodies(environment)
+    renders: list[object] = []
+    original = environment.get_template
+
+    def counting(name: str) -> Any:
+        renders.append(name)
+        return original(name)
+
+    environment.get_template = counting  # type: ignore[method-assign]
+    names = ["Pat", "", "<b>Bold</b> & 'Co'", 'Zoë "Z" Ørsted', "{{ x }}", "a\\nb"]
+    for name in names:
+        assert bodies.of(name, "Phones <down>", promise, speaker) == _ack_bodies(
+            environment, name, "Phones <down>", promise, speaker
+        )
+    # Two shapes (a name, no name), two templates each, plus the direct renders compared.
+    assert len(renders) == 2 * 2 + 2 * len(names)
