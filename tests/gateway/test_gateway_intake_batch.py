@@ -233,18 +233,28 @@ async def test_a_message_whose_write_fails_fails_alone_and_the_rest_count_once(
     assert gateway.store.commits > commits
 
 
-async def test_a_batch_of_new_tickets_is_written_in_one_op(gateway: Gateway) -> None:
+async def test_a_batch_of_new_tickets_is_written_in_one_op(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway import intake
+
     for n in range(5):
         await send(gateway, mail(subject=f"P2 issue {n}", Message_ID=f"<o{n}@example.com>"))
-    writes: list[int] = []
-    write = gateway.store.write
+    batches: list[int] = []
+    alone: list[object] = []
+    apply_all, write_one = intake.EmailIntake._apply_all, intake.EmailIntake._write_one
 
-    async def counting(op: Any) -> Any:
-        writes.append(1)
-        return await write(op)
+    async def counting_all(self: Any, db: Any, mails: Any) -> Any:
+        batches.append(len(mails))
+        return await apply_all(self, db, mails)
 
-    gateway.store.write = counting  # type: ignore[method-assign]
+    async def counting_one(self: Any, mail: Any) -> Any:
+        alone.append(mail)
+        return await write_one(self, mail)
+
+    monkeypatch.setattr(intake.EmailIntake, "_apply_all", counting_all)
+    monkeypatch.setattr(intake.EmailIntake, "_write_one", counting_one)
     assert await gateway.intake.run_once() == 5
-    assert len(writes) == 2  # the claim, then the batch
+    assert batches == [5] and alone == []
     assert len(query(gateway, "SELECT * FROM tickets")) == 5
     assert len(query(gateway, "SELECT * FROM outbox WHERE purpose = 'ack'")) == 5
