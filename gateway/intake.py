@@ -38,9 +38,10 @@ from gateway.ticketing import (
     SYSTEM,
     Arrival,
     StaffActions,
+    Terms,
     TicketService,
     default_decision,
-    respond_by,
+    terms_of,
 )
 from gateway.triage import Decision, Proposer, decide_many
 from gateway.worker import PollingWorker
@@ -72,6 +73,7 @@ class _Mail:
     routing: Routing
     decision: Decision
     ack: DraftedAck | None  # its acknowledgement, drafted on the loop (`EmailIntake._draft_ack`)
+    terms: Terms | None  # what the policy makes of it as a new ticket, if worked out already
 
 
 # What writing a message did, counted in the metrics once its transaction has committed.
@@ -232,7 +234,8 @@ class EmailIntake(PollingWorker):
         exempt = self._exempt(item, parsed)
         drafting = not exempt and routing.desk.address not in self._unanswered
         ack = self._draft_ack(item, parsed, routing, decision) if drafting else None
-        return _Mail(item, parsed, keys, exempt, routing, decision, ack)
+        terms = Terms(ack.terms.due_at, ack.terms.after_hours) if ack else None
+        return _Mail(item, parsed, keys, exempt, routing, decision, ack, terms)
 
     def _draft_ack(
         self, item: InboxItem, parsed: ParsedMessage, routing: Routing, decision: Decision
@@ -252,6 +255,7 @@ class EmailIntake(PollingWorker):
         if not author or (reply_to and reply_to != author):
             return None  # whom to answer depends on what the store knows (`ack_recipient`)
         policy, received = routing.policy, item.received_at
+        ticket = terms_of(policy, decision.effective, received)
         terms = AckTerms(
             recipient=author,
             desk=routing.desk.address,
@@ -259,9 +263,9 @@ class EmailIntake(PollingWorker):
             customer_name=parsed.from_name,
             subject=parsed.subject or "(no subject)",
             priority=decision.effective,
-            due_at=respond_by(policy, decision.effective, received),
+            due_at=ticket.due_at,
             received_at=received,
-            after_hours=policy.is_after_hours(received),
+            after_hours=ticket.after_hours,
             thread=(*parsed.references, *([parsed.message_id] if parsed.message_id else [])),
         )
         try:
@@ -428,7 +432,13 @@ class EmailIntake(PollingWorker):
             received_at=mail.item.received_at,
         )
         ticket = await self._tickets.open(
-            db, arrival, routing.policy, decision, now, actor=f"email:{routing.customer}"
+            db,
+            arrival,
+            routing.policy,
+            decision,
+            now,
+            actor=f"email:{routing.customer}",
+            terms=mail.terms,
         )
         await self._store_message(db, ticket, mail, placement, now, just_opened=True)
         if (named := placement.referenced) is not None:

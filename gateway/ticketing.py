@@ -91,6 +91,19 @@ def respond_by(policy: Policy, priority: str, received_at: datetime) -> datetime
     return policy.deadline(priority, received_at, "respond")
 
 
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """What a new ticket's policy makes of its arrival: its response deadline and whether it
+    arrived after hours (`terms_of`)."""
+
+    due_at: datetime | None
+    after_hours: bool
+
+
+def terms_of(policy: Policy, priority: str, received_at: datetime) -> Terms:
+    return Terms(respond_by(policy, priority, received_at), policy.is_after_hours(received_at))
+
+
 class TicketService:
     def __init__(
         self,
@@ -119,9 +132,14 @@ class TicketService:
         now: datetime,
         *,
         actor: str,
+        terms: Terms | None = None,
     ) -> Ticket:
-        """Record a new ticket with its priority and deadline; `announce` it once complete."""
+        """Record a new ticket with its priority and deadline; `announce` it once complete.
+        `terms`: `terms_of` the policy, the decision's priority and the arrival, when the
+        caller has worked them out already (a long business-hours deadline costs)."""
         received = arrival.received_at
+        if terms is None:
+            terms = terms_of(policy, decision.effective, received)
         ticket = await sql.insert_ticket(
             db,
             NewTicket(
@@ -137,8 +155,8 @@ class TicketService:
                 confidence=decision.confidence,
                 reasons=decision.reasons,
                 received_at=received,
-                due_at=respond_by(policy, decision.effective, received),
-                after_hours=policy.is_after_hours(received),
+                due_at=terms.due_at,
+                after_hours=terms.after_hours,
             ),
             now,
         )
