@@ -24,10 +24,12 @@ Pattern = list[dict[str, Any]]
 # line"), `one` after a determiner, dropped after "every" or alone.
 # `others_fine`: other customers of the provider are fine ("a colleague at another of your
 # clients says they're fine"): the trouble is not widespread, whatever else the text shouts.
+# `temporary`: a recovery said to hold only for now ("traffic is flowing again for the
+# moment"): not a recovery (`narrative.settle_time`).
 INTERNAL = frozenset(
     {
         "isolated", "majority", "minority", "alternative", "production_ok", "core", "device",
-        "others_fine",
+        "others_fine", "temporary",
     }
 )  # fmt: skip
 # Which group each raw signal belongs to (the internal ones included).
@@ -66,6 +68,7 @@ GROUPS: dict[str, str] = {
     "ongoing": "time",
     "widespread": "customers",
     "others_fine": "customers",
+    "temporary": "temporary",
     "newinstall": "install",
     "out_of_scope": "out_of_scope",
     "enhancement": "enhancement",
@@ -78,8 +81,10 @@ NEGATABLE = frozenset(
         "unaffected", "resolved",
     }
 )  # fmt: skip
-# ... and these too, before a signal of a state not reached yet: "until it's resolved".
-NOT_YET = frozenset({"until", "till", "once", "when", "if", "before", "unless"})
+# ... and these too, before a signal of a state not reached yet: "until it's resolved"; or of
+# a recovery named only as the time since which something else fails: "since they came back
+# not a single container starts".
+NOT_YET = frozenset({"until", "till", "once", "when", "if", "before", "unless", "since"})
 NOT_YET_SIGNALS = frozenset({"resolved"})
 NEGATIONS = frozenset({"not", "no", "never", "nothing", "without", "hardly"})
 # A device named after one of these is not one device: "every outbound fax", "any handset".
@@ -460,7 +465,12 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "cleared up", "recovered", "issue is gone", "all fine now", "all good now",
         "fine now", "working now", "works now", "all working now", "working since",
         "close the ticket", "you can close", "re-registered", "sorry for the noise",
-        "false alarm",
+        "false alarm", "back online", "online again", "flowing again", "running again",
+        "normal since", "stable since",
+    ),
+    "temporary": (
+        "for the moment", "for now", "for the time being", "temporarily", "at least for now",
+        "for a few minutes", "for a while",
     ),
     "monitoring": (
         "monitor", "monitoring", "keep an eye", "keep the ticket open", "leave the ticket open",
@@ -470,7 +480,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "rfo": (
         "root cause", "root-cause", "rca", "reason for outage", "reason for the outage", "rfo",
         "post-mortem", "postmortem", "post mortem", "incident report", "outage report",
-        "what caused", "what happened", "why it happened", "why this happened",
+        "what caused", "what happened", "report on the outage", "report on the incident",
+        "report about the outage", "why it happened", "why this happened",
         "why the service was down", "why it went down", "why it was down", "why we were down",
         "why were we down", "why was it down", "why did it go down", "explanation of the outage",
         "explanation for the outage", "full explanation", "write-up", "incident summary",

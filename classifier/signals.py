@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 
-from spacy.attrs import IS_ALPHA, IS_PUNCT, LIKE_NUM, NORM, ORTH, SPACY
+from spacy.attrs import IDX, IS_ALPHA, IS_PUNCT, LENGTH, LIKE_NUM, NORM, ORTH, SPACY
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
@@ -39,6 +39,7 @@ from classifier.lexicon import (
     SINGULAR_DETERMINERS,
     UNQUALIFIED,
 )
+from classifier.narrative import sentences, settle_time
 from classifier.patterns import AnchoredMatcher, Column
 
 EXTENSION = "intake_signals"
@@ -70,6 +71,7 @@ class SignalTagger:
         self.unqualified = frozenset(vocab.strings.add(word) for word in UNQUALIFIED)
         self.quantifiers = frozenset(vocab.strings.add(word) for word in QUANTIFIERS)
         self.singular = frozenset(vocab.strings.add(word) for word in SINGULAR_DETERMINERS)
+        self.sentence_ends = frozenset(vocab.strings.add(mark) for mark in (".", "!", "?", ";"))
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.set(EXTENSION, self.find(doc))
@@ -99,6 +101,7 @@ class SignalTagger:
                 if match[0] == "unknown":
                     continue  # "every outbound fax", "fax delivery"
             kept.append(match)
+        kept = settle_time(kept, lambda: self._sentences(doc, table))
         kept = _settle_customers(_settle_scope(_settle_breadth(_qualified_works(kept))))
         kept.sort(key=lambda match: (match[1], match[0]))
         # The phrase as written, from its tokens' ORTH and trailing space (a `Span` per hit,
@@ -129,6 +132,12 @@ class SignalTagger:
         matches = [(names[key], start, end) for key, start, end in self.phrases(doc)]
         matches += self.patterns.match(norms, nums, alphas, doc)
         return matches
+
+    def _sentences(self, doc: Doc, table: Column) -> list[int]:
+        """The sentence of each token (asked for only when a message says something recovered)."""
+        offsets = doc.to_array([IDX, LENGTH])
+        ends = [orth in self.sentence_ends for orth in table[:, 4].tolist()]
+        return sentences(offsets[:, 0].tolist(), offsets[:, 1].tolist(), table[:, 5].tolist(), ends)
 
     def _device(self, match: Match, norms: list[int]) -> Match:
         """A device noun is one device after "the", "our", "my"... ("our fax line") and not

@@ -41,6 +41,14 @@ REPLY_SUBJECT = re.compile(r"^\s*(?:re|aw|sv|antw|res|ref)\s*(?:\[\d+\])?\s*:", 
 OUTAGE_FOR_ALL = frozenset({"outage", "all"})
 OUTAGE_FOR_MANY = frozenset({"outage", "widespread"})
 ITEM_TOP_CONFIDENCE = 0.75
+# An item read alone outranks the whole only when it states trouble (`ITEM_TROUBLE`) as a
+# current fact of the customer's service (`ITEM_NOW`: going on, for everyone or part of it,
+# in production): not an item of a request ("needs a Power BI licence"), a question about
+# what could fail ("how long a rollback would take if the upgrade fails"), a field of an
+# outage report ("start and end time of the outage") or a detail of one device ("Screen:
+# 'Network unavailable'").
+ITEM_TROUBLE = frozenset({"outage", "degraded", "fault", "regression"})
+ITEM_NOW = frozenset({"ongoing", "all", "some", "widespread", "production"})
 Item = tuple[str, str] | tuple[str, str, DeclaredLike]
 Analysis = tuple[dict[str, float], tuple[Hit, ...], Reading]
 
@@ -53,6 +61,12 @@ def current_subject(subject: str, body: str) -> str:
         return subject
     latest = latest_reply(body or "")
     return "" if latest is not body and has_words(latest) else subject
+
+
+def stated_now(hits: Iterable[Hit]) -> bool:
+    """True when an item of a list states trouble happening now to the customer's service."""
+    names = {hit.name for hit in hits}
+    return bool(names & ITEM_TROUBLE) and bool(names & ITEM_NOW)
 
 
 class Triage:
@@ -155,7 +169,7 @@ class Triage:
         levels = list(ranks)
         best, found, evidence = whole, None, frozenset[str]()
         for number, (point, (probabilities, hits, language)) in enumerate(points, 1):
-            if not language.readable:
+            if not language.readable or not stated_now(hits):
                 continue
             candidate = decider.decide(
                 probabilities, hits, declared, trained=self.trained, language=language
