@@ -86,6 +86,10 @@ NEGATABLE = frozenset(
 # not a single container starts".
 NOT_YET = frozenset({"until", "till", "once", "when", "if", "before", "unless", "since"})
 NOT_YET_SIGNALS = frozenset({"resolved"})
+# A party named as where the fault is ("carrier side", "their SBC") and said at once to be
+# healthy is where the fault is not: "the carrier side looks healthy - our node answers 503".
+CLEARED = frozenset({"fine", "healthy", "ok", "okay", "clean", "normal", "good"})
+CLEARED_GAP = 3  # words between the party and "healthy": "the carrier side looks healthy"
 NEGATIONS = frozenset({"not", "no", "never", "nothing", "without", "hardly"})
 # A device named after one of these is not one device: "every outbound fax", "any handset".
 QUANTIFIERS = frozenset({"every", "all", "each", "any", "no", "none"})
@@ -1152,13 +1156,21 @@ PATTERNS: dict[str, list[Pattern]] = {
         [
             {"NORM": {"IN": ["production", "prod"]}},
             {"NORM": {"NOT_IN": ["down", "calls", "call", *NOT_BETWEEN]}, "OP": "{1,6}"},
-            {"NORM": {"IN": ["fine", "unaffected", "ok", "okay", "untouched"]}},
+            {"NORM": {"IN": ["fine", "unaffected", "ok", "okay", "untouched", "healthy"]}},
+        ],
+        # "Production runs the supported JDK 8 build and has no problems"
+        [
+            {"NORM": {"IN": ["production", "prod"]}},
+            {"NORM": {"NOT_IN": ["down", "calls", "call", *NOT_BETWEEN]}, "OP": "{1,8}"},
+            {"NORM": {"IN": ["has", "have", "had", "shows", "sees"]}},
+            {"NORM": "no"},
+            {"NORM": {"IN": ["problems", "problem", "issues", "issue", "errors", "impact"]}},
         ],
         # "production is okay", "prod seems fine", "live is not affected"
         [
             {"NORM": {"IN": ["production", "prod", "live"]}},
             {"NORM": {"IN": ["is", "are", "seems", "looks", "remains", "stays"]}},
-            {"NORM": {"IN": ["still", "not", "completely", "totally"]}, "OP": "*"},
+            {"NORM": {"IN": ["still", "not", "completely", "totally", "perfectly"]}, "OP": "*"},
             {
                 "NORM": {
                     "IN": [
@@ -1173,6 +1185,8 @@ PATTERNS: dict[str, list[Pattern]] = {
                         "untouched",
                         "affected",
                         "impacted",
+                        "involved",
+                        "healthy",
                     ]
                 }
             },

@@ -28,6 +28,8 @@ from spacy.vocab import Vocab
 from classifier.evidence import Hit
 from classifier.language import ENGLISH, function_words_language
 from classifier.lexicon import (
+    CLEARED,
+    CLEARED_GAP,
     GROUPS,
     NEGATABLE,
     NEGATIONS,
@@ -71,6 +73,7 @@ class SignalTagger:
         self.unqualified = frozenset(vocab.strings.add(word) for word in UNQUALIFIED)
         self.quantifiers = frozenset(vocab.strings.add(word) for word in QUANTIFIERS)
         self.singular = frozenset(vocab.strings.add(word) for word in SINGULAR_DETERMINERS)
+        self.cleared = frozenset(vocab.strings.add(word) for word in CLEARED)
         self.sentence_ends = frozenset(vocab.strings.add(mark) for mark in (".", "!", "?", ";"))
 
     def __call__(self, doc: Doc) -> Doc:
@@ -94,6 +97,8 @@ class SignalTagger:
                 continue  # "is not down"
             if name in NOT_YET_SIGNALS and self._not_yet(match, norms, punct):
                 continue  # "until it's resolved"
+            if name == "out_of_scope" and self._cleared(match, norms, punct):
+                continue  # "the carrier side looks healthy"
             if name == "unaffected" and not self._unqualified(match, norms, punct):
                 continue  # "1:1 calls are unaffected": a part, not the service
             if name == "device":
@@ -155,6 +160,17 @@ class SignalTagger:
         calls work" of a part of it: the word before the service must not qualify it."""
         start = match[1]
         return start == 0 or bool(punct[start - 1]) or norms[start - 1] in self.unqualified
+
+    def _cleared(self, match: Match, norms: list[int], punct: list[int]) -> bool:
+        """True when the party a fault is put on is said to be healthy within a few words
+        ("the carrier side looks healthy"): the fault is not there."""
+        end = match[2]
+        for i in range(end, min(end + CLEARED_GAP + 1, len(norms))):
+            if norms[i] in self.cleared:
+                return True
+            if punct[i]:
+                return False
+        return False
 
     def _not_yet(self, match: Match, norms: list[int], punct: list[int]) -> bool:
         """True when "until", "once", "if"... stands at most three words before the match: a

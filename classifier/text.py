@@ -132,14 +132,18 @@ def _is_notice(line: str) -> bool:
 
 
 def compose(subject: str, body: str, limit: int = MAX_CHARS) -> str:
-    """The text to classify: subject, then the latest message (or transcript), without its
-    signature and legal notices."""
+    """The subject, then the latest message (or transcript), cleaned and bounded."""
     subject = clean(subject or "", limit=300)
-    body = without_sign_off(clean(latest_reply(body or "")[: limit * 4], limit=limit))
+    body = clean(latest_reply(body or "")[: limit * 4], limit=limit)
     if subject and body:
         end = "" if subject[-1] in ".!?:" else "."
         return f"{subject}{end}\n{body}"[:limit]
     return subject or body
+
+
+def message_text(subject: str, body: str, limit: int = MAX_CHARS) -> str:
+    """The text to classify: `compose`'s, without the signature and legal notices."""
+    return without_sign_off(compose(subject, body, limit))
 
 
 def list_items(text: str) -> list[str]:
@@ -149,12 +153,19 @@ def list_items(text: str) -> list[str]:
     starts = [match.start() for match in _ITEM.finditer(text)]
     if len(starts) < 2:
         return []
-    # The last item ends with its line and the lines that continue it (wrapped: they start in
-    # lower case); a paragraph after the list ("We have questions we can't answer ourselves")
-    # is the message again, not the item.
-    closing = _CLOSING_PARAGRAPH.search(text, starts[-1])
-    ends = [*starts[1:], closing.start() if closing else len(text)]
+    ends = [*starts[1:], len(text)]
     return [text[start:end].strip() for start, end in zip(starts, ends, strict=True)]
+
+
+def list_points(text: str) -> list[str]:
+    """`list_items`, the last one ending with its line and the lines that continue it (wrapped:
+    they start in lower case): a paragraph after the list ("We have questions we can't answer
+    ourselves") is the message again, not the item."""
+    items = list_items(text)
+    if items:
+        closing = _CLOSING_PARAGRAPH.search(items[-1])
+        items[-1] = items[-1][: closing.start() if closing else None].strip()
+    return items
 
 
 def has_words(text: str) -> bool:

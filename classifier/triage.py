@@ -20,7 +20,7 @@ from classifier.decide import (
 from classifier.evidence import Hit
 from classifier.language import Reading, foreign_script
 from classifier.signals import LANGUAGE
-from classifier.text import compose, has_words, latest_reply, list_items
+from classifier.text import has_words, latest_reply, list_points, message_text
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -132,10 +132,10 @@ class Triage:
         declared level is a level id or alias, or a `Declared` saying whether it came only
         from a mail client's flag."""
         rows = [(item[0], item[1], item[2] if len(item) > 2 else None) for item in items]
-        texts = [compose(current_subject(subject, body), body) for subject, body, _ in rows]
+        texts = [message_text(current_subject(subject, body), body) for subject, body, _ in rows]
         readable = [i for i, text in enumerate(texts) if has_words(text)]
         # A message written as a list is also read item by item (rare, so cheap).
-        points = [(i, point) for i in readable for point in list_items(texts[i])]
+        points = [(i, point) for i in readable for point in list_points(texts[i])]
         results = self.analyse([texts[i] for i in readable] + [point for _, point in points])
         analysed = dict(zip(readable, results, strict=False))
         by_item: dict[int, list[tuple[str, Analysis]]] = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from classifier import Triage
 from classifier.evidence import Hit
 from classifier.narrative import sentences, settle_time
-from classifier.text import compose, list_items, without_sign_off
+from classifier.text import list_points, message_text, without_sign_off
 from classifier.triage import stated_now
 from policies import Policy
 
@@ -53,9 +53,9 @@ def test_a_message_that_is_all_notice_is_kept_whole() -> None:
     assert without_sign_off(DISCLAIMER) == DISCLAIMER
 
 
-def test_compose_leaves_out_signature_and_notice() -> None:
+def test_the_message_text_leaves_out_signature_and_notice() -> None:
     body = f"Hello,\nCould you send the invoice again?\n\n{SIGNATURE}\n\n{DISCLAIMER}"
-    assert compose("Invoice", body) == "Invoice.\nHello,\nCould you send the invoice again?"
+    assert message_text("Invoice", body) == "Invoice.\nHello,\nCould you send the invoice again?"
 
 
 def test_a_disclaimer_full_of_trouble_words_does_not_raise_a_routine_request(
@@ -65,7 +65,7 @@ def test_a_disclaimer_full_of_trouble_words_does_not_raise_a_routine_request(
         "Hi,\n\nCould you please whitelist the sender domain of our payroll provider? Their "
         f"mails end up in quarantine now and then. No hurry.\n\n{SIGNATURE}\n\n{DISCLAIMER}"
     )
-    assert "outage" not in names(triage, compose("Whitelist request", body))
+    assert "outage" not in names(triage, message_text("Whitelist request", body))
     proposal = triage.propose(policies["msp"], "Whitelist request", body)
     assert proposal.priority in ("P4", "P5"), proposal
 
@@ -116,7 +116,7 @@ def test_back_online_since_a_time_is_over_and_an_outage_report_is_routine(
         "stable. Could you send us a report on the outage for our management meeting? "
         "There is no deadline."
     )
-    found = names(triage, compose("Internet outage - report please", body))
+    found = names(triage, message_text("Internet outage - report please", body))
     assert "ongoing" not in found and "resolved" in found, found
     proposal = triage.propose(policies["msp"], "RE: Internet outage - report please", body)
     assert proposal.priority in ("P4", "P5"), proposal
@@ -129,7 +129,7 @@ def test_since_it_came_back_names_a_time_not_a_recovery(
         "Our PBX host rebooted at 06:10 and since it came back not a single phone in any of "
         "our offices registers. No calls in or out for all 60 staff."
     )
-    found = names(triage, compose("Phones down after reboot", body))
+    found = names(triage, message_text("Phones down after reboot", body))
     assert "resolved" not in found, found
     assert triage.propose(policies["threepbx"], "Phones down after reboot", body).priority == "P1"
 
@@ -142,7 +142,7 @@ def test_working_again_for_the_moment_keeps_the_incident_open(
         "the balancer and calls are working again for the moment, but this is the third time "
         "in two days."
     )
-    assert "resolved" not in names(triage, compose("Balancer down again", body))
+    assert "resolved" not in names(triage, message_text("Balancer down again", body))
     proposal = triage.propose(policies["restcomm-premium"], "Balancer down again", body)
     assert proposal.priority == "P1", proposal
 
@@ -163,7 +163,7 @@ def test_the_last_item_of_a_list_ends_with_its_line() -> None:
         "Some context:\n- two sites, 40 km apart\n- peak is 600 calls, and it is\n"
         "growing fast\nWe have questions we can't answer ourselves."
     )
-    assert list_items(text) == [
+    assert list_points(text) == [
         "- two sites, 40 km apart",
         "- peak is 600 calls, and it is\ngrowing fast",
     ]
@@ -191,3 +191,27 @@ def test_an_outage_stated_as_a_later_item_still_decides(
     )
     proposal = triage.propose(policies["threepbx"], "A few things", body)
     assert proposal.priority == "P1", proposal
+
+
+# --- where the fault is not -----------------------------------------------------------------
+
+
+def test_a_party_said_to_be_healthy_is_not_where_the_fault_is(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    healthy = (
+        "Every inbound call on production gets a 503 from our node. The carrier side looks healthy."
+    )
+    assert "out_of_scope" not in names(triage, healthy)
+    assert "out_of_scope" in names(triage, "The carrier side had a fault this morning.")
+    proposal = triage.propose(policies["restcomm-standard"], "All inbound calls fail", healthy)
+    assert proposal.priority == "P1", proposal
+
+
+def test_production_said_to_be_spared_in_other_words(triage: Triage) -> None:
+    for text in (
+        "Our test VM will not start Restcomm. Production is not involved.",
+        "The dev laptops fail at startup. Production runs the older build and has no problems.",
+    ):
+        found = names(triage, text)
+        assert "nonproduction" in found and "production" not in found, (text, found)
