@@ -158,6 +158,16 @@ NOT_BETWEEN = [
     "not", "no", "never", "but", "nothing", "without", "hardly", "barely", "only", "except",
     ":", ";", "?", "(", ")", "intermittently", "sometimes", "randomly",
 ]  # fmt: skip
+# ... and between "production" and "is not affected" / "is perfectly fine": one clause about
+# production (brackets allowed; not "in production since 9, all other carriers are fine").
+SPARED_NOT_BETWEEN = [
+    *(word for word in NOT_BETWEEN if word not in ("(", ")")),
+    ",",
+    ".",
+    "!",
+    "other",
+    "others",
+]
 # Statements that something works: "... work", "... is fine", "... ring fine", "... ok".
 WORKS = [
     "fine", "ok", "okay", "unaffected", "work", "works", "working", "clear", "normally",
@@ -1157,6 +1167,23 @@ PATTERNS: dict[str, list[Pattern]] = {
             {"NORM": {"IN": ["production", "prod"]}},
             {"NORM": {"NOT_IN": ["down", "calls", "call", *NOT_BETWEEN]}, "OP": "{1,6}"},
             {"NORM": {"IN": ["fine", "unaffected", "ok", "okay", "untouched", "healthy"]}},
+        ],
+        # "Production is a separate cluster and is not affected", "Production (prod-rc1..4) is
+        # running on the previous build and is perfectly fine": said of production, in a
+        # longer sentence (brackets allowed, nothing that turns it: "not", "but", "down")
+        [
+            {"NORM": {"IN": ["production", "prod"]}},
+            {"NORM": {"NOT_IN": ["down", "calls", "call", *SPARED_NOT_BETWEEN]}, "OP": "{1,8}"},
+            {"NORM": {"IN": ["is", "are", "remains", "stays"]}},
+            {"NORM": "not"},
+            {"NORM": {"IN": ["affected", "impacted", "involved", "touched"]}},
+        ],
+        [
+            {"NORM": {"IN": ["production", "prod"]}},
+            {"NORM": {"NOT_IN": ["down", "calls", "call", *SPARED_NOT_BETWEEN]}, "OP": "{1,8}"},
+            {"NORM": {"IN": ["is", "are", "remains", "stays"]}},
+            {"NORM": {"IN": ["perfectly", "completely", "totally", "still"]}, "OP": "?"},
+            {"NORM": {"IN": ["fine", "unaffected", "healthy", "stable", "ok", "okay"]}},
         ],
         # "Production runs the supported JDK 8 build and has no problems"
         [

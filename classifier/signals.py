@@ -106,7 +106,9 @@ class SignalTagger:
                 if match[0] == "unknown":
                     continue  # "every outbound fax", "fax delivery"
             kept.append(match)
-        kept = settle_time(kept, lambda: self._sentences(doc, table))
+        kept = settle_time(
+            kept, lambda: self._sentences(doc, table[:, 4].tolist(), table[:, 5].tolist())
+        )
         kept = _settle_customers(_settle_scope(_settle_breadth(_qualified_works(kept))))
         kept.sort(key=lambda match: (match[1], match[0]))
         # The phrase as written, from its tokens' ORTH and trailing space (a `Span` per hit,
@@ -138,11 +140,11 @@ class SignalTagger:
         matches += self.patterns.match(norms, nums, alphas, doc)
         return matches
 
-    def _sentences(self, doc: Doc, table: Column) -> list[int]:
+    def _sentences(self, doc: Doc, orths: list[int], spaces: list[int]) -> list[int]:
         """The sentence of each token (asked for only when a message says something recovered)."""
         offsets = doc.to_array([IDX, LENGTH])
-        ends = [orth in self.sentence_ends for orth in table[:, 4].tolist()]
-        return sentences(offsets[:, 0].tolist(), offsets[:, 1].tolist(), table[:, 5].tolist(), ends)
+        ends = [orth in self.sentence_ends for orth in orths]
+        return sentences(offsets[:, 0].tolist(), offsets[:, 1].tolist(), spaces, ends)
 
     def _device(self, match: Match, norms: list[int]) -> Match:
         """A device noun is one device after "the", "our", "my"... ("our fax line") and not

@@ -212,6 +212,14 @@ def test_production_said_to_be_spared_in_other_words(triage: Triage) -> None:
     for text in (
         "Our test VM will not start Restcomm. Production is not involved.",
         "The dev laptops fail at startup. Production runs the older build and has no problems.",
+        "Our staging portal shows a blank page. Production is a separate cluster and is not "
+        "affected.",
     ):
         found = names(triage, text)
         assert "nonproduction" in found and "production" not in found, (text, found)
+
+
+def test_production_named_beside_trouble_in_another_clause_is_not_spared(triage: Triage) -> None:
+    text = "Outbound SMS to one carrier fails in production since 9, all other carriers are fine."
+    found = names(triage, text)
+    assert "production" in found and "nonproduction" not in found, found
