@@ -158,6 +158,12 @@ NOT_BETWEEN = [
     "not", "no", "never", "but", "nothing", "without", "hardly", "barely", "only", "except",
     ":", ";", "?", "(", ")", "intermittently", "sometimes", "randomly",
 ]  # fmt: skip
+# What a mail has a few of, not what fails: "a couple of observations in case they help",
+# "a few questions".
+MAIL_THINGS = [
+    "questions", "things", "points", "notes", "observations", "remarks", "details", "comments",
+    "ideas", "suggestions", "tips", "screenshots", "examples", "logs", "lines",
+]  # fmt: skip
 # ... and between "production" and "is not affected" / "is perfectly fine": one clause about
 # production (brackets allowed; not "in production since 9, all other carriers are fine").
 SPARED_NOT_BETWEEN = [
@@ -937,7 +943,7 @@ PATTERNS: dict[str, list[Pattern]] = {
             {"NORM": "a"},
             {"NORM": {"IN": ["few", "couple"]}},
             {"NORM": "of", "OP": "?"},
-            {"NORM": {"NOT_IN": [*TIME_UNITS, *LONGER_TIMES, "more", "times", "of"]}},
+            {"NORM": {"NOT_IN": [*TIME_UNITS, *LONGER_TIMES, *MAIL_THINGS, "more", "times", "of"]}},
             {"NORM": {"NOT_IN": REPORTED}},
         ],
         [
@@ -1124,12 +1130,13 @@ PATTERNS: dict[str, list[Pattern]] = {
         [{"NORM": "as"}, {"NORM": {"IN": ["a", "the"]}, "OP": "?"}, {"NORM": "workaround"}],
     ],
     "unaffected": [
-        # "calls work normally", "the app is up", "phones show registered", "our stuff seems
-        # to be working": the service itself works for its users
+        # "calls work normally", "the app is up", "our stuff seems to be working": the service
+        # itself works for its users (not "phones show registered": registered phones that
+        # cannot call are the classic outage)
         [
             {"NORM": {"IN": SERVICE_ITSELF}},
             {"IS_ALPHA": True, "NORM": {"NOT_IN": NOT_BETWEEN}, "OP": "{0,3}"},
-            {"NORM": {"IN": ["normally", "unaffected", "untouched", "registered", "unimpacted"]}},
+            {"NORM": {"IN": ["normally", "unaffected", "untouched", "unimpacted"]}},
         ],
         [
             {"NORM": {"IN": SERVICE_ITSELF}},

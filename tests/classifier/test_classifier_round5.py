@@ -223,3 +223,20 @@ def test_production_named_beside_trouble_in_another_clause_is_not_spared(triage:
     text = "Outbound SMS to one carrier fails in production since 9, all other carriers are fine."
     found = names(triage, text)
     assert "production" in found and "nonproduction" not in found, found
+
+
+def test_registered_phones_are_not_a_service_that_works(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = (
+        "Since 07:50 none of our phones can make or receive calls. The phones show registered "
+        "and we have dial tone, but every call fails with a fast busy. All 40 users."
+    )
+    assert "unaffected" not in names(triage, message_text("No calls since 07:50", body))
+    assert triage.propose(policies["threepbx"], "No calls since 07:50", body).priority == "P1"
+
+
+def test_a_few_notes_of_the_writer_are_not_how_much_is_down(triage: Triage) -> None:
+    text = "A couple of observations in case they help: the trunk shows up in the portal."
+    assert "some" not in names(triage, text)
+    assert "some" in names(triage, "A couple of sites cannot call out.")
