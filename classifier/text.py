@@ -47,6 +47,7 @@ _SIGN_OFF = re.compile(
     r"[ \t]*[,.!]*[ \t]*$",
     re.IGNORECASE | re.MULTILINE,
 )
+_POSTSCRIPT = re.compile(r"^[ \t]*P\.?[ \t]?S\.?(?=[\s:,.-])", re.MULTILINE)
 # The line after a closing formula, when it is a signature: a name, short, not a sentence
 # going on ("thanks\nwhat I already did:" is a reply that goes on after a polite word).
 _NAME_LINE = re.compile(r"[^\n:?]{1,60}")
@@ -113,13 +114,16 @@ def without_sign_off(text: str) -> str:
     signature after a closing formula ("Many thanks,\\nPieter Brandt\\nUC Specialist\\nOffice:
     ...") and legal notices ("This e-mail was scanned for viruses ... could be intercepted,
     corrupted, lost, destroyed"). A closing word followed by more of the message ("thanks\\n
-    what I already did:") is not a signature. Text that would be left empty is kept whole."""
+    what I already did:") is not a signature, and a postscript after it ("P.S. ...") is kept.
+    Text that would be left empty is kept whole."""
     kept = text
     for match in _SIGN_OFF.finditer(text):
         rest = text[match.end() :].lstrip("\n")
         name = rest.split("\n", 1)[0]
         if match.start() and rest and _NAME_LINE.fullmatch(name):
-            kept = text[: match.start()]
+            # a postscript after the signature is the writer again ("P.S. the fax is down too")
+            postscript = _POSTSCRIPT.search(rest)
+            kept = text[: match.start()] + (rest[postscript.start() :] if postscript else "")
             break
     lower = kept.lower()
     if any(hint in lower for hint in _NOTICE_HINT):

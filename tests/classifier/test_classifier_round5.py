@@ -240,3 +240,13 @@ def test_a_few_notes_of_the_writer_are_not_how_much_is_down(triage: Triage) -> N
     text = "A couple of observations in case they help: the trunk shows up in the portal."
     assert "some" not in names(triage, text)
     assert "some" in names(triage, "A couple of sites cannot call out.")
+
+
+def test_a_postscript_after_the_signature_is_read() -> None:
+    text = f"Please add a user.\n{SIGNATURE}\nP.S. the fax line has been dead since Monday."
+    assert without_sign_off(text) == (
+        "Please add a user.\nP.S. the fax line has been dead since Monday."
+    )
+    assert without_sign_off(f"Please add a user.\n{SIGNATURE}\nPS: no rush.") == (
+        "Please add a user.\nPS: no rush."
+    )
