@@ -36,6 +36,9 @@ BATCH_SIZE = 256
 RULE_WEIGHT = 0.3
 # "RE:", "AW:" (German), "SV:" (Nordic), "Antw:", "RES:": a reply's subject names the thread.
 REPLY_SUBJECT = re.compile(r"^\s*(?:re|aw|sv|antw|res|ref)\s*(?:\[\d+\])?\s*:", re.IGNORECASE)
+# A reply's new text this long (in words) is a report of its own, whether or not the quoted
+# history is still below it: its subject names the thread, not what is true now.
+STANDALONE_WORDS = 8
 # An item of a list read alone proposes the top level only with an outage for everyone in its
 # own words, read at least this confidently.
 OUTAGE_FOR_ALL = frozenset({"outage", "all"})
@@ -54,13 +57,21 @@ Analysis = tuple[dict[str, float], tuple[Hit, ...], Reading]
 
 
 def current_subject(subject: str, body: str) -> str:
-    """The subject, unless it is a reply's ("RE: PHONES DOWN") above new text and quoted
-    history: then it names what the thread was about, and the new text says what is true now
-    ("All good now, please close"; "re-registered, but half the calls have one-way audio")."""
+    """The subject, unless it is a reply's ("RE: PHONES DOWN") above new text that stands on
+    its own: then it names what the thread was about, and the new text says what is true now
+    ("All good now, please close"; "re-registered, but half the calls have one-way audio").
+    New text stands on its own above quoted history, or when it is a report of its own
+    (`STANDALONE_WORDS`): the gateway hands over the latest reply with the history already
+    cut, so a long reply must not depend on seeing the quotes. A short reply with nothing
+    quoted ("still the same here, please help") refers to the thread: the subject is read."""
     if not subject or not REPLY_SUBJECT.match(subject):
         return subject
     latest = latest_reply(body or "")
-    return "" if latest is not body and has_words(latest) else subject
+    if not has_words(latest):
+        return subject
+    if latest is not body or len(latest.split(None, STANDALONE_WORDS)) > STANDALONE_WORDS:
+        return ""
+    return subject
 
 
 def stated_now(hits: Iterable[Hit]) -> bool:

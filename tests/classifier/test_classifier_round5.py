@@ -250,3 +250,19 @@ def test_a_postscript_after_the_signature_is_read() -> None:
     assert without_sign_off(f"Please add a user.\n{SIGNATURE}\nPS: no rush.") == (
         "Please add a user.\nPS: no rush."
     )
+
+
+# --- which text is new: the gateway hands over the latest reply with its history cut ------
+
+
+def test_a_reply_is_read_by_its_new_text_when_the_history_was_already_cut(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    # What `gateway.parsing.reply.latest_reply` leaves of a reply: no quotes below to show
+    # that it is one, only the subject.
+    latest = "Our network team replaced a faulty switch on our side this morning. Calls work again."
+    proposal = triage.propose(policies["restcomm-standard"], "RE: P1 - all calls failing", latest)
+    assert proposal.priority != "P1", proposal
+    # a short reply still refers to the thread: the subject is read
+    short = triage.propose(policies["threepbx"], "Re: no dial tone on every phone", "same here")
+    assert short.priority == "P1", short
