@@ -266,3 +266,25 @@ def test_a_reply_is_read_by_its_new_text_when_the_history_was_already_cut(
     # a short reply still refers to the thread: the subject is read
     short = triage.propose(policies["threepbx"], "Re: no dial tone on every phone", "same here")
     assert short.priority == "P1", short
+
+
+def test_the_gateway_cut_and_the_whole_body_give_the_same_proposal(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    from gateway.parsing.reply import latest_reply
+
+    for new in (
+        "All fine now - it was our own DNS server. Please close the ticket.",
+        "Unfortunately it is back: since 07:55 no inbound call reaches the cluster, all of "
+        "them fail with 408, exactly like Sunday.",
+    ):
+        body = (
+            f"Hi Marco,\n\n{new}\n\nThanks,\nNadia\n\n-----Original Message-----\n"
+            "From: Support <support@example.com>\nSent: Monday 09:12\nTo: Nadia\n"
+            "Subject: RE: [P1] SIP balancer - resolved\n\nThe balancer is resolved, closing."
+        )
+        subject = "RE: [P1] SIP balancer - resolved"
+        policy = policies["restcomm-premium"]
+        whole = triage.propose(policy, subject, body)
+        cut = triage.propose(policy, subject, latest_reply(body))
+        assert (whole.priority, whole.reasons) == (cut.priority, cut.reasons), (whole, cut)
