@@ -20,7 +20,7 @@ from classifier.decide import (
 from classifier.evidence import Hit
 from classifier.language import Reading, foreign_script
 from classifier.signals import LANGUAGE
-from classifier.text import has_words, latest_reply, list_points, message_text
+from classifier.text import has_words, latest_reply, list_points, message_text, without_sign_off
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -69,9 +69,10 @@ def current_subject(subject: str, body: str) -> str:
     latest = latest_reply(body or "")
     if not has_words(latest):
         return subject
-    if latest is not body or len(latest.split(None, STANDALONE_WORDS)) > STANDALONE_WORDS:
+    if latest is not body:
         return ""
-    return subject
+    own = without_sign_off(latest)  # "same here\n\nThanks,\nJohn Smith\nIT Manager" is short
+    return "" if len(own.split(None, STANDALONE_WORDS)) > STANDALONE_WORDS else subject
 
 
 def stated_now(hits: Iterable[Hit]) -> bool:
