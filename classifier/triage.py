@@ -64,8 +64,13 @@ def current_subject(subject: str, body: str) -> str:
     (`STANDALONE_WORDS`): the gateway hands over the latest reply with the history already
     cut, so a long reply must not depend on seeing the quotes. A short reply with nothing
     quoted ("still the same here, please help") refers to the thread: the subject is read."""
-    if not subject or not REPLY_SUBJECT.match(subject):
+    if not subject:
         return subject
+    if not REPLY_SUBJECT.match(subject):
+        # a mailer that does not write "RE:": the subject quoted below is the thread's too
+        latest = latest_reply(body or "")
+        quoted = latest is not body and subject.strip().lower() in body[len(latest) :].lower()
+        return "" if quoted and has_words(latest) else subject
     latest = latest_reply(body or "")
     if not has_words(latest):
         return subject

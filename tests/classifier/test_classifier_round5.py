@@ -289,3 +289,20 @@ def test_the_gateway_cut_and_the_whole_body_give_the_same_proposal(
         whole = triage.propose(policy, subject, body)
         cut = triage.propose(policy, subject, latest_reply(body))
         assert (whole.priority, whole.reasons) == (cut.priority, cut.reasons), (whole, cut)
+
+
+def test_a_subject_quoted_below_is_the_threads_without_a_reply_prefix(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    # Some mailers answer without "RE:": the subject is still the thread's when the quoted
+    # history below repeats it.
+    body = (
+        "Our facilities team had switched off the rack by mistake this morning; the phones are "
+        "back on. Keep the ticket open until tomorrow please.\n\n"
+        "> ALL PHONES DOWN - no dial tone on any phone"
+    )
+    proposal = triage.propose(policies["threepbx"], "ALL PHONES DOWN", body)
+    assert proposal.priority in ("P3", "P4"), proposal
+    # the same subject above its own new report is read
+    fresh = triage.propose(policies["threepbx"], "ALL PHONES DOWN", "No dial tone on any phone.")
+    assert fresh.priority == "P1", fresh
