@@ -24,10 +24,12 @@ Pattern = list[dict[str, Any]]
 # line"), `one` after a determiner, dropped after "every" or alone.
 # `others_fine`: other customers of the provider are fine ("a colleague at another of your
 # clients says they're fine"): the trouble is not widespread, whatever else the text shouts.
+# `temporary`: a recovery said to hold only for now ("traffic is flowing again for the
+# moment"): not a recovery (`narrative.settle_time`).
 INTERNAL = frozenset(
     {
         "isolated", "majority", "minority", "alternative", "production_ok", "core", "device",
-        "others_fine",
+        "others_fine", "temporary",
     }
 )  # fmt: skip
 # Which group each raw signal belongs to (the internal ones included).
@@ -66,6 +68,7 @@ GROUPS: dict[str, str] = {
     "ongoing": "time",
     "widespread": "customers",
     "others_fine": "customers",
+    "temporary": "temporary",
     "newinstall": "install",
     "out_of_scope": "out_of_scope",
     "enhancement": "enhancement",
@@ -78,9 +81,15 @@ NEGATABLE = frozenset(
         "unaffected", "resolved",
     }
 )  # fmt: skip
-# ... and these too, before a signal of a state not reached yet: "until it's resolved".
-NOT_YET = frozenset({"until", "till", "once", "when", "if", "before", "unless"})
+# ... and these too, before a signal of a state not reached yet: "until it's resolved"; or of
+# a recovery named only as the time since which something else fails: "since they came back
+# not a single container starts".
+NOT_YET = frozenset({"until", "till", "once", "when", "if", "before", "unless", "since"})
 NOT_YET_SIGNALS = frozenset({"resolved"})
+# A party named as where the fault is ("carrier side", "their SBC") and said at once to be
+# healthy is where the fault is not: "the carrier side looks healthy - our node answers 503".
+CLEARED = frozenset({"fine", "healthy", "ok", "okay", "clean", "normal", "good"})
+CLEARED_GAP = 3  # words between the party and "healthy": "the carrier side looks healthy"
 NEGATIONS = frozenset({"not", "no", "never", "nothing", "without", "hardly"})
 # A device named after one of these is not one device: "every outbound fax", "any handset".
 QUANTIFIERS = frozenset({"every", "all", "each", "any", "no", "none"})
@@ -149,6 +158,22 @@ NOT_BETWEEN = [
     "not", "no", "never", "but", "nothing", "without", "hardly", "barely", "only", "except",
     ":", ";", "?", "(", ")", "intermittently", "sometimes", "randomly",
 ]  # fmt: skip
+# What a mail has a few of, not what fails: "a couple of observations in case they help",
+# "a few questions".
+MAIL_THINGS = [
+    "questions", "things", "points", "notes", "observations", "remarks", "details", "comments",
+    "ideas", "suggestions", "tips", "screenshots", "examples", "logs", "lines",
+]  # fmt: skip
+# ... and between "production" and "is not affected" / "is perfectly fine": one clause about
+# production (brackets allowed; not "in production since 9, all other carriers are fine").
+SPARED_NOT_BETWEEN = [
+    *(word for word in NOT_BETWEEN if word not in ("(", ")")),
+    ",",
+    ".",
+    "!",
+    "other",
+    "others",
+]
 # Statements that something works: "... work", "... is fine", "... ring fine", "... ok".
 WORKS = [
     "fine", "ok", "okay", "unaffected", "work", "works", "working", "clear", "normally",
@@ -460,7 +485,12 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "cleared up", "recovered", "issue is gone", "all fine now", "all good now",
         "fine now", "working now", "works now", "all working now", "working since",
         "close the ticket", "you can close", "re-registered", "sorry for the noise",
-        "false alarm",
+        "false alarm", "back online", "online again", "flowing again", "running again",
+        "normal since", "stable since",
+    ),
+    "temporary": (
+        "for the moment", "for now", "for the time being", "temporarily", "at least for now",
+        "for a few minutes", "for a while",
     ),
     "monitoring": (
         "monitor", "monitoring", "keep an eye", "keep the ticket open", "leave the ticket open",
@@ -470,7 +500,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "rfo": (
         "root cause", "root-cause", "rca", "reason for outage", "reason for the outage", "rfo",
         "post-mortem", "postmortem", "post mortem", "incident report", "outage report",
-        "what caused", "what happened", "why it happened", "why this happened",
+        "what caused", "what happened", "report on the outage", "report on the incident",
+        "report about the outage", "why it happened", "why this happened",
         "why the service was down", "why it went down", "why it was down", "why we were down",
         "why were we down", "why was it down", "why did it go down", "explanation of the outage",
         "explanation for the outage", "full explanation", "write-up", "incident summary",
@@ -912,7 +943,7 @@ PATTERNS: dict[str, list[Pattern]] = {
             {"NORM": "a"},
             {"NORM": {"IN": ["few", "couple"]}},
             {"NORM": "of", "OP": "?"},
-            {"NORM": {"NOT_IN": [*TIME_UNITS, *LONGER_TIMES, "more", "times", "of"]}},
+            {"NORM": {"NOT_IN": [*TIME_UNITS, *LONGER_TIMES, *MAIL_THINGS, "more", "times", "of"]}},
             {"NORM": {"NOT_IN": REPORTED}},
         ],
         [
@@ -1099,12 +1130,13 @@ PATTERNS: dict[str, list[Pattern]] = {
         [{"NORM": "as"}, {"NORM": {"IN": ["a", "the"]}, "OP": "?"}, {"NORM": "workaround"}],
     ],
     "unaffected": [
-        # "calls work normally", "the app is up", "phones show registered", "our stuff seems
-        # to be working": the service itself works for its users
+        # "calls work normally", "the app is up", "our stuff seems to be working": the service
+        # itself works for its users (not "phones show registered": registered phones that
+        # cannot call are the classic outage)
         [
             {"NORM": {"IN": SERVICE_ITSELF}},
             {"IS_ALPHA": True, "NORM": {"NOT_IN": NOT_BETWEEN}, "OP": "{0,3}"},
-            {"NORM": {"IN": ["normally", "unaffected", "untouched", "registered", "unimpacted"]}},
+            {"NORM": {"IN": ["normally", "unaffected", "untouched", "unimpacted"]}},
         ],
         [
             {"NORM": {"IN": SERVICE_ITSELF}},
@@ -1141,13 +1173,38 @@ PATTERNS: dict[str, list[Pattern]] = {
         [
             {"NORM": {"IN": ["production", "prod"]}},
             {"NORM": {"NOT_IN": ["down", "calls", "call", *NOT_BETWEEN]}, "OP": "{1,6}"},
-            {"NORM": {"IN": ["fine", "unaffected", "ok", "okay", "untouched"]}},
+            {"NORM": {"IN": ["fine", "unaffected", "ok", "okay", "untouched", "healthy"]}},
+        ],
+        # "Production is a separate cluster and is not affected", "Production (prod-rc1..4) is
+        # running on the previous build and is perfectly fine": said of production, in a
+        # longer sentence (brackets allowed, nothing that turns it: "not", "but", "down")
+        [
+            {"NORM": {"IN": ["production", "prod"]}},
+            {"NORM": {"NOT_IN": ["down", "calls", "call", *SPARED_NOT_BETWEEN]}, "OP": "{1,8}"},
+            {"NORM": {"IN": ["is", "are", "remains", "stays"]}},
+            {"NORM": "not"},
+            {"NORM": {"IN": ["affected", "impacted", "involved", "touched"]}},
+        ],
+        [
+            {"NORM": {"IN": ["production", "prod"]}},
+            {"NORM": {"NOT_IN": ["down", "calls", "call", *SPARED_NOT_BETWEEN]}, "OP": "{1,8}"},
+            {"NORM": {"IN": ["is", "are", "remains", "stays"]}},
+            {"NORM": {"IN": ["perfectly", "completely", "totally", "still"]}, "OP": "?"},
+            {"NORM": {"IN": ["fine", "unaffected", "healthy", "stable", "ok", "okay"]}},
+        ],
+        # "Production runs the supported JDK 8 build and has no problems"
+        [
+            {"NORM": {"IN": ["production", "prod"]}},
+            {"NORM": {"NOT_IN": ["down", "calls", "call", *NOT_BETWEEN]}, "OP": "{1,8}"},
+            {"NORM": {"IN": ["has", "have", "had", "shows", "sees"]}},
+            {"NORM": "no"},
+            {"NORM": {"IN": ["problems", "problem", "issues", "issue", "errors", "impact"]}},
         ],
         # "production is okay", "prod seems fine", "live is not affected"
         [
             {"NORM": {"IN": ["production", "prod", "live"]}},
             {"NORM": {"IN": ["is", "are", "seems", "looks", "remains", "stays"]}},
-            {"NORM": {"IN": ["still", "not", "completely", "totally"]}, "OP": "*"},
+            {"NORM": {"IN": ["still", "not", "completely", "totally", "perfectly"]}, "OP": "*"},
             {
                 "NORM": {
                     "IN": [
@@ -1162,6 +1219,8 @@ PATTERNS: dict[str, list[Pattern]] = {
                         "untouched",
                         "affected",
                         "impacted",
+                        "involved",
+                        "healthy",
                     ]
                 }
             },

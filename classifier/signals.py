@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 
-from spacy.attrs import IS_ALPHA, IS_PUNCT, LIKE_NUM, NORM, ORTH, SPACY
+from spacy.attrs import IDX, IS_ALPHA, IS_PUNCT, LENGTH, LIKE_NUM, NORM, ORTH, SPACY
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
@@ -28,6 +28,8 @@ from spacy.vocab import Vocab
 from classifier.evidence import Hit
 from classifier.language import ENGLISH, function_words_language
 from classifier.lexicon import (
+    CLEARED,
+    CLEARED_GAP,
     GROUPS,
     NEGATABLE,
     NEGATIONS,
@@ -39,6 +41,7 @@ from classifier.lexicon import (
     SINGULAR_DETERMINERS,
     UNQUALIFIED,
 )
+from classifier.narrative import sentences, settle_time
 from classifier.patterns import AnchoredMatcher, Column
 
 EXTENSION = "intake_signals"
@@ -70,6 +73,8 @@ class SignalTagger:
         self.unqualified = frozenset(vocab.strings.add(word) for word in UNQUALIFIED)
         self.quantifiers = frozenset(vocab.strings.add(word) for word in QUANTIFIERS)
         self.singular = frozenset(vocab.strings.add(word) for word in SINGULAR_DETERMINERS)
+        self.cleared = frozenset(vocab.strings.add(word) for word in CLEARED)
+        self.sentence_ends = frozenset(vocab.strings.add(mark) for mark in (".", "!", "?", ";"))
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.set(EXTENSION, self.find(doc))
@@ -92,6 +97,8 @@ class SignalTagger:
                 continue  # "is not down"
             if name in NOT_YET_SIGNALS and self._not_yet(match, norms, punct):
                 continue  # "until it's resolved"
+            if name == "out_of_scope" and self._cleared(match, norms, punct):
+                continue  # "the carrier side looks healthy"
             if name == "unaffected" and not self._unqualified(match, norms, punct):
                 continue  # "1:1 calls are unaffected": a part, not the service
             if name == "device":
@@ -99,6 +106,9 @@ class SignalTagger:
                 if match[0] == "unknown":
                     continue  # "every outbound fax", "fax delivery"
             kept.append(match)
+        kept = settle_time(
+            kept, lambda: self._sentences(doc, table[:, 4].tolist(), table[:, 5].tolist())
+        )
         kept = _settle_customers(_settle_scope(_settle_breadth(_qualified_works(kept))))
         kept.sort(key=lambda match: (match[1], match[0]))
         # The phrase as written, from its tokens' ORTH and trailing space (a `Span` per hit,
@@ -130,6 +140,12 @@ class SignalTagger:
         matches += self.patterns.match(norms, nums, alphas, doc)
         return matches
 
+    def _sentences(self, doc: Doc, orths: list[int], spaces: list[int]) -> list[int]:
+        """The sentence of each token (asked for only when a message says something recovered)."""
+        offsets = doc.to_array([IDX, LENGTH])
+        ends = [orth in self.sentence_ends for orth in orths]
+        return sentences(offsets[:, 0].tolist(), offsets[:, 1].tolist(), spaces, ends)
+
     def _device(self, match: Match, norms: list[int]) -> Match:
         """A device noun is one device after "the", "our", "my"... ("our fax line") and not
         after "every", "any", "no" or alone ("every outbound fax", "fax delivery")."""
@@ -146,6 +162,17 @@ class SignalTagger:
         calls work" of a part of it: the word before the service must not qualify it."""
         start = match[1]
         return start == 0 or bool(punct[start - 1]) or norms[start - 1] in self.unqualified
+
+    def _cleared(self, match: Match, norms: list[int], punct: list[int]) -> bool:
+        """True when the party a fault is put on is said to be healthy within a few words
+        ("the carrier side looks healthy"): the fault is not there."""
+        end = match[2]
+        for i in range(end, min(end + CLEARED_GAP + 1, len(norms))):
+            if norms[i] in self.cleared:
+                return True
+            if punct[i]:
+                return False
+        return False
 
     def _not_yet(self, match: Match, norms: list[int], punct: list[int]) -> bool:
         """True when "until", "once", "if"... stands at most three words before the match: a

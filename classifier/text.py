@@ -22,6 +22,8 @@ _SPACES = re.compile(r"[ \t\u00a0](?:(?<=[\t\u00a0])|(?=[ \t\u00a0]))[ \t\u00a0]
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 _WORDLIKE = re.compile(r"[^\W_]", re.UNICODE)
 _ITEM = re.compile(r"^[ \t]*(?:\d{1,2}[.)]|[-*\u2022])[ \t]+(?=\S)", re.MULTILINE)
+# After the last item of a list: a line that does not continue it (not in lower case), or the end.
+_CLOSING_PARAGRAPH = re.compile(r"\n(?=[^\sa-z])|\Z")
 # Where quoted history starts in a reply: "On Mon, 3 Jun 2024, Ann wrote:", Outlook's
 # "-----Original Message-----" or "From: ... " block, its underscore rule, or a "> " line.
 _QUOTE_START = re.compile(
@@ -32,6 +34,35 @@ _QUOTE_START = re.compile(
     r"|>)",
     re.MULTILINE | re.IGNORECASE,
 )
+
+
+# A closing formula on a line of its own ("Many thanks,", "Kind regards", "Cheers!"): what
+# follows is the writer's name, title, address and phones, then perhaps a legal notice.
+_SIGN_OFF = re.compile(
+    r"^[ \t]*(?:(?:many|best|kind|warm(?:est)?|with (?:best|kind|warm)) (?:regards|wishes|thanks)"
+    r"|regards|cheers|sincerely|yours(?: sincerely| truly)?|best|br|greetings|saludos|grazie"
+    r"|mit freundlichen gr(?:ü|ue)(?:ß|ss)en|cordialement|thx"
+    r"|thanks?(?: (?:you|a lot|again|so much|very much|in advance))*"
+    r"(?: (?:and|&) (?:regards|sorry(?: again)?|best regards))?)"
+    r"[ \t]*[,.!]*[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_POSTSCRIPT = re.compile(r"^[ \t]*P\.?[ \t]?S\.?(?=[\s:,.-])", re.MULTILINE)
+# The line after a closing formula, when it is a signature: a name, short, not a sentence
+# going on ("thanks\nwhat I already did:" is a reply that goes on after a polite word).
+_NAME_LINE = re.compile(r"[^\n:?]{1,60}")
+# A legal notice or mail-system footer ("This e-mail and any attachments are confidential..."):
+# two different of these words in one paragraph. Written by the writer's mail server, not the
+# writer, and full of words that read as trouble elsewhere ("corrupted", "destroyed", "lost").
+_NOTICE_WORD = re.compile(
+    r"confidential|vertraulich|riservat|privileged|intended (?:solely |only )?for"
+    r"|intended recipient|addressee|adressat|destinataire|destinatario|\bvirus(?:es)?\b"
+    r"|\bliabilit(?:y|ies)\b|unauthori[sz]ed|prohibited|forbidden|notify the sender|absender"
+    r"|exp[ée]diteur|remitente|disclaimer|in error|par erreur|por error|any attachments"
+    r"|files transmitted|pi[èe]ces jointes",
+    re.IGNORECASE,
+)
+_NOTICE_HINT = ("confiden", "vertraul", "riservat", "intended", "virus", "disclaimer", "privileg")
 
 
 def clean(text: str, limit: int = MAX_CHARS) -> str:
@@ -78,14 +109,45 @@ def latest_reply(body: str) -> str:
     return latest if has_words(latest) else body
 
 
+def without_sign_off(text: str) -> str:
+    """`text` (cleaned: one paragraph a line) without what a lead skips at its end: the
+    signature after a closing formula ("Many thanks,\\nPieter Brandt\\nUC Specialist\\nOffice:
+    ...") and legal notices ("This e-mail was scanned for viruses ... could be intercepted,
+    corrupted, lost, destroyed"). A closing word followed by more of the message ("thanks\\n
+    what I already did:") is not a signature, and a postscript after it ("P.S. ...") is kept.
+    Text that would be left empty is kept whole."""
+    kept = text
+    for match in _SIGN_OFF.finditer(text):
+        rest = text[match.end() :].lstrip("\n")
+        name = rest.split("\n", 1)[0]
+        if match.start() and rest and _NAME_LINE.fullmatch(name):
+            # a postscript after the signature is the writer again ("P.S. the fax is down too")
+            postscript = _POSTSCRIPT.search(rest)
+            kept = text[: match.start()] + (rest[postscript.start() :] if postscript else "")
+            break
+    lower = kept.lower()
+    if any(hint in lower for hint in _NOTICE_HINT):
+        kept = "\n".join(line for line in kept.split("\n") if not _is_notice(line))
+    return kept.strip() if has_words(kept) else text
+
+
+def _is_notice(line: str) -> bool:
+    return len({m.group().lower() for m in _NOTICE_WORD.finditer(line)}) >= 2
+
+
 def compose(subject: str, body: str, limit: int = MAX_CHARS) -> str:
-    """The text to classify: subject, then the latest message (or transcript)."""
+    """The subject, then the latest message (or transcript), cleaned and bounded."""
     subject = clean(subject or "", limit=300)
     body = clean(latest_reply(body or "")[: limit * 4], limit=limit)
     if subject and body:
         end = "" if subject[-1] in ".!?:" else "."
         return f"{subject}{end}\n{body}"[:limit]
     return subject or body
+
+
+def message_text(subject: str, body: str, limit: int = MAX_CHARS) -> str:
+    """The text to classify: `compose`'s, without the signature and legal notices."""
+    return without_sign_off(compose(subject, body, limit))
 
 
 def list_items(text: str) -> list[str]:
@@ -97,6 +159,17 @@ def list_items(text: str) -> list[str]:
         return []
     ends = [*starts[1:], len(text)]
     return [text[start:end].strip() for start, end in zip(starts, ends, strict=True)]
+
+
+def list_points(text: str) -> list[str]:
+    """`list_items`, the last one ending with its line and the lines that continue it (wrapped:
+    they start in lower case): a paragraph after the list ("We have questions we can't answer
+    ourselves") is the message again, not the item."""
+    items = list_items(text)
+    if items:
+        closing = _CLOSING_PARAGRAPH.search(items[-1])
+        items[-1] = items[-1][: closing.start() if closing else None].strip()
+    return items
 
 
 def has_words(text: str) -> bool:

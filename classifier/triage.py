@@ -20,7 +20,7 @@ from classifier.decide import (
 from classifier.evidence import Hit
 from classifier.language import Reading, foreign_script
 from classifier.signals import LANGUAGE
-from classifier.text import compose, has_words, latest_reply, list_items
+from classifier.text import has_words, latest_reply, list_points, message_text, without_sign_off
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -36,23 +36,54 @@ BATCH_SIZE = 256
 RULE_WEIGHT = 0.3
 # "RE:", "AW:" (German), "SV:" (Nordic), "Antw:", "RES:": a reply's subject names the thread.
 REPLY_SUBJECT = re.compile(r"^\s*(?:re|aw|sv|antw|res|ref)\s*(?:\[\d+\])?\s*:", re.IGNORECASE)
+# A reply's new text this long (in words) is a report of its own, whether or not the quoted
+# history is still below it: its subject names the thread, not what is true now.
+STANDALONE_WORDS = 8
 # An item of a list read alone proposes the top level only with an outage for everyone in its
 # own words, read at least this confidently.
 OUTAGE_FOR_ALL = frozenset({"outage", "all"})
 OUTAGE_FOR_MANY = frozenset({"outage", "widespread"})
 ITEM_TOP_CONFIDENCE = 0.75
+# An item read alone outranks the whole only when it states trouble (`ITEM_TROUBLE`) as a
+# current fact of the customer's service (`ITEM_NOW`: going on, for everyone or part of it,
+# in production): not an item of a request ("needs a Power BI licence"), a question about
+# what could fail ("how long a rollback would take if the upgrade fails"), a field of an
+# outage report ("start and end time of the outage") or a detail of one device ("Screen:
+# 'Network unavailable'").
+ITEM_TROUBLE = frozenset({"outage", "degraded", "fault", "regression"})
+ITEM_NOW = frozenset({"ongoing", "all", "some", "widespread", "production"})
 Item = tuple[str, str] | tuple[str, str, DeclaredLike]
 Analysis = tuple[dict[str, float], tuple[Hit, ...], Reading]
 
 
 def current_subject(subject: str, body: str) -> str:
-    """The subject, unless it is a reply's ("RE: PHONES DOWN") above new text and quoted
-    history: then it names what the thread was about, and the new text says what is true now
-    ("All good now, please close"; "re-registered, but half the calls have one-way audio")."""
-    if not subject or not REPLY_SUBJECT.match(subject):
+    """The subject, unless it is a reply's ("RE: PHONES DOWN") above new text that stands on
+    its own: then it names what the thread was about, and the new text says what is true now
+    ("All good now, please close"; "re-registered, but half the calls have one-way audio").
+    New text stands on its own above quoted history, or when it is a report of its own
+    (`STANDALONE_WORDS`): the gateway hands over the latest reply with the history already
+    cut, so a long reply must not depend on seeing the quotes. A short reply with nothing
+    quoted ("still the same here, please help") refers to the thread: the subject is read."""
+    if not subject:
         return subject
+    if not REPLY_SUBJECT.match(subject):
+        # a mailer that does not write "RE:": the subject quoted below is the thread's too
+        latest = latest_reply(body or "")
+        quoted = latest is not body and subject.strip().lower() in body[len(latest) :].lower()
+        return "" if quoted and has_words(latest) else subject
     latest = latest_reply(body or "")
-    return "" if latest is not body and has_words(latest) else subject
+    if not has_words(latest):
+        return subject
+    if latest is not body:
+        return ""
+    own = without_sign_off(latest)  # "same here\n\nThanks,\nJohn Smith\nIT Manager" is short
+    return "" if len(own.split(None, STANDALONE_WORDS)) > STANDALONE_WORDS else subject
+
+
+def stated_now(hits: Iterable[Hit]) -> bool:
+    """True when an item of a list states trouble happening now to the customer's service."""
+    names = {hit.name for hit in hits}
+    return bool(names & ITEM_TROUBLE) and bool(names & ITEM_NOW)
 
 
 class Triage:
@@ -118,10 +149,10 @@ class Triage:
         declared level is a level id or alias, or a `Declared` saying whether it came only
         from a mail client's flag."""
         rows = [(item[0], item[1], item[2] if len(item) > 2 else None) for item in items]
-        texts = [compose(current_subject(subject, body), body) for subject, body, _ in rows]
+        texts = [message_text(current_subject(subject, body), body) for subject, body, _ in rows]
         readable = [i for i, text in enumerate(texts) if has_words(text)]
         # A message written as a list is also read item by item (rare, so cheap).
-        points = [(i, point) for i in readable for point in list_items(texts[i])]
+        points = [(i, point) for i in readable for point in list_points(texts[i])]
         results = self.analyse([texts[i] for i in readable] + [point for _, point in points])
         analysed = dict(zip(readable, results, strict=False))
         by_item: dict[int, list[tuple[str, Analysis]]] = {}
@@ -155,7 +186,7 @@ class Triage:
         levels = list(ranks)
         best, found, evidence = whole, None, frozenset[str]()
         for number, (point, (probabilities, hits, language)) in enumerate(points, 1):
-            if not language.readable:
+            if not language.readable or not stated_now(hits):
                 continue
             candidate = decider.decide(
                 probabilities, hits, declared, trained=self.trained, language=language

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from classifier.decide import PolicyLike, level_for
 from classifier.locations import MODEL_DIR, REALISTIC_FILE, TRAIN_FILE
-from classifier.text import compose, has_words
+from classifier.text import has_words, message_text
 from classifier.training.dataset import Row, read_rows
 from policies.triage import SEVERITIES
 
@@ -73,7 +73,7 @@ def train(
     tagger = nlp.get_pipe("intake_signals")
     examples = []
     for row in weighted:
-        text = compose(row.subject, row.body)
+        text = message_text(row.subject, row.body)
         if has_words(text):
             doc = tagger(nlp.make_doc(text))
             cats = {s: float(s == row.severity) for s in SEVERITIES}
@@ -153,7 +153,7 @@ def label_corrections(corrections: Sequence[Row]) -> tuple[list[Row], int]:
 def _severity_for(triage: Triage, policy: PolicyLike, row: Row) -> str | None:
     if row.level not in {p.id for p in policy.priorities}:
         return None
-    text = compose(row.subject, row.body)
+    text = message_text(row.subject, row.body)
     if not has_words(text):
         return None
     probabilities, hits, _ = triage.analyse([text])[0]

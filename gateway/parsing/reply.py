@@ -5,7 +5,9 @@ Spanish, Italian, Dutch, Portuguese, Polish, Scandinavian, Russian, Chinese and 
 forms, also when the mailer wrapped it over two or three lines), an "-----Original
 Message-----" separator, or an Outlook header block ("From: ... Sent: ... To: ... Subject:").
 Lines quoted with ">" are dropped wherever they are, so inline answers between quotes are kept.
-Then a "-- " signature, "Sent from my iPhone"-style footers and trailing separators go.
+Then a "-- " signature (not the writer's note after a forwarded alert: a question or a
+sentence after the "--" is kept), "Sent from my iPhone"-style footers and trailing separators
+go.
 If nothing is left the whole text is the latest reply.
 """
 
@@ -56,6 +58,17 @@ _MOBILE_FOOTER = re.compile(
     re.I,
 )
 _FOOTER_WINDOW = 6  # mobile footers only count near the end of the reply
+# After a "--" line: a signature ("Oskar Lind | Head of Voice Ops"), unless its first lines
+# read as the writer's message - a question, or a sentence of this many words that is not a
+# legal notice or a mobile footer ("--\nNo user impact yet, anything we should tune?" under a
+# forwarded monitoring alert; "--\nForwarded from our monitoring: all 25 phones lost
+# registration 10 minutes ago, nobody can call in or out.").
+_MESSAGE_WORDS = 10
+_NOTICE = re.compile(
+    r"confidential|vertraulich|riservat|intended|disclaimer|virus|privileg|before printing|"
+    r"adressat|destinatari",
+    re.I,
+)
 
 
 def latest_reply(body: str) -> str:
@@ -154,7 +167,8 @@ def _is_quoted(line: str) -> bool:
 def _strip_signature(lines: list[str]) -> list[str]:
     for i, line in enumerate(lines):
         if i and line.rstrip() in ("--", "-- ", "—"):
-            lines = lines[:i]
+            if _is_signature(lines[i + 1 :]):
+                lines = lines[:i]
             break
     nonblank = [i for i, line in enumerate(lines) if line.strip()]
     for i in nonblank[-_FOOTER_WINDOW:]:
@@ -164,3 +178,15 @@ def _strip_signature(lines: list[str]) -> list[str]:
     while lines and (not lines[-1].strip() or _SEPARATOR.match(lines[-1].strip())):
         lines = lines[:-1]
     return lines
+
+
+def _is_signature(block: list[str]) -> bool:
+    """What follows a "--" line is a signature unless one of its first lines is a question or
+    a sentence of the writer (see `_MESSAGE_WORDS`)."""
+    for line in [line.strip() for line in block if line.strip()][:3]:
+        if _MOBILE_FOOTER.match(line) or _NOTICE.search(line):
+            continue
+        words = [word for word in line.split() if word not in ("|", "-", "·")]
+        if line.endswith("?") or "? " in line or len(words) >= _MESSAGE_WORDS:
+            return False
+    return True

@@ -242,3 +242,25 @@ def test_outlook_html_reply() -> None:
     )
     parsed = parse_message(multipart("alternative", part("text/html; charset=utf-8", html)))
     assert parsed.latest_text == "Still failing.\nJane"
+
+
+def test_the_writers_note_after_a_dash_line_is_not_a_signature() -> None:
+    # A forwarded alert, then the writer's own words after a "--" line: the news is the note.
+    alert = "Trigger: Memory usage > 90% on node-2\nSeverity: High\nStatus: PROBLEM\n\n--\n"
+    for note in (
+        "No user impact yet, anything we should tune?",
+        "Forwarded from our monitoring: all 25 phones lost registration ten minutes ago.",
+    ):
+        assert latest_reply(alert + note) == (alert + note).strip()
+
+
+def test_a_signature_after_a_dash_line_still_goes() -> None:
+    for signature in (
+        "Oskar Lind | Head of Voice Ops | Baltic Comms",
+        "Sent from my work laptop. Please consider the environment before printing this email.",
+        "Diese E-Mail enthält vertrauliche Informationen. Wenn Sie nicht der richtige Adressat "
+        "sind, informieren Sie bitte sofort den Absender.",
+    ):
+        assert latest_reply(f"The trunk is down again.\n\n--\n{signature}") == (
+            "The trunk is down again."
+        )
