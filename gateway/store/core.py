@@ -38,6 +38,12 @@ Op = Callable[[Connection], Awaitable[T]]
 Outcome = tuple[Any, BaseException | None]
 
 MAX_OPS_PER_COMMIT = 512
+# While urgent writes (an SMTP `250` waiting on its commit) keep arriving, background ops are
+# committed this many at a time: an accept then waits behind one slice of a worker's batch
+# (a new ticket's transaction is 2-3 ms on the writer), not behind all of it.
+BACKGROUND_SLICE = 2
+# How long after an urgent write background batches stay sliced.
+URGENT_TRAFFIC_WINDOW = 0.25  # seconds
 # Checkpointing copies the WAL back into the database file; SQLite's default (every 1,000
 # pages, ~4 MB) does that inside a burst every ~1,000 mails of 3 KB. A larger WAL moves most
 # of that copying after the burst, when the listener is quiet.
@@ -87,6 +93,9 @@ class Store:
         # The SQLite file, or None on PostgreSQL.
         self.path = path
         self._pending: list[tuple[Op[Any], asyncio.Future[Any]]] = []
+        self._urgent: list[tuple[Op[Any], asyncio.Future[Any]]] = []
+        self._urgent_at = float("-inf")  # loop time of the last urgent write
+        self._urgent_went_last = False
         self._wake = asyncio.Event()
         self._closing = False
         self._commits = 0
@@ -132,11 +141,23 @@ class Store:
         """Call `listener` after every commit (workers use it to wake up at once)."""
         self._listeners.append(listener)
 
-    async def write(self, op: Op[T]) -> T:
+    async def write(self, op: Op[T], *, urgent: bool = False) -> T:
+        """Commit `op` (with whatever else is waiting) and return its result.
+
+        `urgent` is for a client waiting on the line for this commit (the `250` after DATA):
+        urgent ops are committed ahead of everything else, in transactions of their own, and
+        while they keep coming other ops are committed a slice at a time. Urgent ops only ever
+        wait for the transaction already on its way.
+        """
         if self._closing:
             raise StoreClosed("store is closed")
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._pending.append((op, future))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        if urgent:
+            self._urgent.append((op, future))
+            self._urgent_at = loop.time()
+        else:
+            self._pending.append((op, future))
         self._wake.set()
         return await future
 
@@ -161,12 +182,27 @@ class Store:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self._pending:
-                batch = self._pending[:MAX_OPS_PER_COMMIT]
-                del self._pending[:MAX_OPS_PER_COMMIT]
-                await self._commit_batch(batch)
-            if self._closing and not self._pending:
+            while self._urgent or self._pending:
+                await self._commit_batch(self._next_batch())
+            if self._closing:
                 return
+
+    def _next_batch(self) -> list[tuple[Op[Any], asyncio.Future[Any]]]:
+        """Urgent ops first, all that wait; then a background slice if any waits, so a steady
+        stream of urgent ops never starves the rest (the worker's `max_defer` depends on it).
+        While urgent ops are arriving, background ops go a slice at a time: each op is its
+        own savepoint, so splitting a batch changes nothing but how many commits it takes."""
+        urgent_turn = bool(self._urgent) and not (self._pending and self._urgent_went_last)
+        self._urgent_went_last = urgent_turn
+        if urgent_turn:
+            lane, size = self._urgent, MAX_OPS_PER_COMMIT
+        else:
+            lane, size = self._pending, MAX_OPS_PER_COMMIT
+            if asyncio.get_running_loop().time() - self._urgent_at < URGENT_TRAFFIC_WINDOW:
+                size = BACKGROUND_SLICE
+        batch = lane[:size]
+        del lane[:size]
+        return batch
 
     async def _commit_batch(self, batch: list[tuple[Op[Any], asyncio.Future[Any]]]) -> None:
         try:
