@@ -44,10 +44,12 @@ MAX_OPS_PER_COMMIT = 512
 BACKGROUND_SLICE = 2
 # How long after an urgent write background batches stay sliced.
 URGENT_TRAFFIC_WINDOW = 0.25  # seconds
-# Checkpointing copies the WAL back into the database file; SQLite's default (every 1,000
-# pages, ~4 MB) does that inside a burst every ~1,000 mails of 3 KB. A larger WAL moves most
-# of that copying after the burst, when the listener is quiet.
-WAL_CHECKPOINT_PAGES = 20_000
+# Checkpointing copies the WAL back into the database file. SQLite does it inside the commit
+# that fills the WAL past `wal_autocheckpoint` pages: measured in bursts, such a commit took
+# 50-170 ms, and every `250` queued behind it waited as long. So the writer never checkpoints
+# (`wal_autocheckpoint = 0`); a connection of its own does, on its own thread, every
+# CHECKPOINT_EVERY commits, PASSIVE: it neither waits for nor blocks the writer or readers.
+CHECKPOINT_EVERY = 200  # commits, ~2-4 MB of WAL in a burst of 3 KB mails
 BUSY_TIMEOUT_SECONDS = 10.0
 
 
@@ -230,9 +232,12 @@ class SqliteBackend:
 
     name = "sqlite"
 
-    def __init__(self, writer: _Writer, reader: aiosqlite.Connection) -> None:
+    def __init__(
+        self, writer: _Writer, reader: aiosqlite.Connection, checkpointer: _Checkpointer
+    ) -> None:
         self._writer = writer
         self._reader = reader
+        self._checkpointer = checkpointer
 
     @classmethod
     async def open(cls, path: Path) -> SqliteBackend:
@@ -248,10 +253,12 @@ class SqliteBackend:
         reader.row_factory = sqlite3.Row
         await reader.execute("PRAGMA query_only = ON")
         await reader.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-        return cls(writer, reader)
+        return cls(writer, reader, _Checkpointer(path))
 
     async def commit(self, ops: Sequence[Op[Any]]) -> list[Outcome]:
-        return await self._writer.run(_commit_ops, ops)
+        outcomes = await self._writer.run(_commit_ops, ops)
+        self._checkpointer.committed()
+        return outcomes
 
     async def read(self, op: Op[T]) -> T:
         # aiosqlite's connection is the `Connection` protocol at run time; its type hints
@@ -272,6 +279,7 @@ class SqliteBackend:
 
     async def close(self) -> None:
         await self._reader.close()
+        await self._checkpointer.close()
         await self._writer.close()
 
 
@@ -299,6 +307,44 @@ class _Writer:
 
     async def close(self) -> None:
         await self.run(sqlite3.Connection.close)
+        self._executor.shutdown(wait=True)
+
+
+class _Checkpointer:
+    """Copies the WAL into the database file, on a thread and a connection of its own."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-checkpoint")
+        self._connection: sqlite3.Connection | None = None  # opened on that thread
+        self._commits = 0
+        self._running: asyncio.Future[None] | None = None
+
+    def committed(self) -> None:
+        self._commits += 1
+        if self._commits >= CHECKPOINT_EVERY and (self._running is None or self._running.done()):
+            self._commits = 0
+            loop = asyncio.get_running_loop()
+            self._running = loop.run_in_executor(self._executor, self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        try:
+            if self._connection is None:
+                self._connection = sqlite3.connect(
+                    self._path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS
+                )
+            self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error as exc:  # the next one copies what this one did not
+            log.warning("WAL checkpoint of %s failed: %s", self._path, exc)
+
+    def _close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+
+    async def close(self) -> None:
+        if self._running is not None:
+            await asyncio.gather(self._running, return_exceptions=True)
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._close)
         self._executor.shutdown(wait=True)
 
 
@@ -347,7 +393,7 @@ def _open_writer(path: Path) -> sqlite3.Connection:
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = FULL")  # durable at COMMIT, not at checkpoint
         connection.execute("PRAGMA foreign_keys = ON")
-        connection.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
+        connection.execute("PRAGMA wal_autocheckpoint = 0")  # see CHECKPOINT_EVERY
         _migrate(connection)
     except BaseException:
         connection.close()
