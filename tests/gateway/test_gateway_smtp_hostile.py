@@ -202,11 +202,12 @@ async def test_dot_stuffing_is_undone_across_every_kind_of_read(
         assert [row["raw"] for row in rows] == [body, body]
 
 
-async def test_an_empty_message_and_a_dot_ended_last_line_are_kept_exactly(
+async def test_the_end_of_data_is_found_after_an_empty_a_dotted_or_a_long_last_line(
     tmp_path: Path, clock: ManualClock
 ) -> None:
     async with running(tmp_path, clock) as gw:
-        for sent in (b".\r\n", b"Subject: x\r\n\r\nend.\r\n.\r\n"):
+        long = b"Subject: y\r\n\r\n" + b"a" * 70_000 + b"\r\n"  # no dotted end but the last
+        for sent in (b".\r\n", b"Subject: x\r\n\r\nend.\r\n.\r\n", long + b".\r\n"):
             session, _ = await Raw.open(gw)
             await session.envelope()
             session.writer.write(sent)
@@ -214,7 +215,7 @@ async def test_an_empty_message_and_a_dot_ended_last_line_are_kept_exactly(
             assert (await session.command("NOOP")).startswith(b"250")  # still in step
             session.close()
         rows = query(gw, "SELECT raw FROM inbox ORDER BY id")
-        assert [row["raw"] for row in rows] == [b"", b"Subject: x\r\n\r\nend.\r\n"]
+        assert [row["raw"] for row in rows] == [b"", b"Subject: x\r\n\r\nend.\r\n", long]
 
 
 async def test_noop_and_rset_are_counted_against_the_session(
