@@ -148,8 +148,8 @@ class Store:
 
         `urgent` is for a client waiting on the line for this commit (the `250` after DATA):
         urgent ops are committed ahead of everything else, in transactions of their own, and
-        while they keep coming other ops are committed a slice at a time. Urgent ops only ever
-        wait for the transaction already on its way.
+        while they keep coming other ops are committed a slice at a time. An urgent op waits
+        at most for the transaction on its way and one background slice.
         """
         if self._closing:
             raise StoreClosed("store is closed")
