@@ -28,7 +28,7 @@ async def test_the_listener_is_busy_while_a_client_hands_a_message_over(
         quiet = gw.activity.quiet_after
         session, _ = await Raw.open(gw)
         assert (await session.command("EHLO client.example")).startswith(b"250")
-        await asyncio.sleep(quiet)
+        await asyncio.sleep(2 * quiet)
         assert not gw.activity.busy()  # connected, but no transaction under way
         assert (await session.command("MAIL FROM:<pat@example.com>")).startswith(b"250")
         await asyncio.sleep(quiet)  # nothing accepted just now, yet a client waits on us
@@ -37,7 +37,7 @@ async def test_the_listener_is_busy_while_a_client_hands_a_message_over(
         assert (await session.command("DATA")).startswith(b"354")
         assert gw.activity.busy()
         assert (await session.command("Subject: x\r\n\r\nhello\r\n.")).startswith(b"250")
-        await asyncio.sleep(quiet)
+        await asyncio.sleep(2 * quiet)
         assert not gw.activity.busy()  # handed over: quiet again
         session.close()
 
@@ -45,13 +45,13 @@ async def test_the_listener_is_busy_while_a_client_hands_a_message_over(
 async def test_a_transaction_left_open_stops_holding_the_worker_back(
     tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(server, "HANDING_OVER_FOR", 0.2)
+    monkeypatch.setattr(server, "HANDING_OVER_FOR", 0.5)
     async with running(tmp_path, clock) as gw:
         session, _ = await Raw.open(gw)
         assert (await session.command("EHLO client.example")).startswith(b"250")
         assert (await session.command("MAIL FROM:<pat@example.com>")).startswith(b"250")
         assert gw.activity.busy()
-        await asyncio.sleep(0.25)  # an idle client's open transaction
+        await asyncio.sleep(0.6)  # an idle client's open transaction
         assert not gw.activity.busy()
         session.close()
 
