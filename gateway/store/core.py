@@ -342,9 +342,9 @@ class _Checkpointer:
             self._connection.close()
 
     async def close(self) -> None:
-        if self._running is not None:
+        if self._running is not None:  # else no checkpoint ran, and nothing was opened
             await asyncio.gather(self._running, return_exceptions=True)
-        await asyncio.get_running_loop().run_in_executor(self._executor, self._close)
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._close)
         self._executor.shutdown(wait=True)
 
 
