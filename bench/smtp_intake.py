@@ -26,6 +26,7 @@ import sys
 import tempfile
 import textwrap
 import time
+import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -152,7 +153,11 @@ def main() -> None:
         try:
             sink_address = (sink_at[1], int(sink_at[2]))
             intake_address = (intake_at[1], int(intake_at[2]))
-            rounds = _rounds(args, (sink, sink_address), (intake, intake_address), Path(data_dir))
+            http = re.search(r"http=(\S+)", intake_at.string)
+            assert http is not None, intake_at.string
+            rounds = _rounds(
+                args, (sink, sink_address), (intake, intake_address), Path(data_dir), http[1]
+            )
         finally:
             sink.kill()
             intake.send_signal(signal.SIGTERM)
@@ -171,13 +176,21 @@ class Round:
     # CPU seconds of: the sink during its burst, Intake during its burst (accepting, and
     # any processing that did not wait), Intake from the burst's end until all was processed.
     cpu_per_message: tuple[float, float, float]
+    # Intake's own view of its burst, from its /metrics: commits (each one WAL fsync) per
+    # message, and the mean time from the end of DATA to the durable `250`.
+    commits_per_message: float
+    accept_seconds: float
 
 
 Server = tuple[subprocess.Popen[str], tuple[str, int]]
 
 
 def _rounds(
-    args: argparse.Namespace, sink_server: Server, intake_server: Server, data_dir: Path
+    args: argparse.Namespace,
+    sink_server: Server,
+    intake_server: Server,
+    data_dir: Path,
+    http: str,
 ) -> list[Round]:
     """Alternate the same load between the two servers; the machine's noise hits both.
 
@@ -198,11 +211,13 @@ def _rounds(
         )
         sink_cpu = _cpu_seconds(sink_process.pid) - cpu
         first = _last_inbox_id(data_dir) + 1
+        before = _scrape(http)
         cpu = _cpu_seconds(intake_process.pid)
         intake_rate, intake_lat = asyncio.run(
             load(*intake, args.messages, args.concurrency, first=numbers)
         )
         accept_cpu = _cpu_seconds(intake_process.pid) - cpu
+        during = {name: value - before[name] for name, value in _scrape(http).items()}
         _wait_processed(data_dir)  # and a quiet start for the next round
         total_cpu = _cpu_seconds(intake_process.pid) - cpu
         after = _processing(data_dir, first)
@@ -214,9 +229,27 @@ def _rounds(
                 intake_lat,
                 after,
                 cpu_per_message=(sink_cpu, accept_cpu, total_cpu - accept_cpu),
+                commits_per_message=during["intake_store_commits_total"] / args.messages,
+                accept_seconds=during["intake_accept_seconds_sum"]
+                / max(1.0, during["intake_accept_seconds_count"]),
             )
         )
     return rounds
+
+
+SCRAPED = ("intake_store_commits_total", "intake_accept_seconds_sum", "intake_accept_seconds_count")
+
+
+def _scrape(http: str) -> dict[str, float]:
+    """Intake's counters that describe the accept path, read from its /metrics."""
+    with urllib.request.urlopen(f"{http}/metrics", timeout=30) as response:
+        text = response.read().decode()
+    values = dict.fromkeys(SCRAPED, 0.0)
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in values:
+            values[name] = float(value)
+    return values
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -243,6 +276,11 @@ def _summary(args: argparse.Namespace, rounds: list[Round], stored: int) -> None
         print(
             f"{'':>14}  accept ratio {ratios[-1]:.2f}; CPU per message: sink {sink_cpu:.2f} ms,"
             f" intake during the burst {accept_cpu:.2f} ms, after it {later_cpu:.2f} ms"
+        )
+        print(
+            f"{'':>14}  Intake's side: DATA end -> durable 250 mean"
+            f" {round_.accept_seconds * 1000:.2f} ms; commits (WAL fsyncs) per message"
+            f" {round_.commits_per_message:.2f}"
         )
         print(
             f"{'processing':>14}: {after.rate:8.0f} messages/s over {after.span:.1f} s;"

@@ -111,6 +111,7 @@ class Gateway:
         # workers stop first, then SMTP finishes open transactions, and the store closes last.
         self.store = await open_store(settings)
         self._shutdown.push_async_callback(self.store.close)
+        self.store.on_commit(self.metrics.store_commits.inc)
         await self.store.release_dead_claims()
         self.email_transport = self.email_transport or email_transport_for(settings)
         self._shutdown.push_async_callback(self.email_transport.aclose)

@@ -62,6 +62,11 @@ class Metrics:
         self.inbox_pending = Gauge(
             "intake_inbox_pending", "Accepted messages not yet processed.", registry=r
         )
+        self.store_commits = Counter(
+            "intake_store_commits",
+            "Transactions the store committed (on SQLite, one WAL fsync each).",
+            registry=r,
+        )
         self.accept_latency = Histogram(
             "intake_accept_seconds",
             "Time from end of DATA to the durable 250.",

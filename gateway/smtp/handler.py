@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from time import perf_counter
+from time import monotonic, perf_counter
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -39,7 +39,7 @@ class IntakeHandler:
         metrics: Metrics,
         activity: ListenerActivity,
     ) -> None:
-        self._activity = activity
+        self.activity = activity
         self._store = store
         self._clock = clock
         self._settings = settings
@@ -62,6 +62,8 @@ class IntakeHandler:
             return replies.RATE_LIMITED_DESK
         envelope.mail_from = address
         envelope.mail_options.extend(options)
+        if isinstance(envelope, SpooledEnvelope):
+            envelope.begun_at = monotonic()
         return replies.SENDER_OK
 
     async def handle_RCPT(
@@ -89,6 +91,8 @@ class IntakeHandler:
             "tls": session.ssl is not None,
         }
         try:
+            # Urgent: the client waits on the line for this commit, so it goes ahead of the
+            # workers' transactions (see Store.write).
             inbox_id, _ = await self._store.write(
                 lambda db: insert_inbox(
                     db,
@@ -99,13 +103,14 @@ class IntakeHandler:
                     # Read on the writer thread, inside the commit: one message in memory at
                     # a time, however many sessions are delivering at once.
                     raw=spool.read(),
-                )
+                ),
+                urgent=True,
             )
         except Exception:
             log.exception("could not commit a message from %s", meta["peer"])
             self._metrics.messages_refused.labels("internal-error").inc()
             return replies.INTERNAL_ERROR
-        self._activity.accepted()
+        self.activity.accepted()
         self._metrics.messages_received.labels("email").inc()
         self._metrics.accept_latency.observe(perf_counter() - started)
         return replies.QUEUED.format(id=inbox_id)

@@ -41,3 +41,5 @@ class SpooledEnvelope(Envelope):
     def __init__(self) -> None:
         super().__init__()
         self.spool: MessageSpool | None = None
+        # monotonic() when MAIL FROM was accepted: the transaction is under way since then.
+        self.begun_at: float | None = None

@@ -38,10 +38,18 @@ Op = Callable[[Connection], Awaitable[T]]
 Outcome = tuple[Any, BaseException | None]
 
 MAX_OPS_PER_COMMIT = 512
-# Checkpointing copies the WAL back into the database file; SQLite's default (every 1,000
-# pages, ~4 MB) does that inside a burst every ~1,000 mails of 3 KB. A larger WAL moves most
-# of that copying after the burst, when the listener is quiet.
-WAL_CHECKPOINT_PAGES = 20_000
+# While urgent writes (an SMTP `250` waiting on its commit) keep arriving, background ops are
+# committed this many at a time: an accept then waits behind one slice of a worker's batch
+# (a new ticket's transaction is 2-3 ms on the writer), not behind all of it.
+BACKGROUND_SLICE = 2
+# How long after an urgent write background batches stay sliced.
+URGENT_TRAFFIC_WINDOW = 0.25  # seconds
+# Checkpointing copies the WAL back into the database file. SQLite does it inside the commit
+# that fills the WAL past `wal_autocheckpoint` pages: measured in bursts, such a commit took
+# 50-170 ms, and every `250` queued behind it waited as long. So the writer never checkpoints
+# (`wal_autocheckpoint = 0`); a connection of its own does, on its own thread, every
+# CHECKPOINT_EVERY commits, PASSIVE: it neither waits for nor blocks the writer or readers.
+CHECKPOINT_EVERY = 200  # commits, ~2-4 MB of WAL in a burst of 3 KB mails
 BUSY_TIMEOUT_SECONDS = 10.0
 
 
@@ -87,6 +95,9 @@ class Store:
         # The SQLite file, or None on PostgreSQL.
         self.path = path
         self._pending: list[tuple[Op[Any], asyncio.Future[Any]]] = []
+        self._urgent: list[tuple[Op[Any], asyncio.Future[Any]]] = []
+        self._urgent_at = float("-inf")  # loop time of the last urgent write
+        self._urgent_went_last = False
         self._wake = asyncio.Event()
         self._closing = False
         self._commits = 0
@@ -132,11 +143,23 @@ class Store:
         """Call `listener` after every commit (workers use it to wake up at once)."""
         self._listeners.append(listener)
 
-    async def write(self, op: Op[T]) -> T:
+    async def write(self, op: Op[T], *, urgent: bool = False) -> T:
+        """Commit `op` (with whatever else is waiting) and return its result.
+
+        `urgent` is for a client waiting on the line for this commit (the `250` after DATA):
+        urgent ops are committed ahead of everything else, in transactions of their own, and
+        while they keep coming other ops are committed a slice at a time. An urgent op waits
+        at most for the transaction on its way and one background slice.
+        """
         if self._closing:
             raise StoreClosed("store is closed")
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._pending.append((op, future))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        if urgent:
+            self._urgent.append((op, future))
+            self._urgent_at = loop.time()
+        else:
+            self._pending.append((op, future))
         self._wake.set()
         return await future
 
@@ -161,12 +184,27 @@ class Store:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self._pending:
-                batch = self._pending[:MAX_OPS_PER_COMMIT]
-                del self._pending[:MAX_OPS_PER_COMMIT]
-                await self._commit_batch(batch)
-            if self._closing and not self._pending:
+            while self._urgent or self._pending:
+                await self._commit_batch(self._next_batch())
+            if self._closing:
                 return
+
+    def _next_batch(self) -> list[tuple[Op[Any], asyncio.Future[Any]]]:
+        """Urgent ops first, all that wait; then a background slice if any waits, so a steady
+        stream of urgent ops never starves the rest (the worker's `max_defer` depends on it).
+        While urgent ops are arriving, background ops go a slice at a time: each op is its
+        own savepoint, so splitting a batch changes nothing but how many commits it takes."""
+        urgent_turn = bool(self._urgent) and not (self._pending and self._urgent_went_last)
+        self._urgent_went_last = urgent_turn
+        if urgent_turn:
+            lane, size = self._urgent, MAX_OPS_PER_COMMIT
+        else:
+            lane, size = self._pending, MAX_OPS_PER_COMMIT
+            if asyncio.get_running_loop().time() - self._urgent_at < URGENT_TRAFFIC_WINDOW:
+                size = BACKGROUND_SLICE
+        batch = lane[:size]
+        del lane[:size]
+        return batch
 
     async def _commit_batch(self, batch: list[tuple[Op[Any], asyncio.Future[Any]]]) -> None:
         try:
@@ -194,9 +232,12 @@ class SqliteBackend:
 
     name = "sqlite"
 
-    def __init__(self, writer: _Writer, reader: aiosqlite.Connection) -> None:
+    def __init__(
+        self, writer: _Writer, reader: aiosqlite.Connection, checkpointer: _Checkpointer
+    ) -> None:
         self._writer = writer
         self._reader = reader
+        self._checkpointer = checkpointer
 
     @classmethod
     async def open(cls, path: Path) -> SqliteBackend:
@@ -212,10 +253,12 @@ class SqliteBackend:
         reader.row_factory = sqlite3.Row
         await reader.execute("PRAGMA query_only = ON")
         await reader.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-        return cls(writer, reader)
+        return cls(writer, reader, _Checkpointer(path))
 
     async def commit(self, ops: Sequence[Op[Any]]) -> list[Outcome]:
-        return await self._writer.run(_commit_ops, ops)
+        outcomes = await self._writer.run(_commit_ops, ops)
+        self._checkpointer.committed()
+        return outcomes
 
     async def read(self, op: Op[T]) -> T:
         # aiosqlite's connection is the `Connection` protocol at run time; its type hints
@@ -236,6 +279,7 @@ class SqliteBackend:
 
     async def close(self) -> None:
         await self._reader.close()
+        await self._checkpointer.close()
         await self._writer.close()
 
 
@@ -263,6 +307,44 @@ class _Writer:
 
     async def close(self) -> None:
         await self.run(sqlite3.Connection.close)
+        self._executor.shutdown(wait=True)
+
+
+class _Checkpointer:
+    """Copies the WAL into the database file, on a thread and a connection of its own."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-checkpoint")
+        self._connection: sqlite3.Connection | None = None  # opened on that thread
+        self._commits = 0
+        self._running: asyncio.Future[None] | None = None
+
+    def committed(self) -> None:
+        self._commits += 1
+        if self._commits >= CHECKPOINT_EVERY and (self._running is None or self._running.done()):
+            self._commits = 0
+            loop = asyncio.get_running_loop()
+            self._running = loop.run_in_executor(self._executor, self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        try:
+            if self._connection is None:
+                self._connection = sqlite3.connect(
+                    self._path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS
+                )
+            self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error as exc:  # the next one copies what this one did not
+            log.warning("WAL checkpoint of %s failed: %s", self._path, exc)
+
+    def _close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+
+    async def close(self) -> None:
+        if self._running is not None:  # else no checkpoint ran, and nothing was opened
+            await asyncio.gather(self._running, return_exceptions=True)
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._close)
         self._executor.shutdown(wait=True)
 
 
@@ -311,7 +393,7 @@ def _open_writer(path: Path) -> sqlite3.Connection:
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = FULL")  # durable at COMMIT, not at checkpoint
         connection.execute("PRAGMA foreign_keys = ON")
-        connection.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
+        connection.execute("PRAGMA wal_autocheckpoint = 0")  # see CHECKPOINT_EVERY
         _migrate(connection)
     except BaseException:
         connection.close()

@@ -145,6 +145,79 @@ async def test_a_trickling_data_phase_hits_the_transaction_deadline(
         session.close()
 
 
+async def test_data_that_never_completes_a_line_hits_the_deadline(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """A byte at a time and never a line end: the deadline holds from the 354, not from the
+    first complete line (the deadline used to start only there, an hour of loop time away)."""
+    async with running(tmp_path, clock, data_deadline=1, data_min_rate=1_000_000) as gw:
+        session, _ = await Raw.open(gw)
+        await session.envelope()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+
+        async def trickle() -> None:
+            with suppress(ConnectionError):
+                for _ in range(100):  # would take 20 s
+                    session.writer.write(b"x")
+                    await session.writer.drain()
+                    await asyncio.sleep(0.2)
+
+        dripping = asyncio.create_task(trickle())
+        reply = await asyncio.wait_for(session.reader.readline(), 10)
+        dripping.cancel()
+        assert reply.startswith(b"451 4.4.2"), reply
+        assert loop.time() - started < 3
+        session.close()
+
+
+async def test_dot_stuffing_is_undone_across_every_kind_of_read(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """DATA is read in runs that end at a dotted line end, or in buffer-sized pieces when a
+    long stretch has none: the dots RFC 5321 4.5.2 adds come out wherever a run ends."""
+    body = (
+        b"Subject: dots\r\n\r\n.leading dot\r\nends in a dot.\r\n..\r\n...three\r\n"
+        + b"a" * 70_000  # no dotted line end for longer than the read buffer
+        + b"\r\n.after the long line\r\n"
+        + b"b" * 65_534
+        + b"\r\n.x\r\n"  # a stuffed line right after a piece's end
+        + b"last.\r\n"
+    )
+    stuffed = b"\r\n".join(
+        b"." + line if line.startswith(b".") else line for line in body.split(b"\r\n")
+    )
+    async with running(tmp_path, clock) as gw:
+        sent = stuffed + b".\r\n"
+        for piece in (len(sent), 997):  # at once, then in pieces that split CRLFs and dots
+            session, _ = await Raw.open(gw)
+            await session.envelope()
+            for start in range(0, len(sent), piece):
+                session.writer.write(sent[start : start + piece])
+                await session.writer.drain()
+                await asyncio.sleep(0)
+            assert (await session.reply()).startswith(b"250 2.0.0")
+            session.close()
+        rows = query(gw, "SELECT raw FROM inbox ORDER BY id")
+        assert [row["raw"] for row in rows] == [body, body]
+
+
+async def test_the_end_of_data_is_found_after_an_empty_a_dotted_or_a_long_last_line(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    async with running(tmp_path, clock) as gw:
+        long = b"Subject: y\r\n\r\n" + b"a" * 70_000 + b"\r\n"  # no dotted end but the last
+        for sent in (b".\r\n", b"Subject: x\r\n\r\nend.\r\n.\r\n", long + b".\r\n"):
+            session, _ = await Raw.open(gw)
+            await session.envelope()
+            session.writer.write(sent)
+            assert (await session.reply()).startswith(b"250 2.0.0")
+            assert (await session.command("NOOP")).startswith(b"250")  # still in step
+            session.close()
+        rows = query(gw, "SELECT raw FROM inbox ORDER BY id")
+        assert [row["raw"] for row in rows] == [b"", b"Subject: x\r\n\r\nend.\r\n", long]
+
+
 async def test_noop_and_rset_are_counted_against_the_session(
     tmp_path: Path, clock: ManualClock
 ) -> None:
