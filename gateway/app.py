@@ -26,6 +26,7 @@ from gateway.lifecycle import AutoCloser
 from gateway.metrics import Metrics
 from gateway.outbox import OutboxWorker
 from gateway.policybook import PolicyBook
+from gateway.scout import IntakeScout
 from gateway.sla.worker import ClockWorker
 from gateway.smtp import IntakeHandler, SmtpListener
 from gateway.smtp.limits import ClientLimits
@@ -172,6 +173,9 @@ class Gateway:
             metrics=self.metrics,
             activity=self.activity,
         )
+        self.scout = IntakeScout(
+            self.store, settings, policies=self.policies, proposer=proposer
+        )  # the urgent lane ahead of the intake worker in a backlog
         self.auto_closer = AutoCloser(self.store, self.clock, self.tickets.lifecycle)
         self.health = Health(
             self.store,
@@ -224,6 +228,7 @@ class Gateway:
             voice = self.voice
             for worker in (
                 self.intake.run(),
+                self.scout.run(),
                 self.outbox.run(),
                 voice.worker.run(),
                 voice.escalation.run(),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from gateway.store.connection import Connection, skip_locked
 from gateway.store.records import InboxItem, iso
@@ -42,6 +43,15 @@ async def pending_inbox(db: Connection, channel: str, *, limit: int = 100) -> li
         return [InboxItem.from_row(row) for row in await cursor.fetchall()]
 
 
+_CLAIMABLE = (
+    "SELECT id, COALESCE(LENGTH(raw), 0) AS size FROM inbox WHERE state = 'new'"
+    " AND channel = ? AND (claimed_until IS NULL OR claimed_until <= ?)"
+)
+# The urgent lane (index `inbox_urgent`), then everything else in arrival order (`inbox_pending`).
+_URGENT_ROWS = _CLAIMABLE + " AND urgency > 0 ORDER BY urgency DESC, id LIMIT ?"
+_ORDINARY_ROWS = _CLAIMABLE + " AND urgency = 0 ORDER BY id LIMIT ?"
+
+
 async def claim_pending(
     db: Connection,
     channel: str,
@@ -64,14 +74,20 @@ async def claim_pending(
     runs out under a node that is merely slow costs work, not correctness: the second
     attempt meets the first one's message in the unique Message-ID (or content hash) and
     is recorded as a duplicate.
+
+    The most urgent rows come first (`urgency`, set by the scout during a backlog, highest
+    first), then the rest in arrival order; each part is read by its own index, so a claim
+    never sorts the whole backlog. The scout never raises a row above a pending row it may
+    depend on (see `mark_urgency`), so this order keeps replies after their originals.
     """
-    async with db.execute(
-        "SELECT id, COALESCE(LENGTH(raw), 0) AS size FROM inbox WHERE state = 'new'"
-        " AND channel = ? AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY id LIMIT ?"
-        + skip_locked(db),
-        (channel, iso(now), limit),
-    ) as cursor:
-        sizes = [(int(row["id"]), int(row["size"])) for row in await cursor.fetchall()]
+    sizes: list[tuple[int, int]] = []
+    for lane in (_URGENT_ROWS, _ORDINARY_ROWS):
+        if len(sizes) == limit:
+            break
+        async with db.execute(
+            lane + skip_locked(db), (channel, iso(now), limit - len(sizes))
+        ) as cursor:
+            sizes += [(int(row["id"]), int(row["size"])) for row in await cursor.fetchall()]
     ids: list[int] = []
     total = 0
     for row_id, size in sizes:
@@ -85,10 +101,9 @@ async def claim_pending(
     await db.execute(
         f"UPDATE inbox SET claimed_until = ? WHERE id IN ({marks})", (iso(lease_until), *ids)
     )
-    async with db.execute(
-        f"SELECT * FROM inbox WHERE id IN ({marks}) ORDER BY id", tuple(ids)
-    ) as cursor:
-        return [InboxItem.from_row(row) for row in await cursor.fetchall()]
+    async with db.execute(f"SELECT * FROM inbox WHERE id IN ({marks})", tuple(ids)) as cursor:
+        by_id = {row["id"]: InboxItem.from_row(row) for row in await cursor.fetchall()}
+    return [by_id[row_id] for row_id in ids]  # in claim order
 
 
 async def claimable(db: Connection, channel: str, now: datetime) -> bool:
@@ -99,6 +114,76 @@ async def claimable(db: Connection, channel: str, now: datetime) -> bool:
         (channel, iso(now)),
     ) as cursor:
         return await cursor.fetchone() is not None
+
+
+async def backlog_at_least(db: Connection, channel: str, count: int) -> bool:
+    """Whether `count` or more rows wait (claimed or not); reads no further than `count`."""
+    async with db.execute(
+        "SELECT COUNT(*) AS n FROM"
+        " (SELECT 1 FROM inbox WHERE state = 'new' AND channel = ? ORDER BY id LIMIT ?) AS waiting",
+        (channel, count),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return row is not None and int(row["n"]) >= count
+
+
+class Unscouted(NamedTuple):
+    """A pending row the scout has not read: its envelope and the first bytes of the mail."""
+
+    id: int
+    meta: dict[str, Any]
+    head: bytes
+
+
+async def unscouted(
+    db: Connection, channel: str, *, limit: int, head_bytes: int
+) -> list[Unscouted]:
+    """The oldest pending rows not yet scouted, only their first `head_bytes` (index
+    `inbox_unscouted`): headers and the start of the text, never a large mail whole."""
+    async with db.execute(
+        "SELECT id, meta, SUBSTR(raw, 1, ?) AS head FROM inbox"
+        " WHERE state = 'new' AND channel = ? AND thread_key IS NULL ORDER BY id LIMIT ?",
+        (head_bytes, channel, limit),
+    ) as cursor:
+        return [
+            Unscouted(int(row["id"]), json.loads(row["meta"]), bytes(row["head"] or b""))
+            for row in await cursor.fetchall()
+        ]
+
+
+class Urgency(NamedTuple):
+    """What the scout read of one row: how urgent it looks, its thread, and whether it names
+    another message (In-Reply-To, References, a ticket tag)."""
+
+    id: int
+    urgency: int
+    thread_key: str
+    threaded: bool
+
+
+async def mark_urgency(db: Connection, marks: Sequence[Urgency]) -> None:
+    """Record the scout's reading, in inbox order, so that no row overtakes one it may follow.
+
+    A message that names another stays in arrival order (urgency 0): whatever it answers
+    arrived before it and is claimed no later. A message with a pending predecessor in its
+    thread (same sender and subject stem, found by `inbox_thread`) is no more urgent than
+    the least urgent of those: it may share their lane, never pass them.
+    """
+    for mark in sorted(marks, key=lambda m: m.id):
+        urgency = 0 if mark.threaded else mark.urgency
+        if urgency > 0:
+            async with db.execute(
+                "SELECT MIN(urgency) AS floor FROM inbox WHERE state = 'new'"
+                " AND thread_key = ? AND id < ?",
+                (mark.thread_key, mark.id),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None and row["floor"] is not None:
+                urgency = min(urgency, int(row["floor"]))
+        await db.execute(
+            "UPDATE inbox SET urgency = ?, thread_key = ? WHERE id = ? AND state = 'new'",
+            (urgency, mark.thread_key, mark.id),
+        )
 
 
 async def oldest_pending(db: Connection, channel: str) -> datetime | None:

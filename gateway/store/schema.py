@@ -408,6 +408,21 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX IF NOT EXISTS outbox_urgent_due ON outbox(next_attempt_at)
         WHERE state = 'pending' AND purpose NOT IN ('ack', 'promise');
     """,
+    # 18: the urgent lane (gateway/scout.py). During a backlog the scout reads each pending
+    # mail's headers and first lines, asks the classifier, and records `urgency` (0: arrival
+    # order; higher is claimed first) and `thread_key` (a hash of sender and subject stem;
+    # NULL: not scouted yet). The claim takes urgent rows first by their own small index, the
+    # rest by `inbox_pending`; the scout finds its next rows by `inbox_unscouted`, and a
+    # sender's earlier pending mail in the same thread by `inbox_thread`.
+    """
+    ALTER TABLE inbox ADD COLUMN urgency INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE inbox ADD COLUMN thread_key TEXT;
+    CREATE INDEX inbox_urgent ON inbox(channel, urgency DESC, id)
+        WHERE state = 'new' AND urgency > 0;
+    CREATE INDEX inbox_unscouted ON inbox(channel, id) WHERE state = 'new' AND thread_key IS NULL;
+    CREATE INDEX inbox_thread ON inbox(thread_key, id)
+        WHERE state = 'new' AND thread_key IS NOT NULL;
+    """,
 )
 
 # Statements run on SQLite only, after the migration of the same number.
