@@ -90,7 +90,8 @@ def glance(head: bytes) -> Glance:
         subject = decode_text(headers.get("subject", ""), "Subject", [])
         addresses = getaddresses([headers.get("from", "")])
         sender = addresses[0][1].strip().lower() if addresses else ""
-        text = latest_reply(_first_text(msg))[:TEXT_CHARS]
+        # Twice what is kept: enough for quoted history or a signature to be recognised.
+        text = latest_reply(_first_text(msg)[: 2 * TEXT_CHARS])[:TEXT_CHARS]
     except Exception:  # unreadable: it keeps its place in arrival order
         return Glance("", "", "", {}, threaded=True)
     threaded = bool(
