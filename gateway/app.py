@@ -173,9 +173,10 @@ class Gateway:
             metrics=self.metrics,
             activity=self.activity,
         )
+        # The urgent lane: in a backlog, the most urgent mail is claimed first.
         self.scout = IntakeScout(
-            self.store, settings, policies=self.policies, proposer=proposer
-        )  # the urgent lane ahead of the intake worker in a backlog
+            self.store, settings, policies=self.policies, proposer=proposer, activity=self.activity
+        )
         self.auto_closer = AutoCloser(self.store, self.clock, self.tickets.lifecycle)
         self.health = Health(
             self.store,
