@@ -163,6 +163,7 @@ class IntakeScout(PollingWorker):
         super().__init__()
         self._activity = activity or ListenerActivity()
         self._owed = 0.0  # seconds to rest, if the listener is busy, for the last slice's CPU
+        self._caught_up = False  # the last slice took every unscouted row there was
         self._store = store
         self._settings = settings
         self._policies = policies
@@ -176,8 +177,13 @@ class IntakeScout(PollingWorker):
         return self.cpu_seconds / self.scouted if self.scouted else 0.0
 
     async def hold_back(self) -> float:
-        """Rest after a slice while the listener is busy, so accepting keeps its share."""
+        """Rest after a slice while the listener is busy, so accepting keeps its share; and
+        once caught up, for a poll interval, so that mail arriving one by one is read in
+        slices (a slice per accepted mail cost a read, a write and a commit each)."""
         owed, self._owed = self._owed, 0.0
+        caught_up, self._caught_up = self._caught_up, False
+        if caught_up:
+            return self.poll_interval
         return owed if self._activity.busy() else 0.0
 
     async def run_once(self) -> int:
@@ -194,6 +200,7 @@ class IntakeScout(PollingWorker):
             return 0
         marks = await self.read(rows)
         await self._store.write(lambda db: inbox_sql.mark_urgency(db, marks))
+        self._caught_up = len(rows) < SLICE
         return len(rows)
 
     async def read(self, rows: Sequence[Unscouted]) -> list[Urgency]:

@@ -14,7 +14,7 @@ import pytest
 from gateway.app import Gateway
 from gateway.clock import ManualClock
 from gateway.config import Settings
-from gateway.scout import HEAD_BYTES, LANE_TOP, glance
+from gateway.scout import HEAD_BYTES, LANE_TOP, SLICE, glance
 from gateway.store import Store
 from gateway.store import inbox as inbox_sql
 from gateway.store.inbox import Urgency
@@ -22,7 +22,15 @@ from gateway.triage import Decision
 from policies import Policy
 from tests.pg_server import open_test_store
 
-from .gateway_harness import SATURDAY_MORNING, DefaultProposer, mail, make_settings, query, send
+from .gateway_harness import (
+    DESK,
+    SATURDAY_MORNING,
+    DefaultProposer,
+    mail,
+    make_settings,
+    query,
+    send,
+)
 
 pytestmark = pytest.mark.asyncio
 
@@ -223,3 +231,31 @@ async def test_the_claim_takes_the_lane_then_arrival_order(
         assert [item.id for item in items] == [10, 20, 1, 2, 3]
     finally:
         await store.close()
+
+
+async def test_the_scout_reads_in_slices_and_rests_while_the_listener_is_busy(
+    gateway: Gateway,
+) -> None:
+    raw = mail(subject="P2 question").as_bytes()
+    for n in range(SLICE + 1):
+        await gateway.store.write(
+            lambda db, n=n: inbox_sql.insert_inbox(
+                db,
+                channel="email",
+                kind="message",
+                received_at=SATURDAY_MORNING,
+                meta={"mail_from": f"c{n}@example.com", "rcpt_tos": [DESK]},
+                raw=raw,
+            )
+        )
+    gateway.activity.quiet_after = 3600.0  # busy for this test, however slow the machine
+    gateway.activity.accepted()  # a mail was just accepted: the listener is busy
+    assert await gateway.scout.run_once() == SLICE
+    assert await gateway.scout.hold_back() > 0  # twice the slice's CPU
+    assert await gateway.scout.hold_back() == 0  # once per slice
+    gateway.activity.quiet_after = 0.0  # the listener is quiet
+    assert await gateway.scout.run_once() == 1
+    # Caught up: it waits for mail to gather into a slice, busy listener or not.
+    assert await gateway.scout.hold_back() == gateway.scout.poll_interval
+    assert await gateway.scout.run_once() == 0
+    assert await gateway.scout.hold_back() == 0
