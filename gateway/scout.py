@@ -164,6 +164,9 @@ class IntakeScout(PollingWorker):
         self._activity = activity or ListenerActivity()
         self._owed = 0.0  # seconds to rest, if the listener is busy, for the last slice's CPU
         self._caught_up = False  # the last slice took every unscouted row there was
+        # The last row read: the next slice starts after it rather than walking the lane
+        # again; back to the start whenever the backlog clears.
+        self._after = 0
         self._store = store
         self._settings = settings
         self._policies = policies
@@ -192,12 +195,17 @@ class IntakeScout(PollingWorker):
         if not await self._store.read(
             lambda db: inbox_sql.backlog_at_least(db, "email", threshold)
         ):
+            self._after = 0
             return 0
+        after = self._after
         rows = await self._store.read(
-            lambda db: inbox_sql.unscouted(db, "email", limit=SLICE, head_bytes=HEAD_BYTES)
+            lambda db: inbox_sql.unscouted(
+                db, "email", after=after, limit=SLICE, head_bytes=HEAD_BYTES
+            )
         )
         if not rows:
             return 0
+        self._after = rows[-1].id
         marks = await self.read(rows)
         await self._store.write(lambda db: inbox_sql.mark_urgency(db, marks))
         self._caught_up = len(rows) < SLICE

@@ -44,12 +44,22 @@ async def pending_inbox(db: Connection, channel: str, *, limit: int = 100) -> li
 
 
 _CLAIMABLE = (
-    "SELECT id, COALESCE(LENGTH(raw), 0) AS size FROM inbox WHERE state = 'new'"
-    " AND channel = ? AND (claimed_until IS NULL OR claimed_until <= ?)"
+    " i.state = 'new' AND i.channel = ? AND (i.claimed_until IS NULL OR i.claimed_until <= ?)"
 )
-# The urgent lane (index `inbox_urgent`), then everything else in arrival order (`inbox_pending`).
-_URGENT_ROWS = _CLAIMABLE + " AND urgency > 0 ORDER BY urgency DESC, id LIMIT ?"
-_ORDINARY_ROWS = _CLAIMABLE + " AND urgency = 0 ORDER BY id LIMIT ?"
+# The urgent lane (index `inbox_lane_urgent`), then everything else in arrival order
+# (`inbox_pending`, each row's lane looked up by its key).
+_URGENT_ROWS = (
+    "SELECT i.id, COALESCE(LENGTH(i.raw), 0) AS size FROM inbox_lane l"
+    " JOIN inbox i ON i.id = l.inbox_id WHERE l.urgency > 0 AND"
+    + _CLAIMABLE
+    + " ORDER BY l.urgency DESC, l.inbox_id LIMIT ?"
+)
+_ORDINARY_ROWS = (
+    "SELECT i.id, COALESCE(LENGTH(i.raw), 0) AS size FROM inbox i WHERE"
+    + _CLAIMABLE
+    + " AND NOT EXISTS (SELECT 1 FROM inbox_lane l WHERE l.inbox_id = i.id AND l.urgency > 0)"
+    " ORDER BY i.id LIMIT ?"
+)
 
 
 async def claim_pending(
@@ -85,7 +95,7 @@ async def claim_pending(
         if len(sizes) == limit:
             break
         async with db.execute(
-            lane + skip_locked(db), (channel, iso(now), limit - len(sizes))
+            lane + _lock_inbox_rows(db), (channel, iso(now), limit - len(sizes))
         ) as cursor:
             sizes += [(int(row["id"]), int(row["size"])) for row in await cursor.fetchall()]
     ids: list[int] = []
@@ -104,6 +114,12 @@ async def claim_pending(
     async with db.execute(f"SELECT * FROM inbox WHERE id IN ({marks})", tuple(ids)) as cursor:
         by_id = {row["id"]: InboxItem.from_row(row) for row in await cursor.fetchall()}
     return [by_id[row_id] for row_id in ids]  # in claim order
+
+
+def _lock_inbox_rows(db: Connection) -> str:
+    """`skip_locked`, of the inbox rows alone: the lane's rows are the scouts' to write."""
+    suffix = skip_locked(db)
+    return suffix.replace("FOR UPDATE", "FOR UPDATE OF i") if suffix else suffix
 
 
 async def claimable(db: Connection, channel: str, now: datetime) -> bool:
@@ -136,14 +152,16 @@ class Unscouted(NamedTuple):
 
 
 async def unscouted(
-    db: Connection, channel: str, *, limit: int, head_bytes: int
+    db: Connection, channel: str, *, after: int, limit: int, head_bytes: int
 ) -> list[Unscouted]:
-    """The oldest pending rows not yet scouted, only their first `head_bytes` (index
-    `inbox_unscouted`): headers and the start of the text, never a large mail whole."""
+    """The oldest pending rows past id `after` not in the lane yet, only their first
+    `head_bytes`: headers and the start of the text, never a large mail whole."""
     async with db.execute(
-        "SELECT id, meta, SUBSTR(raw, 1, ?) AS head FROM inbox"
-        " WHERE state = 'new' AND channel = ? AND thread_key IS NULL ORDER BY id LIMIT ?",
-        (head_bytes, channel, limit),
+        "SELECT i.id, i.meta, SUBSTR(i.raw, 1, ?) AS head FROM inbox i"
+        " WHERE i.state = 'new' AND i.channel = ? AND i.id > ?"
+        " AND NOT EXISTS (SELECT 1 FROM inbox_lane l WHERE l.inbox_id = i.id)"
+        " ORDER BY i.id LIMIT ?",
+        (head_bytes, channel, after, limit),
     ) as cursor:
         return [
             Unscouted(int(row["id"]), json.loads(row["meta"]), bytes(row["head"] or b""))
@@ -162,27 +180,30 @@ class Urgency(NamedTuple):
 
 
 async def mark_urgency(db: Connection, marks: Sequence[Urgency]) -> None:
-    """Record the scout's reading, in inbox order, so that no row overtakes one it may follow.
+    """Put the scout's reading in the lane, in inbox order, so no row overtakes one it may
+    follow. A row already there (another node's scout) keeps its first reading.
 
     A message that names another stays in arrival order (urgency 0): whatever it answers
     arrived before it and is claimed no later. A message with a pending predecessor in its
-    thread (same sender and subject stem, found by `inbox_thread`) is no more urgent than
-    the least urgent of those: it may share their lane, never pass them.
+    thread (same sender and subject stem) is no more urgent than the least urgent of those:
+    it may share their lane, never pass them.
     """
     for mark in sorted(marks, key=lambda m: m.id):
         urgency = 0 if mark.threaded else mark.urgency
         if urgency > 0:
             async with db.execute(
-                "SELECT MIN(urgency) AS floor FROM inbox WHERE state = 'new'"
-                " AND thread_key = ? AND id < ?",
+                "SELECT MIN(l.urgency) AS floor FROM inbox_lane l JOIN inbox i"
+                " ON i.id = l.inbox_id WHERE l.thread_key = ? AND l.inbox_id < ?"
+                " AND i.state = 'new'",
                 (mark.thread_key, mark.id),
             ) as cursor:
                 row = await cursor.fetchone()
             if row is not None and row["floor"] is not None:
                 urgency = min(urgency, int(row["floor"]))
         await db.execute(
-            "UPDATE inbox SET urgency = ?, thread_key = ? WHERE id = ? AND state = 'new'",
-            (urgency, mark.thread_key, mark.id),
+            "INSERT INTO inbox_lane (inbox_id, urgency, thread_key) VALUES (?, ?, ?)"
+            " ON CONFLICT (inbox_id) DO NOTHING",
+            (mark.id, urgency, mark.thread_key),
         )
 
 
@@ -208,6 +229,12 @@ async def finish_inbox(
         "UPDATE inbox SET state = 'done', processed_at = ?, error = ? WHERE id = ?",
         (iso(now), note, inbox_id),
     )
+    await _leave_lane(db, inbox_id)
+
+
+async def _leave_lane(db: Connection, inbox_id: int) -> None:
+    """The lane holds waiting mail only, so a claim never walks past finished rows."""
+    await db.execute("DELETE FROM inbox_lane WHERE inbox_id = ?", (inbox_id,))
 
 
 async def record_inbox_failure(
@@ -219,6 +246,8 @@ async def record_inbox_failure(
         " processed_at = CASE WHEN ? THEN ? ELSE processed_at END WHERE id = ?",
         (error, give_up, give_up, iso(now), inbox_id),
     )
+    if give_up:
+        await _leave_lane(db, inbox_id)
 
 
 async def inbox_counts(db: Connection) -> dict[str, int]:

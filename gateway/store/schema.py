@@ -409,19 +409,19 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE state = 'pending' AND purpose NOT IN ('ack', 'promise');
     """,
     # 18: the urgent lane (gateway/scout.py). During a backlog the scout reads each pending
-    # mail's headers and first lines, asks the classifier, and records `urgency` (0: arrival
-    # order; higher is claimed first) and `thread_key` (a hash of sender and subject stem;
-    # NULL: not scouted yet). The claim takes urgent rows first by their own small index, the
-    # rest by `inbox_pending`; the scout finds its next rows by `inbox_unscouted`, and a
-    # sender's earlier pending mail in the same thread by `inbox_thread`.
+    # mail's headers and first lines, asks the classifier, and records its reading in a table
+    # of its own (small rows: an UPDATE of the inbox would rewrite each 3 KB row in the WAL
+    # during the burst): `urgency` (0: arrival order; higher is claimed first) and
+    # `thread_key` (a hash of sender and subject stem). A row leaves the lane when its inbox
+    # row is processed, so the lane holds only waiting mail.
     """
-    ALTER TABLE inbox ADD COLUMN urgency INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE inbox ADD COLUMN thread_key TEXT;
-    CREATE INDEX inbox_urgent ON inbox(channel, urgency DESC, id)
-        WHERE state = 'new' AND urgency > 0;
-    CREATE INDEX inbox_unscouted ON inbox(channel, id) WHERE state = 'new' AND thread_key IS NULL;
-    CREATE INDEX inbox_thread ON inbox(thread_key, id)
-        WHERE state = 'new' AND thread_key IS NOT NULL;
+    CREATE TABLE inbox_lane (
+        inbox_id   INTEGER NOT NULL PRIMARY KEY REFERENCES inbox(id),
+        urgency    INTEGER NOT NULL,
+        thread_key TEXT NOT NULL
+    );
+    CREATE INDEX inbox_lane_urgent ON inbox_lane(urgency DESC, inbox_id) WHERE urgency > 0;
+    CREATE INDEX inbox_lane_thread ON inbox_lane(thread_key, inbox_id);
     """,
 )
 

@@ -35,6 +35,10 @@ from .gateway_harness import (
 pytestmark = pytest.mark.asyncio
 
 BACKLOG = 4  # worker.scout_backlog in these tests
+LANE = (
+    "SELECT l.urgency, l.thread_key FROM inbox i LEFT JOIN inbox_lane l ON l.inbox_id = i.id"
+    " ORDER BY i.id"
+)
 
 
 class WordProposer(DefaultProposer):
@@ -101,13 +105,14 @@ async def test_a_backlog_with_a_p1_at_the_end_is_processed_p1_first(
     await send(gateway, mail(subject="Everything is down", body="P1 no dial tone anywhere"))
     assert await _scout_all(gateway) == 7
     assert proposer.asked == 7
-    rows = query(gateway, "SELECT urgency FROM inbox ORDER BY id")
+    rows = query(gateway, LANE)
     assert [r["urgency"] for r in rows] == [0] * 6 + [LANE_TOP]  # P4 is the default: 0
     order = await _process_one_at_a_time(gateway)
     assert order == ["Everything is down"] + [f"P4 question {n}" for n in range(6)]
     # Only the order: the pipeline decided the level.
     tickets = query(gateway, "SELECT effective_priority FROM tickets ORDER BY number")
     assert [t["effective_priority"] for t in tickets] == ["P1"] + ["P4"] * 6
+    assert query(gateway, "SELECT COUNT(*) AS n FROM inbox_lane")[0]["n"] == 0  # only waiting
 
 
 async def test_a_reply_to_a_pending_mail_is_not_processed_before_it(gateway: Gateway) -> None:
@@ -120,7 +125,7 @@ async def test_a_reply_to_a_pending_mail_is_not_processed_before_it(gateway: Gat
     await send(gateway, mail(subject="Phones slow", body="P1 worse: no calls at all"))
     await send(gateway, mail(subject="Site down", body="P1 outage", sender="z@example.com"))
     assert await _scout_all(gateway) == 5
-    rows = query(gateway, "SELECT urgency, thread_key FROM inbox ORDER BY id")
+    rows = query(gateway, LANE)
     assert [r["urgency"] for r in rows] == [0, 0, 0, 0, LANE_TOP]
     assert rows[0]["thread_key"] == rows[3]["thread_key"] != rows[1]["thread_key"]
     order = await _process_one_at_a_time(gateway)
@@ -139,7 +144,7 @@ async def test_a_later_mail_in_a_thread_may_share_its_lane_but_never_pass_it(
     await send(gateway, mail(subject="Trunk lost", body="P1 now all of them"))
     await send(gateway, mail(subject="Another", sender="a@example.com"))
     await _scout_all(gateway)
-    rows = query(gateway, "SELECT urgency FROM inbox ORDER BY id")
+    rows = query(gateway, LANE)
     assert [r["urgency"] for r in rows] == [LANE_TOP - 1, 0, LANE_TOP - 1, 0]
     order = await _process_one_at_a_time(gateway)
     assert order == ["Trunk lost", "Trunk lost", "Other", "Another"]
