@@ -49,8 +49,9 @@ _CLAIMABLE = (
 # The urgent lane (index `inbox_lane_urgent`), then everything else in arrival order
 # (`inbox_pending`, each row's lane looked up by its key).
 _URGENT_ROWS = (
+    # CROSS JOIN: SQLite then walks the lane in order (left to right) rather than the inbox.
     "SELECT i.id, COALESCE(LENGTH(i.raw), 0) AS size FROM inbox_lane l"
-    " JOIN inbox i ON i.id = l.inbox_id WHERE l.urgency > 0 AND"
+    " CROSS JOIN inbox i WHERE i.id = l.inbox_id AND l.urgency > 0 AND"
     + _CLAIMABLE
     + " ORDER BY l.urgency DESC, l.inbox_id LIMIT ?"
 )
