@@ -415,13 +415,14 @@ MIGRATIONS: tuple[str, ...] = (
     # `thread_key` (a hash of sender and subject stem). A row leaves the lane when its inbox
     # row is processed, so the lane holds only waiting mail.
     """
-    CREATE TABLE inbox_lane (
+    CREATE TABLE IF NOT EXISTS inbox_lane (
         inbox_id   INTEGER NOT NULL PRIMARY KEY REFERENCES inbox(id),
         urgency    INTEGER NOT NULL,
         thread_key TEXT NOT NULL
     );
-    CREATE INDEX inbox_lane_urgent ON inbox_lane(urgency DESC, inbox_id) WHERE urgency > 0;
-    CREATE INDEX inbox_lane_thread ON inbox_lane(thread_key, inbox_id);
+    CREATE INDEX IF NOT EXISTS inbox_lane_urgent ON inbox_lane(urgency DESC, inbox_id)
+        WHERE urgency > 0;
+    CREATE INDEX IF NOT EXISTS inbox_lane_thread ON inbox_lane(thread_key, inbox_id);
     """,
 )
 
@@ -515,12 +516,17 @@ def sqlite_script(number: int) -> str:
     return MIGRATIONS[number - 1] + SQLITE_ONLY.get(number, "")
 
 
+# A table's name where a migration creates it (18 on may say IF NOT EXISTS: run again, they
+# must not fail).
+_CREATE_TABLE = r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)"
+
+
 def tables_with_rowid() -> frozenset[str]:
     """Tables keyed by an `id INTEGER PRIMARY KEY` (what `lastrowid` means on PostgreSQL)."""
-    found = re.findall(r"CREATE TABLE (\w+) \(\s*id\s+INTEGER PRIMARY KEY", "".join(MIGRATIONS))
+    found = re.findall(_CREATE_TABLE + r" \(\s*id\s+INTEGER PRIMARY KEY", "".join(MIGRATIONS))
     return frozenset(found)
 
 
 def tables() -> tuple[str, ...]:
     """Every table, in creation order (parents before the tables that reference them)."""
-    return tuple(re.findall(r"CREATE TABLE (\w+)", "".join(MIGRATIONS)))
+    return tuple(re.findall(_CREATE_TABLE, "".join(MIGRATIONS)))
