@@ -7,6 +7,7 @@ after-hours policy (every P1 pages) and the file SMS transport. CPU time is the 
 
     .venv/bin/python -m bench.intake_profile --messages 2000
     .venv/bin/python -m bench.intake_profile --messages 2000 --cprofile /tmp/intake.prof
+    .venv/bin/python -m bench.intake_profile --messages 500 --statements   # SQL per message
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import argparse
 import asyncio
 import cProfile
 import os
+import re
 import resource
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +37,9 @@ from gateway.triage import Decision
 from policies import Policy
 
 
-async def run(messages: int, batch: int, profile: Path | None, *, classify: bool) -> None:
+async def run(
+    messages: int, batch: int, profile: Path | None, *, classify: bool, statements: bool = False
+) -> None:
     with tempfile.TemporaryDirectory() as data_dir:
         policy = _night_policy(Path(data_dir))
         config = Path(data_dir) / "bench.toml"
@@ -63,7 +68,9 @@ async def run(messages: int, batch: int, profile: Path | None, *, classify: bool
                 pass
             await _accept(gateway.store, mails[WARM_UP:])
             profiler = cProfile.Profile(time.thread_time) if profile else None
-            writer = _WriterTime(profile.with_suffix(".writer.prof") if profile else None)
+            writer = _WriterTime(
+                profile.with_suffix(".writer.prof") if profile else None, trace=statements
+            )
             cpu, wall = time.process_time(), time.perf_counter()
             kernel = resource.getrusage(resource.RUSAGE_SELF).ru_stime
             if profiler:
@@ -96,23 +103,40 @@ async def run(messages: int, batch: int, profile: Path | None, *, classify: bool
         f"{writer.cpu * 1000 / done:.2f} ms per message; in the kernel (writes, fsync):"
         f" {kernel * 1000 / done:.2f} ms per message"
     )
+    if statements:
+        print(f"   SQL statements on the writer per message: {writer.statements / done:.1f}")
+        for text, count in writer.by_text.most_common(60):
+            print(f"   {count / done:6.2f}  {text[:150]}")
     print(
         f"then the outbox: {sent} sent, {sending * 1000 / done:.2f} ms CPU per message"
         f" ({on_loop * 1000 / done:.2f} of it on the event loop)"
     )
 
 
+# Bound values, as the trace callback shows them expanded: counted as one statement shape.
+_LITERALS = re.compile(r"'(?:[^']|'')*'|\b\d+(?:\.\d+)?\b")
+
+
 class _WriterTime:
     """The CPU the store's writer thread spends on the worker's transactions (and, with a
     path, a cProfile of it): the event loop's profile does not see that thread."""
 
-    def __init__(self, profile: Path | None) -> None:
+    def __init__(self, profile: Path | None, *, trace: bool = False) -> None:
         self.cpu = 0.0
+        self.statements = 0
+        self.by_text: Counter[str] = Counter()
+
+        def count(text: str) -> None:
+            self.statements += 1
+            self.by_text[_LITERALS.sub("?", " ".join(text.split()))] += 1
+
         self._profile = profile
         self._profiler = cProfile.Profile(time.thread_time) if profile else None
         self._original = store_core._commit_ops
 
         def timed(connection: Any, ops: Any) -> Any:
+            if trace:
+                connection.set_trace_callback(count)
             started = time.thread_time()
             if self._profiler:
                 self._profiler.enable()
@@ -122,6 +146,8 @@ class _WriterTime:
                 if self._profiler:
                     self._profiler.disable()
                 self.cpu += time.thread_time() - started
+                if trace:
+                    connection.set_trace_callback(None)
 
         store_core._commit_ops = timed
 
@@ -173,9 +199,22 @@ def main() -> None:
         action="store_true",
         help="the levels the classifier gives, without it: the cost of the rest alone",
     )
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="count the SQL statements the writer runs per message (slows the run down)",
+    )
     args = parser.parse_args()
     batch = args.batch or WorkerSettings().batch
-    asyncio.run(run(args.messages, batch, args.cprofile, classify=not args.no_classifier))
+    asyncio.run(
+        run(
+            args.messages,
+            batch,
+            args.cprofile,
+            classify=not args.no_classifier,
+            statements=args.statements,
+        )
+    )
 
 
 if __name__ == "__main__":

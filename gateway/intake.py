@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from gateway.ack import AckTerms, DraftedAck, Notice, Withheld
 from gateway.activity import ListenerActivity
 from gateway.clock import Clock
 from gateway.config import DeskSettings, Settings
@@ -27,12 +28,21 @@ from gateway.parsing import ParsedMessage, automated_reason, parse_message, tick
 from gateway.policybook import PolicyBook
 from gateway.staffauth import vouched_for
 from gateway.store import Store
+from gateway.store import dedup as dedup_sql
 from gateway.store import inbox as inbox_sql
 from gateway.store import tickets as sql
 from gateway.store.connection import Connection
 from gateway.store.records import InboxItem, Ticket
-from gateway.store.staff import staff_by_email
-from gateway.ticketing import SYSTEM, Arrival, StaffActions, TicketService, default_decision
+from gateway.store.staff import staff_by_email, staff_emails
+from gateway.ticketing import (
+    SYSTEM,
+    Arrival,
+    StaffActions,
+    Terms,
+    TicketService,
+    default_decision,
+    terms_of,
+)
 from gateway.triage import Decision, Proposer, decide_many
 from gateway.worker import PollingWorker
 from policies import Policy
@@ -45,20 +55,30 @@ BATCH_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
+class Routing:
+    desk: DeskSettings
+    policy: Policy
+    customer: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Mail:
-    """One accepted message as the worker sees it: the inbox row, parsed, with its keys."""
+    """One accepted message as the worker writes it: the inbox row, parsed, with its keys,
+    where it goes and how urgent it is."""
 
     item: InboxItem
     parsed: ParsedMessage
     keys: Keys
     exempt: str | None  # email's own reason not to acknowledge it (`EmailIntake._exempt`)
+    routing: Routing
+    decision: Decision
+    ack: DraftedAck | None  # its acknowledgement, drafted on the loop (`EmailIntake._draft_ack`)
+    terms: Terms | None  # what the policy makes of it as a new ticket, if worked out already
 
 
-@dataclass(frozen=True, slots=True)
-class Routing:
-    desk: DeskSettings
-    policy: Policy
-    customer: str
+# What writing a message did, counted in the metrics once its transaction has committed.
+_DUPLICATE, _STAFF, _THREADED = "duplicate", "staff", "threaded"
+_CREATED, _ACKNOWLEDGED = "created", "acknowledged"  # a new ticket; answered, or not
 
 
 class _Prepared(NamedTuple):
@@ -117,6 +137,9 @@ class EmailIntake(PollingWorker):
         self._tickets = tickets
         self._staff_actions = staff_actions
         self._metrics = metrics
+        # Desks whose last new ticket was not acknowledged (its budget spent, most likely):
+        # drafting their acknowledgements on the loop would be wasted until one is sent.
+        self._unanswered: set[str] = set()
         store.on_commit(self.notify)
 
     async def hold_back(self) -> float:
@@ -172,8 +195,13 @@ class EmailIntake(PollingWorker):
                 await self._failed(item, exc)
             await asyncio.sleep(0)  # parsing is CPU: let the listener answer in between
         decided = await self._decide(ready)
-        writes = [self._write(prepared, decision) for prepared, decision in _in_order(decided)]
-        await asyncio.gather(*writes)
+        mails: list[_Mail] = []
+        for prepared, decision in _in_order(decided):
+            try:
+                mails.append(self._mail(prepared, decision))
+            except Exception as exc:
+                await self._failed(prepared.item, exc)
+        await self._write(mails)
 
     async def _decide(self, ready: list[_Prepared]) -> list[tuple[_Prepared, Decision]]:
         by_policy: dict[str, list[_Prepared]] = {}
@@ -200,14 +228,106 @@ class EmailIntake(PollingWorker):
             await asyncio.sleep(0)
         return decided
 
-    async def _write(self, prepared: _Prepared, decision: Decision) -> None:
+    def _mail(self, prepared: _Prepared, decision: Decision) -> _Mail:
         item, parsed, routing = prepared
+        keys = Keys.of(parsed, str(item.meta.get("mail_from") or ""))
+        exempt = self._exempt(item, parsed)
+        drafting = not exempt and routing.desk.address not in self._unanswered
+        ack = self._draft_ack(item, parsed, routing, decision) if drafting else None
+        terms = Terms(ack.terms.due_at, ack.terms.after_hours) if ack else None
+        return _Mail(item, parsed, keys, exempt, routing, decision, ack, terms)
+
+    def _draft_ack(
+        self, item: InboxItem, parsed: ParsedMessage, routing: Routing, decision: Decision
+    ) -> DraftedAck | None:
+        """The acknowledgement of a message that will most likely open a ticket answered at
+        its author's address, rendered here on the loop rather than in the writer's
+        transaction, which then only puts the ticket's number in (`CustomerNotices.email_ack`
+        checks that every term still holds). None for anything else: then the transaction
+        renders it, as it does when the terms turn out different."""
+        if not self._settings.ack.enabled or parsed.referenced_ids:
+            return None  # a reply, most likely
+        if ticket_tag(parsed.subject) is not None:
+            return None
+        envelope = str(item.meta.get("mail_from") or "")
+        author = parsed.from_addr or envelope.strip().strip("<>").strip().lower()
+        reply_to = (parsed.reply_to or "").strip().lower()
+        if not author or (reply_to and reply_to != author):
+            return None  # whom to answer depends on what the store knows (`ack_recipient`)
+        policy, received = routing.policy, item.received_at
+        ticket = terms_of(policy, decision.effective, received)
+        terms = AckTerms(
+            recipient=author,
+            desk=routing.desk.address,
+            policy=policy.name,
+            customer_name=parsed.from_name,
+            subject=parsed.subject or "(no subject)",
+            priority=decision.effective,
+            due_at=ticket.due_at,
+            received_at=received,
+            after_hours=ticket.after_hours,
+            thread=(*parsed.references, *([parsed.message_id] if parsed.message_id else [])),
+        )
         try:
-            keys = Keys.of(parsed, str(item.meta.get("mail_from") or ""))
-            mail = _Mail(item, parsed, keys, self._exempt(item, parsed))
-            await self._store.write(lambda db: self._apply(db, mail, routing, decision))
+            return self._tickets.notices.draft_email_ack(policy, terms)
+        except Exception:  # the transaction renders it again, and holds it back with the reason
+            return None
+
+    async def _write(self, mails: list[_Mail]) -> None:
+        """The whole batch as one op of the group commit, in order.
+
+        No savepoint per message, and what the batch needs to look up is read once for all
+        of it (`_apply_all`). If anything in the batch fails, none of it was kept, and its
+        messages are written again one op each, so the one that fails fails alone (and the
+        rest are processed as if nothing had happened; their metrics count after a commit).
+        """
+        if len(mails) == 1:
+            await self._write_one(mails[0])
+            return
+        if not mails:
+            return
+        try:
+            done = await self._store.write(lambda db: self._apply_all(db, mails))
+        except Exception:
+            log.warning("a batch of %d messages failed; writing them one by one", len(mails))
+            await asyncio.gather(*(self._write_one(mail) for mail in mails))
+            return
+        for mail, outcome in zip(mails, done, strict=True):
+            self._count(mail, outcome)
+
+    async def _write_one(self, mail: _Mail) -> None:
+        try:
+            outcome = await self._store.write(lambda db: self._apply(db, mail))
         except Exception as exc:
-            await self._failed(item, exc)
+            await self._failed(mail.item, exc)
+        else:
+            self._count(mail, outcome)
+
+    async def _apply_all(self, db: Connection, mails: list[_Mail]) -> list[str]:
+        staff = await staff_emails(db)  # once for the batch: staff mail is rare
+        known = await dedup_sql.known_for(
+            db,
+            [mail.keys.fingerprint for mail in mails],
+            [mail.parsed.message_id for mail in mails if mail.parsed.message_id],
+        )
+        done = []
+        for mail in mails:
+            done.append(await self._apply(db, mail, staff, known))
+            known.saw(mail.keys.fingerprint, mail.parsed.message_id)
+        return done
+
+    def _count(self, mail: _Mail, outcome: str) -> None:
+        if outcome == _DUPLICATE:
+            self._metrics.duplicates.labels("email").inc()
+        elif outcome == _THREADED:
+            self._metrics.replies_threaded.labels("email").inc()
+        elif outcome in (_CREATED, _ACKNOWLEDGED):
+            self._metrics.tickets_created.labels("email", mail.routing.policy.name).inc()
+        desk = mail.routing.desk.address
+        if outcome == _ACKNOWLEDGED:
+            self._unanswered.discard(desk)
+        elif outcome == _CREATED and not mail.exempt:
+            self._unanswered.add(desk)
 
     async def _failed(self, item: InboxItem, exc: Exception) -> None:
         log.error("processing inbox row %d failed", item.id, exc_info=exc)
@@ -223,22 +343,28 @@ class EmailIntake(PollingWorker):
         return Routing(desk, self._policies.get(name), customer)
 
     async def _apply(
-        self, db: Connection, mail: _Mail, routing: Routing, decision: Decision
-    ) -> None:
+        self,
+        db: Connection,
+        mail: _Mail,
+        staff: frozenset[str] | None = None,
+        known: dedup_sql.Known | None = None,
+    ) -> str:
+        """Place and write one message; returns what it did (`_CREATED`, ...). `staff` and
+        `known`: what the caller has read for the whole batch (staff addresses; copies and
+        Message-ID holders)."""
         now = self._clock.now()
-        item = mail.item
-        placement = await place(db, mail.parsed, mail.keys, self._settings.email, now)
+        item, routing = mail.item, mail.routing
+        placement = await place(db, mail.parsed, mail.keys, self._settings.email, now, known)
         if placement.copy is not None:
             copy = placement.copy
             await sql.add_event(
                 db, copy.ticket_id, now, "duplicate", inbox=item.id, message=copy.id
             )
             await inbox_sql.finish_inbox(db, item.id, now, note=f"duplicate of message {copy.id}")
-            self._metrics.duplicates.labels("email").inc()
-            return
-        if (note := await self._staff_reply(db, mail, now)) is not None:
+            return _DUPLICATE
+        if (note := await self._staff_reply(db, mail, now, staff)) is not None:
             await inbox_sql.finish_inbox(db, item.id, now, note=note)
-            return
+            return _STAFF
         ticket, previous = placement.ticket, None
         if ticket is not None and is_final(ticket):  # a closed ticket: a new one links it
             previous, ticket = ticket, None
@@ -247,17 +373,20 @@ class EmailIntake(PollingWorker):
             await sql.add_event(
                 db, ticket.id, now, placement.kind, sender=mail.keys.sender, inbox=item.id
             )
-            self._metrics.replies_threaded.labels("email").inc()
+            outcome = _THREADED
         else:
-            ticket = await self._open(db, mail, placement, routing, decision, now)
+            ticket, acknowledged = await self._open(db, mail, placement, now)
             if previous is not None:
                 await self._tickets.lifecycle.link(
                     db, ticket, previous, actor=f"email:{routing.customer}", now=now
                 )
-            self._metrics.tickets_created.labels("email", routing.policy.name).inc()
+            outcome = _ACKNOWLEDGED if acknowledged else _CREATED
         await inbox_sql.finish_inbox(db, item.id, now, note=f"ticket {ticket.number}")
+        return outcome
 
-    async def _staff_reply(self, db: Connection, mail: _Mail, now: datetime) -> str | None:
+    async def _staff_reply(
+        self, db: Connection, mail: _Mail, now: datetime, staff: frozenset[str] | None
+    ) -> str | None:
         """A staff member answering from their own mail client, relayed as their public reply.
 
         It goes to the customer from the desk's address, never as a customer message, and the
@@ -265,7 +394,10 @@ class EmailIntake(PollingWorker):
         member opened themselves, they are its customer.)
         """
         parsed, item = mail.parsed, mail.item
-        author = await staff_by_email(db, parsed.from_addr.lower())
+        address = parsed.from_addr.lower()
+        if staff is not None and address not in staff:
+            return None
+        author = await staff_by_email(db, address)
         if author is None or not author.active:
             return None
         ticket = await sql.ticket_for_message_ids(db, (*parsed.in_reply_to, *parsed.references))
@@ -287,15 +419,10 @@ class EmailIntake(PollingWorker):
         )
 
     async def _open(
-        self,
-        db: Connection,
-        mail: _Mail,
-        placement: Placement,
-        routing: Routing,
-        decision: Decision,
-        now: datetime,
-    ) -> Ticket:
-        parsed = mail.parsed
+        self, db: Connection, mail: _Mail, placement: Placement, now: datetime
+    ) -> tuple[Ticket, bool]:
+        """The new ticket, and whether its customer was acknowledged."""
+        parsed, routing, decision = mail.parsed, mail.routing, mail.decision
         arrival = Arrival(
             channel="email",
             customer=routing.customer,
@@ -305,9 +432,15 @@ class EmailIntake(PollingWorker):
             received_at=mail.item.received_at,
         )
         ticket = await self._tickets.open(
-            db, arrival, routing.policy, decision, now, actor=f"email:{routing.customer}"
+            db,
+            arrival,
+            routing.policy,
+            decision,
+            now,
+            actor=f"email:{routing.customer}",
+            terms=mail.terms,
         )
-        await self._store_message(db, ticket, mail, placement, now)
+        await self._store_message(db, ticket, mail, placement, now, just_opened=True)
         if (named := placement.referenced) is not None:
             # The message named a ticket its sender is not on: it stands on its own, and each
             # ticket says where to look.
@@ -319,10 +452,10 @@ class EmailIntake(PollingWorker):
                 named.number,
                 extra={"ticket": ticket.number, "event": "ticket-referenced"},
             )
-        await self._acknowledge(db, ticket, mail, routing.policy, now)
+        acknowledged = await self._acknowledge(db, ticket, mail, routing.policy, now)
         first_line = next((ln.strip() for ln in parsed.latest_text.splitlines() if ln.strip()), "")
         await self._tickets.announce(db, ticket, first_line)
-        return ticket
+        return ticket, acknowledged
 
     async def _store_message(
         self,
@@ -331,6 +464,8 @@ class EmailIntake(PollingWorker):
         mail: _Mail,
         placement: Placement,
         now: datetime,
+        *,
+        just_opened: bool = False,
     ) -> None:
         parsed, item = mail.parsed, mail.item
         meta: dict[str, Any] = {"problems": list(parsed.problems), "to": list(parsed.to)}
@@ -363,6 +498,7 @@ class EmailIntake(PollingWorker):
             ),
             # When it reached us, not when a worker got to it: a backfilled message keeps its Date.
             item.received_at,
+            just_opened=just_opened,
         )
         if (holder := placement.reused) is not None:
             log.warning(
@@ -394,13 +530,15 @@ class EmailIntake(PollingWorker):
 
     async def _acknowledge(
         self, db: Connection, ticket: Ticket, mail: _Mail, policy: Policy, now: datetime
-    ) -> None:
-        """Queue the acknowledgement, or record why not; never fails the message itself."""
-        await db.execute("SAVEPOINT acknowledge")
+    ) -> bool:
+        """Queue the acknowledgement (True), or record why not; never fails the message itself.
+
+        Building it (who to answer, whether to, the rendering) only reads, so when it fails
+        there is nothing to roll back: only the acknowledgement is held back, with the reason.
+        """
         try:
-            await self._queue_ack(db, ticket, mail, policy, now)
+            notice = await self._ack_notice(db, ticket, mail, policy, now)
         except Exception as exc:
-            await db.execute("ROLLBACK TO acknowledge")
             log.exception(
                 "acknowledgement of ticket %d could not be built",
                 ticket.number,
@@ -408,16 +546,17 @@ class EmailIntake(PollingWorker):
             )
             reason = f"the acknowledgement could not be built: {type(exc).__name__}: {exc}"
             await sql.add_event(db, ticket.id, now, "ack-suppressed", reason=reason[:500])
-        await db.execute("RELEASE acknowledge")
+            return False
+        return await self._tickets.tell_customer(db, ticket, notice, now, just_opened=True)
 
-    async def _queue_ack(
+    async def _ack_notice(
         self, db: Connection, ticket: Ticket, mail: _Mail, policy: Policy, now: datetime
-    ) -> None:
+    ) -> Notice | Withheld:
         parsed, item = mail.parsed, mail.item
         envelope = str(item.meta.get("mail_from") or "")
         recipient = await ack_recipient(db, parsed, envelope, self._settings.ack, now)
         exempt = mail.exempt or await loop_reason(db, mail.keys, self._settings.ack, now)
-        notice = await self._tickets.notices.email_ack(
+        return await self._tickets.notices.email_ack(
             db,
             ticket,
             policy,
@@ -427,8 +566,8 @@ class EmailIntake(PollingWorker):
             in_reply_to=parsed.message_id,
             references=parsed.references,
             now=now,
+            drafted=mail.ack,
         )
-        await self._tickets.tell_customer(db, ticket, notice, now)
 
     def _exempt(self, item: InboxItem, parsed: ParsedMessage) -> str | None:
         """Email's own reasons not to acknowledge: an import, or mail from a machine."""

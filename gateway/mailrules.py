@@ -87,11 +87,14 @@ async def place(
     keys: Keys,
     settings: EmailSettings,
     now: datetime,
+    known: dedup.Known | None = None,
 ) -> Placement:
-    copy = await dedup.copy_of(db, keys.fingerprint)
+    """Where the message goes (module docstring). `known`: its batch's copies and Message-ID
+    holders, read in one query each (`dedup.known_for`)."""
+    copy = await _copy_of(db, keys.fingerprint, known)
     reused = None
     if parsed.message_id and copy is None:
-        holder = await dedup.holder_of(db, parsed.message_id)
+        holder = await _holder_of(db, parsed.message_id, known)
         if holder is not None and holder.fingerprint is None and holder.direction == "in":
             # Stored before fingerprints: the same bytes are the same message.
             if holder.content_hash == parsed.content_hash:
@@ -113,6 +116,22 @@ async def place(
             same = await tickets_sql.ticket_by_id(db, earlier.ticket_id)
             return Placement("follow-up", ticket=same, reused=reused)
     return Placement("new", reused=reused, referenced=referenced)
+
+
+async def _copy_of(
+    db: Connection, fingerprint: str, known: dedup.Known | None
+) -> StoredMail | None:
+    if known is not None and known.answers(fingerprint):
+        return known.copies.get(fingerprint)
+    return await dedup.copy_of(db, fingerprint)
+
+
+async def _holder_of(
+    db: Connection, message_id: str, known: dedup.Known | None
+) -> StoredMail | None:
+    if known is not None and known.answers(message_id):
+        return known.holders.get(message_id)
+    return await dedup.holder_of(db, message_id)
 
 
 async def _named_ticket(

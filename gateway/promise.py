@@ -43,16 +43,23 @@ class Promise:
 
 def promise_for(policy: Policy, ticket: Ticket) -> Promise:
     """The promise of a ticket as it stands: its deadline is the one the ticket service set."""
-    priority = policy.priority(ticket.effective_priority)
-    due = ticket.due_at
+    return promise_of(
+        policy, ticket.effective_priority, ticket.due_at, ticket.received_at, ticket.after_hours
+    )
+
+
+def promise_of(
+    policy: Policy, priority_id: str, due: datetime | None, received_at: datetime, after_hours: bool
+) -> Promise:
+    """The promise for these terms (`promise_for` a ticket's, or a ticket's about to be opened)."""
+    priority = policy.priority(priority_id)
     return Promise(
         priority_id=priority.id,
         priority_name=priority.name,
         words=priority.respond.describe(),
         due=due,
         due_local=format_local(due, policy.tz) if due else None,
-        after_hours=ticket.after_hours,
+        after_hours=after_hours,
         after_hours_note=policy.after_hours_message,
-        immediate=priority.respond.kind == "immediate"
-        or (due is not None and due <= ticket.received_at),
+        immediate=priority.respond.kind == "immediate" or (due is not None and due <= received_at),
     )

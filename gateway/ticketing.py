@@ -31,18 +31,24 @@ from gateway.hooks import PriorityChange, TicketHook
 from gateway.lifecycle import Lifecycle, TicketClosed, is_final
 from gateway.policybook import PolicyBook
 from gateway.replies import staff_reply
-from gateway.sla.refresh import message_moves_clocks, refresh_clocks, still_current
+from gateway.sla.refresh import (
+    message_moves_clocks,
+    refresh_clocks,
+    start_clocks,
+    still_current,
+)
 from gateway.store import corrections as corrections_sql
 from gateway.store import outbox as outbox_sql
 from gateway.store import staff as staff_sql
 from gateway.store import tickets as sql
 from gateway.store.connection import Connection
-from gateway.store.records import Ticket
+from gateway.store.records import Ticket, iso
 from gateway.store.staff import StaffMember
 from gateway.store.tickets import NewMessage, NewTicket
 from gateway.triage import Decision
 from gateway.webhooks import Webhooks, ticket_payload
 from policies import Policy
+from policies.clocks import Fact
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +91,19 @@ def respond_by(policy: Policy, priority: str, received_at: datetime) -> datetime
     return policy.deadline(priority, received_at, "respond")
 
 
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """What a new ticket's policy makes of its arrival: its response deadline and whether it
+    arrived after hours (`terms_of`)."""
+
+    due_at: datetime | None
+    after_hours: bool
+
+
+def terms_of(policy: Policy, priority: str, received_at: datetime) -> Terms:
+    return Terms(respond_by(policy, priority, received_at), policy.is_after_hours(received_at))
+
+
 class TicketService:
     def __init__(
         self,
@@ -113,9 +132,14 @@ class TicketService:
         now: datetime,
         *,
         actor: str,
+        terms: Terms | None = None,
     ) -> Ticket:
-        """Record a new ticket with its priority and deadline; `announce` it once complete."""
+        """Record a new ticket with its priority and deadline; `announce` it once complete.
+        `terms`: `terms_of` the policy, the decision's priority and the arrival, when the
+        caller has worked them out already (a long business-hours deadline costs)."""
         received = arrival.received_at
+        if terms is None:
+            terms = terms_of(policy, decision.effective, received)
         ticket = await sql.insert_ticket(
             db,
             NewTicket(
@@ -131,8 +155,8 @@ class TicketService:
                 confidence=decision.confidence,
                 reasons=decision.reasons,
                 received_at=received,
-                due_at=respond_by(policy, decision.effective, received),
-                after_hours=policy.is_after_hours(received),
+                due_at=terms.due_at,
+                after_hours=terms.after_hours,
             ),
             now,
         )
@@ -147,7 +171,10 @@ class TicketService:
         )
         if decision.reclassified:
             await sql.add_event(db, ticket.id, now, "reclassified", reason=decision.reclassified)
-        await refresh_clocks(db, policy, ticket.id, now, current=ticket)
+        # Its timeline so far is the `created` event just written: its clocks start from it.
+        at = datetime.fromisoformat(iso(now))  # as the timeline reads it back
+        created = [Fact(at, "priority", decision.effective, actor)] if decision.effective else []
+        await start_clocks(db, policy, ticket, created, now)
         log.info(
             "ticket %d opened: %s, %s under %s%s",
             ticket.number,
@@ -315,15 +342,27 @@ class TicketService:
     # -- messages --------------------------------------------------------------------------
 
     async def append_message(
-        self, db: Connection, ticket: Ticket, message: NewMessage, now: datetime
+        self,
+        db: Connection,
+        ticket: Ticket,
+        message: NewMessage,
+        now: datetime,
+        *,
+        just_opened: bool = False,
     ) -> int:
         """Add a message to the ticket's thread. A customer's (inbound) message reopens a
         pending or resolved ticket, unless the channel marked it `automated` (an auto-reply);
         a closed ticket is final (TicketClosed: the channel opens a new ticket and `link`s
-        it, see `Lifecycle.link`)."""
+        it, see `Lifecycle.link`).
+
+        `just_opened`: the ticket was opened in this transaction (`open`), so its row and its
+        clocks were written moments ago and need no touching (unless the message moves them).
+        """
         if message.direction == "in" and ticket.status == "closed":
             raise TicketClosed(f"ticket #{ticket.number} is closed; a new ticket must be opened")
-        message_id = await sql.insert_message(db, ticket.id, message, now)
+        message_id = await sql.insert_message(
+            db, ticket.id, message, now, touch_ticket=not just_opened
+        )
         if message.direction == "in":
             sender = message.sender or ticket.customer
             await self.lifecycle.customer_wrote(
@@ -336,12 +375,18 @@ class TicketService:
         policy = self.policy_of(ticket)
         if message_moves_clocks(policy, ticket.effective_priority, message.direction, message.meta):
             await refresh_clocks(db, policy, ticket.id, now)
-        else:
+        elif not just_opened:
             await still_current(db, ticket.id, now)
         return message_id
 
     async def tell_customer(
-        self, db: Connection, ticket: Ticket, notice: Notice | Withheld, now: datetime
+        self,
+        db: Connection,
+        ticket: Ticket,
+        notice: Notice | Withheld,
+        now: datetime,
+        *,
+        just_opened: bool = False,
     ) -> bool:
         """Queue a notice for the customer in the outbox and record it in the thread, or
         record why they are not told. False when nothing new was queued (withheld, or the
@@ -363,7 +408,7 @@ class TicketService:
         )
         if queued is None:  # told already (the same notice, queued before)
             return False
-        await self.append_message(db, ticket, notice.message, now)
+        await self.append_message(db, ticket, notice.message, now, just_opened=just_opened)
         return True
 
     async def _reload(self, db: Connection, ticket_id: int) -> Ticket:

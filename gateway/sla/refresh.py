@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from gateway.store import clocks as sql
-from gateway.store.clocks import ClockUpdate, TimelineRow
+from gateway.store.clocks import ClockUpdate, StoredClock, TimelineRow
 from gateway.store.connection import Connection
 from gateway.store.records import Ticket
 from gateway.store.tickets import add_event, ticket_by_id
@@ -91,21 +91,41 @@ async def refresh_clocks(
     policy: Policy,
     ticket_id: int,
     now: datetime,
-    *,
-    current: Ticket | None = None,
 ) -> list[Clock]:
     """Recompute and store every clock of a ticket; returns them as of `now`.
 
     A clock whose level changed (a priority change) records the move as a `clock-moved` event
-    with the old and new deadline. `current` is the ticket's row as it stands, when the caller
-    has just written it (a new ticket): it saves reading it back.
+    with the old and new deadline.
     """
-    ticket = current if current is not None else await ticket_by_id(db, ticket_id)
+    ticket = await ticket_by_id(db, ticket_id)
     if ticket is None:
         return []
     facts = facts_from(await sql.timeline_rows(db, ticket_id))
     clocks = compute(policy, ticket, facts, now)
     stored = {(c.clock, c.cycle): c for c in await sql.clocks_of(db, ticket_id)}
+    await _save(db, policy, ticket_id, clocks, stored, now)
+    await sql.drop_clocks(db, ticket_id, [c.key for c in clocks])
+    return clocks
+
+
+async def start_clocks(
+    db: Connection, policy: Policy, ticket: Ticket, facts: list[Fact], now: datetime
+) -> list[Clock]:
+    """The first clocks of a ticket just inserted, whose timeline so far is `facts` (what the
+    caller has just written): nothing to read back, nothing stored yet to move or drop."""
+    clocks = compute(policy, ticket, facts, now)
+    await _save(db, policy, ticket.id, clocks, {}, now)
+    return clocks
+
+
+async def _save(
+    db: Connection,
+    policy: Policy,
+    ticket_id: int,
+    clocks: list[Clock],
+    stored: dict[tuple[str, int], StoredClock],
+    now: datetime,
+) -> None:
     for clock in clocks:
         before = stored.get(clock.key)
         if (
@@ -143,8 +163,6 @@ async def refresh_clocks(
             ),
             now,
         )
-    await sql.drop_clocks(db, ticket_id, [c.key for c in clocks])
-    return clocks
 
 
 def compute(policy: Policy, ticket: Ticket, facts: list[Fact], now: datetime) -> list[Clock]:

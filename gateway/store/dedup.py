@@ -58,6 +58,51 @@ async def holder_of(db: Connection, message_id: str) -> StoredMail | None:
     return None if row is None else _stored(row)
 
 
+@dataclass(slots=True)
+class Known:
+    """A batch's `copy_of` and `holder_of` answers, read in one query each before its first
+    message is written. They hold only for keys no earlier message of the batch carried
+    (that message may have been stored since): for those the caller asks the store again."""
+
+    copies: dict[str, StoredMail]  # fingerprint -> the first stored copy
+    holders: dict[str, StoredMail]  # Message-ID -> the message holding it
+    seen: set[str]
+
+    def answers(self, key: str) -> bool:
+        return key not in self.seen
+
+    def saw(self, fingerprint: str, message_id: str | None) -> None:
+        """A message of the batch with these keys has been written (or placed)."""
+        self.seen.add(fingerprint)
+        if message_id:
+            self.seen.add(message_id)
+
+
+async def known_for(
+    db: Connection, fingerprints: Sequence[str], message_ids: Sequence[str]
+) -> Known:
+    """What `copy_of` and `holder_of` would answer for each of a batch's keys, now."""
+    copies: dict[str, StoredMail] = {}
+    holders: dict[str, StoredMail] = {}
+    if fingerprints:
+        marks = ",".join("?" * len(fingerprints))
+        rows = await db.execute_fetchall(
+            f"SELECT {_COLUMNS} FROM messages WHERE fingerprint IN ({marks})"
+            " AND direction = 'in' ORDER BY id",
+            tuple(fingerprints),
+        )
+        for row in rows:  # the first stored copy, as `copy_of` answers
+            copies.setdefault(row["fingerprint"], _stored(row))
+    if message_ids:
+        marks = ",".join("?" * len(message_ids))
+        rows = await db.execute_fetchall(
+            f"SELECT {_COLUMNS}, message_id FROM messages WHERE message_id IN ({marks})",
+            tuple(message_ids),
+        )
+        holders = {row["message_id"]: _stored(row) for row in rows}
+    return Known(copies, holders, set())
+
+
 async def holders_of(db: Connection, message_ids: Sequence[str]) -> list[StoredMail]:
     """The stored messages named by any of these Message-IDs, newest first."""
     if not message_ids:

@@ -11,6 +11,8 @@ from typing import Any
 
 def iso(at: datetime) -> str:
     """Stored form of an instant: UTC, fixed width, so text order is time order."""
+    if at.tzinfo is UTC:  # most instants are UTC already: ~20 of them per new ticket
+        return at.isoformat(timespec="microseconds")
     if at.tzinfo is None:
         raise ValueError("refusing to store a naive datetime")
     return at.astimezone(UTC).isoformat(timespec="microseconds")

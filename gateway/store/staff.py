@@ -108,6 +108,13 @@ async def staff_by_email(db: Connection, email: str) -> StaffMember | None:
     return None if row is None else StaffMember.from_row(row)
 
 
+async def staff_emails(db: Connection) -> frozenset[str]:
+    """Every staff address, as stored: one read for a batch of mail instead of one look-up per
+    message (`staff_by_email` then reads the few that match)."""
+    rows = await db.execute_fetchall("SELECT email FROM staff")
+    return frozenset(str(row["email"]) for row in rows)
+
+
 async def staff_by_phone(db: Connection, phone: str) -> StaffMember | None:
     async with db.execute(
         f"SELECT {_STAFF_COLUMNS} FROM staff WHERE phone = ?", (phone,)

@@ -162,7 +162,11 @@ async def stored_message(
     return None if row is None else Message.from_row(row)
 
 
-async def insert_message(db: Connection, ticket_id: int, new: NewMessage, now: datetime) -> int:
+async def insert_message(
+    db: Connection, ticket_id: int, new: NewMessage, now: datetime, *, touch_ticket: bool = True
+) -> int:
+    """Add a message to a thread and mark the ticket changed (`touch_ticket` false: the
+    caller has just written the ticket's row in this transaction)."""
     cursor = await db.execute(
         "INSERT INTO messages (ticket_id, inbox_id, direction, channel, message_id, content_hash,"
         " sender, subject, body_text, latest_text, meta, created_at, fingerprint, subject_stem,"
@@ -186,7 +190,8 @@ async def insert_message(db: Connection, ticket_id: int, new: NewMessage, now: d
         ),
     )
     # Status is the ticket service's (gateway/ticketing.py): a message never changes it here.
-    await db.execute("UPDATE tickets SET updated_at = ? WHERE id = ?", (iso(now), ticket_id))
+    if touch_ticket:
+        await db.execute("UPDATE tickets SET updated_at = ? WHERE id = ?", (iso(now), ticket_id))
     return int(cursor.lastrowid or 0)
 
 

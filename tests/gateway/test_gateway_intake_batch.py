@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -198,3 +199,62 @@ async def test_a_new_ticket_is_the_row_as_stored(gateway: Gateway) -> None:
     )
     again = await gateway.store.read(lambda db: tickets_sql.ticket_by_id(db, inserted.id))
     assert inserted == again
+
+
+async def test_a_message_whose_write_fails_fails_alone_and_the_rest_count_once(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch is written as one op; when one message's write fails, nothing of the batch
+    was kept, and each message is written again on its own: the others are processed once
+    (one ticket each, counted once), the failing one is retried later."""
+    from gateway import intake
+
+    placed = intake.place
+
+    async def place(db: Any, parsed: Any, *args: Any) -> Any:
+        if "WRITE-FAIL" in parsed.subject:
+            raise RuntimeError("the disk said no")
+        return await placed(db, parsed, *args)
+
+    monkeypatch.setattr(intake, "place", place)
+    for n, subject in enumerate(["P3 first", "P1 WRITE-FAIL second", "P2 third"]):
+        await send(gateway, mail(subject=subject, Message_ID=f"<w{n}@example.com>"))
+    commits = gateway.store.commits
+    assert await gateway.intake.run_once() == 3
+    tickets = query(gateway, "SELECT subject FROM tickets ORDER BY number")
+    assert [t["subject"] for t in tickets] == ["P2 third", "P3 first"]
+    rows = query(gateway, "SELECT state, attempts, error FROM inbox ORDER BY id")
+    assert [r["state"] for r in rows] == ["done", "new", "done"]
+    assert rows[1]["attempts"] == 1 and "the disk said no" in rows[1]["error"]
+    created = gateway.metrics.registry.get_sample_value(
+        "intake_tickets_created_total", {"channel": "email", "policy": "threepbx"}
+    )
+    assert created == 2.0
+    assert gateway.store.commits > commits
+
+
+async def test_a_batch_of_new_tickets_is_written_in_one_op(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway import intake
+
+    for n in range(5):
+        await send(gateway, mail(subject=f"P2 issue {n}", Message_ID=f"<o{n}@example.com>"))
+    batches: list[int] = []
+    alone: list[object] = []
+    apply_all, write_one = intake.EmailIntake._apply_all, intake.EmailIntake._write_one
+
+    async def counting_all(self: Any, db: Any, mails: Any) -> Any:
+        batches.append(len(mails))
+        return await apply_all(self, db, mails)
+
+    async def counting_one(self: Any, mail: Any) -> Any:
+        alone.append(mail)
+        return await write_one(self, mail)
+
+    monkeypatch.setattr(intake.EmailIntake, "_apply_all", counting_all)
+    monkeypatch.setattr(intake.EmailIntake, "_write_one", counting_one)
+    assert await gateway.intake.run_once() == 5
+    assert batches == [5] and alone == []
+    assert len(query(gateway, "SELECT * FROM tickets")) == 5
+    assert len(query(gateway, "SELECT * FROM outbox WHERE purpose = 'ack'")) == 5

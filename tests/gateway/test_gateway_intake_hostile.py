@@ -156,7 +156,7 @@ async def test_any_fault_building_the_acknowledgement_holds_only_the_acknowledge
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("template store unreadable")
 
-    monkeypatch.setattr("gateway.ack.render_ack_email", broken)
+    monkeypatch.setattr("gateway.ack.draft_ack_email", broken)
     await send(gw, mail(subject="[P1] Phones down"))
     await settle(gw)
     (ticket,) = query(gw, "SELECT * FROM tickets")
