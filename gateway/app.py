@@ -26,6 +26,7 @@ from gateway.lifecycle import AutoCloser
 from gateway.metrics import Metrics
 from gateway.outbox import OutboxWorker
 from gateway.policybook import PolicyBook
+from gateway.scout import IntakeScout
 from gateway.sla.worker import ClockWorker
 from gateway.smtp import IntakeHandler, SmtpListener
 from gateway.smtp.limits import ClientLimits
@@ -173,6 +174,10 @@ class Gateway:
             metrics=self.metrics,
             activity=self.activity,
         )
+        # The urgent lane: in a backlog, the most urgent mail is claimed first.
+        self.scout = IntakeScout(
+            self.store, settings, policies=self.policies, proposer=proposer, activity=self.activity
+        )
         self.auto_closer = AutoCloser(self.store, self.clock, self.tickets.lifecycle)
         self.health = Health(
             self.store,
@@ -225,6 +230,7 @@ class Gateway:
             voice = self.voice
             for worker in (
                 self.intake.run(),
+                self.scout.run(),
                 self.outbox.run(),
                 voice.worker.run(),
                 voice.escalation.run(),

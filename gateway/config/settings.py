@@ -214,6 +214,12 @@ class WorkerSettings(StrictModel):
         timedelta(seconds=30),
         description="How long a node that died keeps the messages it claimed from the others.",
     )
+    scout_backlog: int = Field(
+        200,
+        gt=0,
+        description="Waiting messages from which a scout reads each one's headers and first "
+        "lines, so the ones the classifier finds most urgent are processed (and paged) first.",
+    )
 
 
 class HealthSettings(StrictModel):

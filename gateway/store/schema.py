@@ -408,6 +408,22 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX IF NOT EXISTS outbox_urgent_due ON outbox(next_attempt_at)
         WHERE state = 'pending' AND purpose NOT IN ('ack', 'promise');
     """,
+    # 18: the urgent lane (gateway/scout.py). During a backlog the scout reads each pending
+    # mail's headers and first lines, asks the classifier, and records its reading in a table
+    # of its own (small rows: an UPDATE of the inbox would rewrite each 3 KB row in the WAL
+    # during the burst): `urgency` (0: arrival order; higher is claimed first) and
+    # `thread_key` (a hash of sender and subject stem). A row leaves the lane when its inbox
+    # row is processed, so the lane holds only waiting mail.
+    """
+    CREATE TABLE IF NOT EXISTS inbox_lane (
+        inbox_id   INTEGER NOT NULL PRIMARY KEY REFERENCES inbox(id),
+        urgency    INTEGER NOT NULL,
+        thread_key TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS inbox_lane_urgent ON inbox_lane(urgency DESC, inbox_id)
+        WHERE urgency > 0;
+    CREATE INDEX IF NOT EXISTS inbox_lane_thread ON inbox_lane(thread_key, inbox_id);
+    """,
 )
 
 # Statements run on SQLite only, after the migration of the same number.
@@ -500,12 +516,17 @@ def sqlite_script(number: int) -> str:
     return MIGRATIONS[number - 1] + SQLITE_ONLY.get(number, "")
 
 
+# A table's name where a migration creates it (18 on may say IF NOT EXISTS: run again, they
+# must not fail).
+_CREATE_TABLE = r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)"
+
+
 def tables_with_rowid() -> frozenset[str]:
     """Tables keyed by an `id INTEGER PRIMARY KEY` (what `lastrowid` means on PostgreSQL)."""
-    found = re.findall(r"CREATE TABLE (\w+) \(\s*id\s+INTEGER PRIMARY KEY", "".join(MIGRATIONS))
+    found = re.findall(_CREATE_TABLE + r" \(\s*id\s+INTEGER PRIMARY KEY", "".join(MIGRATIONS))
     return frozenset(found)
 
 
 def tables() -> tuple[str, ...]:
     """Every table, in creation order (parents before the tables that reference them)."""
-    return tuple(re.findall(r"CREATE TABLE (\w+)", "".join(MIGRATIONS)))
+    return tuple(re.findall(_CREATE_TABLE, "".join(MIGRATIONS)))

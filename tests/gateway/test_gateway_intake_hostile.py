@@ -351,7 +351,9 @@ async def test_each_desk_has_its_own_budget_and_old_outbox_rows_learn_their_desk
     search = next(n for n, m in enumerate(MIGRATIONS, 1) if "ticket search by trigram" in m)
     chains = next(n for n, m in enumerate(MIGRATIONS, 1) if "page chains: one per ticket" in m)
     urgent = next(n for n, m in enumerate(MIGRATIONS, 1) if "outbox_urgent_due" in m)
-    assert (desk_migration, search, chains, urgent) == (
+    lane = next(n for n, m in enumerate(MIGRATIONS, 1) if "inbox_lane_urgent" in m)
+    assert (desk_migration, search, chains, urgent, lane) == (
+        len(MIGRATIONS) - 4,
         len(MIGRATIONS) - 3,
         len(MIGRATIONS) - 2,
         len(MIGRATIONS) - 1,
@@ -361,7 +363,7 @@ async def test_each_desk_has_its_own_budget_and_old_outbox_rows_learn_their_desk
     with sqlite3.connect(path) as db:
         # 16 (page chains) rebuilds its table when it runs again: dropping its indexes is enough.
         db.executescript(
-            "DROP INDEX outbox_urgent_due;"
+            "DROP TABLE inbox_lane; DROP INDEX outbox_urgent_due;"
             " DROP INDEX page_chains_one_running; DROP INDEX page_chains_ticket;"
             " DROP TRIGGER tickets_search_insert; DROP TRIGGER tickets_search_delete;"
             " DROP TRIGGER tickets_search_update; DROP TABLE tickets_search;"
