@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from spacy.attrs import IS_ALPHA, LIKE_NUM, NORM
 from spacy.strings import StringStore, get_string_id
 from spacy.tokens import Doc
+
+from classifier.tokenizer import columns
 
 _RANGE = re.compile(r"^\{(\d*),(\d*)\}$|^\{(\d+)\}$")
 
@@ -93,8 +94,8 @@ MAX_REGEXES = 12  # 4,096 classes of unnamed words, times 4 flags: still a cheap
 # A doc's LIKE_NUM or IS_ALPHA column: a list, or the column of `Doc.to_array` as it is.
 Column = Sequence[int] | np.ndarray
 
-# Classes remembered per NORM: far more than a day of mail's vocabulary, and bounded (cleared
-# when full) so that a stream of random tokens cannot grow it for ever.
+# Characters remembered per NORM and flags: far more than a day of mail's vocabulary, and
+# bounded (cleared when full) so that a stream of random tokens cannot grow it for ever.
 CACHE_LIMIT = 200_000
 
 
@@ -147,13 +148,14 @@ class AnchoredMatcher:
             (re.compile(self._expression(compiled[i][1])), self._needs(compiled[i][1]))
             for i in order
         ]
-        self._cache: dict[int, int] = {}
+        # Each token's character, by (NORM, LIKE_NUM, IS_ALPHA).
+        self._cache: dict[tuple[int, Any, Any], str] = {}
 
     def __call__(self, doc: Doc) -> list[tuple[str, int, int]]:
         if not len(doc):
             return []
-        table = doc.to_array([NORM, LIKE_NUM, IS_ALPHA])
-        return self.match(table[:, 0].tolist(), table[:, 1], table[:, 2], doc)
+        table = columns(doc)
+        return self.match(table.norms, table.like_num, table.is_alpha, doc)
 
     def match(
         self, norms: list[int], nums: Column, alphas: Column, doc: Doc
@@ -178,20 +180,21 @@ class AnchoredMatcher:
         return [(labels[index], start, end) for start, index, end in found]
 
     def encode(self, norms: list[int], nums: Column, alphas: Column, strings: StringStore) -> str:
-        """One character per token: its class (by NORM, remembered), shifted by its flags."""
+        """One character per token: its class (by NORM) shifted by its flags, remembered per
+        NORM and flags (one dictionary look-up per token, no arrays to build)."""
         cache = self._cache
         try:
-            classes = list(map(cache.__getitem__, norms))
+            return "".join(map(cache.__getitem__, zip(norms, nums, alphas, strict=True)))
         except KeyError:
             if len(cache) > CACHE_LIMIT:
                 cache.clear()
-            for norm in norms:
-                if norm not in cache:
-                    cache[norm] = self._class(norm, strings)
-            classes = list(map(cache.__getitem__, norms))
-        flags = 2 * (np.asarray(nums) != 0) + (np.asarray(alphas) != 0)
-        codes = _BASE + flags * self._classes + np.array(classes, dtype=np.int64)
-        return codes.astype("<u4").tobytes().decode("utf-32-le")
+            for key in zip(norms, nums, alphas, strict=True):
+                if key not in cache:
+                    norm, num, alpha = key
+                    flags = 2 * bool(num) + bool(alpha)
+                    cls = self._class(int(norm), strings)
+                    cache[key] = chr(_BASE + flags * self._classes + cls)
+            return "".join(map(cache.__getitem__, zip(norms, nums, alphas, strict=True)))
 
     def _class(self, norm: int, strings: StringStore) -> int:
         """A named word's own class; for any other word, the set of regexes it matches."""

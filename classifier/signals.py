@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 
-from spacy.attrs import IS_ALPHA, IS_PUNCT, LIKE_NUM, NORM, ORTH, SPACY
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
@@ -40,6 +39,7 @@ from classifier.lexicon import (
     UNQUALIFIED,
 )
 from classifier.patterns import AnchoredMatcher, Column
+from classifier.tokenizer import columns
 
 EXTENSION = "intake_signals"
 LANGUAGE = "intake_language"  # a `Reading`: English, or the language its function words show
@@ -78,13 +78,13 @@ class SignalTagger:
     def find(self, doc: Doc) -> tuple[Hit, ...]:
         if not len(doc):
             return ()
-        table = doc.to_array([NORM, LIKE_NUM, IS_ALPHA, IS_PUNCT, ORTH, SPACY])
-        norms: list[int] = table[:, 0].tolist()
+        table = columns(doc)  # the tokenizer's, without a `to_array` pass
+        norms = table.norms
         doc._.set(LANGUAGE, function_words_language(norms, doc.vocab.strings))
-        matches = self._matches(doc, norms, table[:, 1], table[:, 2])
+        matches = self._matches(doc, norms, table.like_num, table.is_alpha)
         if not matches:
             return ()
-        punct: list[int] = table[:, 3].tolist()
+        punct = table.is_punct
         kept = []
         for match in _longest_per_group(matches):
             name = match[0]
@@ -105,7 +105,7 @@ class SignalTagger:
         # or `doc.text`, costs more than the matching), written once per run of tokens (a
         # phrase repeated in the message is the same text); one `Hit` per signal and phrase.
         strings = doc.vocab.strings
-        orths, spaces = table[:, 4].tolist(), table[:, 5].tolist()
+        orths, spaces = table.orths, table.spaces
         hits = []
         seen: set[tuple[str, str]] = set()
         written: dict[tuple[int, ...], str] = {}
