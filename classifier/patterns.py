@@ -148,6 +148,16 @@ class AnchoredMatcher:
             (re.compile(self._expression(compiled[i][1])), self._needs(compiled[i][1]))
             for i in order
         ]
+        # Each pattern under the words of its most selective need: a message is searched only
+        # with the patterns whose first needed word it holds (one set intersection, instead of
+        # a look at every pattern's needs).
+        by_word: dict[int, list[int]] = {}
+        for index, (_, needs) in enumerate(self._searches):
+            for norm in needs[0] if needs else ():
+                by_word.setdefault(norm, []).append(index)
+        self._by_word = {norm: tuple(indexes) for norm, indexes in by_word.items()}
+        self._first_words = frozenset(by_word)
+        self._always = frozenset(i for i, (_, needs) in enumerate(self._searches) if not needs)
         # Each token's character, by (NORM, LIKE_NUM, IS_ALPHA).
         self._cache: dict[tuple[int, Any, Any], str] = {}
 
@@ -162,10 +172,18 @@ class AnchoredMatcher:
     ) -> list[tuple[str, int, int]]:
         """As `__call__`, on the doc's NORM (a list), LIKE_NUM and IS_ALPHA columns already
         extracted."""
-        text = self.encode(norms, nums, alphas, doc.vocab.strings)
         present = set(norms)  # a pattern whose needed word is absent cannot match anywhere
+        candidates = set(self._always)
+        by_word = self._by_word
+        for norm in present.intersection(self._first_words):
+            candidates.update(by_word[norm])
+        if not candidates:
+            return []
+        text = self.encode(norms, nums, alphas, doc.vocab.strings)
         found = []
-        for index, (expression, needs) in enumerate(self._searches):
+        searches = self._searches
+        for index in candidates:  # in any order: the hits are sorted below
+            expression, needs = searches[index]
             for need in needs:
                 if present.isdisjoint(need):
                     break

@@ -15,7 +15,6 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
-from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -90,7 +89,23 @@ SPLITS = {
 }  # fmt: skip
 ORTH_CACHE_LIMIT = 200_000  # words; far more than a day of mail's vocabulary
 _CURLY = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
+
+
 _SPECIAL = re.compile(r"'|\b(?:" + "|".join(SPLITS) + r")\b", re.IGNORECASE)
+
+
+def _may_change(text: str) -> bool:
+    """Whether `_contractions` runs: an apostrophe, or a joined form standing as a word
+    (`_SPECIAL`; "_cannot" is not one, and stays whole when nothing else calls for the pass).
+    In ASCII text the joined form is in the lower-cased text: a plain search rules most text
+    out before the regular expression, which is far slower, is asked."""
+    if "'" in text:
+        return True
+    if text.isascii():
+        lower = text.lower()
+        if not any(word in lower for word in SPLITS):
+            return False
+    return _SPECIAL.search(text) is not None
 
 
 # The tokens `_contractions` changes: contraction parts ("'t" to join, "'re" and the rest for
@@ -201,10 +216,6 @@ def columns(doc: Doc) -> Columns:
     return Columns(*(table[:, i].tolist() for i in range(6)))
 
 
-# The fields of a remembered lexeme, one getter each (a map per field is cheaper than `zip(*)`).
-_FIELDS = tuple(map(itemgetter, range(5)))
-
-
 class FastTokenizer:
     """`nlp.tokenizer` replacement: text in, `Doc` out (with its `Columns`)."""
 
@@ -217,15 +228,16 @@ class FastTokenizer:
         self._orths: dict[str, tuple[int, int, bool, bool, bool]] = {}
 
     def __call__(self, text: str) -> Doc:
-        text = text.translate(_CURLY)
+        if not text.isascii():  # a flag: O(1)
+            text = text.translate(_CURLY)
         words, spaces = split_tokens(text)
         norms: list[tuple[int, str]] = []
-        if _SPECIAL.search(text):
+        if _may_change(text):
             words, spaces, norms = _contractions(words, spaces)
         if not words:
             return Doc(self.vocab, words=[], spaces=[])
         lexemes = self._lexemes(words)
-        orth_ids, norm_ids, nums, alphas, puncts = (list(map(c, lexemes)) for c in _FIELDS)
+        orth_ids, norm_ids, nums, alphas, puncts = map(list, zip(*lexemes, strict=True))
         # `Doc` takes ORTH ids as well as strings (its stub names only strings)
         doc = Doc(self.vocab, words=orth_ids, spaces=spaces)  # type: ignore[arg-type]
         for i, norm in norms:

@@ -17,7 +17,7 @@ from classifier.locations import DATA_DIR
 from classifier.text import compose
 from classifier.tokenizer import COLUMNS, Columns, columns, split_tokens
 from classifier.training.dataset import read_rows
-from tests.classifier.reference_tokenizer import _TOKEN_AND_SPACE
+from tests.classifier.reference_tokenizer import _SPECIAL, _TOKEN_AND_SPACE
 
 
 def reference_split(text: str) -> tuple[list[str], list[bool]]:
@@ -87,3 +87,16 @@ def test_columns_of_a_doc_from_another_tokenizer(triage: Triage) -> None:
     stale = triage.nlp.make_doc("phones are down")
     other = Doc(triage.nlp.vocab, words=["x"], user_data=dict(stale.user_data))
     assert columns(other) == _from_the_doc(other)  # a column of another length is not used
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "", "cannot", "_cannot", "x_cannot_y", "CANNOT", "CanT", "it's", "significant",
+        "dont.", "5dont", "iſnt", "\u212aant isnt", "électricité cannot", "wont-stop", "dontt",
+    ],
+)  # fmt: skip
+def test_contraction_pass_runs_when_it_ran(text: str) -> None:
+    """Whether the contraction pass runs changes tokens ("_cannot" alone stays whole, beside
+    an apostrophe it is split): the cheap check answers as the reference's expression."""
+    assert fast._may_change(text) == bool(_SPECIAL.search(text))
