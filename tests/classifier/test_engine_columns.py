@@ -1,10 +1,11 @@
-"""The tokenizer's faster paths give exactly what the reference tokenizer's one regular
-expression gives, for every character: runs of words found in one match, the ASCII classes,
-the separators read off the joined chunks, and the `Columns` left on the doc (what
-`Doc.to_array` reads from the doc itself)."""
+"""The engine's faster paths give exactly what the reference gives: the tokenizer's runs of
+words found in one match, its ASCII classes and the separators read off the joined chunks (for
+every character), the `Columns` left on the doc (what `Doc.to_array` reads from the doc
+itself), and the text preparation's blank runs and list items."""
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
@@ -12,11 +13,13 @@ from spacy.attrs import IS_ALPHA, IS_PUNCT, LIKE_NUM, NORM, ORTH, SPACY
 from spacy.tokens import Doc
 
 from classifier import Triage
+from classifier import text as text_module
 from classifier import tokenizer as fast
 from classifier.locations import DATA_DIR
 from classifier.text import compose
 from classifier.tokenizer import COLUMNS, Columns, columns, split_tokens
 from classifier.training.dataset import read_rows
+from tests.classifier import reference_text
 from tests.classifier.reference_tokenizer import _SPECIAL, _TOKEN_AND_SPACE
 
 
@@ -100,3 +103,17 @@ def test_contraction_pass_runs_when_it_ran(text: str) -> None:
     """Whether the contraction pass runs changes tokens ("_cannot" alone stays whole, beside
     an apostrophe it is split): the cheap check answers as the reference's expression."""
     assert fast._may_change(text) == bool(_SPECIAL.search(text))
+
+
+def test_blank_runs_and_list_items_as_the_expressions_find_them() -> None:
+    """`text._one_space` is `_SPACES.sub(" ", ...)` and `list_items` finds the items the
+    multi-line expression finds, on mixtures of spaces, newlines, items and words (the
+    equivalence test's own mixtures mostly hold tabs, which take the expression itself)."""
+    rng = random.Random(15)
+    pieces = [" ", "  ", "   ", "\n", "\n\n", "word", "x", "1) ", "2. ", "- ", "* ", "\u2022 ",
+              "10.", "\n  3) y", " \n ", "\t", "\u00a0"]  # fmt: skip
+    texts = ["", " ", "  ", "   ", "a", " a", "a ", "  a  ", "a  b", "1) a\n2) b", "- a\n- b"]
+    texts += ["".join(rng.choices(pieces, k=rng.randint(1, 30))) for _ in range(20_000)]
+    for text in texts:
+        assert text_module._one_space(text) == text_module._SPACES.sub(" ", text), repr(text)
+        assert text_module.list_items(text) == reference_text.list_items(text), repr(text)
