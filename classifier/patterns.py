@@ -28,7 +28,7 @@ import numpy as np
 from spacy.strings import StringStore, get_string_id
 from spacy.tokens import Doc
 
-from classifier.tokenizer import columns
+from classifier.tokenizer import COLUMNS, Columns, columns, lexical_key
 
 _RANGE = re.compile(r"^\{(\d*),(\d*)\}$|^\{(\d+)\}$")
 
@@ -158,8 +158,8 @@ class AnchoredMatcher:
         self._by_word = {norm: tuple(indexes) for norm, indexes in by_word.items()}
         self._first_words = frozenset(by_word)
         self._always = frozenset(i for i, (_, needs) in enumerate(self._searches) if not needs)
-        # Each token's character, by (NORM, LIKE_NUM, IS_ALPHA).
-        self._cache: dict[tuple[int, Any, Any], str] = {}
+        # Each token's character, by its `tokenizer.lexical_key` (NORM, LIKE_NUM, IS_ALPHA).
+        self._cache: dict[int, str] = {}
 
     def __call__(self, doc: Doc) -> list[tuple[str, int, int]]:
         if not len(doc):
@@ -179,7 +179,12 @@ class AnchoredMatcher:
             candidates.update(by_word[norm])
         if not candidates:
             return []
-        text = self.encode(norms, nums, alphas, doc.vocab.strings)
+        table = doc.user_data.get(COLUMNS)
+        if isinstance(table, Columns) and table.norms is norms and table.like_num is nums:
+            # the columns the tokenizer left on the doc: their keys are already made
+            text = self.encode_keys(table.keys, doc.vocab.strings)
+        else:
+            text = self.encode(norms, nums, alphas, doc.vocab.strings)
         found = []
         searches = self._searches
         for index in candidates:  # in any order: the hits are sorted below
@@ -198,21 +203,24 @@ class AnchoredMatcher:
         return [(labels[index], start, end) for start, index, end in found]
 
     def encode(self, norms: list[int], nums: Column, alphas: Column, strings: StringStore) -> str:
-        """One character per token: its class (by NORM) shifted by its flags, remembered per
-        NORM and flags (one dictionary look-up per token, no arrays to build)."""
+        """One character per token: its class (by NORM) shifted by its flags."""
+        return self.encode_keys(list(map(lexical_key, norms, nums, alphas)), strings)
+
+    def encode_keys(self, keys: list[int], strings: StringStore) -> str:
+        """As `encode`, from the tokens' `tokenizer.lexical_key`s: each character remembered
+        per key (one dictionary look-up per token, no arrays to build)."""
         cache = self._cache
         try:
-            return "".join(map(cache.__getitem__, zip(norms, nums, alphas, strict=True)))
+            return "".join(map(cache.__getitem__, keys))
         except KeyError:
             if len(cache) > CACHE_LIMIT:
                 cache.clear()
-            for key in zip(norms, nums, alphas, strict=True):
-                if key not in cache:
-                    norm, num, alpha = key
-                    flags = 2 * bool(num) + bool(alpha)
-                    cls = self._class(int(norm), strings)
-                    cache[key] = chr(_BASE + flags * self._classes + cls)
-            return "".join(map(cache.__getitem__, zip(norms, nums, alphas, strict=True)))
+            for token in keys:
+                if token not in cache:
+                    flags = token & 3  # 2 * LIKE_NUM + IS_ALPHA
+                    cls = self._class(token >> 2, strings)
+                    cache[token] = chr(_BASE + flags * self._classes + cls)
+            return "".join(map(cache.__getitem__, keys))
 
     def _class(self, norm: int, strings: StringStore) -> int:
         """A named word's own class; for any other word, the set of regexes it matches."""

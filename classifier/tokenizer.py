@@ -200,6 +200,14 @@ class Columns(NamedTuple):
     is_alpha: list[int]
     is_punct: list[int]
     spaces: list[int]
+    # NORM, LIKE_NUM and IS_ALPHA in one int (`lexical_key`): what the token patterns read a
+    # token by, looked up once per token instead of as a tuple of three.
+    keys: list[int]
+
+
+def lexical_key(norm: int, like_num: object, is_alpha: object) -> int:
+    """A token's NORM and flags in one int, for `Columns.keys`."""
+    return norm * 4 + 2 * bool(like_num) + bool(is_alpha)
 
 
 # Where the tokenizer leaves a doc's `Columns` (`Doc.user_data`).
@@ -213,7 +221,9 @@ def columns(doc: Doc) -> Columns:
     if isinstance(found, Columns) and len(found.orths) == len(doc):
         return found
     table = doc.to_array([ORTH, NORM, LIKE_NUM, IS_ALPHA, IS_PUNCT, SPACY])
-    return Columns(*(table[:, i].tolist() for i in range(6)))
+    orths, norms, nums, alphas, puncts, spaces = (table[:, i].tolist() for i in range(6))
+    keys = list(map(lexical_key, norms, nums, alphas))
+    return Columns(orths, norms, nums, alphas, puncts, spaces, keys)
 
 
 class FastTokenizer:
@@ -221,11 +231,11 @@ class FastTokenizer:
 
     def __init__(self, vocab: Vocab) -> None:
         self.vocab = vocab
-        # Each word's lexeme attributes (ORTH id, NORM id, LIKE_NUM, IS_ALPHA, IS_PUNCT),
+        # Each word's lexeme attributes (ORTH id, NORM id, LIKE_NUM, IS_ALPHA, IS_PUNCT, key),
         # remembered: `Doc` takes ORTH ids at a third of the cost of strings (no UTF-8 encoding
         # and hashing per token), and the columns come from the same look-up. Bounded: cleared
         # when full.
-        self._orths: dict[str, tuple[int, int, bool, bool, bool]] = {}
+        self._orths: dict[str, tuple[int, int, bool, bool, bool, int]] = {}
 
     def __call__(self, text: str) -> Doc:
         if not text.isascii():  # a flag: O(1)
@@ -237,16 +247,18 @@ class FastTokenizer:
         if not words:
             return Doc(self.vocab, words=[], spaces=[])
         lexemes = self._lexemes(words)
-        orth_ids, norm_ids, nums, alphas, puncts = map(list, zip(*lexemes, strict=True))
+        orth_ids, norm_ids, nums, alphas, puncts, keys = map(list, zip(*lexemes, strict=True))
         # `Doc` takes ORTH ids as well as strings (its stub names only strings)
         doc = Doc(self.vocab, words=orth_ids, spaces=spaces)  # type: ignore[arg-type]
         for i, norm in norms:
             doc[i].norm_ = norm
             norm_ids[i] = self.vocab.strings[norm]
-        doc.user_data[COLUMNS] = Columns(orth_ids, norm_ids, nums, alphas, puncts, spaces)
+            keys[i] = lexical_key(norm_ids[i], nums[i], alphas[i])
+        table = Columns(orth_ids, norm_ids, nums, alphas, puncts, spaces, keys)
+        doc.user_data[COLUMNS] = table
         return doc
 
-    def _lexemes(self, words: list[str]) -> list[tuple[int, int, bool, bool, bool]]:
+    def _lexemes(self, words: list[str]) -> list[tuple[int, int, bool, bool, bool, int]]:
         known = self._orths
         try:
             return list(map(known.__getitem__, words))
@@ -257,7 +269,15 @@ class FastTokenizer:
             for word in words:
                 if word not in known:
                     lex = vocab[word]
-                    known[word] = (lex.orth, lex.norm, lex.like_num, lex.is_alpha, lex.is_punct)
+                    num, alpha = lex.like_num, lex.is_alpha
+                    known[word] = (
+                        lex.orth,
+                        lex.norm,
+                        num,
+                        alpha,
+                        lex.is_punct,
+                        lexical_key(lex.norm, num, alpha),
+                    )
             return list(map(known.__getitem__, words))
 
     def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterator[Doc]:

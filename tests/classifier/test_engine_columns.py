@@ -69,7 +69,11 @@ def test_edge_cases(text: str) -> None:
 def _from_the_doc(doc: Doc) -> Columns:
     table = doc.to_array([ORTH, NORM, LIKE_NUM, IS_ALPHA, IS_PUNCT, SPACY])
     orths, norms, nums, alphas, puncts, spaces = (table[:, i].tolist() for i in range(6))
-    return Columns(orths, norms, nums, alphas, puncts, spaces)
+    keys = [
+        norm * 4 + 2 * bool(num) + bool(alpha)
+        for norm, num, alpha in zip(norms, nums, alphas, strict=True)
+    ]
+    return Columns(orths, norms, nums, alphas, puncts, spaces, keys)
 
 
 def test_columns_are_what_the_doc_holds(triage: Triage) -> None:
@@ -77,7 +81,7 @@ def test_columns_are_what_the_doc_holds(triage: Triage) -> None:
     texts += ["can't cannot dont it's I'm we'll N'T", "", "x", "CA n't wo n't sha n't"]
     for text in texts:
         doc = triage.nlp.make_doc(text)
-        left = doc.user_data.get(COLUMNS) if len(doc) else Columns([], [], [], [], [], [])
+        left = doc.user_data.get(COLUMNS) if len(doc) else Columns([], [], [], [], [], [], [])
         assert isinstance(left, Columns)
         assert left == _from_the_doc(doc), text
         assert columns(doc) is left or not len(doc)
