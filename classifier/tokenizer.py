@@ -64,8 +64,8 @@ def split_tokens(text: str) -> tuple[list[str], list[int]]:
     """The tokens `_TOKEN` finds in `text`, and whether each is followed by one space (1 / 0).
 
     The chunks are joined by newlines (no token holds a blank), a chunk's trailing space then
-    standing for its newline: each token is followed by exactly one separator, a space (True)
-    or a newline (False). `str.split` and `bytes.translate` read both lists off at C speed."""
+    standing for its newline: each token is followed by exactly one separator, a space (1) or
+    a newline (0). `str.split` and `bytes.translate` read both lists off at C speed."""
     chunks = (_ASCII_CHUNK if text.isascii() else _CHUNK).findall(text)
     if not chunks:
         return [], []
@@ -89,8 +89,6 @@ SPLITS = {
 }  # fmt: skip
 ORTH_CACHE_LIMIT = 200_000  # words; far more than a day of mail's vocabulary
 _CURLY = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
-
-
 _SPECIAL = re.compile(r"'|\b(?:" + "|".join(SPLITS) + r")\b", re.IGNORECASE)
 
 
@@ -192,7 +190,8 @@ def _contractions(
 
 class Columns(NamedTuple):
     """A doc's token attributes as lists, as `Doc.to_array` would give them: what the signal
-    tagger and the text categorizer read, without a `to_array` pass over the doc each."""
+    tagger and its token patterns read, without a `to_array` pass over the doc each. Valid for
+    the doc as the tokenizer made it (nothing in the pipeline changes a token's NORM later)."""
 
     orths: list[int]
     norms: list[int]
