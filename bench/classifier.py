@@ -12,6 +12,10 @@ load < 2 s.
 The machine it runs on is often shared: the last line repeats the figures in CPU time (process
 CPU seconds, the CPU time of each single message, the cold load's CPU seconds), which is what
 compares two versions measured at different moments of a busy day.
+
+`--stages` prints where a message's CPU goes, stage by stage (text preparation, tokenizer,
+signal tagger, text categorizer, the rest), on the bench's messages and on the intake worker's
+~3 KB mail (`bench.smtp_intake.support_mail`: paragraphs, a pasted SIP trace, a signature).
 """
 
 from __future__ import annotations
@@ -25,9 +29,14 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+if TYPE_CHECKING:
+    from classifier import Triage
+    from policies import Policy
 
 TARGET_RATE = 5_000.0
 TARGET_P99_MS = 5.0
@@ -48,6 +57,75 @@ def messages(count: int) -> list[tuple[str, str, str]]:
     return [(r["policy"], r["subject"], r["body"]) for r in rows][:count]
 
 
+def support_mails(count: int) -> list[tuple[str, str]]:
+    """(subject, body) of the mail `bench.smtp_intake` sends, parsed as the worker reads it."""
+    from email import message_from_bytes
+    from email.message import EmailMessage
+    from email.policy import default
+
+    from bench.smtp_intake import support_mail
+
+    mails = []
+    for n in range(count):
+        message = message_from_bytes(support_mail(n), policy=default)
+        assert isinstance(message, EmailMessage)
+        body = message.get_body(("plain",))
+        assert body is not None
+        mails.append((str(message["Subject"]), body.get_content()))
+    return mails
+
+
+def stages(triage: Triage, policy: Policy, items: list[tuple[str, str]]) -> dict[str, float]:
+    """CPU microseconds per message of each stage of `propose_many` over `items`, each stage
+    replayed alone on the previous stage's output (best of `RUNS`); "the rest" is the total
+    less the stages (mixing, the decision and its reasons, list items read alone)."""
+    from classifier.text import compose
+    from classifier.triage import current_subject
+
+    nlp = triage.nlp
+    tagger, textcat = nlp.get_pipe("intake_signals"), nlp.get_pipe("textcat")
+    texts = [compose(current_subject(subject, body), body) for subject, body in items]
+    docs = [nlp.make_doc(text) for text in texts]
+
+    def categorize() -> None:
+        for start in range(0, len(docs), 256):
+            batch = docs[start : start + 256]
+            textcat.set_annotations(batch, textcat.predict(batch))  # type: ignore[attr-defined]
+
+    per = 1e6 / len(items)
+    found = {
+        "total (propose_many)": _cpu(lambda: triage.propose_many(policy, items)) * per,
+        "text preparation (compose)": _cpu(
+            lambda: [compose(current_subject(s, b), b) for s, b in items]
+        )
+        * per,
+        "tokenizer (make_doc)": _cpu(lambda: [nlp.make_doc(text) for text in texts]) * per,
+        "signal tagger": _cpu(lambda: [tagger(doc) for doc in docs]) * per,
+        "  of which phrase matcher": _cpu(lambda: [tagger.phrases(doc) for doc in docs]) * per,  # type: ignore[attr-defined]
+        "  of which token patterns": _cpu(lambda: [tagger.patterns(doc) for doc in docs]) * per,  # type: ignore[attr-defined]
+        "text categorizer": _cpu(categorize) * per,
+    }
+    parts = (
+        "text preparation (compose)",
+        "tokenizer (make_doc)",
+        "signal tagger",
+        "text categorizer",
+    )
+    found["the rest (decision, reasons, list items)"] = found["total (propose_many)"] - sum(
+        found[name] for name in parts
+    )
+    return found
+
+
+def _cpu(work: Callable[[], object], runs: int = RUNS) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        started = time.process_time()
+        work()
+        best = min(best, time.process_time() - started)
+    return best
+
+
 def cold_load_seconds() -> tuple[float, bool, float]:
     """Import and load in a fresh interpreter, as `intake serve` does at start-up: wall-clock
     seconds, whether a trained model loaded, and the CPU seconds it took."""
@@ -64,6 +142,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--latency-samples", type=int, default=2_000)
+    parser.add_argument(
+        "--stages", action="store_true", help="CPU per message stage by stage, then stop"
+    )
     args = parser.parse_args()
 
     import spacy
@@ -89,6 +170,18 @@ def main() -> int:
     spacy_tokenizer = spacy.blank("en").tokenizer
     assert isinstance(spacy_tokenizer, Tokenizer)
     triage.propose_many(policies["msp"], by_policy["msp"][:200])  # warm up
+    if args.stages:
+        mails = support_mails(1000)
+        short = [(subject, body) for _, subject, body in data[:4000]]
+        triage.propose_many(policies["msp"], mails[:100])
+        print("CPU microseconds per message    bench messages   3 KB mails")
+        for (name, a), b in zip(
+            stages(triage, policies["msp"], short).items(),
+            stages(triage, policies["msp"], mails).values(),
+            strict=True,
+        ):
+            print(f"{name:42s} {a:8.1f} {b:12.1f}")
+        return 0
 
     def baseline_work() -> object:
         return list(spacy_tokenizer.pipe(texts, batch_size=256))

@@ -123,7 +123,14 @@ def read_language(text: str, norms: Sequence[int], strings: StringStore) -> Read
 def function_words_language(norms: Sequence[int], strings: StringStore) -> Reading:
     """English unless another language's function words clearly outnumber English's."""
     present = set(norms[:SAMPLE_TOKENS])
-    if len(_FOREIGN.intersection(present)) < MIN_ALONE:  # most mail: English, one look
+    foreign = len(_FOREIGN.intersection(present))
+    if foreign < MIN_ALONE:  # most mail: English, one look
+        return ENGLISH
+    # No other language has more function words here than all of them together: when even
+    # that many would not outweigh English, English it is, without counting language by
+    # language ("is", "no", "of", "we" are English and Dutch or Spanish function words).
+    english = len(_KEYS["en"].intersection(present))
+    if foreign < (MIN_ALONE if english == 0 else MIN_STOPWORDS) or foreign < DOMINANCE * english:
         return ENGLISH
     counts = {code: len(keys.intersection(present)) for code, keys in _KEYS.items()}
     best = max((code for code in counts if code != "en"), key=lambda code: counts[code])

@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from spacy.attrs import IS_ALPHA, LIKE_NUM, NORM
 from spacy.strings import StringStore, get_string_id
 from spacy.tokens import Doc
+
+from classifier.tokenizer import COLUMNS, Columns, columns, lexical_key
 
 _RANGE = re.compile(r"^\{(\d*),(\d*)\}$|^\{(\d+)\}$")
 
@@ -93,8 +94,8 @@ MAX_REGEXES = 12  # 4,096 classes of unnamed words, times 4 flags: still a cheap
 # A doc's LIKE_NUM or IS_ALPHA column: a list, or the column of `Doc.to_array` as it is.
 Column = Sequence[int] | np.ndarray
 
-# Classes remembered per NORM: far more than a day of mail's vocabulary, and bounded (cleared
-# when full) so that a stream of random tokens cannot grow it for ever.
+# Characters remembered per NORM and flags: far more than a day of mail's vocabulary, and
+# bounded (cleared when full) so that a stream of random tokens cannot grow it for ever.
 CACHE_LIMIT = 200_000
 
 
@@ -147,23 +148,47 @@ class AnchoredMatcher:
             (re.compile(self._expression(compiled[i][1])), self._needs(compiled[i][1]))
             for i in order
         ]
-        self._cache: dict[int, int] = {}
+        # Each pattern under the words of its most selective need: a message is searched only
+        # with the patterns whose first needed word it holds (one set intersection, instead of
+        # a look at every pattern's needs).
+        by_word: dict[int, list[int]] = {}
+        for index, (_, needs) in enumerate(self._searches):
+            for norm in needs[0] if needs else ():
+                by_word.setdefault(norm, []).append(index)
+        self._by_word = {norm: tuple(indexes) for norm, indexes in by_word.items()}
+        self._first_words = frozenset(by_word)
+        self._always = frozenset(i for i, (_, needs) in enumerate(self._searches) if not needs)
+        # Each token's character, by its `tokenizer.lexical_key` (NORM, LIKE_NUM, IS_ALPHA).
+        self._cache: dict[int, str] = {}
 
     def __call__(self, doc: Doc) -> list[tuple[str, int, int]]:
         if not len(doc):
             return []
-        table = doc.to_array([NORM, LIKE_NUM, IS_ALPHA])
-        return self.match(table[:, 0].tolist(), table[:, 1], table[:, 2], doc)
+        table = columns(doc)
+        return self.match(table.norms, table.like_num, table.is_alpha, doc)
 
     def match(
         self, norms: list[int], nums: Column, alphas: Column, doc: Doc
     ) -> list[tuple[str, int, int]]:
         """As `__call__`, on the doc's NORM (a list), LIKE_NUM and IS_ALPHA columns already
         extracted."""
-        text = self.encode(norms, nums, alphas, doc.vocab.strings)
         present = set(norms)  # a pattern whose needed word is absent cannot match anywhere
+        candidates = set(self._always)
+        by_word = self._by_word
+        for norm in present.intersection(self._first_words):
+            candidates.update(by_word[norm])
+        if not candidates:
+            return []
+        table = doc.user_data.get(COLUMNS)
+        if isinstance(table, Columns) and table.norms is norms and table.like_num is nums:
+            # the columns the tokenizer left on the doc: their keys are already made
+            text = self.encode_keys(table.keys, doc.vocab.strings)
+        else:
+            text = self.encode(norms, nums, alphas, doc.vocab.strings)
         found = []
-        for index, (expression, needs) in enumerate(self._searches):
+        searches = self._searches
+        for index in candidates:  # in any order: the hits are sorted below
+            expression, needs = searches[index]
             for need in needs:
                 if present.isdisjoint(need):
                     break
@@ -178,20 +203,24 @@ class AnchoredMatcher:
         return [(labels[index], start, end) for start, index, end in found]
 
     def encode(self, norms: list[int], nums: Column, alphas: Column, strings: StringStore) -> str:
-        """One character per token: its class (by NORM, remembered), shifted by its flags."""
+        """One character per token: its class (by NORM) shifted by its flags."""
+        return self.encode_keys(list(map(lexical_key, norms, nums, alphas)), strings)
+
+    def encode_keys(self, keys: list[int], strings: StringStore) -> str:
+        """As `encode`, from the tokens' `tokenizer.lexical_key`s: each character remembered
+        per key (one dictionary look-up per token, no arrays to build)."""
         cache = self._cache
         try:
-            classes = list(map(cache.__getitem__, norms))
+            return "".join(map(cache.__getitem__, keys))
         except KeyError:
             if len(cache) > CACHE_LIMIT:
                 cache.clear()
-            for norm in norms:
-                if norm not in cache:
-                    cache[norm] = self._class(norm, strings)
-            classes = list(map(cache.__getitem__, norms))
-        flags = 2 * (np.asarray(nums) != 0) + (np.asarray(alphas) != 0)
-        codes = _BASE + flags * self._classes + np.array(classes, dtype=np.int64)
-        return codes.astype("<u4").tobytes().decode("utf-32-le")
+            for token in keys:
+                if token not in cache:
+                    flags = token & 3  # 2 * LIKE_NUM + IS_ALPHA
+                    cls = self._class(token >> 2, strings)
+                    cache[token] = chr(_BASE + flags * self._classes + cls)
+            return "".join(map(cache.__getitem__, keys))
 
     def _class(self, norm: int, strings: StringStore) -> int:
         """A named word's own class; for any other word, the set of regexes it matches."""

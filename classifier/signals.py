@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 
-from spacy.attrs import IDX, IS_ALPHA, IS_PUNCT, LENGTH, LIKE_NUM, NORM, ORTH, SPACY
+from spacy.attrs import IDX, LENGTH
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
@@ -43,6 +43,7 @@ from classifier.lexicon import (
 )
 from classifier.narrative import sentences, settle_time
 from classifier.patterns import AnchoredMatcher, Column
+from classifier.tokenizer import columns
 
 EXTENSION = "intake_signals"
 LANGUAGE = "intake_language"  # a `Reading`: English, or the language its function words show
@@ -83,13 +84,13 @@ class SignalTagger:
     def find(self, doc: Doc) -> tuple[Hit, ...]:
         if not len(doc):
             return ()
-        table = doc.to_array([NORM, LIKE_NUM, IS_ALPHA, IS_PUNCT, ORTH, SPACY])
-        norms: list[int] = table[:, 0].tolist()
+        table = columns(doc)  # the tokenizer's, without a `to_array` pass
+        norms = table.norms
         doc._.set(LANGUAGE, function_words_language(norms, doc.vocab.strings))
-        matches = self._matches(doc, norms, table[:, 1], table[:, 2])
+        matches = self._matches(doc, norms, table.like_num, table.is_alpha)
         if not matches:
             return ()
-        punct: list[int] = table[:, 3].tolist()
+        punct = table.is_punct
         kept = []
         for match in _longest_per_group(matches):
             name = match[0]
@@ -106,16 +107,14 @@ class SignalTagger:
                 if match[0] == "unknown":
                     continue  # "every outbound fax", "fax delivery"
             kept.append(match)
-        kept = settle_time(
-            kept, lambda: self._sentences(doc, table[:, 4].tolist(), table[:, 5].tolist())
-        )
+        kept = settle_time(kept, lambda: self._sentences(doc, table.orths, table.spaces))
         kept = _settle_customers(_settle_scope(_settle_breadth(_qualified_works(kept))))
         kept.sort(key=lambda match: (match[1], match[0]))
         # The phrase as written, from its tokens' ORTH and trailing space (a `Span` per hit,
         # or `doc.text`, costs more than the matching), written once per run of tokens (a
         # phrase repeated in the message is the same text); one `Hit` per signal and phrase.
         strings = doc.vocab.strings
-        orths, spaces = table[:, 4].tolist(), table[:, 5].tolist()
+        orths, spaces = table.orths, table.spaces
         hits = []
         seen: set[tuple[str, str]] = set()
         written: dict[tuple[int, ...], str] = {}

@@ -24,6 +24,9 @@ _WORDLIKE = re.compile(r"[^\W_]", re.UNICODE)
 _ITEM = re.compile(r"^[ \t]*(?:\d{1,2}[.)]|[-*\u2022])[ \t]+(?=\S)", re.MULTILINE)
 # After the last item of a list: a line that does not continue it (not in lower case), or the end.
 _CLOSING_PARAGRAPH = re.compile(r"\n(?=[^\sa-z])|\Z")
+# The same after a newline: `re` finds a literal first character fast, where `^` is tested at
+# every position (a third of the time of `list_items` on a 3 KB mail).
+_ITEM_AFTER_NEWLINE = re.compile(r"\n(?=[ \t]*(?:\d{1,2}[.)]|[-*\u2022])[ \t]+\S)")
 # Where quoted history starts in a reply: "On Mon, 3 Jun 2024, Ann wrote:", Outlook's
 # "-----Original Message-----" or "From: ... " block, its underscore rule, or a "> " line.
 _QUOTE_START = re.compile(
@@ -79,8 +82,22 @@ def clean(text: str, limit: int = MAX_CHARS) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if _may_hold_control(text):
         text = _CONTROL.sub(" ", text)
-    text = _BLANK_LINES.sub("\n", _SPACES.sub(" ", text)).strip()
+    text = _BLANK_LINES.sub("\n", _one_space(text)).strip()
     return text[:limit]
+
+
+def _one_space(text: str) -> str:
+    """`_SPACES.sub(" ", text)`: runs of blanks become one space. Without tabs and no-break
+    spaces that is runs of spaces, and splitting on the space does it at C speed (the
+    expression tests every space of the text)."""
+    if "\t" in text or "\u00a0" in text:
+        return _SPACES.sub(" ", text)
+    if "  " not in text:
+        return text
+    middle = " ".join(filter(None, text.split(" ")))
+    if not middle:
+        return " "  # all spaces
+    return (" " if text[0] == " " else "") + middle + (" " if text[-1] == " " else "")
 
 
 def _may_hold_control(text: str) -> bool:
@@ -154,7 +171,8 @@ def list_items(text: str) -> list[str]:
     """The items of a message written as a numbered or bulleted list ("1) ...", "- ..."), each
     with the lines that follow it; empty when there are fewer than two. A lead reads each item:
     an outage can be the third point of a mail that opens with a price question."""
-    starts = [match.start() for match in _ITEM.finditer(text)]
+    starts = [0] if _ITEM.match(text) else []
+    starts += [match.start() + 1 for match in _ITEM_AFTER_NEWLINE.finditer(text)]
     if len(starts) < 2:
         return []
     ends = [*starts[1:], len(text)]

@@ -16,8 +16,9 @@ import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from spacy.attrs import IS_ALPHA, IS_PUNCT, LIKE_NUM, NORM, ORTH, SPACY
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import registry
@@ -32,9 +33,46 @@ _TOKEN = re.compile(
     """,
     re.IGNORECASE | re.VERBOSE,
 )
-# Each token with the one space that follows it, if any: `findall` in one pass (a third faster
-# than a match object per token).
-_TOKEN_AND_SPACE = re.compile("(" + _TOKEN.pattern + ")([ ]?)", _TOKEN.flags)
+# A regular expression pays per match, and Python per token: `_CHUNK` finds, where it can, a
+# whole run of words joined by single spaces ("since this morning several of our desk phones")
+# in one match, each word exactly the token `_TOKEN` would find there: a maximal `[^\W_]+`
+# (possessive: it never gives back a letter) that does not start a number `_TOKEN`'s first
+# branch takes ("10.0.0.1": the run stops before it). Anything else is one `_TOKEN`. Each match
+# takes the one space that follows it, as `_TOKEN` + "[ ]?" did.
+_RUN = r"(?!\d++[.,:]\d)[^\W_]++(?:[ ](?!\d++[.,:]\d)[^\W_]++)*+"
+_CHUNK = re.compile(f"(?:{_RUN}|{_TOKEN.pattern})[ ]?", _TOKEN.flags)
+# The same for ASCII text (most mail), with ASCII classes, which `re` tests faster: for an ASCII
+# character `[^\W_]` is `[A-Za-z0-9]`, `\d` is `[0-9]`, `\S` is anything but these six blanks
+# and the four separators `str.isspace` knows (a test checks all 128).
+_ASCII_WORD, _ASCII_DIGIT, _ASCII_NOT_SPACE = "[A-Za-z0-9]", "[0-9]", r"[^ \t\n\r\x0b\x0c\x1c-\x1f]"
+_ASCII_RUN = (
+    f"(?!{_ASCII_DIGIT}++[.,:]{_ASCII_DIGIT}){_ASCII_WORD}++"
+    f"(?:[ ](?!{_ASCII_DIGIT}++[.,:]{_ASCII_DIGIT}){_ASCII_WORD}++)*+"
+)
+_ASCII_TOKEN = (
+    f"{_ASCII_DIGIT}+(?:[.,:]{_ASCII_DIGIT}+)+|{_ASCII_WORD}+"
+    r"|'(?:[sS]|[rR][eE]|[lL][lL]|[vV][eE]|[mM]|[dD]|[tT])\b|" + _ASCII_NOT_SPACE
+)
+_ASCII_CHUNK = re.compile(f"(?:{_ASCII_RUN}|{_ASCII_TOKEN})[ ]?")
+# Every byte but a space and a newline: deleting them from the UTF-8 of the joined chunks
+# leaves one separator per token (a UTF-8 sequence never holds either byte), read as 1 and 0.
+_NOT_SEPARATOR = bytes(b for b in range(256) if b not in b" \n")
+_SEPARATOR_FLAG = bytes.maketrans(b" \n", b"\x01\x00")
+
+
+def split_tokens(text: str) -> tuple[list[str], list[int]]:
+    """The tokens `_TOKEN` finds in `text`, and whether each is followed by one space (1 / 0).
+
+    The chunks are joined by newlines (no token holds a blank), a chunk's trailing space then
+    standing for its newline: each token is followed by exactly one separator, a space (1) or
+    a newline (0). `str.split` and `bytes.translate` read both lists off at C speed."""
+    chunks = (_ASCII_CHUNK if text.isascii() else _CHUNK).findall(text)
+    if not chunks:
+        return [], []
+    joined = ("\n".join(chunks) + "\n").replace(" \n", " ")
+    return joined.split(), list(joined.encode().translate(_SEPARATOR_FLAG, _NOT_SEPARATOR))
+
+
 # Token NORMs that differ from the lower-cased text (as spaCy's English exceptions set them).
 NORMS = {"n't": "not", "'re": "are", "'m": "am", "'ll": "will", "'ve": "have", "'d": "would"}
 BASES = {"ca": "can", "wo": "will", "sha": "shall"}  # before "n't" only
@@ -52,6 +90,20 @@ SPLITS = {
 ORTH_CACHE_LIMIT = 200_000  # words; far more than a day of mail's vocabulary
 _CURLY = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
 _SPECIAL = re.compile(r"'|\b(?:" + "|".join(SPLITS) + r")\b", re.IGNORECASE)
+
+
+def _may_change(text: str) -> bool:
+    """Whether `_contractions` runs: an apostrophe, or a joined form standing as a word
+    (`_SPECIAL`; "_cannot" is not one, and stays whole when nothing else calls for the pass).
+    In ASCII text the joined form is in the lower-cased text: a plain search rules most text
+    out before the regular expression, which is far slower, is asked."""
+    if "'" in text:
+        return True
+    if text.isascii():
+        lower = text.lower()
+        if not any(word in lower for word in SPLITS):
+            return False
+    return _SPECIAL.search(text) is not None
 
 
 # The tokens `_contractions` changes: contraction parts ("'t" to join, "'re" and the rest for
@@ -89,15 +141,15 @@ def _changed(words: list[str]) -> list[int]:
 
 
 def _contractions(
-    words: list[str], spaces: list[bool]
-) -> tuple[list[str], list[bool], list[tuple[int, str]]]:
+    words: list[str], spaces: list[int]
+) -> tuple[list[str], list[int], list[tuple[int, str]]]:
     """Split "cannot"-style words and give contraction parts their NORMs. Only the words
     `_changed` finds are looked at; the runs between them are copied as they are."""
     changed = _changed(words)
     if not changed:
         return words, spaces, []
     out_words: list[str] = []
-    out_spaces: list[bool] = []
+    out_spaces: list[int] = []
     norms: list[tuple[int, str]] = []
     copied = 0
     for i in changed:
@@ -136,41 +188,96 @@ def _contractions(
     return out_words, out_spaces, norms
 
 
+class Columns(NamedTuple):
+    """A doc's token attributes as lists, as `Doc.to_array` would give them: what the signal
+    tagger and its token patterns read, without a `to_array` pass over the doc each. Valid for
+    the doc as the tokenizer made it (nothing in the pipeline changes a token's NORM later)."""
+
+    orths: list[int]
+    norms: list[int]
+    like_num: list[int]  # the flags as 0 / 1 or False / True
+    is_alpha: list[int]
+    is_punct: list[int]
+    spaces: list[int]
+    # NORM, LIKE_NUM and IS_ALPHA in one int (`lexical_key`): what the token patterns read a
+    # token by, looked up once per token instead of as a tuple of three.
+    keys: list[int]
+
+
+def lexical_key(norm: int, like_num: object, is_alpha: object) -> int:
+    """A token's NORM and flags in one int, for `Columns.keys`."""
+    return norm * 4 + 2 * bool(like_num) + bool(is_alpha)
+
+
+# Where the tokenizer leaves a doc's `Columns` (`Doc.user_data`).
+COLUMNS = "intake.columns"
+
+
+def columns(doc: Doc) -> Columns:
+    """The doc's `Columns`: those the tokenizer left, or read from the doc (a doc made by
+    another tokenizer)."""
+    found = doc.user_data.get(COLUMNS)
+    if isinstance(found, Columns) and len(found.orths) == len(doc):
+        return found
+    table = doc.to_array([ORTH, NORM, LIKE_NUM, IS_ALPHA, IS_PUNCT, SPACY])
+    orths, norms, nums, alphas, puncts, spaces = (table[:, i].tolist() for i in range(6))
+    keys = list(map(lexical_key, norms, nums, alphas))
+    return Columns(orths, norms, nums, alphas, puncts, spaces, keys)
+
+
 class FastTokenizer:
-    """`nlp.tokenizer` replacement: text in, `Doc` out."""
+    """`nlp.tokenizer` replacement: text in, `Doc` out (with its `Columns`)."""
 
     def __init__(self, vocab: Vocab) -> None:
         self.vocab = vocab
-        # Each word's ORTH id, remembered: `Doc` takes ids at a third of the cost of strings
-        # (no UTF-8 encoding and hashing per token). Bounded: cleared when full.
-        self._orths: dict[str, int] = {}
+        # Each word's lexeme attributes (ORTH id, NORM id, LIKE_NUM, IS_ALPHA, IS_PUNCT, key),
+        # remembered: `Doc` takes ORTH ids at a third of the cost of strings (no UTF-8 encoding
+        # and hashing per token), and the columns come from the same look-up. Bounded: cleared
+        # when full.
+        self._orths: dict[str, tuple[int, int, bool, bool, bool, int]] = {}
 
     def __call__(self, text: str) -> Doc:
-        text = text.translate(_CURLY)
-        pairs = _TOKEN_AND_SPACE.findall(text)
-        words = [word for word, _ in pairs]
-        spaces = [space == " " for _, space in pairs]
+        if not text.isascii():  # a flag: O(1)
+            text = text.translate(_CURLY)
+        words, spaces = split_tokens(text)
         norms: list[tuple[int, str]] = []
-        if _SPECIAL.search(text):
+        if _may_change(text):
             words, spaces, norms = _contractions(words, spaces)
+        if not words:
+            return Doc(self.vocab, words=[], spaces=[])
+        lexemes = self._lexemes(words)
+        orth_ids, norm_ids, nums, alphas, puncts, keys = map(list, zip(*lexemes, strict=True))
         # `Doc` takes ORTH ids as well as strings (its stub names only strings)
-        doc = Doc(self.vocab, words=self._orth_ids(words), spaces=spaces)  # type: ignore[arg-type]
+        doc = Doc(self.vocab, words=orth_ids, spaces=spaces)  # type: ignore[arg-type]
         for i, norm in norms:
             doc[i].norm_ = norm
+            norm_ids[i] = self.vocab.strings[norm]
+            keys[i] = lexical_key(norm_ids[i], nums[i], alphas[i])
+        table = Columns(orth_ids, norm_ids, nums, alphas, puncts, spaces, keys)
+        doc.user_data[COLUMNS] = table
         return doc
 
-    def _orth_ids(self, words: list[str]) -> list[int]:
-        orths = self._orths
+    def _lexemes(self, words: list[str]) -> list[tuple[int, int, bool, bool, bool, int]]:
+        known = self._orths
         try:
-            return list(map(orths.__getitem__, words))
+            return list(map(known.__getitem__, words))
         except KeyError:
-            if len(orths) > ORTH_CACHE_LIMIT:
-                orths.clear()
-            add = self.vocab.strings.add
+            if len(known) > ORTH_CACHE_LIMIT:
+                known.clear()
+            vocab = self.vocab
             for word in words:
-                if word not in orths:
-                    orths[word] = add(word)
-            return list(map(orths.__getitem__, words))
+                if word not in known:
+                    lex = vocab[word]
+                    num, alpha = lex.like_num, lex.is_alpha
+                    known[word] = (
+                        lex.orth,
+                        lex.norm,
+                        num,
+                        alpha,
+                        lex.is_punct,
+                        lexical_key(lex.norm, num, alpha),
+                    )
+            return list(map(known.__getitem__, words))
 
     def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterator[Doc]:
         for text in texts:
