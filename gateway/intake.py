@@ -21,7 +21,14 @@ from gateway.activity import ListenerActivity
 from gateway.clock import Clock
 from gateway.config import DeskSettings, Settings
 from gateway.lifecycle import is_final
-from gateway.mailrules import Keys, Placement, ack_recipient, loop_reason, place
+from gateway.mailrules import (
+    Keys,
+    Placement,
+    ack_recipient,
+    loop_reason,
+    note_automated_answer,
+    place,
+)
 from gateway.metrics import Metrics
 from gateway.parsing import ParsedMessage, automated_reason, parse_message, ticket_tag
 from gateway.policybook import PolicyBook
@@ -227,7 +234,9 @@ class EmailIntake(PollingWorker):
     ) -> None:
         now = self._clock.now()
         item = mail.item
-        placement = await place(db, mail.parsed, mail.keys, self._settings.email, now)
+        placement = await place(
+            db, mail.parsed, mail.keys, self._settings.email, now, automated=mail.exempt
+        )
         if placement.copy is not None:
             copy = placement.copy
             await sql.add_event(
@@ -240,6 +249,15 @@ class EmailIntake(PollingWorker):
             await inbox_sql.finish_inbox(db, item.id, now, note=note)
             return
         ticket, previous = placement.ticket, None
+        if placement.kind == "auto-reply" and ticket is not None:  # a machine answering us
+            closed = is_final(ticket)
+            await note_automated_answer(
+                db, ticket, mail.parsed, sender=mail.keys.sender, inbox_id=item.id,
+                reason=mail.exempt or "", stored=not closed, now=now,
+            )  # fmt: skip
+            if closed:  # noted on the closed ticket: nothing opens, reopens or answers
+                await inbox_sql.finish_inbox(db, item.id, now, note=f"ticket {ticket.number}")
+                return
         if ticket is not None and is_final(ticket):  # a closed ticket: a new one links it
             previous, ticket = ticket, None
         if ticket is not None:  # a reply or a follow-up
