@@ -119,9 +119,14 @@ async def test_an_out_of_office_reply_on_a_closed_ticket_opens_nothing(
 
 
 async def test_an_automated_sender_that_keeps_writing_opens_a_bounded_number_of_tickets(
-    tmp_path: Path, clock: ManualClock
+    tmp_path: Path, clock: ManualClock, store_url: str | None
 ) -> None:
-    settings = make_settings(tmp_path, email__automated_tickets=3, email__automated_window="1h")
+    settings = make_settings(
+        tmp_path,
+        store__url=store_url,
+        email__automated_tickets=3,
+        email__automated_window="1h",
+    )
     gw = Gateway(settings, clock=clock, proposer=DefaultProposer(), workers=False)
     await gw.start()
     try:
