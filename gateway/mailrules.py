@@ -151,15 +151,15 @@ async def _flooded(
     `automated_tickets` tickets within `automated_window`; else None (a new ticket)."""
     if not sender:
         return None
-    # Messages marked `automated` by intake (`meta.automated`), which opened their ticket:
-    # the ticket's first inbound message is theirs.
+    # The sender's tickets of the window (few: the bound keeps them few) whose first inbound
+    # message intake marked `automated` (`meta.automated`): the ones its machine opened.
     async with db.execute(
-        "SELECT m.ticket_id, t.status FROM messages m JOIN tickets t ON t.id = m.ticket_id"
-        " WHERE m.direction = 'in' AND m.sender = ? AND m.created_at >= ?"
-        " AND m.meta LIKE '%\"automated\":%'"
-        " AND m.id = (SELECT MIN(first.id) FROM messages first"
-        " WHERE first.ticket_id = m.ticket_id AND first.direction = 'in')"
-        " ORDER BY m.id DESC",
+        "SELECT t.id, t.status FROM tickets t"
+        " WHERE t.customer = ? AND t.created_at >= ? AND EXISTS (SELECT 1 FROM messages m"
+        " WHERE m.id = (SELECT MIN(first.id) FROM messages first"
+        " WHERE first.ticket_id = t.id AND first.direction = 'in')"
+        " AND m.meta LIKE '%\"automated\":%')"
+        " ORDER BY t.id DESC",
         (sender, iso(now - settings.automated_window)),
     ) as cursor:
         opened = await cursor.fetchall()
@@ -167,7 +167,7 @@ async def _flooded(
         return None
     for row in opened:
         if row["status"] != "closed":
-            return await tickets_sql.ticket_by_id(db, row["ticket_id"])
+            return await tickets_sql.ticket_by_id(db, row["id"])
     return None
 
 
