@@ -234,8 +234,9 @@ class EmailIntake(PollingWorker):
     ) -> None:
         now = self._clock.now()
         item = mail.item
+        machine = None if item.meta.get("imported") else mail.exempt  # a machine's, not ours
         placement = await place(
-            db, mail.parsed, mail.keys, self._settings.email, now, automated=mail.exempt
+            db, mail.parsed, mail.keys, self._settings.email, now, automated=machine
         )
         if placement.copy is not None:
             copy = placement.copy
@@ -252,9 +253,15 @@ class EmailIntake(PollingWorker):
         if placement.kind == "auto-reply" and ticket is not None:  # a machine answering us
             closed = is_final(ticket)
             await note_automated_answer(
-                db, ticket, mail.parsed, sender=mail.keys.sender, inbox_id=item.id,
-                reason=mail.exempt or "", stored=not closed, now=now,
-            )  # fmt: skip
+                db,
+                ticket,
+                mail.parsed,
+                sender=mail.keys.sender,
+                inbox_id=item.id,
+                reason=machine or "",
+                stored=not closed,
+                now=now,
+            )
             if closed:  # noted on the closed ticket: nothing opens, reopens or answers
                 await inbox_sql.finish_inbox(db, item.id, now, note=f"ticket {ticket.number}")
                 return

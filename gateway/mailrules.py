@@ -152,13 +152,15 @@ async def _flooded(
     if not sender:
         return None
     # The sender's tickets of the window (few: the bound keeps them few) whose first inbound
-    # message intake marked `automated` (`meta.automated`): the ones its machine opened.
+    # message intake marked `automated` (`meta.automated`): the ones its machine opened (an
+    # import, marked "imported message", is history, not a machine writing now).
     async with db.execute(
         "SELECT t.id, t.status FROM tickets t"
         " WHERE t.customer = ? AND t.created_at >= ? AND EXISTS (SELECT 1 FROM messages m"
         " WHERE m.id = (SELECT MIN(first.id) FROM messages first"
         " WHERE first.ticket_id = t.id AND first.direction = 'in')"
-        " AND m.meta LIKE '%\"automated\":%')"
+        " AND m.meta LIKE '%\"automated\":%'"
+        " AND m.meta NOT LIKE '%\"automated\": \"imported message\"%')"
         " ORDER BY t.id DESC",
         (sender, iso(now - settings.automated_window)),
     ) as cursor:

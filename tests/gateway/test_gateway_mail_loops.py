@@ -185,3 +185,36 @@ async def test_monitoring_alerts_from_one_system_still_open_their_tickets(
     await settle(gateway)
     assert len(query(gateway, "SELECT id FROM tickets")) == 3
     assert outgoing_mail(gateway) == []
+
+
+async def test_an_import_of_a_senders_history_is_not_a_mail_loop(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """`intake backfill` hands old mail to intake marked imported: each is the ticket it was,
+    however many one sender wrote, and none counts towards a machine's bound."""
+    from gateway.store import inbox as inbox_sql
+
+    settings = make_settings(tmp_path, email__automated_tickets=3)
+    gw = Gateway(settings, clock=clock, proposer=DefaultProposer(), workers=False)
+    await gw.start()
+    try:
+        for n in range(6):
+            raw = mail(subject=f"old problem {n}", body=f"text {n}", sender="pat@example.com")
+            meta = {"mail_from": "pat@example.com", "rcpt_tos": [DESK], "imported": True}
+            await gw.store.write(
+                lambda db, raw=raw, meta=meta: inbox_sql.insert_inbox(
+                    db, channel="email", kind="message", received_at=clock.now(), meta=meta,
+                    raw=raw.as_bytes(),
+                )
+            )  # fmt: skip
+        await settle(gw)
+        assert len(query(gw, "SELECT id FROM tickets")) == 6
+        assert _events(gw, "automated-flood") == []
+        robot = mail(
+            subject="Auto: pat is away", sender="pat@example.com", Auto_Submitted="auto-replied"
+        )
+        await send(gw, robot, sender="pat@example.com")
+        await settle(gw)
+        assert len(query(gw, "SELECT id FROM tickets")) == 7
+    finally:
+        await gw.stop()
