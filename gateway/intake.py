@@ -22,7 +22,14 @@ from gateway.activity import ListenerActivity
 from gateway.clock import Clock
 from gateway.config import DeskSettings, Settings
 from gateway.lifecycle import is_final
-from gateway.mailrules import Keys, Placement, ack_recipient, loop_reason, place
+from gateway.mailrules import (
+    Keys,
+    Placement,
+    ack_recipient,
+    loop_reason,
+    note_automated_answer,
+    place,
+)
 from gateway.metrics import Metrics
 from gateway.parsing import ParsedMessage, automated_reason, parse_message, ticket_tag
 from gateway.policybook import PolicyBook
@@ -78,6 +85,7 @@ class _Mail:
 
 # What writing a message did, counted in the metrics once its transaction has committed.
 _DUPLICATE, _STAFF, _THREADED = "duplicate", "staff", "threaded"
+_NOTED = "noted"  # a machine's answer to our mail, recorded on its closed ticket
 _CREATED, _ACKNOWLEDGED = "created", "acknowledged"  # a new ticket; answered, or not
 
 
@@ -354,7 +362,10 @@ class EmailIntake(PollingWorker):
         Message-ID holders)."""
         now = self._clock.now()
         item, routing = mail.item, mail.routing
-        placement = await place(db, mail.parsed, mail.keys, self._settings.email, now, known)
+        machine = None if item.meta.get("imported") else mail.exempt  # a machine's, not ours
+        placement = await place(
+            db, mail.parsed, mail.keys, self._settings.email, now, known, automated=machine
+        )
         if placement.copy is not None:
             copy = placement.copy
             await sql.add_event(
@@ -366,6 +377,21 @@ class EmailIntake(PollingWorker):
             await inbox_sql.finish_inbox(db, item.id, now, note=note)
             return _STAFF
         ticket, previous = placement.ticket, None
+        if placement.kind == "auto-reply" and ticket is not None:  # a machine answering us
+            closed = is_final(ticket)
+            await note_automated_answer(
+                db,
+                ticket,
+                mail.parsed,
+                sender=mail.keys.sender,
+                inbox_id=item.id,
+                reason=machine or "",
+                stored=not closed,
+                now=now,
+            )
+            if closed:  # noted on the closed ticket: nothing opens, reopens or answers
+                await inbox_sql.finish_inbox(db, item.id, now, note=f"ticket {ticket.number}")
+                return _NOTED
         if ticket is not None and is_final(ticket):  # a closed ticket: a new one links it
             previous, ticket = ticket, None
         if ticket is not None:  # a reply or a follow-up

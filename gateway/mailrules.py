@@ -13,10 +13,21 @@ Where it belongs (`place`), in this order:
    a sender of its messages, someone we wrote to). Anyone else opens a new ticket that
    references the one they named: a guessed id or a typed tag never appends to another
    customer's ticket.
-4. **The same request again** (same sender, subject stem and text, no reply headers, within
+4. **A machine answering our mail** (`automated`: an out-of-office reply, a delivery report
+   returning our acknowledgement, found by its threading headers, the original a bounce
+   carries, or its `[#N]` tag) is an `auto-reply` on the ticket it answers: noted there
+   (`note_automated_answer`: a bounce says which of our messages was undeliverable to whom),
+   stored in the thread if the ticket is not closed, never a new ticket, a reopening or an
+   acknowledgement.
+5. **The same request again** (same sender, subject stem and text, no reply headers, within
    `[email] followup_window`) is a follow-up on the open ticket: no second ticket, no second
    acknowledgement.
-5. Otherwise a **new ticket**.
+6. **An automated sender that keeps writing** (`[email] automated_tickets` tickets opened by
+   its automated mail within `automated_window`: an auto-responder answering itself, a
+   runaway script) adds to its latest open ticket (`automated-flood`): a loop opens a
+   bounded number of tickets, and every message it sends stays visible. An alert that
+   answers nothing of ours is a ticket source like any other until then.
+7. Otherwise a **new ticket**.
 
 Whom to acknowledge (`ack_recipient`): the Reply-To when it is in the author's own domain or
 has written to the desk before; a third-party Reply-To (another domain, never seen) at most
@@ -31,19 +42,21 @@ address each time) and is not acknowledged. Header and subject markers of automa
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from gateway.config import AckSettings, EmailSettings
 from gateway.parsing import ParsedMessage, ticket_tag
+from gateway.parsing.automated import answered_ids, undeliverable
 from gateway.parsing.identity import body_hash, fingerprint, subject_stem
 from gateway.store import dedup
 from gateway.store import outbox as outbox_sql
 from gateway.store import tickets as tickets_sql
 from gateway.store.connection import Connection
 from gateway.store.dedup import StoredMail
-from gateway.store.records import Ticket
+from gateway.store.records import Ticket, iso
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +83,10 @@ class Keys:
 
 @dataclass(frozen=True, slots=True)
 class Placement:
-    """Where a message goes: `duplicate` (of `copy`), `reply` or `follow-up` (to `ticket`), or
-    `new`. `reused` is the message already holding its Message-ID, if another one does;
-    `referenced` a ticket the message named but its sender may not join."""
+    """Where a message goes: `duplicate` (of `copy`), `reply`, `follow-up`, `auto-reply` or
+    `automated-flood` (to `ticket`), or `new`. `reused` is the message already holding its
+    Message-ID, if another one does; `referenced` a ticket the message named but its sender
+    may not join."""
 
     kind: str
     ticket: Ticket | None = None
@@ -88,9 +102,12 @@ async def place(
     settings: EmailSettings,
     now: datetime,
     known: dedup.Known | None = None,
+    *,
+    automated: str | None = None,
 ) -> Placement:
     """Where the message goes (module docstring). `known`: its batch's copies and Message-ID
-    holders, read in one query each (`dedup.known_for`)."""
+    holders, read in one query each (`dedup.known_for`); `automated` is why it looks
+    machine-sent (`gateway.parsing.automated_reason`), None for a person's mail."""
     copy = await _copy_of(db, keys.fingerprint, known)
     reused = None
     if parsed.message_id and copy is None:
@@ -105,9 +122,11 @@ async def place(
             reused = holder
     if copy is not None:
         return Placement("duplicate", copy=copy)
+    if automated and (answered := await _answered_ticket(db, parsed)) is not None:
+        return Placement("auto-reply", ticket=answered, reused=reused)
     ticket, referenced = await _named_ticket(db, parsed, keys.sender)
     if ticket is not None:
-        return Placement("reply", ticket=ticket, reused=reused)
+        return Placement("auto-reply" if automated else "reply", ticket=ticket, reused=reused)
     if referenced is None and not parsed.referenced_ids:
         earlier = await dedup.same_text_from(
             db, keys.sender, keys.subject_stem, keys.body_hash, now - settings.followup_window
@@ -115,6 +134,8 @@ async def place(
         if earlier is not None:
             same = await tickets_sql.ticket_by_id(db, earlier.ticket_id)
             return Placement("follow-up", ticket=same, reused=reused)
+    if automated and (latest := await _flooded(db, keys.sender, settings, now)) is not None:
+        return Placement("automated-flood", ticket=latest, reused=reused, referenced=referenced)
     return Placement("new", reused=reused, referenced=referenced)
 
 
@@ -132,6 +153,107 @@ async def _holder_of(
     if known is not None and known.answers(message_id):
         return known.holders.get(message_id)
     return await dedup.holder_of(db, message_id)
+
+
+async def _answered_ticket(db: Connection, parsed: ParsedMessage) -> Ticket | None:
+    """The ticket of our own message that a machine's message answers or returns, if any."""
+    for named in await dedup.holders_of(db, answered_ids(parsed)):
+        if named.direction == "out":
+            return await tickets_sql.ticket_by_id(db, named.ticket_id)
+    return None
+
+
+async def _flooded(
+    db: Connection, sender: str, settings: EmailSettings, now: datetime
+) -> Ticket | None:
+    """The sender's latest open ticket if its automated mail has opened
+    `automated_tickets` tickets within `automated_window`; else None (a new ticket)."""
+    if not sender:
+        return None
+    # The sender's tickets of the window (few: the bound keeps them few) whose first inbound
+    # message intake marked `automated` (`meta.automated`): the ones its machine opened (an
+    # import, marked "imported message", is history, not a machine writing now).
+    async with db.execute(
+        "SELECT t.id, t.status FROM tickets t"
+        " WHERE t.customer = ? AND t.created_at >= ? AND EXISTS (SELECT 1 FROM messages m"
+        " WHERE m.id = (SELECT MIN(first.id) FROM messages first"
+        " WHERE first.ticket_id = t.id AND first.direction = 'in')"
+        " AND m.meta LIKE '%\"automated\":%'"
+        ' AND m.meta NOT LIKE \'%"automated": "imported message"%\')'
+        " ORDER BY t.id DESC",
+        (sender, iso(now - settings.automated_window)),
+    ) as cursor:
+        opened = await cursor.fetchall()
+    if len(opened) < settings.automated_tickets:
+        return None
+    for row in opened:
+        if row["status"] != "closed":
+            return await tickets_sql.ticket_by_id(db, row["id"])
+    return None
+
+
+# What a returned message of ours was, by its purpose (`gateway.ack`'s notices).
+_PURPOSES = {"ack": "acknowledgement", "promise": "updated promise", "reply": "reply"}
+
+
+async def note_automated_answer(
+    db: Connection,
+    ticket: Ticket,
+    parsed: ParsedMessage,
+    *,
+    sender: str,
+    inbox_id: int,
+    reason: str,
+    stored: bool,
+    now: datetime,
+) -> None:
+    """Record on `ticket` what a machine answered to our mail: for each recipient a delivery
+    report names, "<our message> undeliverable to <address>" (`undeliverable`); and, when
+    the message is not `stored` in the thread (a closed ticket), the answer itself
+    (`auto-reply`, naming the inbox row that keeps its bytes)."""
+    failed = undeliverable(parsed)
+    if failed:
+        purpose = await _returned_purpose(db, parsed, ticket.id)
+        for address, status in failed:
+            await tickets_sql.add_event(
+                db,
+                ticket.id,
+                now,
+                "undeliverable",
+                text=f"{purpose} undeliverable to {address}",
+                to=address,
+                status=status,
+                sender=sender,
+                inbox=inbox_id,
+            )
+            log.info(
+                "ticket %d: %s undeliverable to %s",
+                ticket.number,
+                purpose,
+                address,
+                extra={"ticket": ticket.number, "event": "undeliverable"},
+            )
+    if not stored:
+        await tickets_sql.add_event(
+            db,
+            ticket.id,
+            now,
+            "auto-reply",
+            sender=sender,
+            subject=parsed.subject[:200],
+            reason=reason,
+            inbox=inbox_id,
+        )
+
+
+async def _returned_purpose(db: Connection, parsed: ParsedMessage, ticket_id: int) -> str:
+    for named in await dedup.holders_of(db, answered_ids(parsed)):
+        if named.direction == "out" and named.ticket_id == ticket_id:
+            async with db.execute("SELECT meta FROM messages WHERE id = ?", (named.id,)) as cur:
+                row = await cur.fetchone()
+            purpose = json.loads(row["meta"] or "{}").get("purpose") if row else None
+            return _PURPOSES.get(str(purpose), "our message")
+    return "our message"
 
 
 async def _named_ticket(

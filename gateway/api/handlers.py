@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
@@ -26,7 +28,7 @@ from gateway.api.models import (
 from gateway.api.views import ticket_detail, ticket_out
 from gateway.lifecycle import LifecycleError
 from gateway.replies import Unreachable
-from gateway.sla.report import attainment, month_so_far, report_zone
+from gateway.sla.report import attainment, month_so_far, read_bound, report_zone
 from gateway.sla.views import clocks_at, ticket_clocks_at
 from gateway.store import listing
 from gateway.store import staff as staff_sql
@@ -132,7 +134,8 @@ async def sla_report(call: Call, db: Connection) -> BaseModel:
     now = call.context.clock.now()
     zone = report_zone(call.context.settings, call.context.policies, query.policy)
     month_start, _ = month_so_far(now, zone)
-    since, until = query.since or month_start, query.until or now
+    since = _report_bound(query.since, "since", zone, end=False) or month_start
+    until = _report_bound(query.until, "until", zone, end=True) or now
     if since >= until:
         raise ApiError(
             422, f"since ({since.isoformat()}) must be before until ({until.isoformat()})"
@@ -141,6 +144,15 @@ async def sla_report(call: Call, db: Connection) -> BaseModel:
         db, call.context.policies, since=since, until=until, now=now, policy=query.policy
     )
     return SlaReport(since=since, until=until, rows=[ReportRow(**row.as_dict()) for row in rows])
+
+
+def _report_bound(text: str | None, name: str, zone: ZoneInfo, *, end: bool) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return read_bound(text, zone, end=end)
+    except ValueError as error:
+        raise ApiError(422, f"{name}: {error}") from None
 
 
 # -- writes: each runs inside one store transaction and calls the ticket service -------------

@@ -89,23 +89,18 @@ class TicketPatch(_Request):
 
 
 class SlaReportQuery(_Request):
-    since: datetime | None = Field(
+    since: str | None = Field(
         None,
-        description="Clocks started at or after this instant (ISO 8601 with an offset); "
-        "default: the start of this month in the policy's zone, else the first desk's policy's "
-        "(as on the workspace's /reports).",
+        description="Clocks started at or after this date (2026-11-01) or ISO 8601 instant; "
+        "without an offset it is read in the policy's zone, else the first desk's policy's "
+        "(as on the workspace's /reports). Default: the start of this month in that zone.",
     )
-    until: datetime | None = Field(None, description="... and before this instant; default: now.")
+    until: str | None = Field(
+        None,
+        description="... and before this instant, or until the end of this date (that day "
+        "included), read like since; default: now.",
+    )
     policy: str | None = Field(None, description="Only this policy.")
-
-    @model_validator(mode="after")
-    def _aware_and_ordered(self) -> SlaReportQuery:
-        for bound in (self.since, self.until):
-            if bound is not None and bound.tzinfo is None:
-                raise ValueError("since and until need a UTC offset, e.g. 2026-11-01T00:00:00Z")
-        if self.since is not None and self.until is not None and self.until <= self.since:
-            raise ValueError("until must be after since")
-        return self
 
 
 # -- responses ---------------------------------------------------------------------------------

@@ -2,10 +2,10 @@
 `intake sla rfo-sent N`: the reason for outage was given, which meets the rfo clock.
 
 Periods: `--since` and `--until` take a date (`2026-11-01`) or an ISO 8601 instant; without an
-offset they are UTC. A bare `--until` date includes that whole day. A clock belongs to the
-period it started in. The default period is this month so far in the desk's zone (the
-`--policy`'s, else the first desk's policy's: `gateway.sla.report.report_zone`), as on the
-workspace's `/reports` and in the API.
+offset they are read in the desk's zone (the `--policy`'s, else the first desk's policy's:
+`gateway.sla.report.report_zone`), as on the workspace's `/reports` and in the API. A bare
+`--until` date includes that whole day. A clock belongs to the period it started in. The
+default period is this month so far in that zone.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import asyncio
 import enum
 import json
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -26,7 +27,6 @@ from gateway.cli.common import (
     fail,
     one_line,
     print_rows,
-    read_instant,
     settings_from_cli,
     usage_error,
     with_store,
@@ -43,6 +43,7 @@ from gateway.sla.report import (
     cells,
     csv_text,
     month_so_far,
+    read_bound,
     report_zone,
 )
 from gateway.store import Store
@@ -57,13 +58,11 @@ class ReportFormat(enum.StrEnum):
     csv = "csv"
 
 
-def _bound(text: str, option: str, *, end: bool) -> datetime:
+def _bound(text: str, option: str, zone: ZoneInfo, *, end: bool) -> datetime:
     try:
-        at = read_instant(text, UTC)
+        return read_bound(text, zone, end=end)
     except ValueError as error:
         usage_error(f"{option}: {error}")
-    bare_date = "T" not in text and " " not in text.strip()
-    return at + timedelta(days=1) if end and bare_date else at
 
 
 @sla_app.command("report")
@@ -71,8 +70,8 @@ def sla_report(
     since: str | None = typer.Option(
         None,
         "--since",
-        help="Start: a date or ISO 8601 instant (UTC without an offset)"
-        " [default: the first of this month in the policy's zone, else the first desk's].",
+        help="Start: a date or ISO 8601 instant, in the policy's zone (else the first desk's)"
+        " without an offset [default: the first of this month in that zone].",
     ),
     until: str | None = typer.Option(
         None, "--until", help="End: a date (that day included) or an instant [default: now]."
@@ -91,9 +90,10 @@ def sla_report(
     settings = settings_from_cli(config, data_dir)
     now = SystemClock().now()
     book = PolicyBook(settings)
-    month_start, _ = month_so_far(now, report_zone(settings, book, policy))
-    start = _bound(since, "--since", end=False) if since else month_start
-    end = _bound(until, "--until", end=True) if until else now
+    zone = report_zone(settings, book, policy)
+    month_start, _ = month_so_far(now, zone)
+    start = _bound(since, "--since", zone, end=False) if since else month_start
+    end = _bound(until, "--until", zone, end=True) if until else now
     if start >= end:
         usage_error(f"--since ({start.isoformat()}) must be before --until ({end.isoformat()})")
 

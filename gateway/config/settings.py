@@ -188,6 +188,13 @@ class EmailSettings(StrictModel):
         description="The same subject and text from the same sender within this window is a "
         "follow-up on the open ticket, not a new one.",
     )
+    automated_tickets: int = Field(
+        10,
+        ge=1,
+        description="Tickets one sender's automated mail (auto-replies, alerts) may open "
+        "within automated_window; past it, its mail adds to its latest open ticket.",
+    )
+    automated_window: Duration = timedelta(hours=1)
     trusted_authserv_ids: tuple[str, ...] = Field(
         (),
         description="Authserv-ids of the MTAs in front of Intake whose Authentication-Results "

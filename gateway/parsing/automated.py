@@ -1,10 +1,14 @@
-"""Loop protection: why a message must not get an automatic acknowledgement (RFC 3834)."""
+"""Loop protection: why a message must not get an automatic acknowledgement (RFC 3834), and
+what a machine's message answers (the original a delivery report returns, RFC 3464)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from email.message import Message
+from email.parser import BytesHeaderParser
 
+from gateway.parsing import headers as hdr
 from gateway.parsing.message import ParsedMessage
 
 _DAEMON = re.compile(r"(mailer-daemon|postmaster)([-+._].*)?", re.I)
@@ -114,3 +118,55 @@ def _first_token(value: str | None) -> str:
     if not value:
         return ""
     return value.split(";", 1)[0].strip().lower()
+
+
+# The parts of a delivery report (RFC 3462/3464, RFC 6533) that return the original message.
+_RETURNED_PARTS = frozenset(
+    {"message/rfc822", "text/rfc822-headers", "message/global", "message/global-headers"}
+)
+_STATUS_PARTS = frozenset({"message/delivery-status", "message/global-delivery-status"})
+
+
+def answered_ids(parsed: ParsedMessage) -> tuple[str, ...]:
+    """The Message-IDs a message answers: In-Reply-To and References, then, for a delivery
+    report, the Message-ID of each original it returns (a bounce rarely threads, but it
+    carries the message it could not deliver, or that message's header)."""
+    ids = list(parsed.referenced_ids)
+    if parsed.is_delivery_report:
+        for attachment in parsed.attachments:
+            if attachment.content_type in _RETURNED_PARTS and attachment.content:
+                found = hdr.message_id(_field(_fields(attachment.content), "message-id") or None)
+                if found and found not in ids:
+                    ids.append(found)
+    return tuple(ids)
+
+
+def undeliverable(parsed: ParsedMessage) -> tuple[tuple[str, str], ...]:
+    """(recipient, status) for each recipient a delivery report says it failed to reach."""
+    failed: list[tuple[str, str]] = []
+    if not parsed.is_delivery_report:
+        return ()
+    for attachment in parsed.attachments:
+        if attachment.content_type not in _STATUS_PARTS or not attachment.content:
+            continue
+        text = attachment.content.replace(b"\r\n", b"\n")
+        for block in re.split(rb"\n[ \t]*\n", text):
+            fields = _fields(block)
+            if _first_token(_field(fields, "action")) != "failed":
+                continue
+            recipient = _field(fields, "final-recipient") or _field(fields, "original-recipient")
+            address = recipient.split(";", 1)[-1].strip().strip("<>").strip().lower()
+            status = f"{_field(fields, 'status')} {_field(fields, 'diagnostic-code')}"
+            if address:
+                failed.append((address, " ".join(status.split())[:300]))
+    return tuple(failed)
+
+
+def _fields(data: bytes) -> Message:
+    """The header fields at the start of `data` (an embedded message, or one field block)."""
+    return BytesHeaderParser().parsebytes(data.lstrip(b"\r\n"))
+
+
+def _field(fields: Message, name: str) -> str:
+    value = fields.get(name)
+    return "" if value is None else str(value).strip()

@@ -13,7 +13,8 @@ Used by `intake sla report`, the API's `GET /sla/report` and the workspace's `/r
 same rows, and the same default period, `month_so_far` in `report_zone`: this month so far
 in the zone of the policy asked for, else of the first desk's policy, which is the month a
 lead of that desk means. A desk of several zones lists its main desk first, or asks for a
-policy (or gives the period) to see another desk's month.
+policy (or gives the period) to see another desk's month. Dates and instants given without
+an offset are read in that zone too (`read_bound`): "from 1 June" is the desk's 1 June.
 """
 
 from __future__ import annotations
@@ -102,6 +103,23 @@ def month_so_far(now: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
     local = now.astimezone(zone)
     start = datetime.combine(local.date().replace(day=1), time(0), tzinfo=zone)
     return start, now
+
+
+def read_bound(text: str, zone: ZoneInfo, *, end: bool) -> datetime:
+    """One end of a report's period as a lead types it: a date (`2026-06-01`) or an ISO 8601
+    instant, read in `zone` (the desk's, `report_zone`) when it has no offset; an `end` given
+    as a bare date includes that whole day. ValueError, worded for the user, if it is neither."""
+    value = text.strip()
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 time or date: {text!r}") from None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=zone)
+    bare_date = "T" not in value and " " not in value
+    if end and bare_date:  # midnight after that day, in the zone (a DST day has 23 or 25 h)
+        return datetime.combine(at.date() + timedelta(days=1), time(0), tzinfo=at.tzinfo)
+    return at
 
 
 async def attainment(

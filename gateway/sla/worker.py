@@ -24,14 +24,23 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from email.mime.text import MIMEText
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 from functools import partial
 from typing import Protocol
 
 from gateway.clock import Clock
 from gateway.config import Settings
+from gateway.mailheaders import (
+    MAX_SUBJECT_CHARS,
+    UnusableAddress,
+    address_header,
+    header_line,
+    mail_address,
+    mailbox,
+    new_message_id,
+)
 from gateway.metrics import Metrics
+from gateway.outmail import TextPart, compose
 from gateway.policybook import PolicyBook
 from gateway.sla.refresh import next_warning, refresh_clocks
 from gateway.store import Store
@@ -299,32 +308,38 @@ class ClockWorker(PollingWorker):
             f"Policy: {policy.title}\nTarget: {clock.priority} {words} {clock.target.describe()}"
             f"{' (cycle ' + str(clock.cycle) + ')' if clock.cycle else ''}\n"
         )
+        purpose = "sla-breach" if point == "breach" else "sla-warning"
         hostname = self._settings.smtp.hostname
         for recipient in recipients:
             key = f"sla-{ticket.number}-{clock.name}-{clock.cycle}-{point}-{recipient}"
-            # The compat32 MIME classes: a notice is rendered inside the scanner's transaction,
-            # and they are ten times cheaper than EmailMessage's header registry. Headers hold
-            # only our own words; customer text is in the (encoded) body.
-            message = MIMEText(body, "plain", "utf-8")
-            message["From"] = formataddr(("Intake SLA", sender))
-            message["To"] = recipient
-            message["Subject"] = head
-            message["Date"] = format_datetime(now)
-            message["Message-ID"] = f"<intake.{key.replace('@', '.')}@{hostname}>"
-            message["Auto-Submitted"] = "auto-generated"
-            message["X-Intake-Ticket"] = str(ticket.number)
+            try:
+                envelope_from, to = mail_address(sender), mail_address(recipient)
+                message = compose(
+                    [
+                        address_header("From", mailbox("Intake SLA", sender)),
+                        address_header("To", mailbox("", recipient)),
+                        header_line("Subject", head, MAX_SUBJECT_CHARS),
+                        f"Date: {format_datetime(now)}",
+                        f"Message-ID: <{new_message_id(purpose, ticket.number, hostname)}>",
+                        "Auto-Submitted: auto-generated",
+                        "X-Auto-Response-Suppress: All",
+                        f"X-Intake-Ticket: {ticket.number}",
+                    ],
+                    [TextPart("plain", body)],
+                )
+            except UnusableAddress as error:  # a lead's address no relay could carry
+                await add_event(
+                    db, ticket.id, now, "sla-notice-skipped", to=recipient, reason=str(error)
+                )
+                continue
             await outbox_sql.enqueue(
                 db,
                 ticket_id=ticket.id,
                 kind="email",
-                purpose="sla-breach" if point == "breach" else "sla-warning",
+                purpose=purpose,
                 key=key,
-                recipient=recipient,
-                payload={
-                    "envelope_from": sender,
-                    "recipients": [recipient],
-                    "message": message.as_string(),
-                },
+                recipient=to,
+                payload={"envelope_from": envelope_from, "recipients": [to], "message": message},
                 now=now,
             )
 

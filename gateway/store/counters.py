@@ -81,6 +81,20 @@ async def take_turn(db: Connection, key: str) -> bool:
     return bool(next(iter(rows))["taken"])
 
 
+async def wait_for_turn(db: Connection, key: str) -> None:
+    """Hold `key` until this transaction ends, waiting while another node holds it.
+
+    For a check that must be exact across nodes and cannot be left to a later round (the
+    desk's acknowledgement budget: count, then queue): the count that follows sees what the
+    previous holder committed. The wait lasts one group commit of the holder; should it ever
+    close a cycle with the holder's batch, PostgreSQL's deadlock detector fails one op, and
+    its worker runs it again. SQLite has one writer: nothing to wait for.
+    """
+    if dialect(db) != "postgresql":
+        return
+    await db.execute_fetchall("SELECT pg_advisory_xact_lock(?, ?)", (TURN_LOCKS, _key_number(key)))
+
+
 # pg_advisory_xact_lock's first key for turns: "turn" in ASCII.
 TURN_LOCKS = 0x7475726E
 

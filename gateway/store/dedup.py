@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from gateway.store import counters
 from gateway.store.connection import Connection
 from gateway.store.records import iso
 
@@ -175,7 +176,14 @@ async def has_written(db: Connection, address: str) -> bool:
 async def acks_from_desk(db: Connection, desk: str, since: datetime, *, up_to: int) -> int:
     """Acknowledgements queued for the desk's tickets since `since`, counted up to `up_to`
     (the budget: past it the exact number changes nothing, and counting on would cost more
-    the bigger the storm)."""
+    the bigger the storm).
+
+    The count is the desk's turn until this transaction ends (`counters.wait_for_turn`): a
+    second node deciding at the same moment counts after this one's acknowledgement is
+    committed, so two nodes never both take the budget's last one. (A count and an insert in
+    one statement would not do: under READ COMMITTED each transaction counts in its own
+    snapshot, blind to the other's uncommitted row.)"""
+    await counters.wait_for_turn(db, f"ack-budget:{desk}")
     async with db.execute(
         "SELECT COUNT(*) AS n FROM (SELECT 1 FROM outbox"
         " WHERE purpose = 'ack' AND desk = ? AND created_at > ? LIMIT ?) AS recent",

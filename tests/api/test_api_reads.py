@@ -181,14 +181,26 @@ async def test_the_report_is_the_clocks_engines_and_the_clis(
     status, month = await api.call("GET", "/sla/report", token=lead)
     assert status == 200, month
     assert datetime.fromisoformat(month["since"]).day == 1
+    # Without an offset, dates and times are the desk's (ThreePBX: New York), as on the
+    # workspace's /reports and in `intake sla report`; a bare `until` date includes that day.
     status, body = await api.call(
         "GET",
         "/sla/report",
         params={"since": "2026-11-01T00:00:00", "until": "2026-12-01T00:00:00Z"},
         token=lead,
     )
+    assert status == 200, body
+    assert datetime.fromisoformat(body["since"]) == datetime(2026, 11, 1, 4, 0, tzinfo=UTC)
+    status, june = await api.call(
+        "GET", "/sla/report", params={"since": "2026-06-01", "until": "2026-06-30"}, token=lead
+    )
+    assert status == 200, june
+    assert datetime.fromisoformat(june["since"]) == datetime(2026, 6, 1, 4, 0, tzinfo=UTC)
+    assert datetime.fromisoformat(june["until"]) == datetime(2026, 7, 1, 4, 0, tzinfo=UTC)
+    assert june["rows"] == report["rows"]
+    status, body = await api.call("GET", "/sla/report", params={"since": "June"}, token=lead)
     assert (status, body["error"]["code"]) == (422, "invalid")
-    assert "UTC offset" in body["error"]["message"]
+    assert body["error"]["message"] == "since: not an ISO 8601 time or date: 'June'"
 
 
 async def test_sla_filters_page_with_the_cursor(

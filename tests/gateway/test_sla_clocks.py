@@ -544,3 +544,39 @@ async def test_warnings_and_breaches_reach_webhook_subscribers_once_each(
         assert breach["sla"]["at"] == (TUESDAY + 8 * H).isoformat()
     finally:
         await gw.stop()
+
+
+async def test_lead_mail_is_composed_like_every_other_mail_we_send(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """The breach notice goes through gateway.outmail and gateway.mailheaders: an IDN lead's
+    domain is IDNA-encoded in the header and the envelope, the customer's subject travels in a
+    readable body, and a lead no relay could reach is skipped with the reason, not queued."""
+    leads = ["lead@bücher.example", "jörg@example.com", "lead@example.com"]
+    settings = make_settings(
+        tmp_path,
+        desks=[{"address": "support@localhost", "policy": "threepbx"}],
+        sla={"notify": ["desk@example.com"], "leads": leads},
+    )
+    gateway = Gateway(settings, clock=clock, proposer=DefaultProposer(), workers=False)
+    await gateway.start()
+    try:
+        ticket = await open_ticket(gateway, subject="Téléphones en panne")
+        await scan(gateway, clock, TUESDAY + 8 * H)  # the P4 respond clock breaches
+        rows = query(
+            gateway,
+            "SELECT recipient, payload FROM outbox WHERE purpose = 'sla-breach' ORDER BY id",
+        )
+        assert [r["recipient"] for r in rows] == ["lead@xn--bcher-kva.example", "lead@example.com"]
+        payload = json.loads(rows[0]["payload"])
+        assert payload["recipients"] == ["lead@xn--bcher-kva.example"]
+        message = payload["message"]
+        assert "\r\nTo: lead@xn--bcher-kva.example\r\n" in message
+        assert "From: Intake SLA <support@localhost>\r\n" in message
+        assert "Content-Transfer-Encoding: quoted-printable" in message  # not base64
+        assert "T=C3=A9l=C3=A9phones en panne" in message
+        assert message.isascii() and "\n" not in message.replace("\r\n", "")
+        (skipped,) = events(gateway, ticket, "sla-notice-skipped")
+        assert skipped["to"] == "jörg@example.com" and "SMTPUTF8" in skipped["reason"]
+    finally:
+        await gateway.stop()

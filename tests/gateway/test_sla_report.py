@@ -172,8 +172,30 @@ def test_until_a_date_includes_that_day(desk: Path) -> None:
     _code, out, _ = _report(
         desk, "--since", "2026-06-02", "--until", "2026-06-02", "--format", "json"
     )
-    assert json.loads(out)["until"] == "2026-06-03T00:00:00+00:00"
+    # The whole day in the desk's zone (ThreePBX: New York), no longer UTC's day.
+    assert json.loads(out)["until"] == "2026-06-03T00:00:00-04:00"
     assert json.loads(out)["rows"]
+
+
+def test_dates_without_an_offset_are_the_desks(desk: Path) -> None:
+    """`--since 2026-06-02` is midnight in New York (the demo desk's ThreePBX), as on the
+    workspace's /reports; an offset or a policy in another zone says otherwise."""
+    _code, out, _ = _report(desk, "--since", "2026-06-02", "--format", "json")
+    assert json.loads(out)["since"] == "2026-06-02T00:00:00-04:00"
+    _code, out, _ = _report(desk, "--since", "2026-06-02T09:30", "--format", "json")
+    assert json.loads(out)["since"] == "2026-06-02T09:30:00-04:00"
+    _code, out, _ = _report(desk, "--since", "2026-06-02T00:00Z", "--format", "json")
+    assert json.loads(out)["since"] == "2026-06-02T00:00:00+00:00"
+    _code, out, _ = _report(
+        desk, "--since", "2026-06-02", "--policy", "restcomm-standard", "--format", "json"
+    )
+    assert json.loads(out)["since"] == "2026-06-02T00:00:00-05:00"  # Chicago
+    # The tickets arrived at 10:00 in New York (14:00 UTC): until 11:00 is the desk's 11:00.
+    _code, out, _ = _report(
+        desk, "--since", "2026-06-02", "--until", "2026-06-02T11:00", "--format", "json"
+    )
+    assert json.loads(out)["until"] == "2026-06-02T11:00:00-04:00"
+    assert sum(r["count"] for r in json.loads(out)["rows"] if r["clock"] == "respond") == 4
 
 
 def test_rfo_sent_meets_the_rfo_clock(tmp_path: Path) -> None:

@@ -145,3 +145,42 @@ def test_localised_auto_reply_subjects(subject: str) -> None:
 
 def test_an_x_otrs_loop_of_false_is_a_person() -> None:
     assert reason(mail(headers=[("X-OTRS-Loop", "false")])) is None
+
+
+def _report(status_blocks: str, returned: str) -> bytes:
+    return (
+        "From: MAILER-DAEMON@mx.example.com\nTo: support@example.com\n"
+        "Subject: Delivery Status Notification (Failure)\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\n\n'
+        "--r\nContent-Type: text/plain\n\nSome addresses failed.\n"
+        f"--r\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx\n\n{status_blocks}"
+        f"--r\n{returned}--r--\n"
+    ).encode()
+
+
+def test_a_delivery_report_names_the_message_it_returns_and_who_failed() -> None:
+    from gateway.parsing.automated import answered_ids, undeliverable
+
+    raw = _report(
+        "Final-Recipient: rfc822; <Gone@Example.com>\nAction: failed\nStatus: 5.1.1\n\n"
+        "Final-Recipient: rfc822; slow@example.com\nAction: delayed\nStatus: 4.4.1\n\n",
+        "Content-Type: text/rfc822-headers\n\nFrom: support@example.com\n"
+        "Message-ID: <intake.ack.1001.abc@desk.example>\nSubject: [#1001] x\n",
+    )
+    parsed = parse_message(raw)
+    assert answered_ids(parsed) == ("intake.ack.1001.abc@desk.example",)
+    assert undeliverable(parsed) == (("gone@example.com", "5.1.1"),)
+
+
+def test_an_ordinary_message_answers_only_what_it_threads_under() -> None:
+    from gateway.parsing.automated import answered_ids, undeliverable
+
+    raw = multipart(
+        "mixed",
+        part("text/plain", "see the forwarded mail"),
+        part("message/rfc822", "Message-ID: <other@example.com>\nSubject: fwd\n\nhello\n"),
+        headers=[("In-Reply-To", "<ours@desk.example>")],
+    )
+    parsed = parse_message(raw)
+    assert answered_ids(parsed) == ("ours@desk.example",)  # a forward is not a bounce
+    assert undeliverable(parsed) == ()
