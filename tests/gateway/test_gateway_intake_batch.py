@@ -211,10 +211,10 @@ async def test_a_message_whose_write_fails_fails_alone_and_the_rest_count_once(
 
     placed = intake.place
 
-    async def place(db: Any, parsed: Any, *args: Any) -> Any:
+    async def place(db: Any, parsed: Any, *args: Any, **kwargs: Any) -> Any:
         if "WRITE-FAIL" in parsed.subject:
             raise RuntimeError("the disk said no")
-        return await placed(db, parsed, *args)
+        return await placed(db, parsed, *args, **kwargs)
 
     monkeypatch.setattr(intake, "place", place)
     for n, subject in enumerate(["P3 first", "P1 WRITE-FAIL second", "P2 third"]):
