@@ -26,3 +26,8 @@ BLIND_C_FILE = DATA_DIR / "heldout_blind_c.jsonl"
 # exactly once, by the lead, after it was - see README.
 BLIND_D_FILE = DATA_DIR / "heldout_blind_d.jsonl"
 BLIND_E_FILE = DATA_DIR / "heldout_blind_e.jsonl"
+# Sets F (250: short and long mail, voicemail, SMS) and G (150, mostly long mail): written
+# during round 5 by two helpers who read only the seeds and public reports, frozen before
+# round 5 was merged, scored exactly once, by the lead, after it was - see README.
+BLIND_F_FILE = DATA_DIR / "heldout_blind_f.jsonl"
+BLIND_G_FILE = DATA_DIR / "heldout_blind_g.jsonl"

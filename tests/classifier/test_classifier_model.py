@@ -151,15 +151,17 @@ def test_blind_set_c_is_the_frozen_copy() -> None:
     [
         ("BLIND_D_FILE", "ed61d209cfa9445c6f729fbf50c798b7263cb8e877d55e883170bf351fc1e3f6", 300),
         ("BLIND_E_FILE", "16ec3c811218a545893797f4c7470952504d80feb26c9ee8109dec6ea1b4acca", 150),
+        ("BLIND_F_FILE", "0944be6415f7d56eeebcac4d73ca7269e0ad737aed9c14410a94f22d59709b8a", 250),
+        ("BLIND_G_FILE", "bcf8938f7ea0f3ac4f39166aff3a430574cdaea70d9ef91940a86fb581564590", 150),
     ],
 )
-def test_blind_sets_d_and_e_are_the_frozen_copies(name: str, digest: str, count: int) -> None:
+def test_blind_sets_d_to_g_are_the_frozen_copies(name: str, digest: str, count: int) -> None:
     import hashlib
 
     from classifier import locations
 
     path = getattr(locations, name)
-    # Byte for byte the helpers' files (heldout_blind_[de]_PROVENANCE.md): never edited to fit.
+    # Byte for byte the helpers' files (heldout_blind_[d-g]_PROVENANCE.md): never edited to fit.
     assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
     rows = read_rows(path)
     assert len(rows) == count and all(row.acceptable for row in rows)
