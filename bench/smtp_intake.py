@@ -128,6 +128,13 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--scout-backlog",
+        type=int,
+        default=None,
+        help="[worker] scout_backlog for Intake (default: the setting's default); a number"
+        " above --messages turns the urgent lane off, to compare.",
+    )
     args = parser.parse_args()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with tempfile.TemporaryDirectory() as data_dir:
@@ -140,7 +147,12 @@ def main() -> None:
             "[smtp]\nmax_messages_per_client_per_minute = 10000000\n"
             "max_connections_per_client = 1000\n"
             "[ack]\ndesk_budget = 10000000\n"
-            f'[[desks]]\naddress = "support@localhost"\npolicy = "{policy}"\n'
+            + (
+                ""
+                if args.scout_backlog is None
+                else f"[worker]\nscout_backlog = {args.scout_backlog}\n"
+            )
+            + f'[[desks]]\naddress = "support@localhost"\npolicy = "{policy}"\n'
             f'name = "Bench Support"\n{ONCALL}'
         )
         serve = ["serve", "--smtp-port", "0", "--http-port", "0", "--config", str(config)]
