@@ -20,15 +20,17 @@ from typing import Any, NamedTuple
 from gateway.ack import AckTerms, DraftedAck, Notice, Withheld
 from gateway.activity import ListenerActivity
 from gateway.clock import Clock
-from gateway.config import DeskSettings, Settings
+from gateway.config import Settings
 from gateway.lifecycle import is_final
 from gateway.mailrules import (
     Keys,
     Placement,
+    Routing,
     ack_recipient,
     loop_reason,
     note_automated_answer,
     place,
+    route,
 )
 from gateway.metrics import Metrics
 from gateway.parsing import ParsedMessage, automated_reason, parse_message, ticket_tag
@@ -59,13 +61,6 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 # Raw bytes one batch may hold in memory: past it, the batch is cut short (one message always).
 BATCH_BYTES = 16 * 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class Routing:
-    desk: DeskSettings
-    policy: Policy
-    customer: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,13 +337,7 @@ class EmailIntake(PollingWorker):
         await self._record_failure(item, exc)
 
     def _route(self, item: InboxItem, parsed: ParsedMessage) -> Routing:
-        rcpts = [str(r).lower() for r in item.meta.get("rcpt_tos", [])]
-        desk = next(
-            (d for d in (self._settings.desk_for(r) for r in rcpts) if d), self._settings.desks[0]
-        )
-        customer = parsed.from_addr or str(item.meta.get("mail_from") or "") or "unknown"
-        name = self._settings.policy_for_customer(customer) or desk.policy
-        return Routing(desk, self._policies.get(name), customer)
+        return route(self._settings, self._policies, item.meta, parsed.from_addr)
 
     async def _apply(
         self,

@@ -44,19 +44,23 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from gateway.config import AckSettings, EmailSettings
+from gateway.config import AckSettings, DeskSettings, EmailSettings, Settings
 from gateway.parsing import ParsedMessage, ticket_tag
 from gateway.parsing.automated import answered_ids, undeliverable
 from gateway.parsing.identity import body_hash, fingerprint, subject_stem
+from gateway.policybook import PolicyBook
 from gateway.store import dedup
 from gateway.store import outbox as outbox_sql
 from gateway.store import tickets as tickets_sql
 from gateway.store.connection import Connection
 from gateway.store.dedup import StoredMail
 from gateway.store.records import Ticket, iso
+from policies import Policy
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +97,30 @@ class Placement:
     copy: StoredMail | None = None
     reused: StoredMail | None = None
     referenced: Ticket | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """Which desk a mail came to, the policy it is handled under, and whose it is."""
+
+    desk: DeskSettings
+    policy: Policy
+    customer: str
+
+
+def route(
+    settings: Settings, policies: PolicyBook, meta: Mapping[str, Any], sender: str
+) -> Routing:
+    """The desk of the first recipient that is a desk (else the first desk), and the
+    customer's own contract if it has one, else that desk's policy. One rule for the intake
+    worker and the scout that orders a backlog, so both read a mail under the same contract."""
+    rcpts = meta.get("rcpt_tos", [])
+    desk = next(
+        (d for d in (settings.desk_for(str(r).lower()) for r in rcpts) if d), settings.desks[0]
+    )
+    customer = sender or str(meta.get("mail_from") or "") or "unknown"
+    name = settings.policy_for_customer(customer) or desk.policy
+    return Routing(desk, policies.get(name), customer)
 
 
 async def place(

@@ -41,6 +41,7 @@ from email.utils import getaddresses
 
 from gateway.activity import ListenerActivity
 from gateway.config import Settings
+from gateway.mailrules import route
 from gateway.parsing import declared_hints, ticket_tag
 from gateway.parsing.headers import decode_text
 from gateway.parsing.identity import subject_stem
@@ -263,12 +264,5 @@ class IntakeScout(PollingWorker):
         ]
 
     def _policy(self, row: Unscouted, seen: Glance) -> Policy:
-        """The policy the intake worker will route this mail to: the customer's contract,
-        else the desk's of the first recipient that is a desk, else the first desk's."""
-        rcpts = [str(r).lower() for r in row.meta.get("rcpt_tos", [])]
-        desk = next(
-            (d for d in (self._settings.desk_for(r) for r in rcpts) if d), self._settings.desks[0]
-        )
-        customer = seen.sender or str(row.meta.get("mail_from") or "")
-        name = self._settings.policy_for_customer(customer) or desk.policy
-        return self._policies.get(name)
+        """The policy the intake worker will route this mail to (`mailrules.route`)."""
+        return route(self._settings, self._policies, row.meta, seen.sender).policy
