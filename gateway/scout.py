@@ -28,7 +28,6 @@ the second merely writes the same reading.
 from __future__ import annotations
 
 import asyncio
-import codecs
 import hashlib
 import logging
 import time
@@ -43,6 +42,7 @@ from gateway.activity import ListenerActivity
 from gateway.config import Settings
 from gateway.mailrules import route
 from gateway.parsing import declared_hints, ticket_tag
+from gateway.parsing.charset import decode_bytes
 from gateway.parsing.headers import decode_text
 from gateway.parsing.identity import subject_stem
 from gateway.parsing.reply import latest_reply
@@ -118,12 +118,9 @@ def _first_text(msg: Message) -> str:
         payload = part.get_payload(decode=True)
         if not isinstance(payload, bytes):
             return ""
-        charset = part.get_content_charset() or "us-ascii"
-        try:
-            codecs.lookup(charset)
-        except LookupError:
-            charset = "utf-8"
-        return payload.decode(charset, "replace").replace("\r\n", "\n")
+        # The intake's own decoding (aliases, wrong or missing declarations), so the scout
+        # reads the words the worker will read.
+        return decode_bytes(payload, part.get_content_charset()).text.replace("\r\n", "\n")
     return ""
 
 

@@ -174,6 +174,23 @@ async def test_the_scout_reads_only_the_head_and_knows_a_threaded_mail() -> None
     assert not glance(b"\xff\x00 not a mail at all").subject  # never raises
 
 
+
+async def test_the_scout_decodes_the_text_as_the_intake_does() -> None:
+    # Charsets missing or labelled as mailers label them: the words the classifier is asked
+    # about are the words the worker will read (before, undeclared UTF-8 came out as U+FFFD
+    # and an alias like "cp-1252" as UTF-8 replacement characters).
+    undeclared = (
+        b"From: a@example.com\r\nSubject: down\r\nContent-Type: text/plain\r\n"
+        b"Content-Transfer-Encoding: 8bit\r\n\r\nSt\xc3\xb6rung: kein Freizeichen\r\n"
+    )
+    assert glance(undeclared).text.startswith("St\u00f6rung: kein Freizeichen")
+    aliased = (
+        b"From: a@example.com\r\nSubject: down\r\n"
+        b"Content-Type: text/plain; charset=cp-1252\r\n"
+        b"Content-Transfer-Encoding: 8bit\r\n\r\nSt\xf6rung \x96 kein Freizeichen\r\n"
+    )
+    assert glance(aliased).text.startswith("St\u00f6rung \u2013 kein Freizeichen")
+
 async def _urgent_backlog(store: Store, count: int) -> None:
     for n in range(count):
         await store.write(
