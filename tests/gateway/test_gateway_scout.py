@@ -174,7 +174,6 @@ async def test_the_scout_reads_only_the_head_and_knows_a_threaded_mail() -> None
     assert not glance(b"\xff\x00 not a mail at all").subject  # never raises
 
 
-
 async def test_the_scout_decodes_the_text_as_the_intake_does() -> None:
     # Charsets missing or labelled as mailers label them: the words the classifier is asked
     # about are the words the worker will read (before, undeclared UTF-8 came out as U+FFFD
@@ -190,6 +189,7 @@ async def test_the_scout_decodes_the_text_as_the_intake_does() -> None:
         b"Content-Transfer-Encoding: 8bit\r\n\r\nSt\xf6rung \x96 kein Freizeichen\r\n"
     )
     assert glance(aliased).text.startswith("St\u00f6rung \u2013 kein Freizeichen")
+
 
 async def _urgent_backlog(store: Store, count: int) -> None:
     for n in range(count):
