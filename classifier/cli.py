@@ -59,8 +59,10 @@ def train_command(
 
         result = train(output=output, epochs=epochs, corrections=rows, progress=step)
     console.print(
-        f"trained on {result.examples} messages ({result.corrections} corrections, "
-        f"{result.skipped} skipped) in {result.seconds:.1f} s; saved to {result.path}"
+        f"trained on {result.examples} messages ({result.graded} rows of the graded sets A-G, "
+        f"{result.graded_dropped} dropped: no severity gives the lead's level; "
+        f"{result.corrections} corrections, {result.skipped} skipped) in "
+        f"{result.seconds:.1f} s; saved to {result.path}"
     )
 
 

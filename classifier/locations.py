@@ -31,3 +31,15 @@ BLIND_E_FILE = DATA_DIR / "heldout_blind_e.jsonl"
 # round 5 was merged, scored exactly once, by the lead, after it was - see README.
 BLIND_F_FILE = DATA_DIR / "heldout_blind_f.jsonl"
 BLIND_G_FILE = DATA_DIR / "heldout_blind_g.jsonl"
+# The graded sets, all spent as evaluations: since round 6 they are training data too (each
+# row's severity derived from the lead's level, `training/graded.py`), by the letter that
+# names them in the README. Never edited (their sha256 are pinned by tests).
+GRADED_FILES = (
+    ("A", BLIND_FILE),
+    ("B", BLIND_B_FILE),
+    ("C", BLIND_C_FILE),
+    ("D", BLIND_D_FILE),
+    ("E", BLIND_E_FILE),
+    ("F", BLIND_F_FILE),
+    ("G", BLIND_G_FILE),
+)

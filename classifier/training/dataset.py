@@ -1,11 +1,17 @@
-"""The labelled messages: `classifier/data/train.jsonl` (generated) and `heldout.jsonl`.
+"""The labelled messages in `classifier/data/`, one JSON object a line.
 
-Each line: {"policy", "level", "severity", "channel": "email"|"voice", "subject", "body",
-"declared"?, "note"?}; a graded evaluation set (the blind held-out set) also has "acceptable"
-(the levels a lead could defend), "why" and "kind". `level` is the right proposal under
-`policy`; `severity` is the contract-independent class the text categorizer learns. The
-held-out file is hand-written with
-different phrasing from the generator and is never read by training.
+Each line: {"policy", "level", "severity", "channel": "email"|"voice"|"sms", "subject", "body",
+"declared"?, "note"?}; a graded set also has "acceptable" (the levels a lead could defend),
+"why" and "kind". `level` is the right proposal under `policy`; `severity` is the
+contract-independent class the text categorizer learns.
+
+Sources (`classifier/locations.py`):
+
+* trained on: `train.jsonl` (generated, with severities), `realistic.jsonl` (paraphrased public
+  reports, with severities), and since round 6 the graded sets A-G (`GRADED_FILES`, the spent
+  blind sets: a lead's level and no severity; `graded.py` derives the severity that gives the
+  level under the row's policy, and drops the rows none explains);
+* never trained on: `heldout.jsonl` and `stress.jsonl`, the project's own hand-written checks.
 """
 
 from __future__ import annotations
