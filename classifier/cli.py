@@ -30,7 +30,7 @@ def train_command(
     corrections: Sequence[Mapping[str, object]] | None = None,
     source: Path | None = None,
     output: Path | None = None,
-    epochs: int = 4,
+    epochs: int = 3,  # classifier.training.train.EPOCHS (the training package is source-only)
 ) -> None:
     """Train the severity model on the shipped training set (never the held-out set), plus
     the staff corrections the caller read from its store (`source` names where, for the log)."""
@@ -58,11 +58,14 @@ def train_command(
             progress.update(task, completed=epoch, loss=f"{loss:.3f}")
 
         result = train(output=output, epochs=epochs, corrections=rows, progress=step)
+    if result.graded or result.graded_dropped:
+        console.print(
+            f"graded sets A-G: {result.graded} rows trained on, {result.graded_dropped} dropped "
+            "(no severity gives the lead's level, or not English)"
+        )
     console.print(
-        f"trained on {result.examples} messages ({result.graded} rows of the graded sets A-G, "
-        f"{result.graded_dropped} dropped: no severity gives the lead's level; "
-        f"{result.corrections} corrections, {result.skipped} skipped) in "
-        f"{result.seconds:.1f} s; saved to {result.path}"
+        f"trained on {result.examples} messages ({result.corrections} corrections, "
+        f"{result.skipped} skipped) in {result.seconds:.1f} s; saved to {result.path}"
     )
 
 

@@ -140,6 +140,36 @@ def summary(found: Sequence[Score]) -> dict[str, float]:
     }
 
 
+def table(found: Sequence[Score], setting: Setting, weight: float, before_weight: float) -> str:
+    """Markdown: per left-out set and policy, the shipped model (at `before_weight`) -> the
+    setting's fold model (at `weight`): acceptable share, top recall, raised to top."""
+
+    def pick(which: Setting | None, w: float) -> dict[tuple[str, str], Score]:
+        return {
+            (s.left_out, s.policy): s for s in found if s.setting == which and s.rule_weight == w
+        }
+
+    before, after = pick(None, before_weight), pick(setting, weight)
+    lines = [
+        f"graded x{setting.graded_weight}, generated {setting.generated:g}, epochs "
+        f"{setting.epochs}, rule weight {weight:g} (before: the shipped model, rule weight "
+        f"{before_weight:g})",
+        "",
+        "| set | policy | acceptable | top recall | raised to top |",
+        "|---|---|---|---|---|",
+    ]
+    for key in sorted(after):
+        a, b = after[key], before.get(key)
+        if b is None:
+            continue
+        lines.append(
+            f"| {key[0]} | {key[1]} | {b.acceptable / b.n:.3f} → {a.acceptable / a.n:.3f} "
+            f"| {b.top_found}/{b.top} → {a.top_found}/{a.top} "
+            f"| {b.raised}/{b.below} → {a.raised}/{a.below} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--graded-weight", type=int, nargs="+", default=None)
@@ -147,6 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, nargs="+", default=None)
     parser.add_argument("--rule-weight", type=float, nargs="+", default=None)
     parser.add_argument("--baseline", action="store_true", help="also score the shipped model")
+    parser.add_argument(
+        "--table", action="store_true", help="per set and policy, the shipped model -> each setting"
+    )
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--json", type=Path, default=None, help="write every score here")
     args = parser.parse_args(argv)
@@ -192,6 +225,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"top recall {mean['top_recall']:.3f} ({mean['top_missed']} missed), "
             f"raised {mean['raised']:.3f} ({mean['raised_count']})"
         )
+    if args.table:
+        for setting, weight in keys:
+            if setting is not None:
+                print(table(found, setting, weight, rule_weights[0]))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(

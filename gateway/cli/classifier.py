@@ -25,7 +25,7 @@ def train(
     output: Path | None = typer.Option(
         None, "--output", help="Save the model here instead of the package's classifier/model/."
     ),
-    epochs: int = typer.Option(4, "--epochs", min=1, max=50, help="Passes over the data."),
+    epochs: int = typer.Option(3, "--epochs", min=1, max=50, help="Passes over the data."),
 ) -> None:
     """Train the severity model on the shipped training set (never the held-out set)."""
     corrections = None
