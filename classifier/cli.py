@@ -30,7 +30,8 @@ def train_command(
     corrections: Sequence[Mapping[str, object]] | None = None,
     source: Path | None = None,
     output: Path | None = None,
-    epochs: int = 3,  # classifier.training.train.EPOCHS (the training package is source-only)
+    epochs: int = 4,  # classifier.training.train.EPOCHS (the training package is source-only)
+    graded_weight: int | None = None,
 ) -> None:
     """Train the severity model on the shipped training set (never the held-out set), plus
     the staff corrections the caller read from its store (`source` names where, for the log)."""
@@ -57,7 +58,13 @@ def train_command(
         def step(epoch: int, total: int, loss: float) -> None:
             progress.update(task, completed=epoch, loss=f"{loss:.3f}")
 
-        result = train(output=output, epochs=epochs, corrections=rows, progress=step)
+        result = train(
+            output=output,
+            epochs=epochs,
+            corrections=rows,
+            progress=step,
+            graded_weight=graded_weight,
+        )
     if result.graded or result.graded_dropped:
         console.print(
             f"graded sets A-G: {result.graded} rows trained on, {result.graded_dropped} dropped "

@@ -25,7 +25,14 @@ def train(
     output: Path | None = typer.Option(
         None, "--output", help="Save the model here instead of the package's classifier/model/."
     ),
-    epochs: int = typer.Option(3, "--epochs", min=1, max=50, help="Passes over the data."),
+    epochs: int = typer.Option(4, "--epochs", min=1, max=50, help="Passes over the data."),
+    graded_weight: int | None = typer.Option(
+        None,
+        "--graded-weight",
+        min=0,
+        max=10,
+        help="Count each row of the graded sets A-G this often (default: the shipped setting).",
+    ),
 ) -> None:
     """Train the severity model on the shipped training set (never the held-out set)."""
     corrections = None
@@ -37,4 +44,10 @@ def train(
         require_database(settings)
         source = settings.data_dir
         corrections = load_corrections(source)
-    train_command(corrections=corrections, source=source, output=output, epochs=epochs)
+    train_command(
+        corrections=corrections,
+        source=source,
+        output=output,
+        epochs=epochs,
+        graded_weight=graded_weight,
+    )
