@@ -1,9 +1,10 @@
 """Train the severity text categorizer and save the pipeline where `Triage.load()` finds it.
 
-Deterministic (fixed seeds) and fast: about 3,000 generated messages, the realistic ones and
-the graded sets (the spent blind sets A-G, each row's severity derived from the lead's level:
-`graded.py`), a few epochs of a sparse linear model, some seconds on one core. Never reads the
-project's own held-out files (`heldout.jsonl`, `stress.jsonl`).
+Deterministic (fixed seeds) and fast: about 3,000 generated messages and the realistic ones,
+with `graded_weight` > 0 the graded sets too (the spent blind sets A-G, each row's severity
+derived from the lead's level: `graded.py`), a few epochs of a sparse linear model, some
+seconds on one core. Never reads the project's own held-out files (`heldout.jsonl`,
+`stress.jsonl`).
 """
 
 from __future__ import annotations
