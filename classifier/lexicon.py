@@ -72,6 +72,8 @@ GROUPS: dict[str, str] = {
     "newinstall": "install",
     "out_of_scope": "out_of_scope",
     "enhancement": "enhancement",
+    "escalated": "escalated",
+    "one_way": "one_way",
 }
 
 # A match of these is ignored when a negation stands just before it ("is not down").
@@ -88,7 +90,17 @@ NOT_YET = frozenset({"until", "till", "once", "when", "if", "before", "unless", 
 NOT_YET_SIGNALS = frozenset({"resolved"})
 # A party named as where the fault is ("carrier side", "their SBC") and said at once to be
 # healthy is where the fault is not: "the carrier side looks healthy - our node answers 503".
-CLEARED = frozenset({"fine", "healthy", "ok", "okay", "clean", "normal", "good"})
+CLEARED = frozenset({"fine", "healthy", "ok", "okay", "clean", "normal", "good", "green"})
+# ... and so is a sign of many customers hit: "your status page shows everything green".
+CLEARABLE = frozenset({"out_of_scope", "widespread"})
+# A workaround named in a clause that ends with "?" within this many words is asked for.
+QUESTION_REACH = 12
+# An extension number after these words, or after a number, or before these, identifies a
+# phone in a contact line or a sample call; it is not the one user the trouble is about.
+IDENTIFIER_BEFORE = ["internal", "from", "direct", "tel", "phone", "call", "dial", "at"]
+# One device named right after these is what a check was made with, not the one affected.
+CHECKS = ["tried", "tested", "checked", "try", "test", "tries", "verified", "confirmed"]
+IDENTIFIER_AFTER = ["->", "to", "→", "calling", "called", "dialing", "dialed", "dials"]
 CLEARED_GAP = 3  # words between the party and "healthy": "the carrier side looks healthy"
 NEGATIONS = frozenset({"not", "no", "never", "nothing", "without", "hardly"})
 # A device named after one of these is not one device: "every outbound fax", "any handset".
@@ -449,7 +461,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "workaround": (
         "workaround", "work around", "work-around", "as a workaround", "in the meantime",
-        "for the time being", "switched to", "using the backup", "use the backup", "manually",
+        "for the time being", "we switched to", "we have switched to", "we've switched to",
+        "i switched to", "we switched over to", "using the backup", "use the backup", "manually",
         "by hand", "retrying usually works", "redialing usually works", "retry works",
         "works on retry", "temporary fix", "failover to", "using our mobiles",
         "forwarded to mobiles", "forwarded to cell", "instead for now", "for now we",
@@ -463,6 +476,43 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "no way around", "no alternative", "no workaround available",
         "no workaround we know of", "no known workaround", "nothing we can do",
         "no fallback", "no backup",
+        # "Workaround: none yet", "workaround - none": a field of an incident report
+        "workaround: none", "workaround - none", "workaround none", "workarounds: none",
+        "no workaround yet",
+    ),
+    # other customers of the provider are fine, or nothing says they are hit: "it's just us",
+    # "only our company", "nothing reported on the status page" (internal: outweighs
+    # `widespread`, see `signals._settle_customers`)
+    "others_fine": (
+        "just us", "only us", "only our company", "only our office", "just our company",
+        "just our office", "only our firm", "only our organisation", "only our organization",
+        "no problem reported", "no problems reported", "no issue reported",
+        "no issues reported", "nothing reported", "no incident reported",
+        "no incidents reported", "everything green", "all green",
+    ),
+    # it grew worse since the thread began: the new text says what it became ("it got a lot
+    # worse", "no longer intermittent - now every call fails"), `decide.ESCALATION`
+    "escalated": (
+        "got worse", "got a lot worse", "got much worse", "gotten worse", "gotten a lot worse",
+        "gotten much worse", "getting worse", "getting much worse", "much worse",
+        "a lot worse", "far worse", "even worse", "this escalated", "it escalated",
+        "has escalated into", "escalated into", "escalated to a full",
+        "no longer intermittent", "no longer slow", "no longer partial", "not just slow",
+        "not only slow", "now full outage", "now a full outage", "now total outage",
+        "now complete outage", "now everything", "now nothing", "now completely",
+        "turned into a", "became a full", "worse than",
+    ),
+    # one-way audio: one side of the call hears, the other does not (ThreePBX's Priority 2
+    # example, however many lines it is on)
+    "one_way": (
+        "one-way audio", "one way audio", "oneway audio", "one-way sound", "one way sound",
+        "audio in one direction", "audio only one way", "can not hear us", "cannot hear us",
+        "can not hear me", "cannot hear me", "can not hear them", "cannot hear them",
+        "can not hear the caller", "can not hear callers", "can not hear the other side",
+        "can not hear the other party", "we hear them", "we can hear them", "i can hear them",
+        "can hear them but", "we hear the caller", "we can hear the caller", "hear them fine",
+        "they can not hear", "callers can not hear", "caller can not hear",
+        "customers can not hear",
     ),
     "dotnet": (
         "asp.net", "dotnet", ".net prod", ".net production", ".net core", ".net framework",
@@ -1057,6 +1107,16 @@ PATTERNS: dict[str, list[Pattern]] = {
             {"NORM": {"IN": ["whole", "entire"]}},
             {"IS_ALPHA": True},
         ],
+        # a count of the provider's customers hit: "80+ client sites", "96 of 104 hosted
+        # tenants", "about 40 customer networks" (not "1 client")
+        [
+            {"LIKE_NUM": True, "NORM": {"REGEX": r"^([2-9]|[1-9]\d+)\+?$"}},
+            {"NORM": {"IN": ["+", "of"]}, "OP": "?"},
+            {"LIKE_NUM": True, "OP": "?"},
+            {"NORM": {"IN": ["hosted", "managed", "our", "your", "affected", "different"]}, "OP": "?"},
+            {"NORM": {"IN": ["client", "customer", "tenant", "clients", "customers", "tenants"]}},
+            {"NORM": {"IN": ["sites", "offices", "networks", "environments", "domains"]}, "OP": "?"},
+        ],
         # a hoster's many environments: "~140 production containers", "about 300 envs"
         [
             {"LIKE_NUM": True, "NORM": {"REGEX": r"^[1-9](\d{1,}|\d{0,2}(,\d{3})+)$"}},
@@ -1306,4 +1366,6 @@ LABELS: dict[str, str] = {
     "newinstall": "new install, not yet in service",
     "out_of_scope": "outside the support scope",
     "enhancement": "feature, enhancement or upgrade request",
+    "escalated": "got worse since the thread began",
+    "one_way": "one-way audio",
 }

@@ -28,9 +28,13 @@ from spacy.vocab import Vocab
 from classifier.evidence import Hit
 from classifier.language import ENGLISH, function_words_language
 from classifier.lexicon import (
+    CHECKS,
+    CLEARABLE,
     CLEARED,
     CLEARED_GAP,
     GROUPS,
+    IDENTIFIER_AFTER,
+    IDENTIFIER_BEFORE,
     NEGATABLE,
     NEGATIONS,
     NOT_YET,
@@ -38,6 +42,7 @@ from classifier.lexicon import (
     PATTERNS,
     PHRASES,
     QUANTIFIERS,
+    QUESTION_REACH,
     SINGULAR_DETERMINERS,
     UNQUALIFIED,
 )
@@ -76,6 +81,12 @@ class SignalTagger:
         self.singular = frozenset(vocab.strings.add(word) for word in SINGULAR_DETERMINERS)
         self.cleared = frozenset(vocab.strings.add(word) for word in CLEARED)
         self.sentence_ends = frozenset(vocab.strings.add(mark) for mark in (".", "!", "?", ";"))
+        self.question_mark = vocab.strings.add("?")
+        self.brackets = (vocab.strings.add("("), vocab.strings.add(")"))
+        self.extension_words = frozenset(vocab.strings.add(w) for w in ("ext", "extension"))
+        self.identifier_before = frozenset(vocab.strings.add(w) for w in IDENTIFIER_BEFORE)
+        self.identifier_after = frozenset(vocab.strings.add(w) for w in IDENTIFIER_AFTER)
+        self.checks = frozenset(vocab.strings.add(w) for w in CHECKS)
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.set(EXTENSION, self.find(doc))
@@ -98,8 +109,12 @@ class SignalTagger:
                 continue  # "is not down"
             if name in NOT_YET_SIGNALS and self._not_yet(match, norms, punct):
                 continue  # "until it's resolved"
-            if name == "out_of_scope" and self._cleared(match, norms, punct):
-                continue  # "the carrier side looks healthy"
+            if name in CLEARABLE and self._cleared(match, norms, punct):
+                continue  # "the carrier side looks healthy", "the status page is all green"
+            if name == "workaround" and self._asked(match, norms):
+                continue  # "is there any workaround?": asked for, so none is known
+            if name == "one" and self._identifier(match, norms, table.like_num):
+                continue  # "Internal ext. 4412", "9:14 ext 204 -> ...": a number, not a user
             if name == "unaffected" and not self._unqualified(match, norms, punct):
                 continue  # "1:1 calls are unaffected": a part, not the service
             if name == "device":
@@ -155,6 +170,46 @@ class SignalTagger:
         ):
             return ("unknown", start, end)
         return ("one", start, end)
+
+    def _asked(self, match: Match, norms: list[int]) -> bool:
+        """True when the clause a workaround is named in ends with a question mark ("is there
+        any workaround?", "can we forward the main number in the meantime?"): the writer asks
+        for one, so none is known; "we use our mobiles in the meantime." states one."""
+        words, depth = 0, 0  # a bracketed aside ("(e.g. pointing MX at ...)") is skipped
+        for i in range(match[2], len(norms)):
+            norm = norms[i]
+            if norm == self.brackets[0]:
+                depth += 1
+            elif norm == self.brackets[1] and depth:
+                depth -= 1
+            elif depth:
+                continue
+            elif norm == self.question_mark:
+                return True
+            elif norm in self.sentence_ends:
+                return False
+            words += 1
+            if words > QUESTION_REACH:
+                return False
+        return False
+
+    def _identifier(self, match: Match, norms: list[int], nums: Column) -> bool:
+        """True for one user or device that is not the breadth of the trouble: an extension
+        number in a contact line ("Internal ext. 4412", "555-0100 ext 12") or a sample call
+        ("9:14 ext 204 -> ...", "from ext 114"), or a device a check was made with ("I tried
+        from my phone on 4G"). "Ext 118 has no dial tone" is still one user."""
+        start, end = match[1], match[2]
+        if any(norms[i] in self.checks for i in range(max(start - 3, 0), start)):
+            return True  # "I tried from my phone on 4G": the means of a check, not the breadth
+        if norms[start] not in self.extension_words:
+            return False
+        before = norms[start - 1] if start else 0
+        after = norms[end] if end < len(norms) else 0
+        return (
+            before in self.identifier_before
+            or (start > 0 and bool(nums[start - 1]))
+            or after in self.identifier_after
+        )
 
     def _unqualified(self, match: Match, norms: list[int], punct: list[int]) -> bool:
         """ "Calls work normally" speaks of the service; "1:1 calls are unaffected" or "SIP

@@ -104,6 +104,10 @@ SignalName = Literal[
     "unaffected",  # the service itself works ("calls work normally", "end users unaffected")
     # contract scope
     "out_of_scope",  # third-party products, carrier-side faults, performance tuning
+    # time: the new text says it grew worse ("it got a lot worse", "no longer intermittent")
+    "escalated",
+    # a kind of fault some contracts name: one-way audio ("callers can't hear us")
+    "one_way",
 ]
 SIGNALS: tuple[SignalName, ...] = get_args(SignalName)
 
