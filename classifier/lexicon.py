@@ -74,6 +74,7 @@ GROUPS: dict[str, str] = {
     "enhancement": "enhancement",
     "escalated": "escalated",
     "one_way": "one_way",
+    "hosted_developer": "hosted_developer",
 }
 
 # A match of these is ignored when a negation stands just before it ("is not down").
@@ -163,6 +164,8 @@ ORGANISATIONS = [
     "businesses", "resellers", "firms", "practices", "districts", "schools", "clinics",
     "agencies", "stores", "shops", "restaurants", "hotels",
 ]  # fmt: skip
+# A customer's premises, one of several.
+SITES = ["office", "site", "branch", "location", "warehouse", "store", "shop", "building", "clinic"]
 MINORITY_SHARE = r"^([1-9]|[1-4]\d)([.,]\d+)?$"  # 1-49 (%)
 MAJORITY_SHARE = r"^([5-9]\d|100)([.,]\d+)?$"  # 50-100 (%)
 # Words that cannot stand between a thing and "fine" / "works" when the sentence says it works.
@@ -502,6 +505,18 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "now complete outage", "now everything", "now nothing", "now completely",
         "turned into a", "became a full", "worse than",
     ),
+    # a developer whose application a hoster runs on the platform, writing to the platform's
+    # vendor: Jelastic supports "Hosting Providers and Enterprize users only"
+    "hosted_developer": (
+        "i'm a developer", "i am a developer", "i'm the developer", "i am the developer",
+        "as a developer on", "my hoster", "my hosting provider", "my hosting company",
+        "my provider", "my web host", "via hoster", "via my hoster", "through my hoster",
+        "provider that uses your platform", "provider using your platform",
+        "hoster that uses your platform", "hoster using your platform",
+        "a provider on your platform", "a hoster on your platform",
+        "hosted with a provider", "hosted at a provider", "host my app at",
+        "hosted by a provider", "a provider that uses jelastic", "a hoster that uses jelastic",
+    ),
     # one-way audio: one side of the call hears, the other does not (ThreePBX's Priority 2
     # example, however many lines it is on)
     "one_way": (
@@ -517,7 +532,9 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "dotnet": (
         "asp.net", "dotnet", ".net prod", ".net production", ".net core", ".net framework",
         ".net app", ".net application",
-        ".net 6", ".net 7", ".net 8", ".net 4.8", "a .net", "our .net", "the .net", "iis",
+        ".net 6", ".net 7", ".net 8", ".net 4.8", "a .net", "our .net", "the .net",
+        "all .net", ".net environments", ".net environment", ".net sites", ".net apps",
+        ".net customers", ".net websites", "iis",
         "ms sql", "ms-sql", "mssql", "sql server", "microsoft sql", "windows iis", "c#",
     ),
     "regression": (
@@ -578,7 +595,9 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "several customers", "multiple clients", "many clients", "several clients",
         "all tenants", "multiple tenants", "several tenants", "every customer", "every client",
         "every tenant", "all of your customers", "other customers too", "other clients too",
-        "widespread", "global outage", "globally", "whole customer base",
+        # (not "GLOBAL OUTAGE!!!" or "widespread" alone: a writer's name for their own office's
+        # outage is not evidence that other customers are hit)
+        "whole customer base",
         "entire customer base", "all resellers", "multiple resellers", "many of our customers",
         "most of our customers", "most customers", "across customers", "other companies",
         "platform-wide", "all our hosted customers", "all hosted customers", "all regions",
@@ -689,6 +708,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "each and every", "every single one", "for any of our", "for any of the", "both sites",
         "both offices", "both locations", "both branches", "not a single", "not one",
         "everywhere", "every one",
+        # more than the part named: "at all three sites, not only the warehouse"
+        "not only the", "not just the", "not only our", "not just our",
     ),
     "some": (
         "some users", "some of", "some calls", "some customers", "some phones", "some people",
@@ -1107,6 +1128,16 @@ PATTERNS: dict[str, list[Pattern]] = {
             {"NORM": {"IN": ["whole", "entire"]}},
             {"IS_ALPHA": True},
         ],
+        # other organisations say they are hit too: "our partners say their users are affected
+        # too", "the other firms report the same"
+        [
+            {"NORM": {"IN": ["partners", "neighbours", "neighbors", "companies", "firms",
+                             "businesses", "practices", "others"]}},
+            {"NORM": {"IN": ["say", "says", "said", "report", "reports", "reported", "confirm",
+                             "confirmed", "see", "have"]}},
+            {"IS_ALPHA": True, "NORM": {"NOT_IN": ["not", "no", "never", "fine", "ok"]}, "OP": "{0,4}"},
+            {"NORM": {"IN": ["affected", "too", "also", "same", "hit"]}},
+        ],
         # a count of the provider's customers hit: "80+ client sites", "96 of 104 hosted
         # tenants", "about 40 customer networks" (not "1 client")
         [
@@ -1232,7 +1263,10 @@ PATTERNS: dict[str, list[Pattern]] = {
         # (but "Production: calls connect fine" says which system, not that it is spared)
         [
             {"NORM": {"IN": ["production", "prod"]}},
-            {"NORM": {"NOT_IN": ["down", "calls", "call", *NOT_BETWEEN]}, "OP": "{1,6}"},
+            {
+                "NORM": {"NOT_IN": ["down", "calls", "call", ".", "!", "other", "others", *NOT_BETWEEN]},
+                "OP": "{1,8}",
+            },
             {"NORM": {"IN": ["fine", "unaffected", "ok", "okay", "untouched", "healthy"]}},
         ],
         # "Production is a separate cluster and is not affected", "Production (prod-rc1..4) is
@@ -1255,7 +1289,7 @@ PATTERNS: dict[str, list[Pattern]] = {
         # "Production runs the supported JDK 8 build and has no problems"
         [
             {"NORM": {"IN": ["production", "prod"]}},
-            {"NORM": {"NOT_IN": ["down", "calls", "call", *NOT_BETWEEN]}, "OP": "{1,8}"},
+            {"NORM": {"NOT_IN": ["down", "calls", "call", ".", "!", *NOT_BETWEEN]}, "OP": "{1,8}"},
             {"NORM": {"IN": ["has", "have", "had", "shows", "sees"]}},
             {"NORM": "no"},
             {"NORM": {"IN": ["problems", "problem", "issues", "issue", "errors", "impact"]}},
@@ -1294,6 +1328,24 @@ PATTERNS: dict[str, list[Pattern]] = {
     ],
 }
 
+PATTERNS["some"] += [
+    # "only our Denver office", "only the warehouse": one part of the customer's sites
+    [
+        {"NORM": {"IN": ["only", "just"]}},
+        {"NORM": {"IN": ["our", "the", "one"]}},
+        {"IS_ALPHA": True, "NORM": {"NOT_IN": NOT_BETWEEN}, "OP": "{0,2}"},
+        {"NORM": {"IN": SITES}},
+    ],
+]
+PATTERNS["isolated"] += [
+    # "our Boise and Salt Lake City offices are working normally": the other sites work
+    [
+        {"NORM": {"IN": [site + "s" for site in SITES] + ["branches"]}},
+        {"NORM": {"IN": ["are", "were", "seem"]}},
+        {"NORM": {"IN": ["still", "all", "to", "be"]}, "OP": "{0,2}"},
+        {"NORM": {"IN": ["working", "fine", "ok", "okay", "unaffected", "normal", "up"]}},
+    ],
+]
 PATTERNS["others_fine"] = [
     # "another of your clients, they're fine", "my friend at another company using you says
     # hers is fine", "other customers are ok"
@@ -1368,4 +1420,5 @@ LABELS: dict[str, str] = {
     "enhancement": "feature, enhancement or upgrade request",
     "escalated": "got worse since the thread began",
     "one_way": "one-way audio",
+    "hosted_developer": "a hoster's developer writing to the platform vendor",
 }

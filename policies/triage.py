@@ -108,6 +108,8 @@ SignalName = Literal[
     "escalated",
     # a kind of fault some contracts name: one-way audio ("callers can't hear us")
     "one_way",
+    # who writes: a developer hosted by a hosting provider, not the provider's own staff
+    "hosted_developer",
 ]
 SIGNALS: tuple[SignalName, ...] = get_args(SignalName)
 
