@@ -29,7 +29,7 @@ Pattern = list[dict[str, Any]]
 INTERNAL = frozenset(
     {
         "isolated", "majority", "minority", "alternative", "production_ok", "core", "device",
-        "others_fine", "temporary",
+        "others_fine", "temporary", "count", "correction",
     }
 )  # fmt: skip
 # Which group each raw signal belongs to (the internal ones included).
@@ -69,6 +69,8 @@ GROUPS: dict[str, str] = {
     "widespread": "customers",
     "others_fine": "customers",
     "temporary": "temporary",
+    "count": "breadth",
+    "correction": "correction",
     "newinstall": "install",
     "out_of_scope": "out_of_scope",
     "enhancement": "enhancement",
@@ -101,6 +103,13 @@ QUESTION_REACH = 12
 IDENTIFIER_BEFORE = ["internal", "from", "direct", "tel", "phone", "call", "dial", "at"]
 # One device named right after these is what a check was made with, not the one affected.
 CHECKS = ["tried", "tested", "checked", "try", "test", "tries", "verified", "confirmed"]
+# ... and some of them, named a few words after these, what the writer did something to ("we
+# power-cycled the switch and a few phones"): not the breadth of the trouble.
+ACTIONS = [
+    *CHECKS, "rebooted", "restarted", "cycled", "replaced", "reset", "reinstalled",
+    "unplugged", "swapped", "rebooting", "restarting", "reboot", "restart",
+]
+ACTION_REACH = 5
 IDENTIFIER_AFTER = ["->", "to", "→", "calling", "called", "dialing", "dialed", "dials"]
 CLEARED_GAP = 3  # words between the party and "healthy": "the carrier side looks healthy"
 NEGATIONS = frozenset({"not", "no", "never", "nothing", "without", "hardly"})
@@ -134,6 +143,8 @@ SINGULAR_THINGS = [
     "mailbox", "account", "desk", "request", "message", "email", "packet", "invite",
     "registration", "endpoint", "softphone", "caller", "person", "one", "single",
 ]  # fmt: skip
+# A customer's premises, one of several.
+SITES = ["office", "site", "branch", "location", "warehouse", "store", "shop", "building", "clinic"]
 PROGRESSIVE = [
     "taking", "accepting", "processing", "receiving", "making", "connecting", "registering",
     "loading", "answering", "ringing", "starting", "booting", "routing", "delivering",
@@ -164,8 +175,6 @@ ORGANISATIONS = [
     "businesses", "resellers", "firms", "practices", "districts", "schools", "clinics",
     "agencies", "stores", "shops", "restaurants", "hotels",
 ]  # fmt: skip
-# A customer's premises, one of several.
-SITES = ["office", "site", "branch", "location", "warehouse", "store", "shop", "building", "clinic"]
 MINORITY_SHARE = r"^([1-9]|[1-4]\d)([.,]\d+)?$"  # 1-49 (%)
 MAJORITY_SHARE = r"^([5-9]\d|100)([.,]\d+)?$"  # 50-100 (%)
 # Words that cannot stand between a thing and "fine" / "works" when the sentence says it works.
@@ -516,6 +525,19 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "a provider on your platform", "a hoster on your platform",
         "hosted with a provider", "hosted at a provider", "host my app at",
         "hosted by a provider", "a provider that uses jelastic", "a hoster that uses jelastic",
+        "my hosting", "i host with", "they use your", "they use jelastic",
+        "hosted on jelastic", "pay for hosting", "i pay for hosting",
+    ),
+    # a count, not a part: "several hundred thousand sessions a day" (internal, dropped)
+    "count": (
+        "several hundred", "several thousand", "several million", "a few hundred",
+        "a few thousand", "many thousands", "several dozen",
+    ),
+    # the writer corrects what they first wrote: "Actually I just walked round: it's every
+    # phone" (internal: the breadth named after it stands, `signals._settle_breadth`)
+    "correction": (
+        "actually", "correction", "turns out", "it turns out", "in fact", "i just checked",
+        "just walked round", "just walked around", "update:", "on closer look",
     ),
     # one-way audio: one side of the call hears, the other does not (ThreePBX's Priority 2
     # example, however many lines it is on)
@@ -553,7 +575,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "fine now", "working now", "works now", "all working now", "working since",
         "close the ticket", "you can close", "re-registered", "sorry for the noise",
         "false alarm", "back online", "online again", "flowing again", "running again",
-        "normal since", "stable since",
+        "normal since", "stable since", "has been stable", "have been stable",
+        "has been completely stable", "has been fully stable", "stable again",
     ),
     "temporary": (
         "for the moment", "for now", "for the time being", "temporarily", "at least for now",
@@ -708,6 +731,9 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "each and every", "every single one", "for any of our", "for any of the", "both sites",
         "both offices", "both locations", "both branches", "not a single", "not one",
         "everywhere", "every one",
+        # "not able to complete a single call": none of them
+        "complete a single call", "make a single call", "place a single call",
+        "receive a single call", "get a single call", "complete one call",
         # more than the part named: "at all three sites, not only the warehouse"
         "not only the", "not just the", "not only our", "not just our",
     ),
@@ -750,6 +776,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "isolated": (
         "all the other", "all other", "everyone else", "everybody else", "everything else",
+        "everywhere else",
         "the rest of", "the rest are", "the others", "others are fine", "others work",
         "other phones", "other users", "other branches", "other sites", "other offices",
         "other mailboxes", "other carriers", "other systems", "other calls", "others can",
@@ -1046,7 +1073,8 @@ PATTERNS: dict[str, list[Pattern]] = {
         [
             {"NORM": {"IN": ["one", "single"]}},
             {"IS_ALPHA": True, "NORM": {"NOT_IN": ONE_NOT_BEFORE}, "OP": "?"},
-            {"NORM": {"IN": SINGULAR_THINGS}},
+            # (not "a single site" or "one office": part of the customer, `some`)
+            {"NORM": {"IN": [t for t in SINGULAR_THINGS if t not in SITES]}},
         ],
         # "Kevin's phone", "the CEO's laptop"
         [

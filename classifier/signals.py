@@ -28,7 +28,8 @@ from spacy.vocab import Vocab
 from classifier.evidence import Hit
 from classifier.language import ENGLISH, function_words_language
 from classifier.lexicon import (
-    CHECKS,
+    ACTION_REACH,
+    ACTIONS,
     CLEARABLE,
     CLEARED,
     CLEARED_GAP,
@@ -86,7 +87,7 @@ class SignalTagger:
         self.extension_words = frozenset(vocab.strings.add(w) for w in ("ext", "extension"))
         self.identifier_before = frozenset(vocab.strings.add(w) for w in IDENTIFIER_BEFORE)
         self.identifier_after = frozenset(vocab.strings.add(w) for w in IDENTIFIER_AFTER)
-        self.checks = frozenset(vocab.strings.add(w) for w in CHECKS)
+        self.actions = frozenset(vocab.strings.add(w) for w in ACTIONS)
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.set(EXTENSION, self.find(doc))
@@ -116,7 +117,9 @@ class SignalTagger:
             if name == "one" and self._identifier(match, norms, table.like_num):
                 continue  # "Internal ext. 4412", "9:14 ext 204 -> ...": a number, not a user
             if name == "unaffected" and not self._unqualified(match, norms, punct):
-                continue  # "1:1 calls are unaffected": a part, not the service
+                match = ("some", match[1], match[2])  # "1:1 calls are unaffected": a part works
+            if name in ("some", "one") and self._acted_on(match, norms):
+                continue  # "we rebooted the switch and a few phones": what the writer did
             if name == "device":
                 match = self._device(match, norms)
                 if match[0] == "unknown":
@@ -193,14 +196,18 @@ class SignalTagger:
                 return False
         return False
 
+    def _acted_on(self, match: Match, norms: list[int]) -> bool:
+        """True when a few words before the part named stands what the writer did to it or
+        checked with it ("we power-cycled the switch and a few phones", "I tried from my
+        phone"): the things acted on, not how much is down."""
+        start = match[1]
+        return any(norms[i] in self.actions for i in range(max(start - ACTION_REACH, 0), start))
+
     def _identifier(self, match: Match, norms: list[int], nums: Column) -> bool:
-        """True for one user or device that is not the breadth of the trouble: an extension
-        number in a contact line ("Internal ext. 4412", "555-0100 ext 12") or a sample call
-        ("9:14 ext 204 -> ...", "from ext 114"), or a device a check was made with ("I tried
-        from my phone on 4G"). "Ext 118 has no dial tone" is still one user."""
+        """True for an extension number that identifies rather than counts: in a contact line
+        ("Internal ext. 4412", "555-0100 ext 12") or a sample call ("9:14 ext 204 -> ...").
+        "Ext 118 has no dial tone" is still one user."""
         start, end = match[1], match[2]
-        if any(norms[i] in self.checks for i in range(max(start - 3, 0), start)):
-            return True  # "I tried from my phone on 4G": the means of a check, not the breadth
         if norms[start] not in self.extension_words:
             return False
         before = norms[start - 1] if start else 0
@@ -303,9 +310,12 @@ def _settle_breadth(matches: list[Match]) -> list[Match]:
     instead") is both: the rest of the service works, and it is a workaround."""
     found: dict[str, list[Match]] = defaultdict(list)
     others: list[Match] = []
+    corrections: list[int] = []
     for match in matches:
         if GROUPS[match[0]] == "breadth":
             found[match[0]].append(match)
+        elif match[0] == "correction":
+            corrections.append(match[1])
         else:
             others.append(match)
     if not found:
@@ -324,6 +334,11 @@ def _settle_breadth(matches: list[Match]) -> list[Match]:
         if one:
             return others + one
         return others + some + [("some", start, end) for _, start, end in isolated]
+    # "A few handsets ... Actually I just walked round: it's every phone": corrected
+    if every and some and any(
+        max(m[1] for m in some) < c < max(m[1] for m in every) for c in corrections
+    ):
+        return others + every
     if every and some:
         return others + some
     return others + (every or some or one)
