@@ -234,7 +234,7 @@ class Decider:
         ranks = self.ranks
         # "Workaround: none yet" beside a failover named elsewhere: the rules read the safer
         # side (no workaround), and the contradiction is flagged below.
-        mapped = self.levels(signals - SAFER_SIDE if SAFER_SIDE_OF <= signals else signals)
+        mapped = self.levels(signals - SAFER_SIDE if signals >= SAFER_SIDE_OF else signals)
         scores: dict[str, float] = dict.fromkeys(ranks, 0.0)
         for severity, choice in mapped.items():
             scores[choice.level] += probabilities.get(severity, 0.0)

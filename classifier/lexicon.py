@@ -106,8 +106,19 @@ CHECKS = ["tried", "tested", "checked", "try", "test", "tries", "verified", "con
 # ... and some of them, named a few words after these, what the writer did something to ("we
 # power-cycled the switch and a few phones"): not the breadth of the trouble.
 ACTIONS = [
-    *CHECKS, "rebooted", "restarted", "cycled", "replaced", "reset", "reinstalled",
-    "unplugged", "swapped", "rebooting", "restarting", "reboot", "restart",
+    *CHECKS,
+    "rebooted",
+    "restarted",
+    "cycled",
+    "replaced",
+    "reset",
+    "reinstalled",
+    "unplugged",
+    "swapped",
+    "rebooting",
+    "restarting",
+    "reboot",
+    "restart",
 ]
 ACTION_REACH = 5
 IDENTIFIER_AFTER = ["->", "to", "→", "calling", "called", "dialing", "dialed", "dials"]
@@ -1159,11 +1170,41 @@ PATTERNS: dict[str, list[Pattern]] = {
         # other organisations say they are hit too: "our partners say their users are affected
         # too", "the other firms report the same"
         [
-            {"NORM": {"IN": ["partners", "neighbours", "neighbors", "companies", "firms",
-                             "businesses", "practices", "others"]}},
-            {"NORM": {"IN": ["say", "says", "said", "report", "reports", "reported", "confirm",
-                             "confirmed", "see", "have"]}},
-            {"IS_ALPHA": True, "NORM": {"NOT_IN": ["not", "no", "never", "fine", "ok"]}, "OP": "{0,4}"},
+            {
+                "NORM": {
+                    "IN": [
+                        "partners",
+                        "neighbours",
+                        "neighbors",
+                        "companies",
+                        "firms",
+                        "businesses",
+                        "practices",
+                        "others",
+                    ]
+                }
+            },
+            {
+                "NORM": {
+                    "IN": [
+                        "say",
+                        "says",
+                        "said",
+                        "report",
+                        "reports",
+                        "reported",
+                        "confirm",
+                        "confirmed",
+                        "see",
+                        "have",
+                    ]
+                }
+            },
+            {
+                "IS_ALPHA": True,
+                "NORM": {"NOT_IN": ["not", "no", "never", "fine", "ok"]},
+                "OP": "{0,4}",
+            },
             {"NORM": {"IN": ["affected", "too", "also", "same", "hit"]}},
         ],
         # a count of the provider's customers hit: "80+ client sites", "96 of 104 hosted
@@ -1172,9 +1213,15 @@ PATTERNS: dict[str, list[Pattern]] = {
             {"LIKE_NUM": True, "NORM": {"REGEX": r"^([2-9]|[1-9]\d+)\+?$"}},
             {"NORM": {"IN": ["+", "of"]}, "OP": "?"},
             {"LIKE_NUM": True, "OP": "?"},
-            {"NORM": {"IN": ["hosted", "managed", "our", "your", "affected", "different"]}, "OP": "?"},
+            {
+                "NORM": {"IN": ["hosted", "managed", "our", "your", "affected", "different"]},
+                "OP": "?",
+            },
             {"NORM": {"IN": ["client", "customer", "tenant", "clients", "customers", "tenants"]}},
-            {"NORM": {"IN": ["sites", "offices", "networks", "environments", "domains"]}, "OP": "?"},
+            {
+                "NORM": {"IN": ["sites", "offices", "networks", "environments", "domains"]},
+                "OP": "?",
+            },
         ],
         # a hoster's many environments: "~140 production containers", "about 300 envs"
         [
@@ -1292,7 +1339,9 @@ PATTERNS: dict[str, list[Pattern]] = {
         [
             {"NORM": {"IN": ["production", "prod"]}},
             {
-                "NORM": {"NOT_IN": ["down", "calls", "call", ".", "!", "other", "others", *NOT_BETWEEN]},
+                "NORM": {
+                    "NOT_IN": ["down", "calls", "call", ".", "!", "other", "others", *NOT_BETWEEN]
+                },
                 "OP": "{1,8}",
             },
             {"NORM": {"IN": ["fine", "unaffected", "ok", "okay", "untouched", "healthy"]}},

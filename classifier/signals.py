@@ -335,8 +335,10 @@ def _settle_breadth(matches: list[Match]) -> list[Match]:
             return others + one
         return others + some + [("some", start, end) for _, start, end in isolated]
     # "A few handsets ... Actually I just walked round: it's every phone": corrected
-    if every and some and any(
-        max(m[1] for m in some) < c < max(m[1] for m in every) for c in corrections
+    if (
+        every
+        and some
+        and any(max(m[1] for m in some) < c < max(m[1] for m in every) for c in corrections)
     ):
         return others + every
     if every and some:
