@@ -83,7 +83,7 @@ GROUPS: dict[str, str] = {
 NEGATABLE = frozenset(
     {
         "outage", "degraded", "all", "fault", "regression", "ongoing", "widespread",
-        "unaffected", "resolved",
+        "unaffected", "resolved", "workaround",
     }
 )  # fmt: skip
 # ... and these too, before a signal of a state not reached yet: "until it's resolved"; or of
@@ -485,7 +485,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "workaround": (
         "workaround", "work around", "work-around", "as a workaround", "in the meantime",
         "for the time being", "we switched to", "we have switched to", "we've switched to",
-        "i switched to", "we switched over to", "using the backup", "use the backup", "manually",
+        "i switched to", "we switched over to", "meanwhile", "as a fallback", "as fallback",
+        "using the backup", "use the backup", "manually",
         "by hand", "retrying usually works", "redialing usually works", "retry works",
         "works on retry", "temporary fix", "failover to", "using our mobiles",
         "forwarded to mobiles", "forwarded to cell", "instead for now", "for now we",
