@@ -665,7 +665,9 @@ PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "out_of_scope": (
         "carrier confirmed", "carrier has confirmed", "carrier confirms",
-        "the carrier confirmed", "carrier-side", "carrier side", "on the carrier's side",
+        "the carrier confirmed", "fault on the carrier side", "problem on the carrier side",
+        "issue on the carrier side", "fault on the carrier's side", "carrier-side fault",
+        "carrier-side issue", "carrier-side problem", "carrier-side outage",
         "upstream carrier", "upstream provider", "isp confirmed", "third-party",
         "third party", "3rd party", "3rd-party", "performance tuning", "tune performance",
         "tuning the performance", "tune the performance", "optimise performance",
