@@ -77,6 +77,7 @@ GROUPS: dict[str, str] = {
     "escalated": "escalated",
     "one_way": "one_way",
     "hosted_developer": "hosted_developer",
+    "call_feature": "call_feature",
 }
 
 # A match of these is ignored when a negation stands just before it ("is not down").
@@ -550,6 +551,17 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "correction": (
         "actually", "correction", "turns out", "it turns out", "in fact", "i just checked",
         "just walked round", "just walked around", "update:", "on closer look",
+    ),
+    # a call-handling feature of a working phone system: voicemail delivery and greetings,
+    # call park, call transfers (ThreePBX's Priority 3: "trouble related to call processing,
+    # routing, voicemail or call transfers within a previously operational PBX")
+    "call_feature": (
+        "voicemail to email", "voicemail-to-email", "voicemails to email",
+        "voicemails to our email", "voicemail emails", "voicemail notifications",
+        "voicemail greeting", "voicemail greetings", "call park", "parked call",
+        "parked calls", "park a call", "parking a call", "call transfer", "call transfers",
+        "transferring calls", "transfers to external", "blind transfer", "blind transfers",
+        "attended transfer", "attended transfers", "warm transfer", "warm transfers",
     ),
     # one-way audio: one side of the call hears, the other does not (ThreePBX's Priority 2
     # example, however many lines it is on)
@@ -1501,4 +1513,5 @@ LABELS: dict[str, str] = {
     "escalated": "got worse since the thread began",
     "one_way": "one-way audio",
     "hosted_developer": "a hoster's developer writing to the platform vendor",
+    "call_feature": "a call-handling feature",
 }

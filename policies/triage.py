@@ -110,6 +110,8 @@ SignalName = Literal[
     "one_way",
     # who writes: a developer hosted by a hosting provider, not the provider's own staff
     "hosted_developer",
+    # what fails: a call-handling feature (voicemail delivery, call park, transfers)
+    "call_feature",
 ]
 SIGNALS: tuple[SignalName, ...] = get_args(SignalName)
 
