@@ -29,7 +29,7 @@ Pattern = list[dict[str, Any]]
 INTERNAL = frozenset(
     {
         "isolated", "majority", "minority", "alternative", "production_ok", "core", "device",
-        "others_fine", "temporary", "count", "correction",
+        "others_fine", "temporary", "count", "correction", "account_role",
     }
 )  # fmt: skip
 # Which group each raw signal belongs to (the internal ones included).
@@ -56,6 +56,7 @@ GROUPS: dict[str, str] = {
     "scheduled": "impact",
     "fault": "impact",
     "account": "account",
+    "account_role": "account",
     "setup": "setup",
     "portal": "portal",
     "workaround": "workaround",
@@ -465,6 +466,13 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "expired password", "my login", "my user", "my profile", "locked out", "unlock",
         "unlock me", "unlock my account",
     ),
+    # a person's role or a reference, not access to the account: "our account managers",
+    # "your account team" (internal: it only outweighs `account`, then is dropped)
+    "account_role": tuple(
+        f"{owner} account {role}"
+        for owner in ("our", "my", "your", "the")
+        for role in ("manager", "managers", "team", "executive", "rep", "number", "id")
+    ),
     "setup": (
         "set up", "setup", "setting up", "configure", "configuring", "configuration", "config",
         "reconfigure", "auto attendant", "auto-attendant", "aa", "ivr menu", "menu", "dial plan",
@@ -600,6 +608,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "close the ticket", "you can close", "re-registered", "sorry for the noise",
         "false alarm", "back online", "online again", "flowing again", "running again",
         "normal since", "stable since", "has been stable", "have been stable",
+        "been working normally since", "been working fine since", "working normally since",
+        "working fine since", "working normally again", "working fine again",
         "has been completely stable", "has been fully stable", "stable again",
     ),
     "temporary": (

@@ -16,6 +16,7 @@ The result is `doc._.intake_signals`: a tuple of `Hit(name, phrase, start)`, in 
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -52,6 +53,7 @@ from classifier.patterns import AnchoredMatcher, Column
 from classifier.tokenizer import columns
 
 EXTENSION = "intake_signals"
+CLOCK_TIME = re.compile(r"^\d{1,2}[:.]\d{2}$")
 LANGUAGE = "intake_language"  # a `Reading`: English, or the language its function words show
 
 
@@ -87,6 +89,8 @@ class SignalTagger:
         self.extension_words = frozenset(vocab.strings.add(w) for w in ("ext", "extension"))
         self.identifier_before = frozenset(vocab.strings.add(w) for w in IDENTIFIER_BEFORE)
         self.identifier_after = frozenset(vocab.strings.add(w) for w in IDENTIFIER_AFTER)
+        self.arrow = [vocab.strings.add("-"), vocab.strings.add(">")]  # "ext 204 -> +1 416 ..."
+        self.strings = vocab.strings
         self.actions = frozenset(vocab.strings.add(w) for w in ACTIONS)
 
     def __call__(self, doc: Doc) -> Doc:
@@ -125,6 +129,7 @@ class SignalTagger:
                 if match[0] == "unknown":
                     continue  # "every outbound fax", "fax delivery"
             kept.append(match)
+        kept = [m for m in kept if m[0] != "account_role"]  # it only outweighed `account`
         kept = settle_time(kept, lambda: self._sentences(doc, table.orths, table.spaces))
         kept = _settle_customers(_settle_scope(_settle_breadth(_qualified_works(kept))))
         kept.sort(key=lambda match: (match[1], match[0]))
@@ -211,12 +216,17 @@ class SignalTagger:
         if norms[start] not in self.extension_words:
             return False
         before = norms[start - 1] if start else 0
-        after = norms[end] if end < len(norms) else 0
+        after = norms[end : end + 2]
         return (
             before in self.identifier_before
-            or (start > 0 and bool(nums[start - 1]))
-            or after in self.identifier_after
+            or (start > 0 and (bool(nums[start - 1]) or self._clock_time(before)))
+            or (bool(after) and after[0] in self.identifier_after)
+            or after == self.arrow
         )
+
+    def _clock_time(self, norm: int) -> bool:
+        """ "9:14": a time of day (not `LIKE_NUM` for spaCy)."""
+        return bool(CLOCK_TIME.match(self.strings[norm])) if norm in self.strings else False
 
     def _unqualified(self, match: Match, norms: list[int], punct: list[int]) -> bool:
         """ "Calls work normally" speaks of the service; "1:1 calls are unaffected" or "SIP
