@@ -226,7 +226,7 @@ class SignalTagger:
 
     def _clock_time(self, norm: int) -> bool:
         """ "9:14": a time of day (not `LIKE_NUM` for spaCy)."""
-        return bool(CLOCK_TIME.match(self.strings[norm])) if norm in self.strings else False
+        return bool(CLOCK_TIME.match(self.strings[norm]))  # a token's NORM: always stored
 
     def _unqualified(self, match: Match, norms: list[int], punct: list[int]) -> bool:
         """ "Calls work normally" speaks of the service; "1:1 calls are unaffected" or "SIP
