@@ -57,7 +57,11 @@ def settle_time(matches: list[Match], sentence_of: Callable[[], Sequence[int]]) 
         if m[0] == "temporary":
             continue
         if m[0] == "ongoing" and any(
-            (0 <= m[1] - r[2] <= RECOVERY_TIME_GAP or 0 <= r[1] - m[2] <= RECOVERY_TIME_BEFORE)
+            (
+                # right after it, or inside it ("working normally since 9" / "since 9")
+                (r[1] < m[1] and m[1] - r[2] <= RECOVERY_TIME_GAP)
+                or 0 <= r[1] - m[2] <= RECOVERY_TIME_BEFORE
+            )
             and sentence[m[1]] == sentence[r[1]]
             for r in resolved
         ):
