@@ -78,7 +78,7 @@ def test_what_the_writer_acted_on_is_not_how_much_is_down(
 
 def test_a_correction_of_the_breadth_stands(triage: Triage, policies: dict[str, Policy]) -> None:
     body = (
-        "Two handsets in sales show 'No Service'. Correction: I walked every floor and it is "
+        "A few handsets in sales show 'No Service'. Correction: I walked every floor and it is "
         "every phone in the company, nobody can call in or out."
     )
     assert level(triage, policies["threepbx"], "phones", body) == "P1"
