@@ -156,6 +156,8 @@ SINGULAR_THINGS = [
     "mailbox", "account", "desk", "request", "message", "email", "packet", "invite",
     "registration", "endpoint", "softphone", "caller", "person", "one", "single",
 ]  # fmt: skip
+# A platform's machines: one of them down is part of the platform, not one user.
+NODES = ["node", "server"]
 # A customer's premises, one of several.
 SITES = ["office", "site", "branch", "location", "warehouse", "store", "shop", "building", "clinic"]
 PROGRESSIVE = [
@@ -778,6 +780,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "several", "certain", "specific", "particular", "one site",
         "one office", "one location", "one branch", "one department", "one team", "one carrier",
         "one route", "one of our sites", "one of our offices", "the branch", "our branch",
+        "one node", "one of the nodes", "one of our nodes", "one of the two nodes",
+        "a single node", "one hardware node", "one server", "one of our servers",
         "the warehouse", "a portion of", "a handful of",
         "handful", "not all",
         "not everyone", "not every", "partial", "a number of", "a good number",
@@ -798,7 +802,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "one of the phones", "one handset", "one device", "a new employee", "one employee",
         "one account", "my extension", "the front desk phone", "front desk phone",
         "reception phone", "one seat", "a colleague", "one colleague", "our ceo", "the ceo",
-        "my user", "this user", "that user", "one node", "one environment", "one container",
+        "my user", "this user", "that user", "one environment", "one container",
         "one mailbox", "one number", "one did", "a single user", "a single customer",
         "a single phone", "a single laptop", "a single extension", "a single mailbox",
         "a single pc", "a single device", "a single handset", "a single employee",
@@ -1109,8 +1113,9 @@ PATTERNS: dict[str, list[Pattern]] = {
         [
             {"NORM": {"IN": ["one", "single"]}},
             {"IS_ALPHA": True, "NORM": {"NOT_IN": ONE_NOT_BEFORE}, "OP": "?"},
-            # (not "a single site" or "one office": part of the customer, `some`)
-            {"NORM": {"IN": [t for t in SINGULAR_THINGS if t not in SITES]}},
+            # (not "a single site" or "one office": part of the customer, `some`; nor "one
+            # node" of a platform, which serves many users)
+            {"NORM": {"IN": [t for t in SINGULAR_THINGS if t not in (*SITES, *NODES)]}},
         ],
         # "Kevin's phone", "the CEO's laptop"
         [
