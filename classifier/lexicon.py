@@ -1240,7 +1240,7 @@ PATTERNS: dict[str, list[Pattern]] = {
         # a count of the provider's customers hit: "80+ client sites", "96 of 104 hosted
         # tenants", "about 40 customer networks" (not "1 client")
         [
-            {"LIKE_NUM": True, "NORM": {"REGEX": r"^([2-9]|[1-9]\d+)\+?$"}},
+            {"LIKE_NUM": True, "NORM": {"NOT_IN": ["one", "1", "a", "0", "zero"]}},
             {"NORM": {"IN": ["+", "of"]}, "OP": "?"},
             {"LIKE_NUM": True, "OP": "?"},
             {
