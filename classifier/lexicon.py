@@ -156,6 +156,8 @@ SINGULAR_THINGS = [
     "mailbox", "account", "desk", "request", "message", "email", "packet", "invite",
     "registration", "endpoint", "softphone", "caller", "person", "one", "single",
 ]  # fmt: skip
+# Things outside the provider's service ("other cloud services work normally").
+ELSEWHERE = ["cloud", "websites", "website", "web", "online", "internet"]
 # A platform's machines: one of them down is part of the platform, not one user.
 NODES = ["node", "server"]
 # A customer's premises, one of several.
@@ -1274,7 +1276,9 @@ PATTERNS: dict[str, list[Pattern]] = {
         # "outbound ok", "UDP/TCP phones register fine", "sending works"
         [
             {"NORM": {"IN": PARTS}},
-            {"NORM": {"NOT_IN": ["than", *NOT_BETWEEN]}, "OP": "{0,3}"},
+            # (not "other cloud services work", "other websites load fine": what works is
+            # outside the provider's service, which says nothing about how much of it is down)
+            {"NORM": {"NOT_IN": ["than", *ELSEWHERE, *NOT_BETWEEN]}, "OP": "{0,3}"},
             {"NORM": {"IN": WORKS}},
         ],
     ],

@@ -34,6 +34,7 @@ from classifier.lexicon import (
     CLEARABLE,
     CLEARED,
     CLEARED_GAP,
+    ELSEWHERE,
     GROUPS,
     IDENTIFIER_AFTER,
     IDENTIFIER_BEFORE,
@@ -92,6 +93,7 @@ class SignalTagger:
         self.arrow = [vocab.strings.add("-"), vocab.strings.add(">")]  # "ext 204 -> +1 416 ..."
         self.strings = vocab.strings
         self.actions = frozenset(vocab.strings.add(w) for w in ACTIONS)
+        self.elsewhere = frozenset(vocab.strings.add(w) for w in ELSEWHERE)
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.set(EXTENSION, self.find(doc))
@@ -121,6 +123,8 @@ class SignalTagger:
             if name == "one" and self._identifier(match, norms, table.like_num):
                 continue  # "Internal ext. 4412", "9:14 ext 204 -> ...": a number, not a user
             if name == "unaffected" and not self._unqualified(match, norms, punct):
+                if norms[match[1] - 1] in self.elsewhere:
+                    continue  # "other cloud services work normally": not the provider's
                 match = ("some", match[1], match[2])  # "1:1 calls are unaffected": a part works
             if name in ("some", "one") and self._acted_on(match, norms):
                 continue  # "we rebooted the switch and a few phones": what the writer did

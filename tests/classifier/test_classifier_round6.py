@@ -265,3 +265,14 @@ def test_a_time_beside_a_recovery_is_when_it_came_back(triage: Triage, text: str
 def test_settle_time_drops_a_since_just_before_a_recovery() -> None:
     matches = [("ongoing", 0, 2), ("resolved", 3, 6)]
     assert settle_time(matches, lambda: [0] * 7) == [("resolved", 3, 6)]
+
+
+def test_something_outside_the_service_working_is_not_the_rest_of_it(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = (
+        "Since 8:05 every phone here shows 'Registration failed' and we have no dial tone. Our "
+        "internet is up and other cloud services work normally."
+    )
+    assert "some" not in names(triage, body)
+    assert level(triage, policies["threepbx"], "No phones", body) == "P1"
