@@ -720,6 +720,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "preproduction", "pre-prod", "preprod", "demo environment", "demo server",
         "proof of concept", "poc", "evaluation", "evaluating", "trial account", "prototype",
         "prototyping", "localhost", "local machine", "not in production", "not affecting customers",
+        "nothing is in production", "nothing in production", "not yet in production",
+        "not in production yet", "nothing is live yet", "nothing is live",
         "not affecting production", "no production impact",
         "not customer facing", "not customer-facing", "not live yet", "before go-live",
         "before going live", "not in use yet", "not yet live", "test machine", "our lab",

@@ -276,3 +276,11 @@ def test_something_outside_the_service_working_is_not_the_rest_of_it(
     )
     assert "some" not in names(triage, body)
     assert level(triage, policies["threepbx"], "No phones", body) == "P1"
+
+
+def test_nothing_in_production_yet_is_not_production(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = "URGENT: our test cluster will not start and launch is in two weeks. Nothing is in production yet."
+    assert "production" not in names(triage, body)
+    assert level(triage, policies["jelastic"], "CRITICAL", body) == "L3"
