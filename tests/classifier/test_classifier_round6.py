@@ -284,3 +284,14 @@ def test_nothing_in_production_yet_is_not_production(
     body = "URGENT: our test cluster will not start and launch is in two weeks. Nothing is in production yet."
     assert "production" not in names(triage, body)
     assert level(triage, policies["jelastic"], "CRITICAL", body) == "L3"
+
+
+def test_msp_one_person_locked_out_cannot_work(triage: Triage, policies: dict[str, Policy]) -> None:
+    body = (
+        "Hi, I'm locked out of my account after the password change this morning and can't "
+        "access my mail or files. Everyone else is working. Could you unlock me?"
+    )
+    assert level(triage, policies["msp"], "Locked out", body) == "P3"
+    # a change asked for everyone, with a lock-out as the worry, stays a request
+    request = "After the training on the 10th, please enable MFA for all users - not before."
+    assert level(triage, policies["msp"], "MFA", request) != "P3"
