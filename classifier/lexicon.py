@@ -98,8 +98,32 @@ NOT_YET_SIGNALS = frozenset({"resolved"})
 CLEARED = frozenset({"fine", "healthy", "ok", "okay", "clean", "normal", "good", "green"})
 # ... and so is a sign of many customers hit: "your status page shows everything green".
 CLEARABLE = frozenset({"out_of_scope", "widespread"})
-# A workaround named in a clause that ends with "?" within this many words is asked for.
+# A workaround named in a clause that opens as a question and ends with "?" within this many
+# words is asked for.
 QUESTION_REACH = 12
+QUESTION_OPENERS = [
+    "is",
+    "are",
+    "can",
+    "could",
+    "do",
+    "does",
+    "did",
+    "would",
+    "will",
+    "should",
+    "shall",
+    "may",
+    "might",
+    "any",
+    "how",
+    "what",
+    "which",
+    "where",
+    "when",
+    "why",
+    "who",
+]
 # An extension number after these words, or after a number, or before these, identifies a
 # phone in a contact line or a sample call; it is not the one user the trouble is about.
 IDENTIFIER_BEFORE = ["internal", "from", "direct", "tel", "phone", "call", "dial", "at"]

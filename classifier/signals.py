@@ -45,6 +45,7 @@ from classifier.lexicon import (
     PATTERNS,
     PHRASES,
     QUANTIFIERS,
+    QUESTION_OPENERS,
     QUESTION_REACH,
     SINGULAR_DETERMINERS,
     UNQUALIFIED,
@@ -87,6 +88,9 @@ class SignalTagger:
         self.sentence_ends = frozenset(vocab.strings.add(mark) for mark in (".", "!", "?", ";"))
         self.question_mark = vocab.strings.add("?")
         self.brackets = (vocab.strings.add("("), vocab.strings.add(")"))
+        self.clause_ends = self.sentence_ends | {vocab.strings.add(m) for m in (",", ":", "-")}
+        self.conjunctions = frozenset(vocab.strings.add(w) for w in ("but", "and", "so", "or"))
+        self.question_openers = frozenset(vocab.strings.add(w) for w in QUESTION_OPENERS)
         self.extension_words = frozenset(vocab.strings.add(w) for w in ("ext", "extension"))
         self.identifier_before = frozenset(vocab.strings.add(w) for w in IDENTIFIER_BEFORE)
         self.identifier_after = frozenset(vocab.strings.add(w) for w in IDENTIFIER_AFTER)
@@ -184,9 +188,23 @@ class SignalTagger:
         return ("one", start, end)
 
     def _asked(self, match: Match, norms: list[int]) -> bool:
-        """True when the clause a workaround is named in ends with a question mark ("is there
-        any workaround?", "can we forward the main number in the meantime?"): the writer asks
-        for one, so none is known; "we use our mobiles in the meantime." states one."""
+        """True when a workaround is named in a question: its clause opens as one ("is there
+        any workaround", "but can we forward the main number in the meantime") and ends with a
+        question mark. The writer asks for one, so none is known; "we use our mobiles in the
+        meantime." and "we use mobiles as a workaround, can you look?" state one."""
+        # the first word of its clause, or of its sentence ("is there any workaround, like
+        # forwarding the line in the meantime?"), conjunctions aside
+        first, clause_first = 0, None
+        for i in range(match[1] - 1, -1, -1):
+            norm = norms[i]
+            if norm in self.sentence_ends:
+                break
+            if norm in self.clause_ends:
+                clause_first = first if clause_first is None else clause_first
+            elif norm not in self.conjunctions:
+                first = norm
+        if not {first, clause_first or first} & self.question_openers:
+            return False
         words, depth = 0, 0  # a bracketed aside ("(e.g. pointing MX at ...)") is skipped
         for i in range(match[2], len(norms)):
             norm = norms[i]

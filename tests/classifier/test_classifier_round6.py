@@ -295,3 +295,9 @@ def test_msp_one_person_locked_out_cannot_work(triage: Triage, policies: dict[st
     # a change asked for everyone, with a lock-out as the worry, stays a request
     request = "After the training on the 10th, please enable MFA for all users - not before."
     assert level(triage, policies["msp"], "MFA", request) != "P3"
+
+
+def test_a_workaround_stated_before_a_question_is_still_one(triage: Triage) -> None:
+    assert "workaround" in names(
+        triage, "Phones are down. We use our mobiles as a workaround, can you look urgently?"
+    )
