@@ -67,12 +67,12 @@ TOP_EVIDENCE = frozenset({"outage", "all", "widespread", "production"})
 
 
 # A reply that says it got worse ("no longer intermittent", "it got a lot worse") and states a
-# failure for everyone, many customers or production reads as what it became: the degraded
+# failure for everyone or many customers reads as what it became: the degraded
 # words are the thread's history ("the slowness we reported this morning"), so their weight
 # goes to the outage reading.
 ESCALATION = "escalated"
 ESCALATED_TROUBLE = frozenset({"outage", "fault"})
-ESCALATED_REACH = frozenset({"all", "widespread", "production"})
+ESCALATED_REACH = frozenset({"all", "widespread"})
 FORMER_STATE = ("degraded", "minor")
 
 

@@ -301,3 +301,10 @@ def test_a_workaround_stated_before_a_question_is_still_one(triage: Triage) -> N
     assert "workaround" in names(
         triage, "Phones are down. We use our mobiles as a workaround, can you look urgently?"
     )
+
+
+def test_worse_degradation_in_production_is_not_read_as_an_outage(
+    triage: Triage, policies: dict[str, Policy]
+) -> None:
+    body = "Since the upgrade latency on production got much worse and a few requests fail."
+    assert level(triage, policies["restcomm-premium"], "Latency", body) != "P1"
