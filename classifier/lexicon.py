@@ -561,7 +561,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "no longer intermittent", "no longer slow", "no longer partial", "not just slow",
         "not only slow", "now full outage", "now a full outage", "now total outage",
         "now complete outage", "now everything", "now nothing", "now completely",
-        "turned into a", "became a full",
+        "turned into a", "became a full", "worse than",
     ),
     # a developer whose application a hoster runs on the platform, writing to the platform's
     # vendor: Jelastic supports "Hosting Providers and Enterprize users only"
