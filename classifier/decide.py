@@ -66,6 +66,20 @@ SIGNAL_CONFLICTS = (
 TOP_EVIDENCE = frozenset({"outage", "all", "widespread", "production"})
 
 
+# A reply that says it got worse ("no longer intermittent", "it got a lot worse") and states a
+# failure for everyone or many customers reads as what it became: the degraded
+# words are the thread's history ("the slowness we reported this morning"), so their weight
+# goes to the outage reading.
+ESCALATION = "escalated"
+ESCALATED_TROUBLE = frozenset({"outage", "fault"})
+ESCALATED_REACH = frozenset({"all", "widespread"})
+FORMER_STATE = ("degraded", "minor")
+
+
+# Both a workaround and "no workaround": the rules read the safer side.
+SAFER_SIDE_OF = frozenset({"workaround", "no_workaround"})
+SAFER_SIDE = frozenset({"workaround"})
+
 # Evidence that an outage is happening to the writer now, not asked about.
 HAPPENING = frozenset({"ongoing", "all", "widespread", "production", "some", "one"})
 
@@ -215,8 +229,12 @@ class Decider:
         signals = frozenset(hit.name for hit in hits)
         if signals & EVIDENCE and probabilities.get("unclear", 0.0) < 1.0:
             probabilities = _without_unclear(probabilities)
+        if ESCALATION in signals and signals & ESCALATED_TROUBLE and signals & ESCALATED_REACH:
+            probabilities = _escalated(probabilities)
         ranks = self.ranks
-        mapped = self.levels(signals)
+        # "Workaround: none yet" beside a failover named elsewhere: the rules read the safer
+        # side (no workaround), and the contradiction is flagged below.
+        mapped = self.levels(signals - SAFER_SIDE if signals >= SAFER_SIDE_OF else signals)
         scores: dict[str, float] = dict.fromkeys(ranks, 0.0)
         for severity, choice in mapped.items():
             scores[choice.level] += probabilities.get(severity, 0.0)
@@ -270,9 +288,17 @@ class Decider:
             reasons = (*reasons, f"needs human triage ({needs_human}): proposed {level}")
         clash = None if needs_human else _signal_conflict(signals, hits)
         if clash is not None:
-            if ranks[level] > ranks[self.uncertain]:
-                level, confidence = self.uncertain, scores[self.uncertain]
-            needs_human = f"conflicting signals: {clash}"
+            # Unsure which is true: at least the contract's uncertain level, and never below
+            # both readings (many customers or one user: at least what one customer's outage
+            # would be), so being unsure never lowers a possible outage.
+            floor = max(
+                (self.reading(probabilities, signals - {name}) for name in clash[1]),
+                key=ranks.__getitem__,
+            )
+            floor = min(floor, self.uncertain, key=ranks.__getitem__)
+            if ranks[level] > ranks[floor]:
+                level, confidence = floor, scores[floor]
+            needs_human = f"conflicting signals: {clash[0]}"
             reasons = (*reasons, f"needs human triage ({needs_human}): proposed {level}")
         declared_id, flag = self.declared_id(declared)
         choice = mapped[severity]
@@ -290,6 +316,13 @@ class Decider:
             reclassified=reclassified,
             needs_human=needs_human,
         )
+
+    def reading(self, probabilities: Mapping[str, float], signals: frozenset[str]) -> str:
+        """The most likely level with these signals: one side of a contradiction."""
+        scores: dict[str, float] = dict.fromkeys(self.ranks, 0.0)
+        for severity, choice in self.levels(signals).items():
+            scores[choice.level] += probabilities.get(severity, 0.0)
+        return min(self.ranks, key=lambda level: (-round(scores[level], 6), self.ranks[level]))
 
     def conflicting(self, scores: Mapping[str, float], best: str) -> str | None:
         """A level far from `best` (two or more apart) that the evidence supports almost as
@@ -373,14 +406,26 @@ class Decider:
         return proposed, why
 
 
-def _signal_conflict(signals: frozenset[str], hits: Sequence[Hit]) -> str | None:
-    """The first pair of contradicting signals present, with the phrases that show each."""
+def _signal_conflict(
+    signals: frozenset[str], hits: Sequence[Hit]
+) -> tuple[str, tuple[str, str]] | None:
+    """The first pair of contradicting signals present, with the phrases that show each, and
+    the pair."""
     for first, second, what in SIGNAL_CONFLICTS:
         if first in signals and second in signals:
             a = next(h.phrase for h in hits if h.name == first)
             b = next(h.phrase for h in hits if h.name == second)
-            return f"the message {what}: '{a}' / '{b}'"
+            return f"the message {what}: '{a}' / '{b}'", (first, second)
     return None
+
+
+def _escalated(probabilities: Mapping[str, float]) -> dict[str, float]:
+    """The degraded and minor readings moved to the outage reading (`ESCALATION`)."""
+    moved = dict(probabilities)
+    for severity in FORMER_STATE:
+        moved["outage"] = moved.get("outage", 0.0) + moved.pop(severity, 0.0)
+        moved[severity] = 0.0
+    return moved
 
 
 def rule_probabilities(hits: Sequence[Hit]) -> dict[str, float]:

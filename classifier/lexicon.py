@@ -29,7 +29,7 @@ Pattern = list[dict[str, Any]]
 INTERNAL = frozenset(
     {
         "isolated", "majority", "minority", "alternative", "production_ok", "core", "device",
-        "others_fine", "temporary",
+        "others_fine", "temporary", "count", "correction", "account_role",
     }
 )  # fmt: skip
 # Which group each raw signal belongs to (the internal ones included).
@@ -56,6 +56,7 @@ GROUPS: dict[str, str] = {
     "scheduled": "impact",
     "fault": "impact",
     "account": "account",
+    "account_role": "account",
     "setup": "setup",
     "portal": "portal",
     "workaround": "workaround",
@@ -69,16 +70,22 @@ GROUPS: dict[str, str] = {
     "widespread": "customers",
     "others_fine": "customers",
     "temporary": "temporary",
+    "count": "breadth",
+    "correction": "correction",
     "newinstall": "install",
     "out_of_scope": "out_of_scope",
     "enhancement": "enhancement",
+    "escalated": "escalated",
+    "one_way": "one_way",
+    "hosted_developer": "hosted_developer",
+    "call_feature": "call_feature",
 }
 
 # A match of these is ignored when a negation stands just before it ("is not down").
 NEGATABLE = frozenset(
     {
         "outage", "degraded", "all", "fault", "regression", "ongoing", "widespread",
-        "unaffected", "resolved",
+        "unaffected", "resolved", "workaround",
     }
 )  # fmt: skip
 # ... and these too, before a signal of a state not reached yet: "until it's resolved"; or of
@@ -88,7 +95,59 @@ NOT_YET = frozenset({"until", "till", "once", "when", "if", "before", "unless", 
 NOT_YET_SIGNALS = frozenset({"resolved"})
 # A party named as where the fault is ("carrier side", "their SBC") and said at once to be
 # healthy is where the fault is not: "the carrier side looks healthy - our node answers 503".
-CLEARED = frozenset({"fine", "healthy", "ok", "okay", "clean", "normal", "good"})
+CLEARED = frozenset({"fine", "healthy", "ok", "okay", "clean", "normal", "good", "green"})
+# ... and so is a sign of many customers hit: "your status page shows everything green".
+CLEARABLE = frozenset({"out_of_scope", "widespread"})
+# A workaround named in a clause that opens as a question and ends with "?" within this many
+# words is asked for.
+QUESTION_REACH = 12
+QUESTION_OPENERS = [
+    "is",
+    "are",
+    "can",
+    "could",
+    "do",
+    "does",
+    "did",
+    "would",
+    "will",
+    "should",
+    "shall",
+    "may",
+    "might",
+    "any",
+    "how",
+    "what",
+    "which",
+    "where",
+    "when",
+    "why",
+    "who",
+]
+# An extension number after these words, or after a number, or before these, identifies a
+# phone in a contact line or a sample call; it is not the one user the trouble is about.
+IDENTIFIER_BEFORE = ["internal", "from", "direct", "tel", "phone", "call", "dial", "at"]
+# One device named right after these is what a check was made with, not the one affected.
+CHECKS = ["tried", "tested", "checked", "try", "test", "tries", "verified", "confirmed"]
+# ... and some of them, named a few words after these, what the writer did something to ("we
+# power-cycled the switch and a few phones"): not the breadth of the trouble.
+ACTIONS = [
+    *CHECKS,
+    "rebooted",
+    "restarted",
+    "cycled",
+    "replaced",
+    "reset",
+    "reinstalled",
+    "unplugged",
+    "swapped",
+    "rebooting",
+    "restarting",
+    "reboot",
+    "restart",
+]
+ACTION_REACH = 5
+IDENTIFIER_AFTER = ["->", "to", "→", "calling", "called", "dialing", "dialed", "dials"]
 CLEARED_GAP = 3  # words between the party and "healthy": "the carrier side looks healthy"
 NEGATIONS = frozenset({"not", "no", "never", "nothing", "without", "hardly"})
 # A device named after one of these is not one device: "every outbound fax", "any handset".
@@ -121,6 +180,12 @@ SINGULAR_THINGS = [
     "mailbox", "account", "desk", "request", "message", "email", "packet", "invite",
     "registration", "endpoint", "softphone", "caller", "person", "one", "single",
 ]  # fmt: skip
+# Things outside the provider's service ("other cloud services work normally").
+ELSEWHERE = ["cloud", "websites", "website", "web", "online", "internet"]
+# A platform's machines: one of them down is part of the platform, not one user.
+NODES = ["node", "server"]
+# A customer's premises, one of several.
+SITES = ["office", "site", "branch", "location", "warehouse", "store", "shop", "building", "clinic"]
 PROGRESSIVE = [
     "taking", "accepting", "processing", "receiving", "making", "connecting", "registering",
     "loading", "answering", "ringing", "starting", "booting", "routing", "delivering",
@@ -429,6 +494,13 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "expired password", "my login", "my user", "my profile", "locked out", "unlock",
         "unlock me", "unlock my account",
     ),
+    # a person's role or a reference, not access to the account: "our account managers",
+    # "your account team" (internal: it only outweighs `account`, then is dropped)
+    "account_role": tuple(
+        f"{owner} account {role}"
+        for owner in ("our", "my", "your", "the")
+        for role in ("manager", "managers", "team", "executive", "rep", "number", "id")
+    ),
     "setup": (
         "set up", "setup", "setting up", "configure", "configuring", "configuration", "config",
         "reconfigure", "auto attendant", "auto-attendant", "aa", "ivr menu", "menu", "dial plan",
@@ -449,7 +521,9 @@ PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "workaround": (
         "workaround", "work around", "work-around", "as a workaround", "in the meantime",
-        "for the time being", "switched to", "using the backup", "use the backup", "manually",
+        "for the time being", "we switched to", "we have switched to", "we've switched to",
+        "i switched to", "we switched over to", "meanwhile", "as a fallback", "as fallback",
+        "using the backup", "use the backup", "manually",
         "by hand", "retrying usually works", "redialing usually works", "retry works",
         "works on retry", "temporary fix", "failover to", "using our mobiles",
         "forwarded to mobiles", "forwarded to cell", "instead for now", "for now we",
@@ -463,11 +537,86 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "no way around", "no alternative", "no workaround available",
         "no workaround we know of", "no known workaround", "nothing we can do",
         "no fallback", "no backup",
+        # "Workaround: none yet", "workaround - none": a field of an incident report
+        "workaround: none", "workaround - none", "workaround none", "workarounds: none",
+        "no workaround yet",
+    ),
+    # other customers of the provider are fine, or nothing says they are hit: "it's just us",
+    # "only our company", "nothing reported on the status page" (internal: outweighs
+    # `widespread`, see `signals._settle_customers`)
+    "others_fine": (
+        "just us", "only us", "only our company", "only our office", "just our company",
+        "just our office", "only our firm", "only our organisation", "only our organization",
+        "no problem reported", "no problems reported", "no issue reported",
+        "no issues reported", "nothing reported", "no incident reported",
+        "no incidents reported", "everything green", "all green",
+    ),
+    # it grew worse since the thread began: the new text says what it became ("it got a lot
+    # worse", "no longer intermittent - now every call fails"), `decide.ESCALATION`
+    "escalated": (
+        "got worse", "got a lot worse", "got much worse", "gotten worse", "gotten a lot worse",
+        "gotten much worse", "getting worse", "getting much worse", "much worse",
+        "a lot worse", "far worse", "even worse", "this escalated", "it escalated",
+        "has escalated into", "escalated into", "escalated to a full",
+        "no longer intermittent", "no longer slow", "no longer partial", "not just slow",
+        "not only slow", "now full outage", "now a full outage", "now total outage",
+        "now complete outage", "now everything", "now nothing", "now completely",
+        "turned into a", "became a full", "worse than",
+    ),
+    # a developer whose application a hoster runs on the platform, writing to the platform's
+    # vendor: Jelastic supports "Hosting Providers and Enterprize users only"
+    "hosted_developer": (
+        "i'm a developer", "i am a developer", "i'm the developer", "i am the developer",
+        "as a developer on", "my hoster", "my hosting provider", "my hosting company",
+        "my provider", "my web host", "via hoster", "via my hoster", "through my hoster",
+        "provider that uses your platform", "provider using your platform",
+        "hoster that uses your platform", "hoster using your platform",
+        "a provider on your platform", "a hoster on your platform",
+        "hosted with a provider", "hosted at a provider", "host my app at",
+        "hosted by a provider", "a provider that uses jelastic", "a hoster that uses jelastic",
+        "my hosting", "i host with", "they use your", "they use jelastic",
+        "hosted on jelastic", "pay for hosting", "i pay for hosting",
+    ),
+    # a count, not a part: "several hundred thousand sessions a day" (internal, dropped)
+    "count": (
+        "several hundred", "several thousand", "several million", "a few hundred",
+        "a few thousand", "many thousands", "several dozen",
+    ),
+    # the writer corrects what they first wrote: "Actually I just walked round: it's every
+    # phone" (internal: the breadth named after it stands, `signals._settle_breadth`)
+    "correction": (
+        "actually", "correction", "turns out", "it turns out", "in fact", "i just checked",
+        "just walked round", "just walked around", "update:", "on closer look",
+    ),
+    # a call-handling feature of a working phone system: voicemail delivery and greetings,
+    # call park, call transfers (ThreePBX's Priority 3: "trouble related to call processing,
+    # routing, voicemail or call transfers within a previously operational PBX")
+    "call_feature": (
+        "voicemail to email", "voicemail-to-email", "voicemails to email",
+        "voicemails to our email", "voicemail emails", "voicemail notifications",
+        "voicemail greeting", "voicemail greetings", "call park", "parked call",
+        "parked calls", "park a call", "parking a call", "call transfer", "call transfers",
+        "transferring calls", "transfers to external", "blind transfer", "blind transfers",
+        "attended transfer", "attended transfers", "warm transfer", "warm transfers",
+    ),
+    # one-way audio: one side of the call hears, the other does not (ThreePBX's Priority 2
+    # example, however many lines it is on)
+    "one_way": (
+        "one-way audio", "one way audio", "oneway audio", "one-way sound", "one way sound",
+        "audio in one direction", "audio only one way", "can not hear us", "cannot hear us",
+        "can not hear me", "cannot hear me", "can not hear them", "cannot hear them",
+        "can not hear the caller", "can not hear callers", "can not hear the other side",
+        "can not hear the other party", "we hear them", "we can hear them", "i can hear them",
+        "can hear them but", "we hear the caller", "we can hear the caller", "hear them fine",
+        "they can not hear", "callers can not hear", "caller can not hear",
+        "customers can not hear",
     ),
     "dotnet": (
         "asp.net", "dotnet", ".net prod", ".net production", ".net core", ".net framework",
         ".net app", ".net application",
-        ".net 6", ".net 7", ".net 8", ".net 4.8", "a .net", "our .net", "the .net", "iis",
+        ".net 6", ".net 7", ".net 8", ".net 4.8", "a .net", "our .net", "the .net",
+        "all .net", ".net environments", ".net environment", ".net sites", ".net apps",
+        ".net customers", ".net websites", "iis",
         "ms sql", "ms-sql", "mssql", "sql server", "microsoft sql", "windows iis", "c#",
     ),
     "regression": (
@@ -486,7 +635,10 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "fine now", "working now", "works now", "all working now", "working since",
         "close the ticket", "you can close", "re-registered", "sorry for the noise",
         "false alarm", "back online", "online again", "flowing again", "running again",
-        "normal since", "stable since",
+        "normal since", "stable since", "has been stable", "have been stable",
+        "been working normally since", "been working fine since", "working normally since",
+        "working fine since", "working normally again", "working fine again",
+        "has been completely stable", "has been fully stable", "stable again",
     ),
     "temporary": (
         "for the moment", "for now", "for the time being", "temporarily", "at least for now",
@@ -528,7 +680,9 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "several customers", "multiple clients", "many clients", "several clients",
         "all tenants", "multiple tenants", "several tenants", "every customer", "every client",
         "every tenant", "all of your customers", "other customers too", "other clients too",
-        "widespread", "global outage", "globally", "whole customer base",
+        # (not "GLOBAL OUTAGE!!!" or "widespread" alone: a writer's name for their own office's
+        # outage is not evidence that other customers are hit)
+        "whole customer base",
         "entire customer base", "all resellers", "multiple resellers", "many of our customers",
         "most of our customers", "most customers", "across customers", "other companies",
         "platform-wide", "all our hosted customers", "all hosted customers", "all regions",
@@ -561,7 +715,9 @@ PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "out_of_scope": (
         "carrier confirmed", "carrier has confirmed", "carrier confirms",
-        "the carrier confirmed", "carrier-side", "carrier side", "on the carrier's side",
+        "the carrier confirmed", "fault on the carrier side", "problem on the carrier side",
+        "issue on the carrier side", "fault on the carrier's side", "carrier-side fault",
+        "carrier-side issue", "carrier-side problem", "carrier-side outage",
         "upstream carrier", "upstream provider", "isp confirmed", "third-party",
         "third party", "3rd party", "3rd-party", "performance tuning", "tune performance",
         "tuning the performance", "tune the performance", "optimise performance",
@@ -588,6 +744,8 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "preproduction", "pre-prod", "preprod", "demo environment", "demo server",
         "proof of concept", "poc", "evaluation", "evaluating", "trial account", "prototype",
         "prototyping", "localhost", "local machine", "not in production", "not affecting customers",
+        "nothing is in production", "nothing in production", "not yet in production",
+        "not in production yet", "nothing is live yet", "nothing is live",
         "not affecting production", "no production impact",
         "not customer facing", "not customer-facing", "not live yet", "before go-live",
         "before going live", "not in use yet", "not yet live", "test machine", "our lab",
@@ -639,12 +797,19 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "each and every", "every single one", "for any of our", "for any of the", "both sites",
         "both offices", "both locations", "both branches", "not a single", "not one",
         "everywhere", "every one",
+        # "not able to complete a single call": none of them
+        "complete a single call", "make a single call", "place a single call",
+        "receive a single call", "get a single call", "complete one call",
+        # more than the part named: "at all three sites, not only the warehouse"
+        "not only the", "not just the", "not only our", "not just our",
     ),
     "some": (
         "some users", "some of", "some calls", "some customers", "some phones", "some people",
         "several", "certain", "specific", "particular", "one site",
         "one office", "one location", "one branch", "one department", "one team", "one carrier",
         "one route", "one of our sites", "one of our offices", "the branch", "our branch",
+        "one node", "one of the nodes", "one of our nodes", "one of the two nodes",
+        "a single node", "one hardware node", "one server", "one of our servers",
         "the warehouse", "a portion of", "a handful of",
         "handful", "not all",
         "not everyone", "not every", "partial", "a number of", "a good number",
@@ -665,7 +830,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "one of the phones", "one handset", "one device", "a new employee", "one employee",
         "one account", "my extension", "the front desk phone", "front desk phone",
         "reception phone", "one seat", "a colleague", "one colleague", "our ceo", "the ceo",
-        "my user", "this user", "that user", "one node", "one environment", "one container",
+        "my user", "this user", "that user", "one environment", "one container",
         "one mailbox", "one number", "one did", "a single user", "a single customer",
         "a single phone", "a single laptop", "a single extension", "a single mailbox",
         "a single pc", "a single device", "a single handset", "a single employee",
@@ -679,6 +844,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "isolated": (
         "all the other", "all other", "everyone else", "everybody else", "everything else",
+        "everywhere else",
         "the rest of", "the rest are", "the others", "others are fine", "others work",
         "other phones", "other users", "other branches", "other sites", "other offices",
         "other mailboxes", "other carriers", "other systems", "other calls", "others can",
@@ -975,7 +1141,9 @@ PATTERNS: dict[str, list[Pattern]] = {
         [
             {"NORM": {"IN": ["one", "single"]}},
             {"IS_ALPHA": True, "NORM": {"NOT_IN": ONE_NOT_BEFORE}, "OP": "?"},
-            {"NORM": {"IN": SINGULAR_THINGS}},
+            # (not "a single site" or "one office": part of the customer, `some`; nor "one
+            # node" of a platform, which serves many users)
+            {"NORM": {"IN": [t for t in SINGULAR_THINGS if t not in (*SITES, *NODES)]}},
         ],
         # "Kevin's phone", "the CEO's laptop"
         [
@@ -1057,6 +1225,62 @@ PATTERNS: dict[str, list[Pattern]] = {
             {"NORM": {"IN": ["whole", "entire"]}},
             {"IS_ALPHA": True},
         ],
+        # other organisations say they are hit too: "our partners say their users are affected
+        # too", "the other firms report the same"
+        [
+            {
+                "NORM": {
+                    "IN": [
+                        "partners",
+                        "neighbours",
+                        "neighbors",
+                        "companies",
+                        "firms",
+                        "businesses",
+                        "practices",
+                        "others",
+                    ]
+                }
+            },
+            {
+                "NORM": {
+                    "IN": [
+                        "say",
+                        "says",
+                        "said",
+                        "report",
+                        "reports",
+                        "reported",
+                        "confirm",
+                        "confirmed",
+                        "see",
+                        "have",
+                    ]
+                }
+            },
+            {
+                "IS_ALPHA": True,
+                "NORM": {"NOT_IN": ["not", "no", "never", "fine", "ok"]},
+                "OP": "{0,4}",
+            },
+            {"NORM": {"IN": ["affected", "too", "also", "same", "hit"]}},
+        ],
+        # a count of the provider's customers hit: "80+ client sites", "96 of 104 hosted
+        # tenants", "about 40 customer networks" (not "1 client")
+        [
+            {"LIKE_NUM": True, "NORM": {"NOT_IN": ["one", "1", "a", "0", "zero"]}},
+            {"NORM": {"IN": ["+", "of"]}, "OP": "?"},
+            {"LIKE_NUM": True, "OP": "?"},
+            {
+                "NORM": {"IN": ["hosted", "managed", "our", "your", "affected", "different"]},
+                "OP": "?",
+            },
+            {"NORM": {"IN": ["client", "customer", "tenant", "clients", "customers", "tenants"]}},
+            {
+                "NORM": {"IN": ["sites", "offices", "networks", "environments", "domains"]},
+                "OP": "?",
+            },
+        ],
         # a hoster's many environments: "~140 production containers", "about 300 envs"
         [
             {"LIKE_NUM": True, "NORM": {"REGEX": r"^[1-9](\d{1,}|\d{0,2}(,\d{3})+)$"}},
@@ -1078,7 +1302,9 @@ PATTERNS: dict[str, list[Pattern]] = {
         # "outbound ok", "UDP/TCP phones register fine", "sending works"
         [
             {"NORM": {"IN": PARTS}},
-            {"NORM": {"NOT_IN": ["than", *NOT_BETWEEN]}, "OP": "{0,3}"},
+            # (not "other cloud services work", "other websites load fine": what works is
+            # outside the provider's service, which says nothing about how much of it is down)
+            {"NORM": {"NOT_IN": ["than", *ELSEWHERE, *NOT_BETWEEN]}, "OP": "{0,3}"},
             {"NORM": {"IN": WORKS}},
         ],
     ],
@@ -1172,7 +1398,12 @@ PATTERNS: dict[str, list[Pattern]] = {
         # (but "Production: calls connect fine" says which system, not that it is spared)
         [
             {"NORM": {"IN": ["production", "prod"]}},
-            {"NORM": {"NOT_IN": ["down", "calls", "call", *NOT_BETWEEN]}, "OP": "{1,6}"},
+            {
+                "NORM": {
+                    "NOT_IN": ["down", "calls", "call", ".", "!", "other", "others", *NOT_BETWEEN]
+                },
+                "OP": "{1,8}",
+            },
             {"NORM": {"IN": ["fine", "unaffected", "ok", "okay", "untouched", "healthy"]}},
         ],
         # "Production is a separate cluster and is not affected", "Production (prod-rc1..4) is
@@ -1195,7 +1426,7 @@ PATTERNS: dict[str, list[Pattern]] = {
         # "Production runs the supported JDK 8 build and has no problems"
         [
             {"NORM": {"IN": ["production", "prod"]}},
-            {"NORM": {"NOT_IN": ["down", "calls", "call", *NOT_BETWEEN]}, "OP": "{1,8}"},
+            {"NORM": {"NOT_IN": ["down", "calls", "call", ".", "!", *NOT_BETWEEN]}, "OP": "{1,8}"},
             {"NORM": {"IN": ["has", "have", "had", "shows", "sees"]}},
             {"NORM": "no"},
             {"NORM": {"IN": ["problems", "problem", "issues", "issue", "errors", "impact"]}},
@@ -1234,6 +1465,24 @@ PATTERNS: dict[str, list[Pattern]] = {
     ],
 }
 
+PATTERNS["some"] += [
+    # "only our Denver office", "only the warehouse": one part of the customer's sites
+    [
+        {"NORM": {"IN": ["only", "just"]}},
+        {"NORM": {"IN": ["our", "the", "one"]}},
+        {"IS_ALPHA": True, "NORM": {"NOT_IN": NOT_BETWEEN}, "OP": "{0,2}"},
+        {"NORM": {"IN": SITES}},
+    ],
+]
+PATTERNS["isolated"] += [
+    # "our Boise and Salt Lake City offices are working normally": the other sites work
+    [
+        {"NORM": {"IN": [site + "s" for site in SITES] + ["branches"]}},
+        {"NORM": {"IN": ["are", "were", "seem"]}},
+        {"NORM": {"IN": ["still", "all", "to", "be"]}, "OP": "{0,2}"},
+        {"NORM": {"IN": ["working", "fine", "ok", "okay", "unaffected", "normal", "up"]}},
+    ],
+]
 PATTERNS["others_fine"] = [
     # "another of your clients, they're fine", "my friend at another company using you says
     # hers is fine", "other customers are ok"
@@ -1306,4 +1555,8 @@ LABELS: dict[str, str] = {
     "newinstall": "new install, not yet in service",
     "out_of_scope": "outside the support scope",
     "enhancement": "feature, enhancement or upgrade request",
+    "escalated": "got worse since the thread began",
+    "one_way": "one-way audio",
+    "hosted_developer": "a hoster's developer writing to the platform vendor",
+    "call_feature": "a call-handling feature",
 }

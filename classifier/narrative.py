@@ -23,6 +23,8 @@ WORKS_NOW = frozenset({"resolved", "unaffected"})
 # "all calls flowing again since 13:05", "back online since 14:20 yesterday": a time this close
 # after a recovery is when it came back, not since when something fails.
 RECOVERY_TIME_GAP = 2
+# ... and so is one just before it: "Since 14:30 yesterday everything has been stable".
+RECOVERY_TIME_BEFORE = 2
 
 
 def sentences(
@@ -55,7 +57,12 @@ def settle_time(matches: list[Match], sentence_of: Callable[[], Sequence[int]]) 
         if m[0] == "temporary":
             continue
         if m[0] == "ongoing" and any(
-            0 <= m[1] - r[2] <= RECOVERY_TIME_GAP and sentence[m[1]] == sentence[r[1]]
+            (
+                # right after it, or inside it ("working normally since 9" / "since 9")
+                (r[1] < m[1] and m[1] - r[2] <= RECOVERY_TIME_GAP)
+                or 0 <= r[1] - m[2] <= RECOVERY_TIME_BEFORE
+            )
+            and sentence[m[1]] == sentence[r[1]]
             for r in resolved
         ):
             continue  # when it came back, not since when it fails

@@ -16,6 +16,7 @@ The result is `doc._.intake_signals`: a tuple of `Hit(name, phrase, start)`, in 
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -28,9 +29,15 @@ from spacy.vocab import Vocab
 from classifier.evidence import Hit
 from classifier.language import ENGLISH, function_words_language
 from classifier.lexicon import (
+    ACTION_REACH,
+    ACTIONS,
+    CLEARABLE,
     CLEARED,
     CLEARED_GAP,
+    ELSEWHERE,
     GROUPS,
+    IDENTIFIER_AFTER,
+    IDENTIFIER_BEFORE,
     NEGATABLE,
     NEGATIONS,
     NOT_YET,
@@ -38,6 +45,8 @@ from classifier.lexicon import (
     PATTERNS,
     PHRASES,
     QUANTIFIERS,
+    QUESTION_OPENERS,
+    QUESTION_REACH,
     SINGULAR_DETERMINERS,
     UNQUALIFIED,
 )
@@ -46,6 +55,7 @@ from classifier.patterns import AnchoredMatcher, Column
 from classifier.tokenizer import columns
 
 EXTENSION = "intake_signals"
+CLOCK_TIME = re.compile(r"^\d{1,2}[:.]\d{2}$")
 LANGUAGE = "intake_language"  # a `Reading`: English, or the language its function words show
 
 
@@ -76,6 +86,18 @@ class SignalTagger:
         self.singular = frozenset(vocab.strings.add(word) for word in SINGULAR_DETERMINERS)
         self.cleared = frozenset(vocab.strings.add(word) for word in CLEARED)
         self.sentence_ends = frozenset(vocab.strings.add(mark) for mark in (".", "!", "?", ";"))
+        self.question_mark = vocab.strings.add("?")
+        self.brackets = (vocab.strings.add("("), vocab.strings.add(")"))
+        self.clause_ends = self.sentence_ends | {vocab.strings.add(m) for m in (",", ":", "-")}
+        self.conjunctions = frozenset(vocab.strings.add(w) for w in ("but", "and", "so", "or"))
+        self.question_openers = frozenset(vocab.strings.add(w) for w in QUESTION_OPENERS)
+        self.extension_words = frozenset(vocab.strings.add(w) for w in ("ext", "extension"))
+        self.identifier_before = frozenset(vocab.strings.add(w) for w in IDENTIFIER_BEFORE)
+        self.identifier_after = frozenset(vocab.strings.add(w) for w in IDENTIFIER_AFTER)
+        self.arrow = [vocab.strings.add("-"), vocab.strings.add(">")]  # "ext 204 -> +1 416 ..."
+        self.strings = vocab.strings
+        self.actions = frozenset(vocab.strings.add(w) for w in ACTIONS)
+        self.elsewhere = frozenset(vocab.strings.add(w) for w in ELSEWHERE)
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.set(EXTENSION, self.find(doc))
@@ -98,15 +120,24 @@ class SignalTagger:
                 continue  # "is not down"
             if name in NOT_YET_SIGNALS and self._not_yet(match, norms, punct):
                 continue  # "until it's resolved"
-            if name == "out_of_scope" and self._cleared(match, norms, punct):
-                continue  # "the carrier side looks healthy"
+            if name in CLEARABLE and self._cleared(match, norms, punct):
+                continue  # "the carrier side looks healthy", "the status page is all green"
+            if name == "workaround" and self._asked(match, norms):
+                continue  # "is there any workaround?": asked for, so none is known
+            if name == "one" and self._identifier(match, norms, table.like_num):
+                continue  # "Internal ext. 4412", "9:14 ext 204 -> ...": a number, not a user
             if name == "unaffected" and not self._unqualified(match, norms, punct):
-                continue  # "1:1 calls are unaffected": a part, not the service
+                if norms[match[1] - 1] in self.elsewhere:
+                    continue  # "other cloud services work normally": not the provider's
+                match = ("some", match[1], match[2])  # "1:1 calls are unaffected": a part works
+            if name in ("some", "one") and self._acted_on(match, norms):
+                continue  # "we rebooted the switch and a few phones": what the writer did
             if name == "device":
                 match = self._device(match, norms)
                 if match[0] == "unknown":
                     continue  # "every outbound fax", "fax delivery"
             kept.append(match)
+        kept = [m for m in kept if m[0] != "account_role"]  # it only outweighed `account`
         kept = settle_time(kept, lambda: self._sentences(doc, table.orths, table.spaces))
         kept = _settle_customers(_settle_scope(_settle_breadth(_qualified_works(kept))))
         kept.sort(key=lambda match: (match[1], match[0]))
@@ -155,6 +186,69 @@ class SignalTagger:
         ):
             return ("unknown", start, end)
         return ("one", start, end)
+
+    def _asked(self, match: Match, norms: list[int]) -> bool:
+        """True when a workaround is named in a question: its clause opens as one ("is there
+        any workaround", "but can we forward the main number in the meantime") and ends with a
+        question mark. The writer asks for one, so none is known; "we use our mobiles in the
+        meantime." and "we use mobiles as a workaround, can you look?" state one."""
+        # the first word of its clause, or of its sentence ("is there any workaround, like
+        # forwarding the line in the meantime?"), conjunctions aside
+        first, clause_first = 0, None
+        for i in range(match[1] - 1, -1, -1):
+            norm = norms[i]
+            if norm in self.sentence_ends:
+                break
+            if norm in self.clause_ends:
+                clause_first = first if clause_first is None else clause_first
+            elif norm not in self.conjunctions:
+                first = norm
+        if not {first, clause_first or first} & self.question_openers:
+            return False
+        words, depth = 0, 0  # a bracketed aside ("(e.g. pointing MX at ...)") is skipped
+        for i in range(match[2], len(norms)):
+            norm = norms[i]
+            if norm == self.brackets[0]:
+                depth += 1
+            elif norm == self.brackets[1] and depth:
+                depth -= 1
+            elif depth:
+                continue
+            elif norm == self.question_mark:
+                return True
+            elif norm in self.sentence_ends:
+                return False
+            words += 1
+            if words > QUESTION_REACH:
+                return False
+        return False
+
+    def _acted_on(self, match: Match, norms: list[int]) -> bool:
+        """True when a few words before the part named stands what the writer did to it or
+        checked with it ("we power-cycled the switch and a few phones", "I tried from my
+        phone"): the things acted on, not how much is down."""
+        start = match[1]
+        return any(norms[i] in self.actions for i in range(max(start - ACTION_REACH, 0), start))
+
+    def _identifier(self, match: Match, norms: list[int], nums: Column) -> bool:
+        """True for an extension number that identifies rather than counts: in a contact line
+        ("Internal ext. 4412", "555-0100 ext 12") or a sample call ("9:14 ext 204 -> ...").
+        "Ext 118 has no dial tone" is still one user."""
+        start, end = match[1], match[2]
+        if norms[start] not in self.extension_words:
+            return False
+        before = norms[start - 1] if start else 0
+        after = norms[end : end + 2]
+        return (
+            before in self.identifier_before
+            or (start > 0 and (bool(nums[start - 1]) or self._clock_time(before)))
+            or (bool(after) and after[0] in self.identifier_after)
+            or after == self.arrow
+        )
+
+    def _clock_time(self, norm: int) -> bool:
+        """ "9:14": a time of day (not `LIKE_NUM` for spaCy)."""
+        return bool(CLOCK_TIME.match(self.strings[norm]))  # a token's NORM: always stored
 
     def _unqualified(self, match: Match, norms: list[int], punct: list[int]) -> bool:
         """ "Calls work normally" speaks of the service; "1:1 calls are unaffected" or "SIP
@@ -248,9 +342,12 @@ def _settle_breadth(matches: list[Match]) -> list[Match]:
     instead") is both: the rest of the service works, and it is a workaround."""
     found: dict[str, list[Match]] = defaultdict(list)
     others: list[Match] = []
+    corrections: list[int] = []
     for match in matches:
         if GROUPS[match[0]] == "breadth":
             found[match[0]].append(match)
+        elif match[0] == "correction":
+            corrections.append(match[1])
         else:
             others.append(match)
     if not found:
@@ -269,6 +366,13 @@ def _settle_breadth(matches: list[Match]) -> list[Match]:
         if one:
             return others + one
         return others + some + [("some", start, end) for _, start, end in isolated]
+    # "A few handsets ... Actually I just walked round: it's every phone": corrected
+    if (
+        every
+        and some
+        and any(max(m[1] for m in some) < c < max(m[1] for m in every) for c in corrections)
+    ):
+        return others + every
     if every and some:
         return others + some
     return others + (every or some or one)

@@ -104,6 +104,14 @@ SignalName = Literal[
     "unaffected",  # the service itself works ("calls work normally", "end users unaffected")
     # contract scope
     "out_of_scope",  # third-party products, carrier-side faults, performance tuning
+    # time: the new text says it grew worse ("it got a lot worse", "no longer intermittent")
+    "escalated",
+    # a kind of fault some contracts name: one-way audio ("callers can't hear us")
+    "one_way",
+    # who writes: a developer hosted by a hosting provider, not the provider's own staff
+    "hosted_developer",
+    # what fails: a call-handling feature (voicemail delivery, call park, transfers)
+    "call_feature",
 ]
 SIGNALS: tuple[SignalName, ...] = get_args(SignalName)
 
